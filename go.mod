@@ -1,0 +1,11 @@
+module github.com/tagwamp/tagwamp
+
+go 1.26
+
+require (
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/ws v1.5.0 // indirect
+	github.com/goccy/go-json v0.12.0 // indirect
+	github.com/mailru/easygo v0.0.0-20190618140210-3c14a0dc985f // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
