@@ -1,11 +1,12 @@
 module github.com/tagwamp/tagwamp
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/ws v1.5.0 // indirect
 	github.com/goccy/go-json v0.12.0 // indirect
 	github.com/mailru/easygo v0.0.0-20190618140210-3c14a0dc985f // indirect
+	golang.org/x/sys v0.49.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

@@ -1,0 +1,166 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/tagindex"
+)
+
+// Call is one CALL as an RPC handler sees it (wamp1.md §2).
+type Call struct {
+	// URI is the procedure URI with any CURIE already resolved.
+	URI string
+	// Args are the call arguments as raw JSON values, zero or more, any JSON
+	// type. They alias the frame buffer: valid until the handler returns. A
+	// handler that keeps one must copy it.
+	Args []json.RawMessage
+}
+
+// RPCHandler answers calls. The result is marshaled to JSON for the
+// CALLRESULT (nil becomes null; a json.RawMessage passes through as is). An
+// error becomes a CALLERROR: a *protocol.Error keeps its URI, description and
+// details; an error wrapping ErrNoSuchProcedure becomes
+// http://api.wamp.ws/error#NoSuchRPCEndpoint; context.DeadlineExceeded
+// becomes ...#timeout; anything else becomes ...#internal with a generic
+// description (the error itself is logged, never sent).
+//
+// ServeCall runs on the server's worker pool and must honour ctx: a slow
+// handler delays the other messages of its session.
+type RPCHandler interface {
+	ServeCall(ctx context.Context, s *Session, c *Call) (result any, err error)
+}
+
+// RPCHandlerFunc adapts a function to RPCHandler.
+type RPCHandlerFunc func(ctx context.Context, s *Session, c *Call) (any, error)
+
+// ServeCall calls f.
+func (f RPCHandlerFunc) ServeCall(ctx context.Context, s *Session, c *Call) (any, error) {
+	return f(ctx, s, c)
+}
+
+// RPCMiddleware decorates an RPCHandler, for example with access control.
+type RPCMiddleware func(next RPCHandler) RPCHandler
+
+// ErrNoSuchProcedure is returned (possibly wrapped) by an RPCHandler that has
+// nothing registered for a URI; the caller gets a NoSuchRPCEndpoint CALLERROR.
+var ErrNoSuchProcedure = errors.New("router: no such procedure")
+
+// Subscription is a SUBSCRIBE as a topic handler sees it.
+type Subscription struct {
+	// Topic is the topic string exactly as subscribed, CURIE resolved. EVENTs
+	// for this subscription carry it (wamp1.md §4). Read-only.
+	Topic string
+	// Tags is the tag set indexed for the subscription, parsed from Topic.
+	// A handler may replace it (for example to add a bound tag); the EVENT
+	// still carries Topic.
+	Tags tagindex.Set
+}
+
+// Publication is a PUBLISH (or a server-side publish) as a topic handler
+// sees it.
+type Publication struct {
+	// Topic is the topic string as published, CURIE resolved. Read-only.
+	Topic string
+	// Tags is the tag set P that selects receivers: every subscription whose
+	// set contains P receives it (wamp1.md §4). A handler may replace it.
+	Tags tagindex.Set
+	// Event is the payload as raw JSON. It aliases the frame buffer; a
+	// handler may replace it with other valid JSON.
+	Event json.RawMessage
+}
+
+// TopicHandler authorizes or transforms SUBSCRIBE and PUBLISH before the
+// tag index does its work. A non-nil error drops the message: WAMP v1 has no
+// error reply for them (wamp1.md §3); the drop is counted and logged at
+// debug level. Both methods run on the worker pool and must not block.
+type TopicHandler interface {
+	Subscribe(ctx context.Context, s *Session, sub *Subscription) error
+	Publish(ctx context.Context, s *Session, pub *Publication) error
+}
+
+// TopicMiddleware decorates a TopicHandler.
+type TopicMiddleware func(next TopicHandler) TopicHandler
+
+// AllowTopics is the TopicHandler used when Options.Topics is nil: every
+// subscription and publication is allowed unchanged.
+type AllowTopics struct{}
+
+// Subscribe allows sub.
+func (AllowTopics) Subscribe(context.Context, *Session, *Subscription) error { return nil }
+
+// Publish allows pub.
+func (AllowTopics) Publish(context.Context, *Session, *Publication) error { return nil }
+
+// ConnMiddleware sees every accepted connection before its handshake, with
+// its raw remote address. A non-nil error closes the connection at once
+// (for example an IP deny list).
+type ConnMiddleware interface {
+	AcceptConn(c net.Conn) error
+}
+
+// ConnMiddlewareFunc adapts a function to ConnMiddleware.
+type ConnMiddlewareFunc func(c net.Conn) error
+
+// AcceptConn calls f.
+func (f ConnMiddlewareFunc) AcceptConn(c net.Conn) error { return f(c) }
+
+// Request is the HTTP upgrade request of a session.
+type Request struct {
+	// URI is the request target as sent, e.g. "/?tags=...".
+	URI string
+	// URL is URI parsed.
+	URL *url.URL
+	// Host is the Host header.
+	Host string
+	// Header holds the headers that are not part of the WebSocket handshake
+	// itself (Origin, Cookie, X-Forwarded-For, ...).
+	Header http.Header
+	// Protocols lists the subprotocols the client offered, in order.
+	Protocols []string
+	// RemoteAddr is the peer address of the connection.
+	RemoteAddr net.Addr
+}
+
+// HandshakeMiddleware inspects the upgrade request before the server
+// answers it. A non-nil error refuses the upgrade: an *HTTPError chooses the
+// status and reason; any other error answers 403 Forbidden.
+type HandshakeMiddleware interface {
+	Handshake(r *Request) error
+}
+
+// HandshakeMiddlewareFunc adapts a function to HandshakeMiddleware.
+type HandshakeMiddlewareFunc func(r *Request) error
+
+// Handshake calls f.
+func (f HandshakeMiddlewareFunc) Handshake(r *Request) error { return f(r) }
+
+// HTTPError refuses an upgrade with an HTTP status and a plain-text reason.
+type HTTPError struct {
+	Status int
+	Reason string
+}
+
+func (e *HTTPError) Error() string { return e.Reason }
+
+// MessageHandler handles one decoded WAMP message of a session. The message
+// and all bytes it references are valid only until HandleMessage returns.
+// A non-nil error closes the session with protocol.CloseCodeOf(err).
+type MessageHandler interface {
+	HandleMessage(s *Session, m *protocol.Message) error
+}
+
+// MessageHandlerFunc adapts a function to MessageHandler.
+type MessageHandlerFunc func(s *Session, m *protocol.Message) error
+
+// HandleMessage calls f.
+func (f MessageHandlerFunc) HandleMessage(s *Session, m *protocol.Message) error { return f(s, m) }
+
+// MessageMiddleware decorates the WAMP message layer: it sees every decoded
+// message of every session before the router dispatches it.
+type MessageMiddleware func(next MessageHandler) MessageHandler

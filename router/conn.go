@@ -1,0 +1,547 @@
+package router
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/protocol"
+)
+
+const (
+	// bufSize is the size of the pooled read and write buffers. A
+	// connection borrows a read buffer only while a frame is partly
+	// received, so an idle connection holds none.
+	bufSize = 4096
+	// readBudget bounds the bytes one worker reads from one connection per
+	// notification, so a fast sender cannot monopolize a worker.
+	readBudget = 256 << 10
+	// lingerTimeout bounds how long a closing connection waits for the
+	// peer's answer to its close frame.
+	lingerTimeout = time.Second
+)
+
+// connection states, guarded by conn.mu.
+const (
+	stateOpen    = iota
+	stateClosing // close frame queued; no more reads
+	stateClosed  // socket closed
+)
+
+// outFrame is one queued write: either a pooled buffer of the connection's
+// own frames (own), or a frame shared with other receivers, never written to.
+type outFrame struct {
+	b   []byte
+	own bool
+}
+
+// conn is the transport of one session: the socket, the read state machine
+// run by one worker at a time, and the write queue.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	rc   syscall.RawConn
+	fd   int
+	sess *Session
+
+	readTask func(*worker)     // c.onReadable, bound once
+	readFn   func(uintptr) bool // c.rawRead, bound once
+
+	// Read side, owned by the worker running onReadable (EPOLLONESHOT
+	// guarantees there is one at a time).
+	rbuf     []byte
+	rlen     int
+	rn       int
+	rerr     error
+	frag     []byte
+	fragging bool
+
+	lastRead atomic.Int64 // unix nanoseconds of the last read notification
+	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
+
+	mu    sync.Mutex // guards state and the poller registration
+	state int
+
+	wmu        sync.Mutex // guards the write queue
+	wq         []outFrame
+	wspare     []outFrame
+	wqBytes    int
+	flushing   bool
+	wclosed    bool // no more frames are accepted
+	closeAfter bool // close the socket once the queue is written
+}
+
+func newConn(srv *Server, nc net.Conn) (*conn, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("router: connection has no file descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{srv: srv, nc: nc, rc: rc}
+	if err := rc.Control(func(fd uintptr) { c.fd = int(fd) }); err != nil {
+		return nil, err
+	}
+	c.readTask = c.onReadable
+	c.readFn = c.rawRead
+	c.lastRead.Store(time.Now().UnixNano())
+	return c, nil
+}
+
+// rawRead is a non-blocking read(2) into the free part of rbuf; returning
+// true tells the runtime not to wait for readability.
+func (c *conn) rawRead(fd uintptr) bool {
+	for {
+		c.rn, c.rerr = syscall.Read(int(fd), c.rbuf[c.rlen:])
+		if c.rerr != syscall.EINTR {
+			return true
+		}
+	}
+}
+
+// onReadable runs on a worker after the poller saw the socket readable. It
+// reads what is there, handles every complete frame in place and re-arms
+// the poller. Between notifications the connection keeps a read buffer only
+// if a frame is partly received.
+func (c *conn) onReadable(w *worker) {
+	if c.closing() {
+		return
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	c.sess.w = w
+	defer func() { c.sess.w = nil }()
+	for budget := readBudget; budget > 0; {
+		if c.rbuf == nil {
+			c.rbuf = c.srv.bufs.get()
+		}
+		if err := c.rc.Read(c.readFn); err != nil {
+			c.abort()
+			return
+		}
+		n, err := c.rn, c.rerr
+		if err == syscall.EAGAIN {
+			break
+		}
+		if err != nil || n == 0 {
+			// Reset by the peer or EOF: the peer is gone.
+			c.abort()
+			return
+		}
+		c.rlen += n
+		budget -= n
+		if !c.processFrames(w) {
+			return
+		}
+	}
+	if c.rlen == 0 {
+		c.srv.bufs.put(c.rbuf)
+		c.rbuf = nil
+	}
+	c.mu.Lock()
+	if c.state == stateOpen {
+		if err := c.srv.poller.rearm(c); err != nil {
+			c.mu.Unlock()
+			c.abort()
+			return
+		}
+	}
+	c.mu.Unlock()
+}
+
+// processFrames handles the complete frames in rbuf[:rlen], keeps an
+// incomplete one at the start of rbuf and grows rbuf if that frame needs
+// more room. It reports false when the connection is closing.
+func (c *conn) processFrames(w *worker) bool {
+	off, need := 0, 0
+	for {
+		b := c.rbuf[off:c.rlen]
+		hl := headerLen(b)
+		if hl == 0 || len(b) < hl {
+			need = max(hl, 2)
+			break
+		}
+		w.br.Reset(b[:hl])
+		h, err := ws.ReadHeaderBuffer(&w.br, w.hdr[:])
+		if err != nil {
+			c.fail(protocol.CloseProtocolError, "bad frame header")
+			return false
+		}
+		if code, reason := c.checkHeader(h); code != 0 {
+			c.fail(code, reason)
+			return false
+		}
+		total := hl + int(h.Length)
+		if len(b) < total {
+			need = total
+			break
+		}
+		payload := b[hl:total]
+		ws.Cipher(payload, h.Mask, 0)
+		off += total
+		if !c.handleFrame(w, h, payload) {
+			return false
+		}
+	}
+	if off > 0 {
+		c.rlen = copy(c.rbuf, c.rbuf[off:c.rlen])
+	}
+	if need > len(c.rbuf) {
+		// A frame larger than the pooled buffer: it is below the size
+		// limit (checkHeader), so give it exactly the room it needs.
+		nb := make([]byte, need)
+		copy(nb, c.rbuf[:c.rlen])
+		c.srv.bufs.put(c.rbuf)
+		c.rbuf = nb
+	}
+	return true
+}
+
+// checkHeader applies RFC 6455 §5 and the message size limit to a client
+// frame header; it returns a close code and reason, or 0.
+func (c *conn) checkHeader(h ws.Header) (protocol.CloseCode, string) {
+	switch {
+	case h.Rsv != 0:
+		return protocol.CloseProtocolError, "reserved bits set: no extension was negotiated"
+	case !h.Masked:
+		return protocol.CloseProtocolError, "client frames must be masked"
+	case h.OpCode.IsControl() && (!h.Fin || h.Length > 125):
+		return protocol.CloseProtocolError, "control frames must be unfragmented and at most 125 bytes"
+	case h.OpCode.IsReserved():
+		return protocol.CloseProtocolError, "reserved opcode"
+	case h.OpCode.IsData() && h.Length > int64(c.srv.opts.MaxMessageSize),
+		h.OpCode == ws.OpContinuation && int64(len(c.frag))+h.Length > int64(c.srv.opts.MaxMessageSize):
+		c.srv.stats.tooBig.Add(1)
+		return protocol.CloseMessageTooBig, "message too big"
+	}
+	return 0, ""
+}
+
+// handleFrame handles one whole frame whose payload is unmasked in place.
+func (c *conn) handleFrame(w *worker, h ws.Header, payload []byte) bool {
+	switch h.OpCode {
+	case ws.OpText, ws.OpBinary:
+		if c.fragging {
+			c.fail(protocol.CloseProtocolError, "data frame inside a fragmented message")
+			return false
+		}
+		if h.OpCode == ws.OpBinary {
+			c.fail(protocol.CloseUnsupportedData, "binary frames are not supported: WAMP v1 is text")
+			return false
+		}
+		if !h.Fin {
+			c.fragging = true
+			c.frag = append(c.frag[:0], payload...)
+			return true
+		}
+		return c.handleMessage(w, payload)
+	case ws.OpContinuation:
+		if !c.fragging {
+			c.fail(protocol.CloseProtocolError, "continuation frame without a message")
+			return false
+		}
+		c.frag = append(c.frag, payload...)
+		if !h.Fin {
+			return true
+		}
+		msg := c.frag
+		c.frag, c.fragging = nil, false
+		return c.handleMessage(w, msg)
+	case ws.OpPing:
+		c.writeControl(ws.OpPong, payload)
+		return true
+	case ws.OpPong:
+		c.pingSent.Store(0)
+		return true
+	case ws.OpClose:
+		c.onCloseFrame(payload)
+		return false
+	}
+	c.fail(protocol.CloseProtocolError, "unknown opcode")
+	return false
+}
+
+// handleMessage decodes one WAMP message and dispatches it.
+func (c *conn) handleMessage(w *worker, payload []byte) bool {
+	c.srv.stats.messagesIn.Add(1)
+	if err := w.dec.Decode(payload, &w.msg); err != nil {
+		c.violation(err)
+		return false
+	}
+	if err := c.srv.messages.HandleMessage(c.sess, &w.msg); err != nil {
+		c.violation(err)
+		return false
+	}
+	return !c.closing()
+}
+
+// onCloseFrame answers the peer's close handshake (RFC 6455 §5.5.1).
+func (c *conn) onCloseFrame(p []byte) {
+	switch {
+	case len(p) == 0:
+		c.closeWith(protocol.CloseNormal, "")
+	case len(p) == 1:
+		c.fail(protocol.CloseProtocolError, "close frame with a one-byte body")
+	default:
+		code := uint16(p[0])<<8 | uint16(p[1])
+		switch {
+		case !validCloseCode(code):
+			c.fail(protocol.CloseProtocolError, "invalid close code")
+		case !utf8.Valid(p[2:]):
+			c.fail(protocol.CloseInvalidPayload, "close reason is not UTF-8")
+		default:
+			c.closeWith(protocol.CloseCode(code), "")
+		}
+	}
+}
+
+func validCloseCode(code uint16) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
+}
+
+// violation closes the session for a bad message, with the close code the
+// error maps to (wamp1.md §3), and logs it with the session id.
+func (c *conn) violation(err error) {
+	c.srv.stats.protocolErrors.Add(1)
+	code := protocol.CloseCodeOf(err)
+	c.srv.log.Info("closing session: protocol violation",
+		"session", c.sess.id, "remote", c.nc.RemoteAddr().String(), "code", int(code), "err", err)
+	c.closeWith(code, protocol.Reason(err))
+}
+
+// fail closes the session for a transport-level violation.
+func (c *conn) fail(code protocol.CloseCode, reason string) {
+	c.srv.stats.protocolErrors.Add(1)
+	c.srv.log.Info("closing session: bad frame",
+		"session", c.sess.id, "remote", c.nc.RemoteAddr().String(), "code", int(code), "reason", reason)
+	c.closeWith(code, reason)
+}
+
+// closing reports whether the connection no longer reads.
+func (c *conn) closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state != stateOpen
+}
+
+// closeWith starts the closing handshake: the queued frames are written,
+// then a close frame, then the socket is closed. The session leaves the tag
+// index at once, so nothing more is queued for it.
+func (c *conn) closeWith(code protocol.CloseCode, reason string) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosing
+	c.srv.poller.remove(c)
+	c.mu.Unlock()
+	c.sess.detach()
+
+	frame := appendControl(nil, ws.OpClose, closePayload(uint16(code), reason))
+	c.wmu.Lock()
+	if c.wclosed {
+		c.wmu.Unlock()
+		return
+	}
+	c.wclosed, c.closeAfter = true, true
+	c.wq = append(c.wq, outFrame{b: frame})
+	start := !c.flushing
+	c.flushing = true
+	c.wmu.Unlock()
+	if start {
+		go c.flush()
+	}
+}
+
+// abort closes the socket at once, dropping whatever is queued.
+func (c *conn) abort() {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	if c.state == stateOpen {
+		c.srv.poller.remove(c)
+	}
+	c.state = stateClosed
+	c.nc.Close()
+	c.mu.Unlock()
+
+	c.sess.detach()
+	c.wmu.Lock()
+	c.wclosed = true
+	if !c.flushing {
+		c.releaseQueue(c.wq)
+		c.wq = nil
+	}
+	c.wqBytes = 0
+	c.wmu.Unlock()
+	c.srv.unregister(c)
+}
+
+// finishClose ends a close handshake whose close frame is written: it
+// half-closes the socket, waits briefly for the peer to close its side (so
+// the peer reads the close frame rather than a reset) and closes it.
+func (c *conn) finishClose() {
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(c.nc, int64(c.srv.opts.MaxMessageSize)+bufSize))
+	c.abort()
+}
+
+// write queues a copy of frame, coalesced with the other frames of this
+// connection that wait to be written. It reports false if the connection
+// takes no more frames.
+func (c *conn) write(frame []byte) bool {
+	c.wmu.Lock()
+	if c.wclosed {
+		c.wmu.Unlock()
+		return false
+	}
+	if n := len(c.wq); n > 0 && c.wq[n-1].own && cap(c.wq[n-1].b)-len(c.wq[n-1].b) >= len(frame) {
+		c.wq[n-1].b = append(c.wq[n-1].b, frame...)
+	} else if len(frame) <= bufSize {
+		b := append(c.srv.bufs.get()[:0], frame...)
+		c.wq = append(c.wq, outFrame{b: b, own: true})
+	} else {
+		c.wq = append(c.wq, outFrame{b: append([]byte(nil), frame...)})
+	}
+	return c.queued(len(frame))
+}
+
+// writeShared queues frame without copying it: frame is shared by all the
+// receivers of one EVENT encoding and must never be modified.
+func (c *conn) writeShared(frame []byte) bool {
+	c.wmu.Lock()
+	if c.wclosed {
+		c.wmu.Unlock()
+		return false
+	}
+	c.wq = append(c.wq, outFrame{b: frame})
+	return c.queued(len(frame))
+}
+
+// queued accounts n more queued bytes and starts a flusher if none runs.
+// The caller holds wmu; queued releases it.
+func (c *conn) queued(n int) bool {
+	c.wqBytes += n
+	if c.wqBytes > c.srv.opts.MaxQueueBytes {
+		c.wmu.Unlock()
+		c.slowConsumer()
+		return false
+	}
+	start := !c.flushing
+	c.flushing = true
+	c.wmu.Unlock()
+	if start {
+		go c.flush()
+	}
+	return true
+}
+
+// slowConsumer closes a session whose write queue passed its bound: the
+// frames not yet being written are dropped, and a close frame follows
+// whatever write is in progress.
+func (c *conn) slowConsumer() {
+	c.srv.stats.slowConsumers.Add(1)
+	c.srv.log.Warn("closing slow consumer", "session", c.sess.id,
+		"remote", c.nc.RemoteAddr().String(), "max_queue_bytes", c.srv.opts.MaxQueueBytes)
+	c.wmu.Lock()
+	c.releaseQueue(c.wq)
+	c.wq = c.wq[:0]
+	c.wqBytes = 0
+	c.wmu.Unlock()
+	c.closeWith(protocol.ClosePolicyViolation, "slow consumer: send queue over its limit")
+}
+
+// writeControl queues a control frame.
+func (c *conn) writeControl(op ws.OpCode, payload []byte) bool {
+	var b [2 + 125]byte
+	return c.write(appendControl(b[:0], op, payload))
+}
+
+// flush writes the queue with one writev per batch until it is empty. It
+// runs on its own goroutine, which exists only while frames are pending.
+func (c *conn) flush() {
+	var bufs net.Buffers
+	for {
+		c.wmu.Lock()
+		if len(c.wq) == 0 {
+			c.flushing = false
+			done := c.closeAfter
+			c.wmu.Unlock()
+			if done {
+				c.finishClose()
+			}
+			return
+		}
+		batch := c.wq
+		c.wq, c.wspare = c.wspare[:0], nil
+		c.wqBytes = 0
+		c.wmu.Unlock()
+
+		bufs = bufs[:0]
+		for _, f := range batch {
+			bufs = append(bufs, f.b)
+		}
+		all := bufs
+		c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+		_, err := all.WriteTo(c.nc)
+		clear(bufs)
+		c.releaseQueue(batch)
+
+		c.wmu.Lock()
+		c.wspare = batch[:0]
+		c.wmu.Unlock()
+		if err != nil {
+			c.wmu.Lock()
+			c.flushing = false
+			c.wmu.Unlock()
+			c.abort()
+			return
+		}
+	}
+}
+
+// releaseQueue returns pooled buffers and forgets shared frames.
+func (c *conn) releaseQueue(q []outFrame) {
+	for i := range q {
+		if q[i].own && cap(q[i].b) == bufSize {
+			c.srv.bufs.put(q[i].b[:bufSize])
+		}
+		q[i] = outFrame{}
+	}
+}
+
+// bufPool pools the fixed-size read and write buffers.
+type bufPool struct{ p sync.Pool }
+
+func (p *bufPool) get() []byte {
+	if b, ok := p.p.Get().(*[bufSize]byte); ok {
+		return b[:]
+	}
+	return new([bufSize]byte)[:]
+}
+
+func (p *bufPool) put(b []byte) {
+	if cap(b) == bufSize {
+		p.p.Put((*[bufSize]byte)(b[:bufSize]))
+	}
+}

@@ -1,0 +1,284 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"unsafe"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/tagindex"
+)
+
+// errPanic stands for a recovered handler panic; the caller sees only
+// ...error#internal (wamp1.md §3).
+var errPanic = errors.New("router: handler panicked")
+
+// dispatch is the innermost MessageHandler: it routes one decoded client
+// message of s (wamp1.md §2). It runs on the worker serving s.
+func (srv *Server) dispatch(s *Session, m *protocol.Message) error {
+	w := s.w
+	switch m.Type {
+	case protocol.TypePrefix:
+		return s.prefixes.Set(m.Prefix.Prefix, m.Prefix.URI)
+	case protocol.TypeCall:
+		srv.handleCall(w, s, &m.Call)
+	case protocol.TypeSubscribe:
+		srv.handleSubscribe(w, s, m.Subscribe.TopicURI)
+	case protocol.TypeUnsubscribe:
+		srv.handleUnsubscribe(w, s, m.Unsubscribe.TopicURI)
+	case protocol.TypePublish:
+		srv.handlePublish(w, s, &m.Publish)
+	default:
+		return fmt.Errorf("%w: %s is sent by servers, not clients", protocol.ErrBadType, m.Type)
+	}
+	return nil
+}
+
+// handleCall runs the RPC handler and queues exactly one CALLRESULT or
+// CALLERROR, echoing the call id byte for byte (wamp1.md §2, §3).
+func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
+	srv.stats.calls.Add(1)
+	w.uri = s.prefixes.Resolve(w.uri[:0], m.ProcURI)
+	args := w.args[:0]
+	for _, a := range m.Args {
+		args = append(args, a)
+	}
+	w.call = Call{URI: string(w.uri), Args: args}
+	result, err := srv.invoke(s, &w.call)
+
+	buf, off := beginFrame(w.out[:0])
+	if err == nil {
+		var raw []byte
+		if raw, err = marshalJSON(result); err == nil {
+			buf = protocol.AppendCallResult(buf, m.CallID, raw)
+		} else {
+			err = fmt.Errorf("router: marshaling the result of %s: %w", w.call.URI, err)
+		}
+	}
+	if err != nil {
+		buf = srv.appendCallError(buf, s, m.CallID, w.call.URI, err)
+	}
+	w.out = buf[:0]
+	s.c.write(endFrame(buf, off, ws.OpText))
+	clear(args)
+	w.args = args[:0]
+	w.call = Call{}
+}
+
+// invoke calls the RPC handler with a deadline, containing its panics.
+func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
+	if srv.rpc == nil {
+		return nil, ErrNoSuchProcedure
+	}
+	ctx, cancel := srv.ctx, context.CancelFunc(func() {})
+	if srv.opts.CallTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, srv.opts.CallTimeout)
+	}
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			srv.log.Error("RPC handler panicked", "session", s.id, "procedure", c.URI,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			res, err = nil, errPanic
+		}
+	}()
+	res, err = srv.rpc.ServeCall(ctx, s, c)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return res, err
+}
+
+// appendCallError maps a handler error to a CALLERROR (wamp1.md §3).
+func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri string, err error) []byte {
+	var pe *protocol.Error
+	switch {
+	case errors.As(err, &pe):
+		var details []byte
+		if pe.Details != nil {
+			d, merr := gojson.Marshal(pe.Details)
+			if merr != nil {
+				srv.log.Error("marshaling CALLERROR details", "session", s.id, "procedure", uri, "err", merr)
+			} else {
+				details = d
+			}
+		}
+		return protocol.AppendCallError(dst, callID, pe.URI, pe.Desc, details)
+	case errors.Is(err, ErrNoSuchProcedure):
+		return protocol.AppendCallError(dst, callID, protocol.ErrorURINoSuchProcedure,
+			"no procedure registered for "+uri, nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		return protocol.AppendCallError(dst, callID, protocol.ErrorURITimeout, "call timed out", nil)
+	}
+	if err != errPanic {
+		srv.log.Error("RPC handler failed", "session", s.id, "procedure", uri, "err", err)
+	}
+	return protocol.AppendCallError(dst, callID, protocol.ErrorURIInternal, "internal error", nil)
+}
+
+// marshalJSON encodes an RPC result; nil is null and a json.RawMessage
+// passes through once checked.
+func marshalJSON(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return nullJSON, nil
+	case gojson.RawMessage: // the same type as encoding/json's
+		if gojson.Valid(v) {
+			return v, nil
+		}
+		return nil, errors.New("invalid raw JSON")
+	}
+	return gojson.Marshal(v)
+}
+
+var nullJSON = []byte("null")
+
+// handleSubscribe adds a subscription; a duplicate is a no-op and a denied
+// or malformed one is dropped (wamp1.md §3).
+func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
+	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
+	s.mu.Lock()
+	_, dup := s.subs[string(w.uri)]
+	s.mu.Unlock()
+	if dup {
+		return
+	}
+	topic := string(w.uri)
+	tags, err := tagindex.ParseTopic(topic)
+	if err != nil {
+		srv.drop("subscribe", s, topic, err)
+		return
+	}
+	sub := Subscription{Topic: topic, Tags: tags}
+	if err := srv.topics.Subscribe(srv.ctx, s, &sub); err != nil {
+		srv.drop("subscribe", s, topic, err)
+		return
+	}
+	entry := &subscription{sess: s, topic: topic, tags: sub.Tags}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detached {
+		return
+	}
+	if _, dup := s.subs[topic]; dup {
+		return
+	}
+	if s.subs == nil {
+		s.subs = make(map[string]*subscription)
+	}
+	s.subs[topic] = entry
+	srv.index.Add(entry.tags, entry)
+	srv.stats.subscriptions.Add(1)
+}
+
+// handleUnsubscribe removes the subscription made with exactly this topic
+// string; an unknown one is a no-op.
+func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) {
+	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
+	s.mu.Lock()
+	entry, ok := s.subs[string(w.uri)]
+	if ok {
+		delete(s.subs, entry.topic)
+		srv.index.Remove(entry.tags, entry)
+		srv.stats.subscriptions.Add(-1)
+	}
+	s.mu.Unlock()
+}
+
+// handlePublish parses the topic into the worker's reusable tag set, lets
+// the topic handler decide, and delivers.
+func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
+	f := &w.fan
+	w.uri = s.prefixes.Resolve(w.uri[:0], m.TopicURI)
+	if err := f.set.ParseTopic(w.uri); err != nil {
+		srv.drop("publish", s, string(w.uri), err)
+		return
+	}
+	f.pub = Publication{Topic: unsafe.String(unsafe.SliceData(w.uri), len(w.uri)), Tags: f.set, Event: m.Event}
+	if err := srv.topics.Publish(srv.ctx, s, &f.pub); err != nil {
+		srv.drop("publish", s, f.pub.Topic, err)
+		return
+	}
+	srv.deliver(f, s, m)
+	f.pub = Publication{}
+}
+
+// deliver sends f.pub to every matching subscription that the PUBLISH
+// options admit. Each distinct topic string is encoded once and its bytes
+// shared by all its receivers (wamp1.md §4). It returns the receivers.
+func (srv *Server) deliver(f *fanout, from *Session, m *protocol.Publish) int {
+	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
+		return 0 // an empty eligible list means nobody (wamp1.md §2)
+	}
+	f.targets = f.targets[:0]
+	srv.index.Match(f.pub.Tags, f.collect)
+	n := 0
+	for _, t := range f.targets {
+		if m != nil && !srv.admits(t.sess, from, m) {
+			continue
+		}
+		frame, ok := f.frames[t.topic]
+		if !ok {
+			frame = encodeEvent(t.topic, f.pub.Event)
+			f.frames[t.topic] = frame
+		}
+		if t.sess.c.writeShared(frame) {
+			n++
+		}
+	}
+	clear(f.targets)
+	clear(f.frames)
+	srv.stats.eventsOut.Add(uint64(n))
+	return n
+}
+
+// admits applies PUBLISH's excludeMe, exclude and eligible (wamp1.md §2).
+func (srv *Server) admits(to, from *Session, m *protocol.Publish) bool {
+	switch m.Exclude {
+	case protocol.ExcludeDefault:
+		if to == from && !srv.opts.DeliverToPublisher {
+			return false
+		}
+	case protocol.ExcludeMe:
+		if to == from {
+			return false
+		}
+	case protocol.ExcludeList:
+		if containsID(m.ExcludeIDs, to.id) {
+			return false
+		}
+	}
+	return !m.HasEligible || containsID(m.Eligible, to.id)
+}
+
+func containsID(ids [][]byte, id string) bool {
+	for _, b := range ids {
+		if string(b) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeEvent encodes one EVENT frame, to be shared by its receivers.
+func encodeEvent(topic string, event []byte) []byte {
+	b := make([]byte, 0, maxFrameHeader+len(topic)+len(event)+16)
+	b, off := beginFrame(b)
+	b = protocol.AppendEvent(b, topic, event)
+	return endFrame(b, off, ws.OpText)
+}
+
+// drop counts and logs a SUBSCRIBE or PUBLISH that WAMP v1 cannot answer.
+func (srv *Server) drop(what string, s *Session, topic string, err error) {
+	if what == "subscribe" {
+		srv.stats.droppedSubscribes.Add(1)
+	} else {
+		srv.stats.droppedPublishes.Add(1)
+	}
+	srv.log.Debug("dropped "+what, "session", s.id, "topic", topic, "err", err)
+}

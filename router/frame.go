@@ -1,0 +1,89 @@
+package router
+
+import (
+	"encoding/binary"
+
+	"github.com/gobwas/ws"
+)
+
+// maxFrameHeader is the largest header of a frame the server sends: it never
+// masks, so 2 bytes plus at most 8 of extended length.
+const maxFrameHeader = 10
+
+// beginFrame reserves room for a frame header at the end of dst and returns
+// the extended slice and the offset where the header space starts. The
+// payload is then appended to the result and endFrame writes the header.
+// Encoding the payload in place this way costs no copy.
+func beginFrame(dst []byte) ([]byte, int) {
+	off := len(dst)
+	var pad [maxFrameHeader]byte
+	return append(dst, pad[:]...), off
+}
+
+// endFrame writes, right-aligned in the space beginFrame reserved at off, the
+// header of an unfragmented, unmasked frame of opcode op whose payload runs
+// from off+maxFrameHeader to the end of b. It returns the frame.
+func endFrame(b []byte, off int, op ws.OpCode) []byte {
+	n := len(b) - off - maxFrameHeader
+	var h [maxFrameHeader]byte
+	h[0] = 0x80 | byte(op)
+	size := 2
+	switch {
+	case n <= 125:
+		h[1] = byte(n)
+	case n <= 0xffff:
+		h[1] = 126
+		binary.BigEndian.PutUint16(h[2:], uint16(n))
+		size = 4
+	default:
+		h[1] = 127
+		binary.BigEndian.PutUint64(h[2:], uint64(n))
+		size = 10
+	}
+	start := off + maxFrameHeader - size
+	copy(b[start:], h[:size])
+	return b[start:]
+}
+
+// appendControl appends a whole control frame (ping, pong, close) with
+// payload p, which must be at most 125 bytes.
+func appendControl(dst []byte, op ws.OpCode, p []byte) []byte {
+	dst = append(dst, 0x80|byte(op), byte(len(p)))
+	return append(dst, p...)
+}
+
+// closePayload is the body of a close frame: a status code and a reason cut
+// to fit the 125 bytes a control frame allows.
+func closePayload(code uint16, reason string) []byte {
+	if len(reason) > 123 {
+		reason = reason[:123]
+		for len(reason) > 0 && reason[len(reason)-1]&0xc0 == 0x80 {
+			reason = reason[:len(reason)-1]
+		}
+		if len(reason) > 0 && reason[len(reason)-1] >= 0xc0 {
+			reason = reason[:len(reason)-1]
+		}
+	}
+	b := make([]byte, 2, 2+len(reason))
+	binary.BigEndian.PutUint16(b, code)
+	return append(b, reason...)
+}
+
+// headerLen reports the length of the frame header that starts b (a client
+// frame, masked or not), or 0 when b does not yet hold its first two bytes.
+func headerLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	n := 2
+	switch b[1] & 0x7f {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b[1]&0x80 != 0 {
+		n += 4
+	}
+	return n
+}

@@ -1,0 +1,159 @@
+package router
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/protocol"
+)
+
+// errTooManyFiles is accept's error when the process is out of descriptors.
+var errTooManyFiles = syscall.EMFILE
+
+// subprotocol is the one WebSocket subprotocol tagwamp speaks (wamp1.md §1).
+const subprotocol = "wamp"
+
+// serveConn runs the connection middleware and the handshake of one
+// accepted connection, then sends WELCOME and hands the connection to the
+// poller. Its goroutine ends there: an established session holds none.
+func (srv *Server) serveConn(nc net.Conn) {
+	defer srv.handshake.Done()
+	for _, m := range srv.opts.ConnMiddleware {
+		if err := m.AcceptConn(nc); err != nil {
+			srv.stats.rejected.Add(1)
+			srv.log.Info("connection refused", "remote", nc.RemoteAddr().String(), "err", err)
+			nc.Close()
+			return
+		}
+	}
+	c, err := newConn(srv, nc)
+	if err != nil {
+		srv.log.Error("connection setup failed", "remote", nc.RemoteAddr().String(), "err", err)
+		nc.Close()
+		return
+	}
+	nc.SetDeadline(time.Now().Add(srv.opts.HandshakeTimeout))
+	req, err := srv.upgrade(nc)
+	if err != nil {
+		srv.stats.rejected.Add(1)
+		srv.log.Debug("handshake refused", "remote", nc.RemoteAddr().String(), "err", err)
+		nc.Close()
+		return
+	}
+	nc.SetDeadline(time.Time{})
+
+	s := &Session{id: newSessionID(), c: c, req: req}
+	c.sess = s
+	buf, off := beginFrame(nil)
+	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
+	welcome := endFrame(buf, off, ws.OpText)
+	if !srv.register(c) {
+		c.write(welcome)
+		c.closeWith(protocol.CloseGoingAway, "server shutting down")
+		return
+	}
+	c.write(welcome)
+	c.mu.Lock()
+	err = srv.poller.add(c)
+	c.mu.Unlock()
+	if err != nil {
+		srv.log.Error("poller add failed", "session", s.id, "err", err)
+		c.abort()
+		return
+	}
+	srv.log.Debug("session opened", "session", s.id, "remote", nc.RemoteAddr().String())
+}
+
+// upgrade answers the HTTP upgrade request on nc (RFC 6455 §4.2) with the
+// wamp subprotocol, or refuses it with a status and a plain reason.
+func (srv *Server) upgrade(nc net.Conn) (*Request, error) {
+	req := &Request{Header: make(http.Header), RemoteAddr: nc.RemoteAddr()}
+	u := ws.Upgrader{
+		OnRequest: func(uri []byte) error {
+			req.URI = string(uri)
+			return nil
+		},
+		OnHost: func(host []byte) error {
+			req.Host = string(host)
+			return nil
+		},
+		OnHeader: func(key, value []byte) error {
+			req.Header.Add(string(key), string(value))
+			return nil
+		},
+		ProtocolCustom: func(v []byte) (string, bool) {
+			for _, p := range bytes.Split(v, []byte(",")) {
+				if p = bytes.TrimSpace(p); len(p) > 0 {
+					req.Protocols = append(req.Protocols, string(p))
+				}
+			}
+			for _, p := range req.Protocols {
+				if p == subprotocol {
+					return subprotocol, true
+				}
+			}
+			return "", true
+		},
+		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			if err := srv.checkRequest(req); err != nil {
+				return nil, err
+			}
+			return ws.HandshakeHeaderString(""), nil
+		},
+	}
+	if _, err := u.Upgrade(nc); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake
+// middleware to a complete upgrade request.
+func (srv *Server) checkRequest(req *Request) error {
+	if len(req.Protocols) == 0 {
+		return reject(http.StatusBadRequest,
+			"tagwamp speaks WAMP v1: offer the WebSocket subprotocol \"wamp\"")
+	}
+	if !hasProtocol(req.Protocols, subprotocol) {
+		return reject(http.StatusBadRequest, "unsupported subprotocol "+
+			strings.Join(req.Protocols, ", ")+": tagwamp speaks only \"wamp\"")
+	}
+	u, err := url.ParseRequestURI(req.URI)
+	if err != nil {
+		return reject(http.StatusBadRequest, "bad request URI")
+	}
+	req.URL = u
+	for _, m := range srv.opts.HandshakeMiddleware {
+		if err := m.Handshake(req); err != nil {
+			var he *HTTPError
+			if errors.As(err, &he) {
+				return reject(he.Status, he.Reason)
+			}
+			return reject(http.StatusForbidden, "forbidden")
+		}
+	}
+	return nil
+}
+
+func hasProtocol(ps []string, p string) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// reject builds the error that makes gobwas/ws answer with status and a
+// plain-text reason.
+func reject(status int, reason string) error {
+	return ws.RejectConnectionError(ws.RejectionStatus(status), ws.RejectionReason(reason))
+}

@@ -1,0 +1,347 @@
+package router
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/tagindex"
+)
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("router: server closed")
+
+// Server is a WAMP v1 router over tag topics. Create it with New; its
+// methods are safe for concurrent use.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	rpc      RPCHandler
+	topics   TopicHandler
+	messages MessageHandler
+	index    tagindex.Index[*subscription]
+	pool     *pool
+	bufs     bufPool
+	fans     sync.Pool // *fanout for server-side publishes
+	stats    counters
+	started  time.Time
+
+	ctx    context.Context // canceled by Shutdown
+	cancel context.CancelFunc
+
+	initOnce sync.Once
+	initErr  error
+	poller   *poller
+
+	mu        sync.Mutex // guards listeners, conns and shutdown
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	shutdown  bool
+	drained   chan struct{} // closed when conns empties after shutdown
+	sweeper   chan struct{} // closed to stop the ping sweeper
+	handshake sync.WaitGroup
+}
+
+// New returns a server configured by o (see Options for the defaults).
+func New(o Options) *Server {
+	o = o.withDefaults()
+	srv := &Server{
+		opts:      o,
+		log:       o.Logger,
+		rpc:       o.RPC,
+		topics:    o.Topics,
+		started:   time.Now(),
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+		drained:   make(chan struct{}),
+		sweeper:   make(chan struct{}),
+	}
+	srv.ctx, srv.cancel = context.WithCancel(context.Background())
+	for i := len(o.RPCMiddleware) - 1; i >= 0 && srv.rpc != nil; i-- {
+		srv.rpc = o.RPCMiddleware[i](srv.rpc)
+	}
+	for i := len(o.TopicMiddleware) - 1; i >= 0; i-- {
+		srv.topics = o.TopicMiddleware[i](srv.topics)
+	}
+	srv.messages = MessageHandlerFunc(srv.dispatch)
+	for i := len(o.MessageMiddleware) - 1; i >= 0; i-- {
+		srv.messages = o.MessageMiddleware[i](srv.messages)
+	}
+	srv.pool = newPool(srv, o.Workers)
+	srv.fans.New = func() any {
+		f := new(fanout)
+		f.init()
+		return f
+	}
+	return srv
+}
+
+func (srv *Server) init() error {
+	srv.initOnce.Do(func() {
+		srv.poller, srv.initErr = newPoller(func(err error) {
+			srv.log.Error("poller wait failed", "err", err)
+		})
+		if srv.initErr == nil && srv.opts.PingInterval > 0 {
+			go srv.sweep()
+		}
+	})
+	return srv.initErr
+}
+
+// ListenAndServe listens on the TCP address addr and serves.
+func (srv *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ln)
+}
+
+// Serve accepts connections on ln until Shutdown, upgrading each to a WAMP
+// session. It always returns a non-nil error; after Shutdown,
+// ErrServerClosed. Serve closes ln.
+func (srv *Server) Serve(ln net.Listener) error {
+	if err := srv.init(); err != nil {
+		ln.Close()
+		return fmt.Errorf("router: starting the poller: %w", err)
+	}
+	srv.mu.Lock()
+	if srv.shutdown {
+		srv.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	srv.listeners[ln] = struct{}{}
+	srv.mu.Unlock()
+	defer func() {
+		srv.mu.Lock()
+		delete(srv.listeners, ln)
+		srv.mu.Unlock()
+		ln.Close()
+	}()
+
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if srv.isShutdown() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				// Out of descriptors or a transient failure: back off as
+				// net/http does rather than spin.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				srv.log.Warn("accept failed; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("router: accept: %w", err)
+		}
+		delay = 0
+		srv.stats.accepted.Add(1)
+		srv.handshake.Add(1)
+		go srv.serveConn(nc)
+	}
+}
+
+func (srv *Server) isShutdown() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.shutdown
+}
+
+// register adds a session's connection to the registry; false once the
+// server shuts down.
+func (srv *Server) register(c *conn) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.shutdown {
+		return false
+	}
+	srv.conns[c] = struct{}{}
+	srv.stats.sessions.Add(1)
+	return true
+}
+
+// unregister removes a closed connection.
+func (srv *Server) unregister(c *conn) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if _, ok := srv.conns[c]; !ok {
+		return
+	}
+	delete(srv.conns, c)
+	srv.stats.sessions.Add(-1)
+	if srv.shutdown && len(srv.conns) == 0 {
+		close(srv.drained)
+	}
+}
+
+// Shutdown stops accepting connections, closes every session with 1001
+// after the frames queued for it are written, and waits until all are
+// closed or ctx is done; then it closes what is left at once and returns
+// ctx's error.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.mu.Lock()
+	if srv.shutdown {
+		srv.mu.Unlock()
+		return ErrServerClosed
+	}
+	srv.shutdown = true
+	for ln := range srv.listeners {
+		ln.Close()
+	}
+	conns := make([]*conn, 0, len(srv.conns))
+	for c := range srv.conns {
+		conns = append(conns, c)
+	}
+	if len(srv.conns) == 0 {
+		close(srv.drained)
+	}
+	srv.mu.Unlock()
+	close(srv.sweeper)
+
+	srv.handshake.Wait()
+	for _, c := range conns {
+		c.closeWith(protocol.CloseGoingAway, "server shutting down")
+	}
+	var err error
+	select {
+	case <-srv.drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+		srv.mu.Lock()
+		conns = conns[:0]
+		for c := range srv.conns {
+			conns = append(conns, c)
+		}
+		srv.mu.Unlock()
+		for _, c := range conns {
+			c.abort()
+		}
+	}
+	srv.cancel()
+	if srv.poller != nil {
+		srv.poller.close()
+	}
+	return err
+}
+
+// Publish delivers event (raw JSON) to every subscription that topic's tag
+// set selects, as a PUBLISH would with no options, and returns the number
+// of receivers. It is for trusted in-process backends: topic handlers are
+// not consulted.
+func (srv *Server) Publish(topic string, event []byte) (int, error) {
+	if !gojson.Valid(event) {
+		return 0, errors.New("router: publish: event is not valid JSON")
+	}
+	f := srv.fans.Get().(*fanout)
+	defer srv.fans.Put(f)
+	if err := f.set.ParseTopic(unsafe.Slice(unsafe.StringData(topic), len(topic))); err != nil {
+		return 0, fmt.Errorf("router: publish: %w", err)
+	}
+	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
+	n := srv.deliver(f, nil, nil)
+	f.pub = Publication{}
+	return n, nil
+}
+
+// sweep pings sessions that have been silent for PingInterval and closes
+// those that stay silent for PingTimeout more (dead peers).
+func (srv *Server) sweep() {
+	tick := time.NewTicker(max(srv.opts.PingInterval/4, 10*time.Millisecond))
+	defer tick.Stop()
+	var batch []*conn
+	for {
+		select {
+		case <-srv.sweeper:
+			return
+		case <-tick.C:
+		}
+		now := time.Now().UnixNano()
+		batch = batch[:0]
+		srv.mu.Lock()
+		for c := range srv.conns {
+			batch = append(batch, c)
+		}
+		srv.mu.Unlock()
+		for _, c := range batch {
+			last, sent := c.lastRead.Load(), c.pingSent.Load()
+			switch {
+			case sent != 0 && last > sent:
+				c.pingSent.Store(0)
+			case sent != 0 && now-sent > int64(srv.opts.PingTimeout):
+				srv.log.Info("closing dead session: no answer to ping", "session", c.sess.id)
+				c.closeWith(protocol.CloseGoingAway, "ping timeout")
+			case sent == 0 && now-last > int64(srv.opts.PingInterval):
+				c.pingSent.Store(now)
+				c.writeControl(ws.OpPing, nil)
+			}
+		}
+		clear(batch)
+	}
+}
+
+// newSessionID returns 128 random bits, base64url encoded (wamp1.md §2).
+func newSessionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Stats is a snapshot of the server's counters.
+type Stats struct {
+	Sessions          int64 // open sessions
+	Subscriptions     int64 // live subscriptions in the index
+	Accepted          uint64 // TCP connections accepted
+	Rejected          uint64 // connections refused before or at the handshake
+	MessagesIn        uint64 // WAMP messages received
+	Calls             uint64 // CALLs received
+	EventsOut         uint64 // EVENTs queued to receivers
+	SlowConsumers     uint64 // sessions closed for a full send queue
+	ProtocolErrors    uint64 // sessions closed for bad input
+	TooBig            uint64 // messages over MaxMessageSize
+	DroppedSubscribes uint64 // SUBSCRIBEs denied or malformed
+	DroppedPublishes  uint64 // PUBLISHes denied or malformed
+	Started           time.Time
+}
+
+type counters struct {
+	sessions, subscriptions                        atomic.Int64
+	accepted, rejected, messagesIn, calls          atomic.Uint64
+	eventsOut, slowConsumers, protocolErrors       atomic.Uint64
+	tooBig, droppedSubscribes, droppedPublishes    atomic.Uint64
+}
+
+// Stats returns a snapshot of the server's counters.
+func (srv *Server) Stats() Stats {
+	c := &srv.stats
+	return Stats{
+		Sessions:          c.sessions.Load(),
+		Subscriptions:     c.subscriptions.Load(),
+		Accepted:          c.accepted.Load(),
+		Rejected:          c.rejected.Load(),
+		MessagesIn:        c.messagesIn.Load(),
+		Calls:             c.calls.Load(),
+		EventsOut:         c.eventsOut.Load(),
+		SlowConsumers:     c.slowConsumers.Load(),
+		ProtocolErrors:    c.protocolErrors.Load(),
+		TooBig:            c.tooBig.Load(),
+		DroppedSubscribes: c.droppedSubscribes.Load(),
+		DroppedPublishes:  c.droppedPublishes.Load(),
+		Started:           srv.started,
+	}
+}
