@@ -118,34 +118,17 @@ func (c *conn) onReadable(w *worker) {
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.sess.w = w
-	defer func() { c.sess.w = nil }()
-	for budget := readBudget; budget > 0; {
-		if c.rbuf == nil {
-			c.rbuf = c.srv.bufs.get()
-		}
-		if err := c.rc.Read(c.readFn); err != nil {
-			c.abort()
-			return
-		}
-		n, err := c.rn, c.rerr
-		if err == syscall.EAGAIN {
-			break
-		}
-		if err != nil || n == 0 {
-			// Reset by the peer or EOF: the peer is gone.
-			c.abort()
-			return
-		}
-		c.rlen += n
-		budget -= n
-		if !c.processFrames(w) {
-			return
-		}
+	ok := c.readAvailable(w)
+	c.sess.w = nil
+	if !ok {
+		return
 	}
 	if c.rlen == 0 {
 		c.srv.bufs.put(c.rbuf)
 		c.rbuf = nil
 	}
+	// c.mu orders this worker's writes to the read state before the next
+	// worker's reads: that one starts with closing(), under c.mu.
 	c.mu.Lock()
 	if c.state == stateOpen {
 		if err := c.srv.poller.rearm(c); err != nil {
@@ -155,6 +138,35 @@ func (c *conn) onReadable(w *worker) {
 		}
 	}
 	c.mu.Unlock()
+}
+
+// readAvailable reads and handles what the socket holds, up to
+// readBudget bytes; it reports false when the connection is closing.
+func (c *conn) readAvailable(w *worker) bool {
+	for budget := readBudget; budget > 0; {
+		if c.rbuf == nil {
+			c.rbuf = c.srv.bufs.get()
+		}
+		if err := c.rc.Read(c.readFn); err != nil {
+			c.abort()
+			return false
+		}
+		n, err := c.rn, c.rerr
+		if err == syscall.EAGAIN {
+			break
+		}
+		if err != nil || n == 0 {
+			// Reset by the peer or EOF: the peer is gone.
+			c.abort()
+			return false
+		}
+		c.rlen += n
+		budget -= n
+		if !c.processFrames(w) {
+			return false
+		}
+	}
+	return true
 }
 
 // processFrames handles the complete frames in rbuf[:rlen], keeps an
