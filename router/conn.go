@@ -51,7 +51,7 @@ type conn struct {
 	fd   int
 	sess *Session
 
-	readTask func(*worker)     // c.onReadable, bound once
+	readTask func(*worker)      // c.onReadable, bound once
 	readFn   func(uintptr) bool // c.rawRead, bound once
 
 	// Read side, owned by the worker running onReadable (EPOLLONESHOT

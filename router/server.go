@@ -13,8 +13,8 @@ import (
 	"time"
 	"unsafe"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/gobwas/ws"
+	gojson "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
@@ -304,8 +304,8 @@ func newSessionID() string {
 
 // Stats is a snapshot of the server's counters.
 type Stats struct {
-	Sessions          int64 // open sessions
-	Subscriptions     int64 // live subscriptions in the index
+	Sessions          int64  // open sessions
+	Subscriptions     int64  // live subscriptions in the index
 	Accepted          uint64 // TCP connections accepted
 	Rejected          uint64 // connections refused before or at the handshake
 	MessagesIn        uint64 // WAMP messages received
@@ -320,10 +320,10 @@ type Stats struct {
 }
 
 type counters struct {
-	sessions, subscriptions                        atomic.Int64
-	accepted, rejected, messagesIn, calls          atomic.Uint64
-	eventsOut, slowConsumers, protocolErrors       atomic.Uint64
-	tooBig, droppedSubscribes, droppedPublishes    atomic.Uint64
+	sessions, subscriptions                     atomic.Int64
+	accepted, rejected, messagesIn, calls       atomic.Uint64
+	eventsOut, slowConsumers, protocolErrors    atomic.Uint64
+	tooBig, droppedSubscribes, droppedPublishes atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
