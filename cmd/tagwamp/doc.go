@@ -1,0 +1,23 @@
+// Command tagwamp runs a tagwamp WAMP v1 router.
+//
+// With no flags it listens on 127.0.0.1:8080 and serves the built-in
+// procedures (see package handlers); a YAML file (-config, documented in
+// tagwamp.example.yaml) sets everything else, and flags override the file:
+//
+//	tagwamp [-config FILE] [-addr HOST:PORT] [-log-level debug|info|warn|error]
+//	        [-max-message-size BYTES] [-deliver-to-publisher]
+//
+// SIGINT or SIGTERM shuts the server down gracefully, waiting at most 10s:
+// every session is closed with 1001 (going away). The exit status is 0
+// after a clean shutdown (or -h), 2 for bad flags or configuration, 1
+// otherwise (the address is taken, the shutdown timed out).
+//
+// On start it logs, with log/slog's text format on stderr, how to connect:
+//
+//	level=INFO msg="tagwamp listening" addr=127.0.0.1:8080 url=ws://127.0.0.1:8080/ subprotocol=wamp version=0.1.0
+//
+// The command is thin: internal/config loads and validates the file,
+// server.go maps it to router.Options and package handlers, and the router
+// does the rest. It holds no global state; run is the whole program, and
+// the tests drive it on a loopback port.
+package main

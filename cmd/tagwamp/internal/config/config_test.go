@@ -1,0 +1,251 @@
+package config
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleFileIsTheDefault(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "tagwamp.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	// The example writes empty lists; the default has nil ones.
+	want.Middleware.IP.Allow, want.Middleware.IP.Deny = []string{}, []string{}
+	want.Middleware.Origin.Allow = []string{}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("example file = %+v\nwant Default() = %+v", cfg, want)
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		// check inspects a valid configuration; nil when an error is expected.
+		check func(t *testing.T, c Config)
+		// wantErr lists substrings of the expected error.
+		wantErr []string
+	}{
+		{
+			name:  "empty document",
+			yaml:  "",
+			check: func(t *testing.T, c Config) { equal(t, c, Default()) },
+		},
+		{
+			name:  "comments only",
+			yaml:  "# nothing\n",
+			check: func(t *testing.T, c Config) { equal(t, c, Default()) },
+		},
+		{
+			name: "valid file",
+			yaml: `
+addr: ":9000"
+log_level: DEBUG
+server_ident: acme/1
+deliver_to_publisher: true
+limits:
+  max_message_size: 65536
+  workers: 8
+  write_timeout: 2s
+  ping_interval: "off"
+  call_timeout: Off
+middleware:
+  ip:
+    allow: [10.0.0.0/8, "::1"]
+    deny: [10.66.0.0/16]
+  origin:
+    allow: ["https://*.example.com"]
+    require: true
+builtins: false
+`,
+			check: func(t *testing.T, c Config) {
+				want := Default()
+				want.Addr = ":9000"
+				want.LogLevel = Level(slog.LevelDebug)
+				want.ServerIdent = "acme/1"
+				want.DeliverToPublisher = true
+				want.Limits.MaxMessageSize = 65536
+				want.Limits.Workers = 8
+				want.Limits.WriteTimeout = Duration(2 * time.Second)
+				want.Limits.PingInterval = Off
+				want.Limits.CallTimeout = Off
+				want.Middleware.IP = IPRules{Allow: []string{"10.0.0.0/8", "::1"}, Deny: []string{"10.66.0.0/16"}}
+				want.Middleware.Origin = OriginRules{Allow: []string{"https://*.example.com"}, Require: true}
+				want.Builtins = false
+				equal(t, c, want)
+			},
+		},
+		{
+			name:    "unknown top-level key",
+			yaml:    "addr: :1\nlisten: :2\n",
+			wantErr: []string{"config: listen: unknown key (line 2)"},
+		},
+		{
+			name:    "unknown nested key",
+			yaml:    "limits:\n  max_mesage_size: 10\n",
+			wantErr: []string{"config: limits.max_mesage_size: unknown key (line 2)"},
+		},
+		{
+			name:    "bad duration",
+			yaml:    "limits:\n  write_timeout: 10x\n",
+			wantErr: []string{"config: limits.write_timeout: line 2:", `invalid duration "10x"`},
+		},
+		{
+			name:    "bare number duration",
+			yaml:    "limits:\n  call_timeout: 10\n",
+			wantErr: []string{"config: limits.call_timeout: line 2:", `invalid duration "10"`},
+		},
+		{
+			name:    "duration not a scalar",
+			yaml:    "limits:\n  call_timeout: [1s]\n",
+			wantErr: []string{"config: limits.call_timeout: line 2:"},
+		},
+		{
+			name:    "off where not allowed",
+			yaml:    "limits:\n  write_timeout: off\n",
+			wantErr: []string{"config: limits.write_timeout: cannot be off"},
+		},
+		{
+			name:    "zero duration",
+			yaml:    "limits:\n  ping_interval: 0s\n  handshake_timeout: -1s\n",
+			wantErr: []string{"config: limits.ping_interval: must be positive, or off", "config: limits.handshake_timeout: must be positive"},
+		},
+		{
+			name:    "bad int",
+			yaml:    "limits:\n  workers: many\n",
+			wantErr: []string{"config: limits.workers: line 2: cannot unmarshal !!str `many` into int"},
+		},
+		{
+			name:    "non-positive size",
+			yaml:    "limits:\n  max_message_size: 0\n  max_queue_bytes: -5\n  workers: -1\n",
+			wantErr: []string{"config: limits.max_message_size: must be positive", "config: limits.max_queue_bytes: must be positive", "config: limits.workers: must be 0"},
+		},
+		{
+			name:    "bad CIDR",
+			yaml:    "middleware:\n  ip:\n    deny: [10.0.0.0/8, 10.0.0.0/40]\n",
+			wantErr: []string{`config: middleware.ip: deny[1] "10.0.0.0/40"`},
+		},
+		{
+			name:    "bad origin",
+			yaml:    "middleware:\n  origin:\n    allow: [example.com]\n",
+			wantErr: []string{`config: middleware.origin: allow[0] "example.com"`},
+		},
+		{
+			name:    "bad log level",
+			yaml:    "log_level: verbose\n",
+			wantErr: []string{`config: log_level: line 1: invalid log level "verbose"`},
+		},
+		{
+			name:    "bad bool",
+			yaml:    "builtins: perhaps\n",
+			wantErr: []string{"config: builtins: line 1: cannot unmarshal"},
+		},
+		{
+			name:    "list where string wanted",
+			yaml:    "middleware:\n  ip:\n    allow:\n      - 10.0.0.0/8\n      - [x]\n",
+			wantErr: []string{"config: middleware.ip.allow[1]: line 5:"},
+		},
+		{
+			name:    "empty addr",
+			yaml:    "addr: \"\"\n",
+			wantErr: []string{"config: addr: must not be empty"},
+		},
+		{
+			name:    "syntax error",
+			yaml:    "limits: [\n",
+			wantErr: []string{"config: yaml:"},
+		},
+		{
+			name:    "not a mapping",
+			yaml:    "- addr\n",
+			wantErr: []string{"config: line 1: cannot unmarshal !!seq"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml))
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				tt.check(t, c)
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error; want %q", tt.wantErr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func equal(t *testing.T, got, want Config) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !os.IsNotExist(unwrapAll(err)) {
+		t.Fatalf("err = %v, want not-exist", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+func TestParseLevel(t *testing.T) {
+	tests := []struct {
+		in   string
+		want slog.Level
+		ok   bool
+	}{
+		{"debug", slog.LevelDebug, true},
+		{"INFO", slog.LevelInfo, true},
+		{" warn ", slog.LevelWarn, true},
+		{"warning", slog.LevelWarn, true},
+		{"error", slog.LevelError, true},
+		{"info+2", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseLevel(tt.in)
+			if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
+				t.Fatalf("ParseLevel(%q) = %v, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+func TestStrings(t *testing.T) {
+	if s := Off.String(); s != "off" {
+		t.Errorf("Off.String() = %q", s)
+	}
+	if s := Duration(90 * time.Second).String(); s != "1m30s" {
+		t.Errorf("String() = %q", s)
+	}
+	if s := Level(slog.LevelWarn).String(); s != "warn" {
+		t.Errorf("Level.String() = %q", s)
+	}
+}

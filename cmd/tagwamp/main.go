@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
+	"github.com/tagwamp/tagwamp/router"
+)
+
+// shutdownTimeout bounds the graceful shutdown after a signal.
+const shutdownTimeout = 10 * time.Second
+
+// usageError marks errors in the flags or the configuration (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(os.Stderr, "tagwamp:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "tagwamp:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done, then shuts down. It logs to stderr and, when
+// ready is not nil, calls it with the listening address before serving.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+	cfg, err := loadConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.Level(cfg.LogLevel)}))
+	srv, err := newServer(cfg, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	logger.Info("tagwamp listening", "addr", addr, "url", "ws://"+addr+"/", "subprotocol", "wamp",
+		"version", router.Version)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("tagwamp shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-served; serr != nil && !errors.Is(serr, router.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		logger.Error("tagwamp shutdown", "err", err)
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("tagwamp stopped")
+	return nil
+}
+
+// loadConfig parses the flags, loads the -config file if any (else the
+// defaults), and lets the flags that were set override it.
+func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
+	fs := flag.NewFlagSet("tagwamp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("config", "", "YAML configuration `file` (see tagwamp.example.yaml)")
+	addr := fs.String("addr", config.DefaultAddr, "TCP `address` to listen on")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	maxMsg := fs.Int("max-message-size", 1<<20, "largest client message in `bytes`")
+	deliver := fs.Bool("deliver-to-publisher", false, "deliver a PUBLISH to its own publisher by default")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config.Config{}, err
+		}
+		return config.Config{}, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	cfg := config.Default()
+	if *file != "" {
+		var err error
+		if cfg, err = config.Load(*file); err != nil {
+			return config.Config{}, usageError{fmt.Errorf("-config %s: %w", *file, err)}
+		}
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "addr":
+			cfg.Addr = *addr
+		case "log-level":
+			l, lerr := config.ParseLevel(*level)
+			if lerr != nil {
+				err = errors.Join(err, fmt.Errorf("-log-level: %w", lerr))
+			}
+			cfg.LogLevel = config.Level(l)
+		case "max-message-size":
+			cfg.Limits.MaxMessageSize = *maxMsg
+		case "deliver-to-publisher":
+			cfg.DeliverToPublisher = *deliver
+		}
+	})
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return config.Config{}, usageError{err}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tagwamp/tagwamp/client"
+	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
+	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/router"
+)
+
+// writeFile writes content to a temporary file and returns its path.
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tagwamp.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfig(t *testing.T) {
+	file := writeFile(t, "addr: 10.0.0.1:9000\nlog_level: warn\nlimits:\n  max_message_size: 100\n  workers: 3\n")
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(c config.Config) bool
+		wantErr string
+	}{
+		{"zero config", nil, func(c config.Config) bool { return reflect.DeepEqual(c, config.Default()) }, ""},
+		{"file", []string{"-config", file}, func(c config.Config) bool {
+			return c.Addr == "10.0.0.1:9000" && c.LogLevel == config.Level(slog.LevelWarn) &&
+				c.Limits.MaxMessageSize == 100 && c.Limits.Workers == 3
+		}, ""},
+		{"flags override the file", []string{"-config", file, "-addr", ":1", "-log-level", "debug",
+			"-max-message-size", "7", "-deliver-to-publisher"}, func(c config.Config) bool {
+			return c.Addr == ":1" && c.LogLevel == config.Level(slog.LevelDebug) &&
+				c.Limits.MaxMessageSize == 7 && c.DeliverToPublisher && c.Limits.Workers == 3
+		}, ""},
+		{"unset flags keep the file", []string{"-config", file, "-deliver-to-publisher=false"}, func(c config.Config) bool {
+			return c.Addr == "10.0.0.1:9000" && c.Limits.MaxMessageSize == 100
+		}, ""},
+		{"bad log level flag", []string{"-log-level", "loud"}, nil, `-log-level: invalid log level "loud"`},
+		{"bad size flag", []string{"-max-message-size", "0"}, nil, "limits.max_message_size: must be positive"},
+		{"unknown flag", []string{"-port", "1"}, nil, "flag provided but not defined: -port"},
+		{"extra argument", []string{"serve"}, nil, `unexpected argument "serve"`},
+		{"missing file", []string{"-config", "/nonexistent/tagwamp.yaml"}, nil, "-config /nonexistent/tagwamp.yaml: config:"},
+		{"bad file", []string{"-config", writeFile(t, "limits:\n  ping_interval: soon\n")}, nil, "config: limits.ping_interval: line 2:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			c, err := loadConfig(tt.args, &stderr)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				if !errors.As(err, new(usageError)) {
+					t.Fatalf("err = %v is not a usage error (exit 2)", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Fatalf("config %+v", c)
+			}
+		})
+	}
+}
+
+func TestLoadConfigHelp(t *testing.T) {
+	var stderr bytes.Buffer
+	if _, err := loadConfig([]string{"-h"}, &stderr); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(stderr.String(), "-max-message-size") {
+		t.Fatalf("usage %q lacks the flags", stderr.String())
+	}
+}
+
+func TestOptions(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		name   string
+		edit   func(c *config.Config)
+		conn   int // ConnMiddleware count
+		shake  int // HandshakeMiddleware count
+		rpcMW  int // RPCMiddleware count
+		check  func(o router.Options) bool
+		errMsg string
+	}{
+		{name: "default runs no middleware", check: func(o router.Options) bool {
+			return o.MaxMessageSize == 1<<20 && o.MaxQueueBytes == 4<<20 && o.Workers == 0 &&
+				o.HandshakeTimeout == 10*time.Second && o.WriteTimeout == 10*time.Second &&
+				o.PingInterval == 30*time.Second && o.PingTimeout == 15*time.Second &&
+				o.CallTimeout == 30*time.Second && !o.DeliverToPublisher && o.ServerIdent == "" &&
+				o.Logger == logger && o.RPC != nil && o.Topics == nil
+		}},
+		{name: "limits and flags", edit: func(c *config.Config) {
+			c.ServerIdent = "x/1"
+			c.DeliverToPublisher = true
+			c.Limits.Workers = 5
+			c.Limits.PingInterval = config.Off
+			c.Limits.CallTimeout = config.Off
+		}, check: func(o router.Options) bool {
+			return o.ServerIdent == "x/1" && o.DeliverToPublisher && o.Workers == 5 &&
+				o.PingInterval < 0 && o.CallTimeout < 0
+		}},
+		{name: "debug logs calls", edit: func(c *config.Config) { c.LogLevel = config.Level(slog.LevelDebug) }, rpcMW: 1},
+		{name: "ip allow", edit: func(c *config.Config) { c.Middleware.IP.Allow = []string{"10.0.0.0/8"} }, conn: 1},
+		{name: "ip deny", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"10.0.0.1"} }, conn: 1},
+		{name: "origin allow", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"*"} }, shake: 1},
+		{name: "origin require", edit: func(c *config.Config) { c.Middleware.Origin.Require = true }, shake: 1},
+		{name: "bad CIDR", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"x"} }, errMsg: `deny[0] "x"`},
+		{name: "bad origin", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"x"} }, errMsg: `allow[0] "x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			if tt.edit != nil {
+				tt.edit(&cfg)
+			}
+			o, mux, err := options(cfg, logger)
+			if tt.errMsg != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errMsg) {
+					t.Fatalf("err = %v, want %q", err, tt.errMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.RPC != router.RPCHandler(mux) {
+				t.Errorf("RPC is not the returned mux")
+			}
+			if len(o.ConnMiddleware) != tt.conn || len(o.HandshakeMiddleware) != tt.shake ||
+				len(o.RPCMiddleware) != tt.rpcMW || len(o.MessageMiddleware) != 0 || len(o.TopicMiddleware) != 0 {
+				t.Errorf("middleware conn=%d handshake=%d rpc=%d message=%d topic=%d; want %d %d %d 0 0",
+					len(o.ConnMiddleware), len(o.HandshakeMiddleware), len(o.RPCMiddleware),
+					len(o.MessageMiddleware), len(o.TopicMiddleware), tt.conn, tt.shake, tt.rpcMW)
+			}
+			if tt.check != nil && !tt.check(o) {
+				t.Errorf("options %+v", o)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's logging goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRun starts the command on a loopback port from a configuration file,
+// calls the built-in procedures over a real socket, and shuts it down as a
+// signal would.
+func TestRun(t *testing.T) {
+	file := writeFile(t, "server_ident: test/1\nmiddleware:\n  ip:\n    allow: [127.0.0.0/8, \"::1\"]\n")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr syncBuffer
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-config", file, "-addr", "127.0.0.1:0", "-log-level", "debug"}, &stderr,
+			func(a net.Addr) { addrc <- a })
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
+	case <-time.After(5 * time.Second):
+		t.Fatalf("not listening after 5s\n%s", stderr.String())
+	}
+
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.Dial(cctx, "ws://"+addr.String()+"/")
+	if err != nil {
+		t.Fatalf("dial: %v\n%s", err, stderr.String())
+	}
+	defer c.Close()
+	if got := c.ServerIdent(); got != "test/1" {
+		t.Errorf("server ident %q, want test/1", got)
+	}
+
+	var info handlers.ServerInfo
+	if err := c.Call(cctx, handlers.ProcServerInfo, &info); err != nil {
+		t.Fatalf("server-info: %v", err)
+	}
+	if info.Server != "tagwamp/"+router.Version || info.Sessions != 1 || info.Go == "" {
+		t.Errorf("server-info = %+v", info)
+	}
+	var si handlers.SessionInfo
+	if err := c.Call(cctx, handlers.ProcSessionInfo, &si); err != nil {
+		t.Fatalf("session-info: %v", err)
+	}
+	if si.SessionID != c.SessionID() || !strings.HasPrefix(si.RemoteAddr, "127.0.0.1:") {
+		t.Errorf("session-info = %+v, want session %q from 127.0.0.1", si, c.SessionID())
+	}
+	var echo []any
+	if err := c.Call(cctx, handlers.ProcEcho, &echo, 1, "a", []int{2}); err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+	if want := []any{1.0, "a", []any{2.0}}; !reflect.DeepEqual(echo, want) {
+		t.Errorf("echo = %#v, want %#v", echo, want)
+	}
+	var perr *protocol.Error
+	if err := c.Call(cctx, "http://tagwamp.dev/procedure#nope", nil); !errors.As(err, &perr) ||
+		perr.URI != protocol.ErrorURINoSuchProcedure {
+		t.Errorf("unknown procedure: err = %v, want NoSuchRPCEndpoint", err)
+	}
+
+	stop() // as SIGTERM does
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run = %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no shutdown after 10s\n%s", stderr.String())
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Errorf("client still connected after shutdown")
+	}
+	logs := stderr.String()
+	for _, want := range []string{
+		`msg="tagwamp listening" addr=` + addr.String() + ` url=ws://` + addr.String() + `/ subprotocol=wamp`,
+		`msg="rpc call" uri=http://tagwamp.dev/procedure#server-info`,
+		`msg="tagwamp stopped"`,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}

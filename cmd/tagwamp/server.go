@@ -1,0 +1,64 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
+	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/router"
+)
+
+// newServer builds the server cfg describes, with the built-in procedures
+// registered when cfg.Builtins is set.
+func newServer(cfg config.Config, logger *slog.Logger) (*router.Server, error) {
+	opts, mux, err := options(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	srv := router.New(opts)
+	if cfg.Builtins {
+		handlers.RegisterBuiltins(mux, srv)
+	}
+	return srv, nil
+}
+
+// options maps cfg to router options. Middleware is installed only where
+// cfg configures it, so the default configuration runs none; LogCalls only
+// at debug level. The returned Mux is opts.RPC, for the caller to fill.
+func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.Mux, error) {
+	l := cfg.Limits
+	mux := new(handlers.Mux)
+	opts := router.Options{
+		ServerIdent:        cfg.ServerIdent,
+		MaxMessageSize:     l.MaxMessageSize,
+		MaxQueueBytes:      l.MaxQueueBytes,
+		Workers:            l.Workers,
+		HandshakeTimeout:   time.Duration(l.HandshakeTimeout),
+		WriteTimeout:       time.Duration(l.WriteTimeout),
+		PingInterval:       time.Duration(l.PingInterval), // Off is negative: no pings
+		PingTimeout:        time.Duration(l.PingTimeout),
+		CallTimeout:        time.Duration(l.CallTimeout), // Off is negative: no timeout
+		DeliverToPublisher: cfg.DeliverToPublisher,
+		RPC:                mux,
+		Logger:             logger,
+	}
+	if slog.Level(cfg.LogLevel) <= slog.LevelDebug {
+		opts.RPCMiddleware = append(opts.RPCMiddleware, handlers.LogCalls(logger))
+	}
+	if ip := cfg.Middleware.IP; len(ip.Allow) > 0 || len(ip.Deny) > 0 {
+		f, err := handlers.NewIPFilter(ip.Allow, ip.Deny)
+		if err != nil {
+			return router.Options{}, nil, err
+		}
+		opts.ConnMiddleware = append(opts.ConnMiddleware, f)
+	}
+	if o := cfg.Middleware.Origin; len(o.Allow) > 0 || o.Require {
+		c, err := handlers.NewOriginCheck(o.Allow, o.Require)
+		if err != nil {
+			return router.Options{}, nil, err
+		}
+		opts.HandshakeMiddleware = append(opts.HandshakeMiddleware, c)
+	}
+	return opts, mux, nil
+}

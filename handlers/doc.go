@@ -1,0 +1,61 @@
+// Package handlers is application policy over the router's small
+// interfaces: an RPC mux, a topic mux, connection and handshake filters, a
+// call logger and the built-in procedures. The router never imports it;
+// everything here is optional and replaceable by your own implementation of
+// the same router interface.
+//
+// The layering follows BabDev's WebSocket Server (and Ratchet before it):
+// connection middleware (IPFilter) runs on the raw connection, handshake
+// middleware (OriginCheck) on the HTTP upgrade request, and message
+// middleware (LogCalls, or your access control) around the RPC and topic
+// handlers (Mux, TopicMux).
+//
+// # Usage
+//
+//	mux := new(handlers.Mux)
+//	mux.Handle("http://example.com/calc#add", handlers.Func(
+//		func(ctx context.Context, s *router.Session, xs []float64) (float64, error) {
+//			return xs[0] + xs[1], nil
+//		}))
+//	ipf, err := handlers.NewIPFilter([]string{"10.0.0.0/8"}, nil)
+//	if err != nil { ... }
+//	oc, err := handlers.NewOriginCheck([]string{"https://*.example.com"}, false)
+//	if err != nil { ... }
+//	srv := router.New(router.Options{
+//		RPC:                 mux,
+//		RPCMiddleware:       []router.RPCMiddleware{handlers.LogCalls(logger)},
+//		ConnMiddleware:      []router.ConnMiddleware{ipf},
+//		HandshakeMiddleware: []router.HandshakeMiddleware{oc},
+//	})
+//	handlers.RegisterBuiltins(mux, srv)
+//
+// # Built-in procedures
+//
+// RegisterBuiltins registers these procedures. Their results are JSON, as
+// the CALLRESULT carries them:
+//
+//	http://tagwamp.dev/procedure#ping          (ProcPing)
+//	    Any arguments. Result: "pong". A liveness probe.
+//	http://tagwamp.dev/procedure#echo          (ProcEcho)
+//	    Any arguments. Result: the arguments as one list, [] for none:
+//	    [2,"c1","http://tagwamp.dev/procedure#echo",1,"a"] answers [1,"a"].
+//	    Handy to test a client's encoding.
+//	http://tagwamp.dev/procedure#session-info  (ProcSessionInfo)
+//	    No arguments needed. Result: the caller's own session,
+//	    {"session_id":"...","remote_addr":"192.0.2.7:51234"}.
+//	http://tagwamp.dev/procedure#server-info   (ProcServerInfo)
+//	    No arguments needed. Result:
+//	    {"server":"tagwamp/0.1.0","version":"0.1.0","uptime_seconds":42,
+//	     "sessions":3,"subscriptions":7,"go":"go1.26.0"}
+//	    uptime_seconds counts whole seconds since the server started;
+//	    sessions and subscriptions are live counts (router.Stats).
+//
+// # Concurrency and borrowed bytes
+//
+// Every type here is safe for concurrent use. Mux and TopicMux may gain
+// routes while serving; their lookups take no lock and allocate nothing.
+// IPFilter and OriginCheck are immutable once built. Handlers receive the
+// router's borrowed bytes (router.Call.Args, router.Publication.Event) valid
+// until they return: Func decodes into memory of its own, and echo copies
+// the arguments into a fresh list before returning it.
+package handlers
