@@ -1,0 +1,196 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tagwamp/tagwamp/router"
+)
+
+func TestSlowConsumer(t *testing.T) {
+	srv, url := startServer(t, router.Options{MaxQueueBytes: 1 << 20, WriteTimeout: time.Second})
+	const topic = "http://x.com/feed"
+	slow := dial(t, url)
+	subscribe(t, slow, topic)
+
+	const readers, events = 20, 1500
+	event := `"` + strings.Repeat("z", 4000) + `"`
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	// The readers keep up: the publisher never runs more than a window
+	// ahead of the slowest of them, so only the one that never reads can
+	// fill its queue.
+	progress := make([]atomic.Int64, readers)
+	for r := range readers {
+		c := dial(t, url)
+		subscribe(t, c, topic)
+		wg.Go(func() {
+			want := fmt.Sprintf(`[8,%q,%s]`, topic, event)
+			for i := range events {
+				m, err := c.next(10 * time.Second)
+				if err != nil || m != want {
+					errs <- fmt.Errorf("reader got event %d: %v", i, err)
+					progress[r].Store(events)
+					return
+				}
+				progress[r].Add(1)
+			}
+		})
+	}
+	pub := dial(t, url)
+	for i := range events {
+		for r := range progress {
+			for int64(i)-progress[r].Load() > 100 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		pub.send(fmt.Sprintf(`[7,%q,%s]`, topic, event))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := srv.Stats().SlowConsumers; got != 1 {
+		t.Fatalf("SlowConsumers = %d, want 1", got)
+	}
+	// The slow one is closed (its socket buffers are full, so it will not
+	// read the close frame) and the others are all still there.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Stats().Sessions != readers+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions open, want %d", srv.Stats().Sessions, readers+1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestManySessions(t *testing.T) {
+	n := 2000
+	if testing.Short() {
+		n = 200
+	}
+	srv, url := startServer(t, router.Options{})
+	const groups = 50
+	clients := make([]*wsClient, n)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, err := tryDial(url, "wamp")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c.t = t
+			c.recv() // WELCOME
+			c.send(fmt.Sprintf(`[5,"http://x.com/room?group=%d"]`, i%groups))
+			mu.Lock()
+			clients[i] = c
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		for _, c := range clients {
+			c.conn.Close()
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.Stats().Subscriptions != int64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscriptions, want %d", srv.Stats().Subscriptions, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// One publication to everybody, one to a group.
+	pub := dial(t, url)
+	pub.send(`[7,"http://x.com/room","all"]`)
+	pub.send(`[7,"http://x.com/room?group=7","g7"]`)
+	errs := make(chan error, n)
+	for i, c := range clients {
+		wg.Go(func() {
+			want := []string{fmt.Sprintf(`[8,"http://x.com/room?group=%d","all"]`, i%groups)}
+			if i%groups == 7 {
+				want = append(want, fmt.Sprintf(`[8,"http://x.com/room?group=%d","g7"]`, i%groups))
+			}
+			for _, w := range want {
+				if m, err := c.next(20 * time.Second); err != nil || m != w {
+					errs <- fmt.Errorf("client %d got %q, %v; want %s", i, m, err, w)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := srv.Stats().Sessions; got != int64(n+1) {
+		t.Fatalf("Sessions = %d, want %d", got, n+1)
+	}
+}
+
+func TestPings(t *testing.T) {
+	_, url := startServer(t, router.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	alive := dial(t, url) // answers pings while it reads
+	dead := dial(t, url)  // reads nothing, so answers nothing
+	alive.expectNothing(time.Second)
+	syncSession(t, alive)
+	dead.expectClose(1001, "ping timeout")
+}
+
+func TestShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := router.New(router.Options{})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	url := "ws://" + ln.Addr().String() + "/"
+	subs := []*wsClient{dial(t, url), dial(t, url), dial(t, url)}
+	for _, c := range subs {
+		subscribe(t, c, "http://x.com/t")
+	}
+	const n = 300
+	for i := range n {
+		if _, err := srv.Publish("http://x.com/t", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-done; !errors.Is(err, router.ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+	for _, c := range subs {
+		for i := range n {
+			if got := c.recv(); got != fmt.Sprintf(`[8,"http://x.com/t",%d]`, i) {
+				t.Fatalf("got %s", got)
+			}
+		}
+		c.expectClose(1001, "shutting down")
+	}
+	if _, err := tryDial(url, "wamp"); err == nil {
+		t.Fatal("dial succeeded after Shutdown")
+	}
+}
