@@ -1,0 +1,180 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/router"
+	"github.com/tagwamp/tagwamp/tagindex"
+)
+
+func TestConnMiddleware(t *testing.T) {
+	var seen atomic.Int32
+	_, url := startServer(t, router.Options{ConnMiddleware: []router.ConnMiddleware{
+		router.ConnMiddlewareFunc(func(c net.Conn) error {
+			seen.Add(1)
+			if seen.Load() == 2 {
+				return errors.New("second connection refused")
+			}
+			return nil
+		}),
+	}})
+	dial(t, url)
+	if _, err := tryDial(url, "wamp"); err == nil {
+		t.Fatal("refused connection upgraded")
+	}
+	dial(t, url)
+	if seen.Load() != 3 {
+		t.Fatalf("middleware saw %d connections", seen.Load())
+	}
+}
+
+func TestHandshakeMiddleware(t *testing.T) {
+	var got *router.Request
+	_, url := startServer(t, router.Options{
+		HandshakeMiddleware: []router.HandshakeMiddleware{
+			router.HandshakeMiddlewareFunc(func(r *router.Request) error {
+				if r.Header.Get("Origin") == "https://evil.example" {
+					return &router.HTTPError{Status: http.StatusForbidden, Reason: "origin not allowed"}
+				}
+				got = r
+				return nil
+			}),
+		},
+		RPC: router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+			return s.Request().URL.Query().Get("user"), nil
+		}),
+	})
+	d := ws.Dialer{Protocols: []string{"wamp"}, Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {"https://evil.example"}})}
+	_, _, _, err := d.Dial(context.Background(), url)
+	var se ws.StatusError
+	if !errors.As(err, &se) || int(se) != http.StatusForbidden {
+		t.Fatalf("dial error %v, want 403", err)
+	}
+	c := dial(t, url+"?user=42")
+	if got == nil || got.URL.Path != "/" || got.Protocols[0] != "wamp" || !strings.HasPrefix(got.Host, "127.0.0.1:") {
+		t.Fatalf("request %+v", got)
+	}
+	if r := c.call(`[2,"1","x"]`); r[2] != "42" {
+		t.Fatalf("handler saw %v", r)
+	}
+}
+
+func TestMessageMiddleware(t *testing.T) {
+	var calls atomic.Int32
+	_, url := startServer(t, router.Options{
+		MessageMiddleware: []router.MessageMiddleware{func(next router.MessageHandler) router.MessageHandler {
+			return router.MessageHandlerFunc(func(s *router.Session, m *protocol.Message) error {
+				if m.Type == protocol.TypeCall {
+					calls.Add(1)
+				}
+				if m.Type == protocol.TypePublish {
+					return errors.New("no publishing here")
+				}
+				return next.HandleMessage(s, m)
+			})
+		}},
+	})
+	c := dial(t, url)
+	c.call(`[2,"1","x"]`)
+	c.call(`[2,"2","x"]`)
+	if calls.Load() != 2 {
+		t.Fatalf("middleware saw %d calls", calls.Load())
+	}
+	c.send(`[7,"t",1]`)
+	c.expectClose(1011, "")
+}
+
+// denyRPC answers not-authorized for procedures under /private/.
+func denyRPC(next router.RPCHandler) router.RPCHandler {
+	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+		if strings.Contains(c.URI, "/private/") {
+			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized"}
+		}
+		return next.ServeCall(ctx, s, c)
+	})
+}
+
+// topicPolicy denies subscriptions to /private/ and stamps publications.
+type topicPolicy struct{ next router.TopicHandler }
+
+func (p topicPolicy) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
+	if strings.Contains(sub.Topic, "/private/") {
+		return errors.New("denied")
+	}
+	return p.next.Subscribe(ctx, s, sub)
+}
+
+func (p topicPolicy) Publish(ctx context.Context, s *router.Session, pub *router.Publication) error {
+	if strings.Contains(pub.Topic, "/readonly/") {
+		return errors.New("denied")
+	}
+	pub.Event = []byte(`{"from":"` + s.ID() + `","event":` + string(pub.Event) + `}`)
+	return p.next.Publish(ctx, s, pub)
+}
+
+func TestRPCAndTopicMiddleware(t *testing.T) {
+	srv, url := startServer(t, router.Options{
+		RPC:             testRPC(),
+		RPCMiddleware:   []router.RPCMiddleware{denyRPC},
+		TopicMiddleware: []router.TopicMiddleware{func(next router.TopicHandler) router.TopicHandler { return topicPolicy{next} }},
+	})
+	c := dial(t, url)
+	if r := c.call(`[2,"1","http://example.com/private/x"]`); r[0] != float64(4) || r[2] != protocol.ErrorURINotAuthorized {
+		t.Fatalf("denied call answered %v", r)
+	}
+	if r := c.call(`[2,"2","http://example.com/null"]`); r[0] != float64(3) {
+		t.Fatalf("allowed call answered %v", r)
+	}
+	subscribe(t, c, "http://x.com/private/t", "http://x.com/readonly/t", "http://x.com/t")
+	if got := srv.Stats().DroppedSubscribes; got != 1 {
+		t.Fatalf("DroppedSubscribes = %d", got)
+	}
+	pub := dial(t, url)
+	pub.send(`[7,"http://x.com/readonly/t",1]`)
+	pub.send(`[7,"http://x.com/t",1]`)
+	if got, want := c.recv(), `[8,"http://x.com/t",{"from":"`+pub.sid+`","event":1}]`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	c.expectNothing(quiet)
+	if got := srv.Stats().DroppedPublishes; got != 1 {
+		t.Fatalf("DroppedPublishes = %d", got)
+	}
+}
+
+// boundTags is a topic handler that narrows a subscription's tag set while
+// the EVENT keeps the subscribed string.
+type boundTags struct{ router.AllowTopics }
+
+func (boundTags) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
+	tags := map[string]string{"user": "42"}
+	for _, tg := range sub.Tags.Tags() {
+		if tg.Key != tagindex.BaseKey {
+			tags[tg.Key] = tg.Value
+		}
+	}
+	base, _ := sub.Tags.Base()
+	set, err := tagindex.NewSet(base, tags)
+	sub.Tags = set
+	return err
+}
+
+func TestTopicHandlerTransformsTags(t *testing.T) {
+	_, url := startServer(t, router.Options{Topics: boundTags{}})
+	c := dial(t, url)
+	subscribe(t, c, "http://x.com/news")
+	pub := dial(t, url)
+	pub.send(`[7,"http://x.com/news?user=43","not for you"]`)
+	pub.send(`[7,"http://x.com/news?user=42","for you"]`)
+	if got := c.recv(); got != `[8,"http://x.com/news","for you"]` {
+		t.Fatalf("got %s", got)
+	}
+}
