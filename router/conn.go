@@ -53,6 +53,7 @@ type conn struct {
 
 	readTask func(*worker)      // c.onReadable, bound once
 	readFn   func(uintptr) bool // c.rawRead, bound once
+	flushFn  func()             // c.flush, bound once: `go c.flushFn()` allocates nothing
 
 	// Read side, owned by the worker running onReadable (EPOLLONESHOT
 	// guarantees there is one at a time).
@@ -76,6 +77,10 @@ type conn struct {
 	flushing   bool
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
+
+	// iov and iovw belong to the flusher: the batch's buffers, and the
+	// copy of them that writev consumes.
+	iov, iovw net.Buffers
 }
 
 func newConn(srv *Server, nc net.Conn) (*conn, error) {
@@ -93,6 +98,7 @@ func newConn(srv *Server, nc net.Conn) (*conn, error) {
 	}
 	c.readTask = c.onReadable
 	c.readFn = c.rawRead
+	c.flushFn = c.flush
 	c.lastRead.Store(time.Now().UnixNano())
 	return c, nil
 }
@@ -376,7 +382,7 @@ func (c *conn) closeWith(code protocol.CloseCode, reason string) {
 	c.flushing = true
 	c.wmu.Unlock()
 	if start {
-		go c.flush()
+		go c.flushFn()
 	}
 }
 
@@ -463,7 +469,7 @@ func (c *conn) queued(n int) bool {
 	c.flushing = true
 	c.wmu.Unlock()
 	if start {
-		go c.flush()
+		go c.flushFn()
 	}
 	return true
 }
@@ -492,7 +498,6 @@ func (c *conn) writeControl(op ws.OpCode, payload []byte) bool {
 // flush writes the queue with one writev per batch until it is empty. It
 // runs on its own goroutine, which exists only while frames are pending.
 func (c *conn) flush() {
-	var bufs net.Buffers
 	for {
 		c.wmu.Lock()
 		if len(c.wq) == 0 {
@@ -509,14 +514,14 @@ func (c *conn) flush() {
 		c.wqBytes = 0
 		c.wmu.Unlock()
 
-		bufs = bufs[:0]
+		c.iov = c.iov[:0]
 		for _, f := range batch {
-			bufs = append(bufs, f.b)
+			c.iov = append(c.iov, f.b)
 		}
-		all := bufs
+		c.iovw = c.iov
 		c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-		_, err := all.WriteTo(c.nc)
-		clear(bufs)
+		_, err := c.iovw.WriteTo(c.nc)
+		clear(c.iov)
 		c.releaseQueue(batch)
 
 		c.wmu.Lock()

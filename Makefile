@@ -1,0 +1,24 @@
+# tagwamp: every target is one line or one script; CI runs `make test`.
+GO       ?= go
+FUZZTIME ?= 30s
+PKGS     := ./...
+
+.PHONY: run test bench fuzz lint fmt
+
+run: ## serve on 127.0.0.1:8080 with the zero-config defaults
+	$(GO) run ./cmd/tagwamp
+
+test: ## vet and the whole suite under the race detector
+	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS)
+
+bench: ## hot-path benchmarks (figures go to bench/RESULTS.md)
+	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router
+
+fuzz: ## every fuzz target for FUZZTIME each
+	scripts/fuzz.sh $(FUZZTIME)
+
+lint: ## gofmt, vet and the package dependency rules
+	scripts/lint.sh
+
+fmt:
+	gofmt -w .

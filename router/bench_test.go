@@ -1,0 +1,120 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/tagwamp/tagwamp/tagindex"
+)
+
+// discardConn is a net.Conn that accepts and drops every write, so the
+// benchmarks measure the router rather than the kernel.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (discardConn) Close() error                     { return nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (discardConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (discardConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (discardConn) Read(p []byte) (int, error)       { select {} }
+func (discardConn) SetDeadline(t time.Time) error    { return nil }
+
+// benchSession returns a session on a discarding connection.
+func benchSession(srv *Server, id string) *Session {
+	c := &conn{srv: srv, nc: discardConn{}}
+	c.flushFn = c.flush
+	s := &Session{id: id, c: c}
+	c.sess = s
+	return s
+}
+
+// benchSubscribe subscribes s to topic directly in the index.
+func benchSubscribe(b *testing.B, srv *Server, s *Session, topic string) {
+	tags, err := tagindex.ParseTopic(topic)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub := &subscription{sess: s, topic: topic, tags: tags}
+	if s.subs == nil {
+		s.subs = make(map[string]*subscription)
+	}
+	s.subs[topic] = sub
+	srv.index.Add(tags, sub)
+}
+
+func BenchmarkDispatch(b *testing.B) {
+	srv := New(Options{RPC: RPCHandlerFunc(func(ctx context.Context, s *Session, c *Call) (any, error) {
+		return c.Args[0], nil
+	}), CallTimeout: -1})
+	s := benchSession(srv, "pub")
+	w := newWorker(srv)
+	s.w = w
+	for _, bc := range []struct{ name, msg string }{
+		{"publish-no-subscribers", `[7,"http://example.com/news?lang=FR&user=42",{"title":"hello","n":1}]`},
+		{"publish-exclude", `[7,"http://example.com/news?lang=FR",{"title":"hello"},["a","b"]]`},
+		{"call-echo", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`},
+		{"subscribe-duplicate", `[5,"http://example.com/news?lang=FR"]`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			frame := []byte(bc.msg)
+			buf := make([]byte, len(frame))
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				copy(buf, frame)
+				if !s.c.handleMessage(w, buf) {
+					b.Fatal("session closed")
+				}
+				s.c.wmu.Lock()
+				s.c.releaseQueue(s.c.wq)
+				s.c.wq, s.c.wqBytes = s.c.wq[:0], 0
+				s.c.wmu.Unlock()
+			}
+		})
+	}
+}
+
+func BenchmarkFanout(b *testing.B) {
+	for _, bc := range []struct {
+		subs, topics int
+	}{{1000, 1}, {10000, 1}, {10000, 100}} {
+		b.Run(fmt.Sprintf("subs=%d/topics=%d", bc.subs, bc.topics), func(b *testing.B) {
+			srv := New(Options{MaxQueueBytes: 1 << 30})
+			sessions := make([]*Session, bc.subs)
+			for i := range sessions {
+				sessions[i] = benchSession(srv, fmt.Sprint(i))
+				benchSubscribe(b, srv, sessions[i], fmt.Sprintf("http://example.com/room?g=1&v=%d", i%bc.topics))
+			}
+			f := srv.fans.Get().(*fanout)
+			event := []byte(`{"title":"hello","body":"a small event of some forty bytes"}`)
+			if err := f.set.ParseTopic([]byte("http://example.com/room?g=1")); err != nil {
+				b.Fatal(err)
+			}
+			f.pub = Publication{Topic: "http://example.com/room?g=1", Tags: f.set, Event: event}
+			b.ReportAllocs()
+			for b.Loop() {
+				if n := srv.deliver(f, nil, nil); n != bc.subs {
+					b.Fatalf("delivered %d", n)
+				}
+				b.StopTimer()
+				for _, s := range sessions { // let the flushers drain
+					for {
+						s.c.wmu.Lock()
+						idle := !s.c.flushing
+						s.c.wmu.Unlock()
+						if idle {
+							break
+						}
+						time.Sleep(time.Microsecond)
+					}
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*bc.subs), "ns/delivery")
+		})
+	}
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# gofmt, go vet, and the layering rules of STYLE.md: protocol and tagindex
+# import nothing of ours (tagindex only the standard library), router never
+# imports handlers, cmd or client.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=github.com/tagwamp/tagwamp
+bad=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$bad" ]; then echo "gofmt would change: $bad"; exit 1; fi
+go vet ./...
+fail=0
+check() { # package, forbidden import pattern
+  if go list -deps "$mod/$1" | grep -E "$2" | grep -v "^$mod/$1\$"; then
+    echo "lint: $1 must not depend on the packages above"; fail=1
+  fi
+}
+check protocol "^$mod/"
+check tagindex "^$mod/|^github.com/|^golang.org/|^gopkg.in/"
+check router "^$mod/(handlers|client|cmd)"
+check client "^$mod/(router|handlers|cmd)"
+exit $fail
