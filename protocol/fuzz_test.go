@@ -1,0 +1,91 @@
+package protocol
+
+import (
+	"bytes"
+	stdjson "encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
+)
+
+// FuzzDecode checks that Decode never panics, that it accepts exactly the
+// frames that are valid JSON (by go-json and encoding/json), valid UTF-8
+// and not too deep, and that a decoded message re-encodes to a frame that
+// decodes to the same message. Seeds: testdata/fuzz/FuzzDecode and the
+// cases of decode_test.go.
+func FuzzDecode(f *testing.F) {
+	for _, tc := range decodeCases {
+		f.Add([]byte(tc.frame))
+	}
+	for _, tc := range malformedCases {
+		if len(tc.frame) < 4096 {
+			f.Add([]byte(tc.frame))
+		}
+	}
+	var d1, d2 Decoder
+	var m1, m2 Message
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		err := d1.Decode(frame, &m1)
+		validJSON := json.Valid(frame)
+		if validJSON != stdjson.Valid(frame) {
+			t.Fatalf("go-json Valid = %v, encoding/json Valid = %v", validJSON, !validJSON)
+		}
+		wantValid := validJSON && utf8.Valid(frame) && jsonDepth(frame) <= MaxDepth
+		if gotValid := !errors.Is(err, ErrInvalidJSON); gotValid != wantValid {
+			t.Fatalf("Decode(%q) = %v; want valid JSON = %v", frame, err, wantValid)
+		}
+		if err != nil {
+			if CloseCodeOf(err) == CloseInternalError || !strings.HasPrefix(err.Error(), "protocol: ") {
+				t.Fatalf("Decode(%q) = %v: not a protocol error", frame, err)
+			}
+			return
+		}
+		before := show(&m1)
+		out := appendMessage(nil, &m1)
+		if !json.Valid(out) || !utf8.Valid(out) {
+			t.Fatalf("re-encoded %q as invalid JSON %q", frame, out)
+		}
+		if err := d2.Decode(out, &m2); err != nil {
+			t.Fatalf("re-encoded %q as %q: %v", frame, out, err)
+		}
+		if a, b := normalize(&m1), normalize(&m2); a != b {
+			t.Fatalf("re-encoded %q as %q\n got %s\nwant %s", frame, out, b, a)
+		}
+		if show(&m1) != before {
+			t.Fatalf("decoding with another Decoder changed the first message")
+		}
+		if m1.Type == TypeCall {
+			var id string
+			if err := stdjson.Unmarshal(m1.Call.CallID, &id); err != nil || !bytes.Contains(frame, m1.Call.CallID) {
+				t.Fatalf("CallID %q is not a string token of the frame: %v", m1.Call.CallID, err)
+			}
+		}
+	})
+}
+
+// FuzzPrefixResolve checks Prefixes.Set and Resolve against a plain model
+// of wamp1.md §2 "CURIEs".
+func FuzzPrefixResolve(f *testing.F) {
+	f.Add("calc", "http://example.com/simple/calc#", "calc:square")
+	f.Add("calc", "http://x#", "http://example.com")
+	f.Add("a b", "u", "a b:c")
+	f.Add("", "u", ":x")
+	f.Add("e", "", "e:")
+	f.Fuzz(func(t *testing.T, name, uri, s string) {
+		var p Prefixes
+		err := p.Set([]byte(name), []byte(uri))
+		if (err == nil) != ValidName([]byte(name)) {
+			t.Fatalf("Set(%q) = %v", name, err)
+		}
+		want := s
+		if before, after, ok := strings.Cut(s, ":"); ok && err == nil && before == name {
+			want = uri + after
+		}
+		if got := string(p.Resolve([]byte("<"), []byte(s))); got != "<"+want {
+			t.Fatalf("Resolve(%q) with %q=%q: %q, want %q", s, name, uri, got, "<"+want)
+		}
+	})
+}

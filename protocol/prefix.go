@@ -1,0 +1,79 @@
+package protocol
+
+import "bytes"
+
+// MaxPrefixes is the most CURIE prefixes one session may define
+// (wamp1.md §2 "CURIEs"); redefining one does not count again.
+const MaxPrefixes = 256
+
+// Prefixes is one session's CURIE map (wamp1.md §2 "CURIEs"): PREFIX
+// messages define entries, and Resolve expands procUri and topicUri strings
+// that use them. The zero value is an empty map, ready to use. A Prefixes is
+// not safe for concurrent use; it belongs to its session.
+type Prefixes struct {
+	m map[string]string
+}
+
+// ValidName reports whether b is a name: non-empty, of ASCII letters,
+// digits, '_', '-' and '.' only (wamp1.md §2, §4). Prefix names and tag keys
+// are names, so JSON- or query-shaped strings are never taken for CURIEs.
+func ValidName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Set defines prefix as uri, replacing an earlier definition of prefix. It
+// returns an error wrapping ErrBadPrefix when prefix is not a name (see
+// ValidName), and one wrapping ErrTooManyPrefixes when prefix is new and
+// MaxPrefixes are defined already. Set copies both byte slices, so they may
+// be borrowed from a Decoder.
+func (p *Prefixes) Set(prefix, uri []byte) error {
+	if !ValidName(prefix) {
+		return errorf(ErrBadPrefix, "PREFIX: %q is not a name", clip(prefix))
+	}
+	if old, ok := p.m[string(prefix)]; ok {
+		if old != string(uri) {
+			p.m[string(prefix)] = string(uri)
+		}
+		return nil
+	}
+	if len(p.m) >= MaxPrefixes {
+		return errorf(ErrTooManyPrefixes, "PREFIX: more than %d prefixes", MaxPrefixes)
+	}
+	if p.m == nil {
+		p.m = make(map[string]string)
+	}
+	p.m[string(prefix)] = string(uri)
+	return nil
+}
+
+// Resolve appends to dst the URI that s stands for and returns the extended
+// slice: when s holds a ':' and the text before the first ':' is a defined
+// prefix, the prefix's URI followed by the text after that ':' (plain
+// concatenation); otherwise s unchanged, so that full URIs like
+// "http://..." pass through (wamp1.md §2 "CURIEs"). It does not allocate
+// when dst has room.
+func (p *Prefixes) Resolve(dst, s []byte) []byte {
+	if len(p.m) != 0 {
+		if i := bytes.IndexByte(s, ':'); i > 0 {
+			if uri, ok := p.m[string(s[:i])]; ok {
+				dst = append(dst, uri...)
+				return append(dst, s[i+1:]...)
+			}
+		}
+	}
+	return append(dst, s...)
+}
+
+// Len returns the number of defined prefixes.
+func (p *Prefixes) Len() int { return len(p.m) }
