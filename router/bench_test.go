@@ -33,7 +33,7 @@ func benchSession(srv *Server, id string) *Session {
 }
 
 // benchSubscribe subscribes s to topic directly in the index.
-func benchSubscribe(b *testing.B, srv *Server, s *Session, topic string) {
+func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
 	tags, err := tagindex.ParseTopic(topic)
 	if err != nil {
 		b.Fatal(err)

@@ -26,6 +26,14 @@ const subprotocol = "wamp"
 // poller. Its goroutine ends there: an established session holds none.
 func (srv *Server) serveConn(nc net.Conn) {
 	defer srv.handshake.Done()
+	established := false
+	defer func() {
+		if !established {
+			srv.mu.Lock()
+			delete(srv.pending, nc)
+			srv.mu.Unlock()
+		}
+	}()
 	for _, m := range srv.opts.ConnMiddleware {
 		if err := m.AcceptConn(nc); err != nil {
 			srv.stats.rejected.Add(1)
@@ -55,6 +63,7 @@ func (srv *Server) serveConn(nc net.Conn) {
 	buf, off := beginFrame(nil)
 	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
 	welcome := endFrame(buf, off, ws.OpText)
+	established = true
 	if !srv.register(c) {
 		c.write(welcome)
 		c.closeWith(protocol.CloseGoingAway, "server shutting down")

@@ -194,3 +194,56 @@ func TestShutdown(t *testing.T) {
 		t.Fatal("dial succeeded after Shutdown")
 	}
 }
+
+func TestHandshakeTimeout(t *testing.T) {
+	srv, url := startServer(t, router.Options{HandshakeTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n")) // and then nothing
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	buf := make([]byte, 512)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("server kept a silent handshake open")
+			}
+			break
+		}
+	}
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Fatalf("closed after %v", waited)
+	}
+	if srv.Stats().Rejected != 1 {
+		t.Fatalf("Rejected = %d", srv.Stats().Rejected)
+	}
+}
+
+func TestShutdownDuringHandshake(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := router.New(router.Options{HandshakeTimeout: time.Minute})
+	go srv.Serve(ln)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("GET / HTTP/1.1\r\n"))
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatalf("Shutdown waited %v for a handshake", time.Since(start))
+	}
+}

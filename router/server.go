@@ -45,8 +45,9 @@ type Server struct {
 	initErr  error
 	poller   *poller
 
-	mu        sync.Mutex // guards listeners, conns and shutdown
+	mu        sync.Mutex // guards listeners, pending, conns and shutdown
 	listeners map[net.Listener]struct{}
+	pending   map[net.Conn]struct{} // accepted, handshake not done
 	conns     map[*conn]struct{}
 	shutdown  bool
 	drained   chan struct{} // closed when conns empties after shutdown
@@ -64,6 +65,7 @@ func New(o Options) *Server {
 		topics:    o.Topics,
 		started:   time.Now(),
 		listeners: make(map[net.Listener]struct{}),
+		pending:   make(map[net.Conn]struct{}),
 		conns:     make(map[*conn]struct{}),
 		drained:   make(chan struct{}),
 		sweeper:   make(chan struct{}),
@@ -152,7 +154,15 @@ func (srv *Server) Serve(ln net.Listener) error {
 		}
 		delay = 0
 		srv.stats.accepted.Add(1)
+		srv.mu.Lock()
+		if srv.shutdown {
+			srv.mu.Unlock()
+			nc.Close()
+			return ErrServerClosed
+		}
+		srv.pending[nc] = struct{}{}
 		srv.handshake.Add(1)
+		srv.mu.Unlock()
 		go srv.serveConn(nc)
 	}
 }
@@ -163,11 +173,12 @@ func (srv *Server) isShutdown() bool {
 	return srv.shutdown
 }
 
-// register adds a session's connection to the registry; false once the
-// server shuts down.
+// register moves a session's connection from the pending set to the
+// registry; false once the server shuts down.
 func (srv *Server) register(c *conn) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
+	delete(srv.pending, c.nc)
 	if srv.shutdown {
 		return false
 	}
@@ -203,6 +214,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.shutdown = true
 	for ln := range srv.listeners {
 		ln.Close()
+	}
+	for nc := range srv.pending {
+		nc.Close() // a handshake in progress fails at once
 	}
 	conns := make([]*conn, 0, len(srv.conns))
 	for c := range srv.conns {
