@@ -99,16 +99,11 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 	var pe *protocol.Error
 	switch {
 	case errors.As(err, &pe):
-		var details []byte
-		if pe.Details != nil {
-			d, merr := gojson.Marshal(pe.Details)
-			if merr != nil {
-				srv.log.Error("marshaling CALLERROR details", "session", s.id, "procedure", uri, "err", merr)
-			} else {
-				details = d
-			}
+		out, merr := protocol.AppendError(dst, callID, pe)
+		if merr == nil {
+			return out
 		}
-		return protocol.AppendCallError(dst, callID, pe.URI, pe.Desc, details)
+		err = merr
 	case errors.Is(err, ErrNoSuchProcedure):
 		return protocol.AppendCallError(dst, callID, protocol.ErrorURINoSuchProcedure,
 			"no procedure registered for "+uri, nil)
@@ -116,7 +111,7 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 		return protocol.AppendCallError(dst, callID, protocol.ErrorURITimeout, "call timed out", nil)
 	}
 	if err != errPanic {
-		srv.log.Error("RPC handler failed", "session", s.id, "procedure", uri, "err", err)
+		srv.log.Error("RPC call failed", "session", s.id, "procedure", uri, "err", err)
 	}
 	return protocol.AppendCallError(dst, callID, protocol.ErrorURIInternal, "internal error", nil)
 }

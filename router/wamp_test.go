@@ -48,6 +48,12 @@ func testRPC() router.RPCHandler {
 		case "http://example.com/slow":
 			<-ctx.Done()
 			return nil, ctx.Err()
+		case "http://example.com/bad-details":
+			return nil, &protocol.Error{URI: "http://example.com/error#x", Desc: "x", Details: make(chan int)}
+		case "http://example.com/bad-result":
+			return func() {}, nil
+		case "http://example.com/raw":
+			return json.RawMessage(`{"raw":true}`), nil
 		case "http://example.com/whoami":
 			return s.ID(), nil
 		}
@@ -140,6 +146,11 @@ func TestCall(t *testing.T) {
 			`[4,"i","http://api.wamp.ws/error#internal","internal error"]`},
 		{"panic contained", `[2,"p","http://example.com/panic"]`,
 			`[4,"p","http://api.wamp.ws/error#internal","internal error"]`},
+		{"unmarshalable details", `[2,"d","http://example.com/bad-details"]`,
+			`[4,"d","http://api.wamp.ws/error#internal","internal error"]`},
+		{"unmarshalable result", `[2,"r","http://example.com/bad-result"]`,
+			`[4,"r","http://api.wamp.ws/error#internal","internal error"]`},
+		{"raw JSON result", `[2,"r","http://example.com/raw"]`, `[3,"r",{"raw":true}]`},
 		{"timeout", `[2,"t","http://example.com/slow"]`,
 			`[4,"t","http://api.wamp.ws/error#timeout","call timed out"]`},
 	}
