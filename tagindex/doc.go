@@ -1,0 +1,45 @@
+// Package tagindex holds tag sets and the inverted index that routes tagged publications to
+// tagged subscriptions (wamp1.md §4 and §5).
+//
+// A topic such as http://example.com/news?lang=FR&user=42 is a tag set: its base
+// (http://example.com/news), held as a tag under the reserved key BaseKey, plus one tag per
+// key=value pair of its query. Plain tag connections and backends give tags as a JSON object
+// instead ({"lang":"FR","user":42}), with no base. A publication with tag set P reaches every
+// subscription with tag set S such that P ⊆ S: the subscriber's tags say who it is, the
+// publisher's tags select whom to reach.
+//
+// # Usage
+//
+//	var idx tagindex.Index[*Subscription] // the zero value is ready
+//
+//	s, err := tagindex.ParseTopic("http://example.com/news?lang=FR&user=42")
+//	if err != nil { ... }               // malformed topic: drop the SUBSCRIBE (wamp1.md §3)
+//	idx.Add(s, sub)
+//
+//	var p tagindex.Set                  // one per worker, reused
+//	if err := p.ParseTopic(topic); err != nil { ... } // topic is a []byte from the frame
+//	idx.Match(p, func(sub *Subscription) { deliver(sub) })
+//
+//	idx.Remove(s, sub)                  // on UNSUBSCRIBE or disconnect
+//
+// # Parsing rules
+//
+// ParseTopic splits a topic at its first '?': the text before is the base, kept as is (not
+// percent-decoded; an empty base means the set has no base tag), the text after is split on '&'
+// into key=value pairs. Keys and values are percent-decoded with %XX escapes only: '+' is a plus
+// sign, not a space, unlike HTML form encoding. Keys are names (ASCII letters, digits, '_', '-',
+// '.'), each once; values are any valid UTF-8, possibly empty; empty pairs are skipped.
+// ParseJSON takes a JSON object whose values are strings or integers; the integer 42 is the tag
+// value "42". Set.String writes the canonical topic form back, which ParseTopic reads as an equal
+// set.
+//
+// # Concurrency and borrowed memory
+//
+// Index is safe for concurrent use: Add and Remove take a write lock, Match and Len a read lock,
+// and Match calls its callback under that read lock, so the callback must not call the same index.
+// Sets from ParseTopic, ParseJSON, NewSet and Set.Clone are immutable and may be shared. A Set
+// filled by (*Set).ParseTopic borrows its own reusable buffers: its strings are valid until the
+// next ParseTopic or Reset of that variable, and it must not be used by one goroutine while
+// another parses into it. Index.Add copies what it keeps, so such a set can be added directly.
+// (*Set).ParseTopic reads its []byte argument only during the call.
+package tagindex

@@ -1,0 +1,35 @@
+package tagindex
+
+import "errors"
+
+// Errors returned by ParseTopic, (*Set).ParseTopic, ParseJSON and NewSet. Callers test them with
+// errors.Is: ParseJSON and NewSet wrap them with the offending key or the JSON syntax error, while
+// both forms of ParseTopic return them bare so that a malformed topic costs no allocation.
+var (
+	// ErrNoEquals reports a query pair without '=' (wamp1.md §4: every tag is key=value).
+	ErrNoEquals = errors.New("tagindex: tag without '='")
+
+	// ErrBadKey reports a tag key that is not a name: keys are non-empty and made of ASCII letters,
+	// digits, '_', '-' and '.' only (wamp1.md §4). The empty key is reserved for the base.
+	ErrBadKey = errors.New("tagindex: tag key is not a name")
+
+	// ErrDuplicateKey reports a key that appears twice in one tag set (wamp1.md §4: a key appears once).
+	ErrDuplicateKey = errors.New("tagindex: duplicate tag key")
+
+	// ErrBadEscape reports a '%' not followed by two hexadecimal digits in a topic's query.
+	ErrBadEscape = errors.New("tagindex: bad percent escape")
+
+	// ErrBadUTF8 reports a tag value that is not valid UTF-8 once percent-decoded.
+	ErrBadUTF8 = errors.New("tagindex: tag value is not valid UTF-8")
+
+	// ErrBadBase reports a base passed to NewSet that contains '?': such a base could not be written
+	// as a topic, since a topic's base ends at its first '?'.
+	ErrBadBase = errors.New("tagindex: base contains '?'")
+
+	// ErrNotObject reports JSON tags that are not one well-formed JSON object (wamp1.md §5).
+	ErrNotObject = errors.New("tagindex: tags are not a JSON object")
+
+	// ErrBadValue reports a JSON tag value that is neither a string nor an integer (wamp1.md §5):
+	// floats, booleans, null, arrays and objects are refused.
+	ErrBadValue = errors.New("tagindex: tag value is not a string or an integer")
+)

@@ -1,0 +1,307 @@
+package tagindex
+
+import (
+	"hash/maphash"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Index is an inverted index from tags to the values subscribed with a tag set holding them
+// (wamp1.md §4): Add(S, v) subscribes v with tag set S, and Match(P, fn) calls fn for every v
+// whose S is a superset of P.
+//
+// The zero value is an empty index ready to use; an Index must not be copied after first use. It is
+// safe for concurrent use: Add and Remove take its write lock, Match and Len its read lock.
+//
+// Entries are a set: adding a pair (S, v) that is already present changes nothing, so each pair is
+// counted and matched once and one Remove takes it away. T is compared with == as a map key is
+// (an interface T holding an uncomparable value panics).
+//
+// Layout. Equal tag sets share one group, which holds the set's values; tags are interned once per
+// index (so a million subscriptions to user=42 share one "user"/"42" string and one tag id), and each
+// tag has a posting list of the groups whose set holds it. Each group remembers its position in
+// each of its tags' posting lists, so that removing it is a swap-remove in O(len(S)). A group keeps
+// its single value and the tag ids of a set of up to 4 tags in one 32-byte record, so that checking
+// a candidate reads one record; larger sets spill to a []uint32 arena, and value lists of up to 64
+// values live in a []T arena (BenchmarkMatch reports the memory per subscription).
+type Index[T comparable] struct {
+	mu sync.RWMutex
+
+	ids      map[Tag]uint32 // interned tag -> tag id (index in tags)
+	tags     []tagInfo      // by tag id
+	freeTags []uint32       // unused tag ids
+
+	groups     []group[T]           // by group id
+	gpos       [][inlineTags]uint32 // by group id: positions in the posting lists of an inline set
+	freeGroups []uint32             // unused group ids
+	sets       setTable             // finds a group by its set
+	seed       maphash.Seed
+
+	blocks    []uint32              // arena: per set of more than inlineTags tags, its ids then its positions
+	freeSmall [smallBlocks][]uint32 // offsets of free blocks for n tags, n < smallBlocks
+	freeLarge map[uint32][]uint32   // offsets of free blocks for n tags, n >= smallBlocks
+
+	vals      []T                     // arena: value lists of 2 to arenaVals values, capacity a power of two
+	freeVals  [valClasses][]uint32    // offsets of free value lists, by capacity class
+	long      [][]T                   // value lists longer than arenaVals
+	freeLong  []uint32                // unused indexes of long
+	positions map[uint32]map[T]uint32 // by group id: positions in value lists longer than longList
+
+	scratch []uint32 // tag ids of the set being added or removed (under mu)
+	n       int      // number of (S, v) entries
+}
+
+const (
+	inlineTags  = 4                  // a group holds the ids of up to this many tags
+	noTag       = math.MaxUint32     // pads group.ids after the last tag id of an inline set
+	spilled     = math.MaxUint32 - 1 // group.ids[0] of a set of more than inlineTags tags
+	smallBlocks = 16                 // block sizes with a free list in an array rather than a map
+	arenaVals   = 64                 // value lists up to this length live in the vals arena
+	valClasses  = 6                  // capacity classes of the vals arena: 2, 4, ..., arenaVals
+	longList    = 32                 // a value list longer than this gets a position map
+	shortList   = 16                 // a value list shorter than this drops its position map
+	stackTags   = 16                 // Match looks up publications of up to this many tags without allocating
+)
+
+// tagInfo is one interned tag and its posting list.
+type tagInfo struct {
+	tag     Tag      // owns its strings (one allocation for both)
+	posting []uint32 // ids of the groups whose set holds tag, in no order
+}
+
+// group is one distinct tag set and the values subscribed with it: what Match reads of a
+// candidate, 32 bytes for a pointer T (two to a cache line).
+//
+// The set is ids: the tag ids in the set's key order, padded with noTag, or, for a set of more than
+// inlineTags tags, spilled, the offset in Index.blocks of its ids followed by its positions, and
+// its number of tags. The positions of the group in its tags' posting lists, which only Add and
+// Remove need, are in Index.gpos for an inline set.
+//
+// The values are one when nvals is 1, Index.vals[vals:vals+nvals] when nvals <= arenaVals (with
+// room for the next power of two), and Index.long[vals] beyond.
+type group[T comparable] struct {
+	one   T                  // the value, when nvals == 1
+	vals  uint32             // offset in Index.vals or index in Index.long of the values, when nvals > 1
+	nvals uint32             // number of values; 0 for an unused slot
+	ids   [inlineTags]uint32 // tag ids padded with noTag, or spilled, block offset, number of tags
+}
+
+// Add subscribes v with tag set s. It copies what it keeps, so s may alias a buffer that a later
+// (*Set).ParseTopic reuses. Adding a pair that is already present does nothing.
+func (x *Index[T]) Add(s Set, v T) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.ids == nil {
+		x.ids = make(map[Tag]uint32)
+		x.seed = maphash.MakeSeed()
+	}
+	ids := x.scratch[:0]
+	for _, t := range s.tags {
+		ids = append(ids, x.intern(t))
+	}
+	x.scratch = ids
+	h := x.hash(ids)
+	if gid, ok := x.find(ids, h); ok {
+		if x.addValue(gid, v) {
+			x.n++
+		}
+		return
+	}
+	x.newGroup(ids, h, v)
+	x.n++
+}
+
+// Remove removes the pair (s, v) and reports whether it was present.
+func (x *Index[T]) Remove(s Set, v T) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.ids == nil {
+		return false
+	}
+	ids := x.scratch[:0]
+	for _, t := range s.tags {
+		id, ok := x.ids[t]
+		if !ok {
+			return false
+		}
+		ids = append(ids, id)
+	}
+	x.scratch = ids
+	h := x.hash(ids)
+	gid, ok := x.find(ids, h)
+	if !ok {
+		return false
+	}
+	empty, ok := x.removeValue(gid, v)
+	if !ok {
+		return false
+	}
+	if empty {
+		x.dropGroup(gid, h)
+	}
+	x.n--
+	return true
+}
+
+// Match calls fn once for every entry (S, v) with p ⊆ S and returns how many calls it made; an empty
+// p matches every entry. Its cost follows the shortest posting list among p's tags (the candidates,
+// each checked in O(len(S))), never the size of the index, and it allocates nothing for p of up to
+// 16 tags. The order of the calls is unspecified.
+//
+// fn runs under the index's read lock: it must not call any method of x (Add and Remove would
+// deadlock, and so would a nested Match while a writer waits). It may keep v, not p.
+func (x *Index[T]) Match(p Set, fn func(T)) int {
+	n, _ := x.match(p, fn)
+	return n
+}
+
+// Len returns the number of entries (S, v) in the index.
+func (x *Index[T]) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.n
+}
+
+// match is Match, also returning the number of candidate groups it visited (for benchmarks).
+func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if len(p.tags) == 0 {
+		for i := range x.groups {
+			if g := &x.groups[i]; g.nvals != 0 {
+				candidates++
+				n += x.emit(g, fn)
+			}
+		}
+		return n, candidates
+	}
+	var stack [stackTags]uint32
+	pids := stack[:0]
+	var shortest []uint32
+	for i, t := range p.tags {
+		id, ok := x.ids[t]
+		if !ok {
+			return 0, 0
+		}
+		pids = append(pids, id)
+		if post := x.tags[id].posting; i == 0 || len(post) < len(shortest) {
+			shortest = post
+		}
+	}
+	for _, gid := range shortest {
+		g := &x.groups[gid]
+		candidates++
+		if len(pids) > 1 && !x.holds(g, pids) {
+			continue
+		}
+		n += x.emit(g, fn)
+	}
+	return n, candidates
+}
+
+// holds reports whether the set of g holds every tag of pids. Both list tag ids in key order, so
+// the test is whether pids is a subsequence of g's ids (noTag, the padding, is never in pids).
+func (x *Index[T]) holds(g *group[T], pids []uint32) bool {
+	ids := g.ids[:]
+	if ids[0] == spilled {
+		ids = x.blocks[ids[1] : ids[1]+ids[2]]
+	}
+	j := 0
+	for _, id := range ids {
+		if id == pids[j] {
+			j++
+			if j == len(pids) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// set returns the tag ids of the set of group gid and the group's positions in their posting
+// lists. The slices alias x.groups, x.gpos or x.blocks: they are valid until these grow.
+func (x *Index[T]) set(gid uint32) (ids, pos []uint32) {
+	g := &x.groups[gid]
+	if g.ids[0] == spilled {
+		off, n := g.ids[1], g.ids[2]
+		b := x.blocks[off : off+2*n]
+		return b[:n], b[n:]
+	}
+	n := 0
+	for n < inlineTags && g.ids[n] != noTag {
+		n++
+	}
+	return g.ids[:n], x.gpos[gid][:n]
+}
+
+// emit calls fn for each value of g and returns their number.
+func (x *Index[T]) emit(g *group[T], fn func(T)) int {
+	switch n := g.nvals; {
+	case n == 1:
+		fn(g.one)
+	case n <= arenaVals:
+		for _, v := range x.vals[g.vals : g.vals+n] {
+			fn(v)
+		}
+	default:
+		for _, v := range x.long[g.vals] {
+			fn(v)
+		}
+	}
+	return int(g.nvals)
+}
+
+// intern returns the id of t, adding t (with copies of its strings) if it is new.
+func (x *Index[T]) intern(t Tag) uint32 {
+	if id, ok := x.ids[t]; ok {
+		return id
+	}
+	// One allocation for both strings. Not t.Key + t.Value: Go returns the other operand itself when
+	// one is empty, and t may alias a buffer that the caller reuses.
+	var b strings.Builder
+	b.Grow(len(t.Key) + len(t.Value))
+	b.WriteString(t.Key)
+	b.WriteString(t.Value)
+	text := b.String()
+	t = Tag{text[:len(t.Key)], text[len(t.Key):]}
+	var id uint32
+	if k := len(x.freeTags); k > 0 {
+		id = x.freeTags[k-1]
+		x.freeTags = x.freeTags[:k-1]
+		x.tags[id] = tagInfo{tag: t}
+	} else {
+		id = uint32(len(x.tags))
+		x.tags = append(x.tags, tagInfo{tag: t})
+	}
+	x.ids[t] = id
+	return id
+}
+
+// hash returns the hash of a set given by its tag ids.
+func (x *Index[T]) hash(ids []uint32) uint32 {
+	return uint32(maphash.Bytes(x.seed, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(ids))), 4*len(ids))))
+}
+
+// find returns the group whose set has the tag ids ids and the hash h.
+func (x *Index[T]) find(ids []uint32, h uint32) (uint32, bool) {
+	t := &x.sets
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	for i, mask := t.first(h); ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if uint32(s>>32) != h {
+			continue
+		}
+		gid := uint32(s) - 1
+		if gids, _ := x.set(gid); slices.Equal(gids, ids) {
+			return gid, true
+		}
+	}
+}

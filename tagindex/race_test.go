@@ -1,0 +1,6 @@
+//go:build race
+
+package tagindex
+
+// raceEnabled reports whether the race detector is on (allocation counts are not asserted then).
+const raceEnabled = true
