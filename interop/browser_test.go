@@ -1,0 +1,108 @@
+package interop_test
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/router"
+)
+
+//go:embed testdata/browser.html
+var browserPage []byte
+
+// TestBrowser loads a page in headless Chromium whose script speaks WAMP v1
+// over the browser's own WebSocket, against the real server with an Origin
+// allow-list naming the page's origin. It needs Debian's chromium, which
+// .ci/run installs.
+func TestBrowser(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed; .ci/run installs it")
+	}
+	results := make(chan []byte, 1)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(browserPage)
+		case "/result":
+			b, _ := io.ReadAll(r.Body)
+			select {
+			case results <- b:
+			default:
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer page.Close()
+
+	mux := new(handlers.Mux)
+	origins, err := handlers.NewOriginCheck([]string{page.URL}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := router.New(router.Options{RPC: mux, HandshakeMiddleware: []router.HandshakeMiddleware{origins}})
+	handlers.RegisterBuiltins(mux, srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		if err := <-served; !errors.Is(err, router.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-quic", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
+		page.URL+"/?ws=ws://"+ln.Addr().String()+"/")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+
+	var raw []byte
+	select {
+	case raw = <-results:
+	case <-ctx.Done():
+		t.Fatal("the page reported nothing")
+	}
+	var got map[string]any
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("result %s: %v", raw, err)
+	}
+	want := map[string]any{
+		"ok": true, "protocol": "wamp", "version": 1.0, "server": "tagwamp/" + router.Version, "distinct": true,
+		"echo": []any{1.0, "é", []any{1.0, 2.0}, nil},
+		"error": map[string]any{"uri": "http://api.wamp.ws/error#NoSuchRPCEndpoint",
+			"desc": "no procedure registered for http://example.com/nope", "n": 4.0},
+		"event": map[string]any{"topic": "http://example.com/news?lang=FR&user=42",
+			"event": map[string]any{"title": "Bonjour"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("page reported\n%s", raw)
+	}
+}
