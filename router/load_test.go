@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +116,12 @@ func TestManySessions(t *testing.T) {
 			t.Fatalf("%d subscriptions, want %d", srv.Stats().Subscriptions, n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Idle sessions hold no goroutine: what runs is the worker pool, the
+	// poller and the test's own, whatever the number of sessions.
+	if g := runtime.NumGoroutine(); g > 300 {
+		t.Fatalf("%d goroutines for %d idle sessions", g, n)
 	}
 
 	// One publication to everybody, one to a group.
