@@ -64,6 +64,7 @@ type conn struct {
 	frag     []byte
 	fragging bool
 
+	reading  atomic.Bool  // a worker is in onReadable
 	lastRead atomic.Int64 // unix nanoseconds of the last read notification
 	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
 
@@ -119,7 +120,14 @@ func (c *conn) rawRead(fd uintptr) bool {
 // the poller. Between notifications the connection keeps a read buffer only
 // if a frame is partly received.
 func (c *conn) onReadable(w *worker) {
+	// EPOLLONESHOT already gives one worker at a time; the flag also drops
+	// a stale notification that easygo could deliver for a reused
+	// descriptor number while this connection is being served.
+	if !c.reading.CompareAndSwap(false, true) {
+		return
+	}
 	if c.closing() {
+		c.reading.Store(false)
 		return
 	}
 	c.lastRead.Store(time.Now().UnixNano())
@@ -127,6 +135,7 @@ func (c *conn) onReadable(w *worker) {
 	ok := c.readAvailable(w)
 	c.sess.w = nil
 	if !ok {
+		c.reading.Store(false)
 		return
 	}
 	if c.rlen == 0 {
@@ -136,6 +145,7 @@ func (c *conn) onReadable(w *worker) {
 	// c.mu orders this worker's writes to the read state before the next
 	// worker's reads: that one starts with closing(), under c.mu.
 	c.mu.Lock()
+	c.reading.Store(false)
 	if c.state == stateOpen {
 		if err := c.srv.poller.rearm(c); err != nil {
 			c.mu.Unlock()
