@@ -65,7 +65,9 @@ type Subscription struct {
 // Publication is a PUBLISH (or a server-side publish) as a topic handler
 // sees it.
 type Publication struct {
-	// Topic is the topic string as published, CURIE resolved. Read-only.
+	// Topic is the topic string as published, CURIE resolved. Read-only,
+	// and borrowed like Event: valid until the handler returns; copy it
+	// (strings.Clone) to keep it.
 	Topic string
 	// Tags is the tag set P that selects receivers: every subscription whose
 	// set contains P receives it (wamp1.md §4). A handler may replace it.
