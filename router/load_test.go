@@ -19,9 +19,12 @@ func TestSlowConsumer(t *testing.T) {
 	srv, url := startServer(t, router.Options{MaxQueueBytes: 1 << 20, WriteTimeout: time.Second})
 	const topic = "http://x.com/feed"
 	slow := dial(t, url)
+	// A small receive buffer, so the kernel holds little of what the slow
+	// one never reads: the server's queue must fill.
+	slow.conn.(*net.TCPConn).SetReadBuffer(4096)
 	subscribe(t, slow, topic)
 
-	const readers, events = 20, 1500
+	const readers, events = 20, 2000
 	event := `"` + strings.Repeat("z", 4000) + `"`
 	var wg sync.WaitGroup
 	errs := make(chan error, readers)
