@@ -65,6 +65,7 @@ type conn struct {
 	fragging bool
 
 	reading  atomic.Bool  // a worker is in onReadable
+	slow     atomic.Bool  // counted as a slow consumer
 	lastRead atomic.Int64 // unix nanoseconds of the last read notification
 	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
 
@@ -495,15 +496,23 @@ func (c *conn) queued(n int) bool {
 // frames not yet being written are dropped, and a close frame follows
 // whatever write is in progress.
 func (c *conn) slowConsumer() {
-	c.srv.stats.slowConsumers.Add(1)
-	c.srv.log.Warn("closing slow consumer", "session", c.sess.id,
-		"remote", c.nc.RemoteAddr().String(), "max_queue_bytes", c.srv.opts.MaxQueueBytes)
+	c.markSlow("send queue over its limit")
 	c.wmu.Lock()
 	c.releaseQueue(c.wq)
 	c.wq = c.wq[:0]
 	c.wqBytes = 0
 	c.wmu.Unlock()
 	c.closeWith(protocol.ClosePolicyViolation, "slow consumer: send queue over its limit")
+}
+
+// markSlow counts and logs the connection as a slow consumer, once.
+func (c *conn) markSlow(why string) {
+	if c.slow.CompareAndSwap(false, true) {
+		c.srv.stats.slowConsumers.Add(1)
+		c.srv.log.Warn("closing slow consumer: "+why, "session", c.sess.id,
+			"remote", c.nc.RemoteAddr().String(), "max_queue_bytes", c.srv.opts.MaxQueueBytes,
+			"write_timeout", c.srv.opts.WriteTimeout)
+	}
 }
 
 // writeControl queues a control frame.
@@ -548,6 +557,11 @@ func (c *conn) flush() {
 			c.wmu.Lock()
 			c.flushing = false
 			c.wmu.Unlock()
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				// The peer took nothing for WriteTimeout: a slow consumer
+				// too, one whose socket is too full for a close frame.
+				c.markSlow("write timed out")
+			}
 			c.abort()
 			return
 		}

@@ -36,7 +36,8 @@ type Options struct {
 	HandshakeTimeout time.Duration
 
 	// WriteTimeout bounds one write to a session's socket; a peer that
-	// accepts nothing for that long is closed. Default 10s.
+	// accepts nothing for that long is closed and counted as a slow
+	// consumer. Default 10s.
 	WriteTimeout time.Duration
 
 	// PingInterval is how long a session may stay silent before the server

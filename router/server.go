@@ -325,7 +325,7 @@ type Stats struct {
 	MessagesIn        uint64 // WAMP messages received
 	Calls             uint64 // CALLs received
 	EventsOut         uint64 // EVENTs queued to receivers
-	SlowConsumers     uint64 // sessions closed for a full send queue
+	SlowConsumers     uint64 // sessions closed for a full send queue or a write timeout
 	ProtocolErrors    uint64 // sessions closed for bad input
 	TooBig            uint64 // messages over MaxMessageSize
 	DroppedSubscribes uint64 // SUBSCRIBEs denied or malformed
