@@ -2,11 +2,11 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	gojson "github.com/goccy/go-json"
 
+	"github.com/tagwamp/tagwamp/client/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
@@ -38,7 +38,7 @@ func (c *Client) Call(ctx context.Context, procURI string, result any, args ...a
 	}
 	raw := make([][]byte, len(args))
 	for i, a := range args {
-		b, err := marshal(a)
+		b, err := jsonval.Marshal(a)
 		if err != nil {
 			return fmt.Errorf("client: call %s: argument %d: %w", procURI, i, err)
 		}
@@ -91,24 +91,4 @@ func (c *Client) forget(id string) {
 	c.mu.Lock()
 	delete(c.pending, id) // no-op on a nil map
 	c.mu.Unlock()
-}
-
-// marshal returns the JSON encoding of v; a json.RawMessage is checked and
-// passed through.
-func marshal(v any) ([]byte, error) {
-	switch v := v.(type) {
-	case json.RawMessage:
-		if v == nil {
-			return []byte("null"), nil
-		}
-		if !gojson.Valid(v) {
-			return nil, fmt.Errorf("invalid json.RawMessage %.40q", v)
-		}
-		return v, nil
-	case *json.RawMessage:
-		if v != nil {
-			return marshal(*v)
-		}
-	}
-	return gojson.Marshal(v)
 }

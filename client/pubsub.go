@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tagwamp/tagwamp/client/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
@@ -85,7 +86,7 @@ func (c *Client) Publish(topicURI string, event any, opts ...PublishOption) erro
 	if err := c.checkOpen(op); err != nil {
 		return err
 	}
-	ev, err := marshal(event)
+	ev, err := jsonval.Marshal(event)
 	if err != nil {
 		return fmt.Errorf("client: %s: %w", op, err)
 	}

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/tagwamp/tagwamp/client"
+	"github.com/tagwamp/tagwamp/client/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -70,7 +69,8 @@ var _ client.Publisher = (*Publisher)(nil)
 // client it fails, recording nothing, when event cannot be marshaled or is
 // an invalid json.RawMessage; it also fails with the error set by FailWith.
 func (p *Publisher) Publish(topicURI string, event any, opts ...client.PublishOption) error {
-	ev, err := marshal(event)
+	ev, err := jsonval.Marshal(event)
+	ev = bytes.Clone(ev) // the record outlives the caller's bytes
 	if err != nil {
 		return fmt.Errorf("clienttest: publish %s: %w", topicURI, err)
 	}
@@ -147,23 +147,4 @@ func (p *Publisher) find(match func(Publication) bool) []Publication {
 		}
 	}
 	return out
-}
-
-// marshal encodes v as client.Client.Publish does.
-func marshal(v any) ([]byte, error) {
-	switch v := v.(type) {
-	case json.RawMessage:
-		if v == nil {
-			return []byte("null"), nil
-		}
-		if !gojson.Valid(v) {
-			return nil, fmt.Errorf("invalid json.RawMessage %.40q", v)
-		}
-		return bytes.Clone(v), nil
-	case *json.RawMessage:
-		if v != nil {
-			return marshal(*v)
-		}
-	}
-	return gojson.Marshal(v)
 }
