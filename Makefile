@@ -17,7 +17,7 @@ bench: ## hot-path benchmarks (figures go to bench/RESULTS.md)
 fuzz: ## every fuzz target for FUZZTIME each
 	scripts/fuzz.sh $(FUZZTIME)
 
-lint: ## gofmt, vet and the package dependency rules
+lint: ## gofmt, vet, staticcheck and the package dependency rules
 	scripts/lint.sh
 
 fmt:

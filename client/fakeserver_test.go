@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -133,8 +134,12 @@ func (sc *serverConn) run() {
 		sc.send(cfg.welcome)
 	}
 	for {
-		f, err := ws.ReadFrame(sc.conn)
-		if err != nil {
+		h, err := ws.ReadHeader(sc.conn)
+		if err != nil || h.Length > 1<<20 {
+			return
+		}
+		f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
+		if _, err := io.ReadFull(sc.conn, f.Payload); err != nil {
 			return
 		}
 		if f.Header.Masked {
@@ -197,13 +202,4 @@ func (sc *serverConn) expect(t *testing.T, want string) {
 	case <-time.After(waitTimeout):
 		t.Fatalf("server did not receive %s", want)
 	}
-}
-
-// str decodes a JSON string element.
-func str(t testing.TB, raw json.RawMessage) string {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		t.Errorf("element %s is not a string", raw)
-	}
-	return s
 }

@@ -51,7 +51,7 @@ func BenchmarkDispatch(b *testing.B) {
 		return c.Args[0], nil
 	}), CallTimeout: -1})
 	s := benchSession(srv, "pub")
-	w := newWorker(srv)
+	w := newWorker()
 	s.w = w
 	for _, bc := range []struct{ name, msg string }{
 		{"publish-no-subscribers", `[7,"http://example.com/news?lang=FR&user=42",{"title":"hello","n":1}]`},

@@ -17,15 +17,13 @@ const workerIdle = 10 * time.Second
 type pool struct {
 	work chan func(*worker)
 	sem  chan struct{}
-	srv  *Server
 	wg   sync.WaitGroup
 }
 
-func newPool(srv *Server, max int) *pool {
+func newPool(max int) *pool {
 	return &pool{
 		work: make(chan func(*worker)),
 		sem:  make(chan struct{}, max),
-		srv:  srv,
 	}
 }
 
@@ -44,7 +42,7 @@ func (p *pool) run(task func(*worker)) {
 		<-p.sem
 		p.wg.Done()
 	}()
-	w := newWorker(p.srv)
+	w := newWorker()
 	task(w)
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()

@@ -81,7 +81,7 @@ func New(o Options) *Server {
 	for i := len(o.MessageMiddleware) - 1; i >= 0; i-- {
 		srv.messages = o.MessageMiddleware[i](srv.messages)
 	}
-	srv.pool = newPool(srv, o.Workers)
+	srv.pool = newPool(o.Workers)
 	srv.fans.New = func() any {
 		f := new(fanout)
 		f.init()

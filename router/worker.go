@@ -26,7 +26,7 @@ type worker struct {
 	fan fanout
 }
 
-func newWorker(srv *Server) *worker {
+func newWorker() *worker {
 	w := &worker{}
 	w.fan.init()
 	return w

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gofmt, go vet, and the layering rules of STYLE.md: protocol and tagindex
+# gofmt, go vet, staticcheck, and the layering rules of STYLE.md: protocol and tagindex
 # import nothing of ours (tagindex only the standard library), router never
 # imports handlers, cmd or client.
 set -euo pipefail
@@ -8,6 +8,7 @@ mod=github.com/tagwamp/tagwamp
 bad=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$bad" ]; then echo "gofmt would change: $bad"; exit 1; fi
 go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 fail=0
 check() { # package, forbidden import pattern
   if go list -deps "$mod/$1" | grep -E "$2" | grep -v "^$mod/$1\$"; then
