@@ -48,7 +48,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	for _, a := range m.Args {
 		args = append(args, a)
 	}
-	w.call = Call{URI: string(w.uri), Args: args}
+	w.call = Call{URI: w.procURI(), Args: args}
 	result, err := srv.invoke(s, &w.call)
 
 	buf, off := beginFrame(w.out[:0])

@@ -18,18 +18,36 @@ type worker struct {
 	dec protocol.Decoder
 	msg protocol.Message
 
-	uri  []byte // resolved URI scratch
-	out  []byte // encoded reply scratch
+	uri  []byte            // resolved URI scratch
+	uris map[string]string // procedure URIs seen, so a CALL's URI string costs no allocation
+	out  []byte            // encoded reply scratch
 	args []json.RawMessage
 	call Call
 
 	fan fanout
 }
 
+// maxInterned bounds a worker's procedure URI cache, so that callers
+// inventing URIs cannot grow it without end; past it URIs are allocated.
+const maxInterned = 1024
+
 func newWorker() *worker {
-	w := &worker{}
+	w := &worker{uris: make(map[string]string)}
 	w.fan.init()
 	return w
+}
+
+// procURI returns w.uri as a string, from the worker's cache when it was
+// seen before.
+func (w *worker) procURI() string {
+	if s, ok := w.uris[string(w.uri)]; ok {
+		return s
+	}
+	s := string(w.uri)
+	if len(w.uris) < maxInterned {
+		w.uris[s] = s
+	}
+	return s
 }
 
 // fanout is the scratch of one publication's delivery.

@@ -1,0 +1,23 @@
+package router
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestProcURICache(t *testing.T) {
+	w := newWorker()
+	for i := range maxInterned + 10 {
+		w.uri = fmt.Appendf(w.uri[:0], "http://example.com/p%d", i)
+		if got, want := w.procURI(), string(w.uri); got != want {
+			t.Fatalf("procURI = %q, want %q", got, want)
+		}
+	}
+	if len(w.uris) != maxInterned {
+		t.Fatalf("cache holds %d URIs, want the bound %d", len(w.uris), maxInterned)
+	}
+	w.uri = append(w.uri[:0], "http://example.com/p0"...)
+	if n := testing.AllocsPerRun(100, func() { w.procURI() }); n != 0 {
+		t.Fatalf("a cached URI costs %v allocations", n)
+	}
+}
