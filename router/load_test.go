@@ -16,7 +16,7 @@ import (
 )
 
 func TestSlowConsumer(t *testing.T) {
-	srv, url := startServer(t, router.Options{MaxQueueBytes: 1 << 20, WriteTimeout: time.Second})
+	srv, url := startServer(t, router.Options{MaxQueueBytes: 1 << 20, WriteTimeout: 3 * time.Second})
 	const topic = "http://x.com/feed"
 	slow := dial(t, url)
 	// A small receive buffer, so the kernel holds little of what the slow
@@ -157,10 +157,10 @@ func TestManySessions(t *testing.T) {
 }
 
 func TestPings(t *testing.T) {
-	_, url := startServer(t, router.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	_, url := startServer(t, router.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 500 * time.Millisecond})
 	alive := dial(t, url) // answers pings while it reads
 	dead := dial(t, url)  // reads nothing, so answers nothing
-	alive.expectNothing(time.Second)
+	alive.expectNothing(1500 * time.Millisecond)
 	syncSession(t, alive)
 	dead.expectClose(1001, "ping timeout")
 }
