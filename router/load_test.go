@@ -121,9 +121,10 @@ func TestManySessions(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	// Idle sessions hold no goroutine: what runs is the worker pool, the
-	// poller and the test's own, whatever the number of sessions.
-	if g := runtime.NumGoroutine(); g > 300 {
+	// Idle sessions hold no goroutine: what runs is the worker pool (at
+	// most 64 per CPU), the poller, flushers and lingering closes of other
+	// tests, and the test's own, whatever the number of sessions.
+	if g := runtime.NumGoroutine(); g > n/4 {
 		t.Fatalf("%d goroutines for %d idle sessions", g, n)
 	}
 
