@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/binary"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -56,13 +57,11 @@ func appendControl(dst []byte, op ws.OpCode, p []byte) []byte {
 // to fit the 125 bytes a control frame allows.
 func closePayload(code uint16, reason string) []byte {
 	if len(reason) > 123 {
-		reason = reason[:123]
-		for len(reason) > 0 && reason[len(reason)-1]&0xc0 == 0x80 {
-			reason = reason[:len(reason)-1]
+		n := 123
+		for n > 0 && !utf8.RuneStart(reason[n]) {
+			n--
 		}
-		if len(reason) > 0 && reason[len(reason)-1] >= 0xc0 {
-			reason = reason[:len(reason)-1]
-		}
+		reason = reason[:n]
 	}
 	b := make([]byte, 2, 2+len(reason))
 	binary.BigEndian.PutUint16(b, code)
