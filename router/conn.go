@@ -212,6 +212,9 @@ func (c *conn) processFrames(w *worker) bool {
 			return false
 		}
 		if code, reason := c.checkHeader(h); code != 0 {
+			if code == protocol.CloseMessageTooBig {
+				c.srv.stats.tooBig.Add(1)
+			}
 			c.fail(code, reason)
 			return false
 		}
@@ -255,7 +258,6 @@ func (c *conn) checkHeader(h ws.Header) (protocol.CloseCode, string) {
 		return protocol.CloseProtocolError, "reserved opcode"
 	case h.OpCode.IsData() && h.Length > int64(c.srv.opts.MaxMessageSize),
 		h.OpCode == ws.OpContinuation && int64(len(c.frag))+h.Length > int64(c.srv.opts.MaxMessageSize):
-		c.srv.stats.tooBig.Add(1)
 		return protocol.CloseMessageTooBig, "message too big"
 	}
 	return 0, ""

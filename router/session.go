@@ -69,13 +69,6 @@ func (s *Session) Close(code protocol.CloseCode, reason string) {
 	s.c.closeWith(code, reason)
 }
 
-// Subscriptions returns the number of the session's subscriptions.
-func (s *Session) Subscriptions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.subs)
-}
-
 // detach removes the session's subscriptions from the index; it takes no
 // new ones after.
 func (s *Session) detach() {
