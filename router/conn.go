@@ -164,7 +164,6 @@ func (c *conn) readAvailable(w *worker) bool {
 		if c.rbuf == nil {
 			c.rbuf = c.srv.bufs.get()
 		}
-		free := len(c.rbuf) - c.rlen
 		if err := c.rc.Read(c.readFn); err != nil {
 			c.abort()
 			return false
@@ -182,12 +181,6 @@ func (c *conn) readAvailable(w *worker) bool {
 		budget -= n
 		if !c.processFrames(w) {
 			return false
-		}
-		if n < free {
-			// The socket is most likely drained: skip the read that would
-			// say EAGAIN. The poller is level-triggered, so data that
-			// arrived meanwhile notifies again once re-armed.
-			break
 		}
 	}
 	return true
