@@ -155,12 +155,11 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		return
 	}
 	entry := &subscription{sess: s, topic: topic, tags: sub.Tags}
+	// Only this session's worker adds subscriptions, so the duplicate check
+	// above still holds; detach may have run meanwhile.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.detached {
-		return
-	}
-	if _, dup := s.subs[topic]; dup {
 		return
 	}
 	if s.subs == nil {
