@@ -6,7 +6,7 @@ import (
 
 	gojson "github.com/goccy/go-json"
 
-	"github.com/tagwamp/tagwamp/client/internal/jsonval"
+	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tagwamp/tagwamp/client/internal/jsonval"
+	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 

@@ -8,8 +8,8 @@ import (
 	"unsafe"
 
 	"github.com/gobwas/ws"
-	gojson "github.com/goccy/go-json"
 
+	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -54,7 +54,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	buf, off := beginFrame(w.out[:0])
 	if err == nil {
 		var raw []byte
-		if raw, err = marshalJSON(result); err == nil {
+		if raw, err = jsonval.Marshal(result); err == nil {
 			buf = protocol.AppendCallResult(buf, m.CallID, raw)
 		} else {
 			err = fmt.Errorf("router: marshaling the result of %s: %w", w.call.URI, err)
@@ -115,23 +115,6 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 	}
 	return protocol.AppendCallError(dst, callID, protocol.ErrorURIInternal, "internal error", nil)
 }
-
-// marshalJSON encodes an RPC result; nil is null and a json.RawMessage
-// passes through once checked.
-func marshalJSON(v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return nullJSON, nil
-	case gojson.RawMessage: // the same type as encoding/json's
-		if gojson.Valid(v) {
-			return v, nil
-		}
-		return nil, errors.New("invalid raw JSON")
-	}
-	return gojson.Marshal(v)
-}
-
-var nullJSON = []byte("null")
 
 // handleSubscribe adds a subscription; a duplicate is a no-op and a denied
 // or malformed one is dropped (wamp1.md §3).

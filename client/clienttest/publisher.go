@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/tagwamp/tagwamp/client"
-	"github.com/tagwamp/tagwamp/client/internal/jsonval"
+	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )

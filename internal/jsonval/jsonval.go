@@ -1,5 +1,6 @@
-// Package jsonval encodes the values a backend passes as call arguments and
-// events, the one way both the client and its test double do it.
+// Package jsonval encodes application values as WAMP payloads the one way
+// the whole module does it: RPC results in the router, call arguments and
+// events in the client and its test double.
 package jsonval
 
 import (
