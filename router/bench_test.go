@@ -47,18 +47,24 @@ func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
 }
 
 func BenchmarkDispatch(b *testing.B) {
-	srv := New(Options{RPC: RPCHandlerFunc(func(ctx context.Context, s *Session, c *Call) (any, error) {
+	echo := RPCHandlerFunc(func(ctx context.Context, s *Session, c *Call) (any, error) {
 		return c.Args[0], nil
-	}), CallTimeout: -1})
-	s := benchSession(srv, "pub")
-	w := newWorker()
-	s.w = w
-	for _, bc := range []struct{ name, msg string }{
-		{"publish-no-subscribers", `[7,"http://example.com/news?lang=FR&user=42",{"title":"hello","n":1}]`},
-		{"publish-exclude", `[7,"http://example.com/news?lang=FR",{"title":"hello"},["a","b"]]`},
-		{"call-echo", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`},
-		{"subscribe-duplicate", `[5,"http://example.com/news?lang=FR"]`},
+	})
+	srv := New(Options{RPC: echo, CallTimeout: -1})
+	timed := New(Options{RPC: echo}) // the default CallTimeout
+	for _, bc := range []struct {
+		name, msg string
+		srv       *Server
+	}{
+		{"publish-no-subscribers", `[7,"http://example.com/news?lang=FR&user=42",{"title":"hello","n":1}]`, srv},
+		{"publish-exclude", `[7,"http://example.com/news?lang=FR",{"title":"hello"},["a","b"]]`, srv},
+		{"call-echo", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, srv},
+		{"call-echo-timeout", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, timed},
+		{"subscribe-duplicate", `[5,"http://example.com/news?lang=FR"]`, srv},
 	} {
+		s := benchSession(bc.srv, "pub")
+		w := newWorker()
+		s.w = w
 		b.Run(bc.name, func(b *testing.B) {
 			frame := []byte(bc.msg)
 			buf := make([]byte, len(frame))

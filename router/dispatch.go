@@ -75,11 +75,12 @@ func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
 	if srv.rpc == nil {
 		return nil, ErrNoSuchProcedure
 	}
-	ctx, cancel := srv.ctx, context.CancelFunc(func() {})
+	ctx := srv.ctx
 	if srv.opts.CallTimeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, srv.opts.CallTimeout)
+		cc := newCallCtx(srv.ctx, srv.opts.CallTimeout)
+		defer cc.finish()
+		ctx = cc
 	}
-	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
 			srv.log.Error("RPC handler panicked", "session", s.id, "procedure", c.URI,
