@@ -11,5 +11,6 @@ require (
 
 require (
 	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
