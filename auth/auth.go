@@ -238,7 +238,6 @@ type state struct {
 	pending *challenge
 	failing bool // a wrong signature's answer is being delayed
 	timer   *time.Timer
-	closed  bool
 }
 
 type stateKey struct{}
@@ -306,7 +305,6 @@ func (a *Auth) SessionClosed(s *router.Session) {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.closed = true
 	st.pending = nil
 	if st.timer != nil {
 		st.timer.Stop()

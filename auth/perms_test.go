@@ -105,6 +105,7 @@ func TestTopicPermissions(t *testing.T) {
 	} {
 		browser.send(`[5,"` + topic + `"]`)
 	}
+	browser.mustResult(whoami) // its subscriptions are handled
 	pub := func(c *wsClient, topic string, event any) {
 		b, _ := json.Marshal([]any{7, topic, event})
 		c.send(string(b))
