@@ -57,9 +57,9 @@
 //
 // LOCKS, outermost first; a lock may be taken while holding one above it:
 //
-//	Session.hookMu held while the SessionOpened hooks run and while the
-//	               SessionClosed hooks run; nothing else is held with it
-//	               except what hooks take
+//	Session.hookMu held while a session is registered and its
+//	               SessionOpened hooks run, and while its SessionClosed
+//	               hooks run
 //	Server.mu      listeners, the connection registry, shutdown
 //	Session.mu     the session's subscriptions and values
 //	tagindex lock  the index (Add/Remove under Session.mu; Match alone,

@@ -28,9 +28,9 @@ type Reply struct {
 
 // Defer tells the router not to answer c when the handler returns, and
 // returns the Reply that will. The handler's own result and error are then
-// ignored (return nil, nil). Defer may be called once per call, only while
-// the handler runs; for a Call the router did not dispatch (a test's
-// &Call{...}) it returns a Reply whose Send does nothing.
+// ignored (return nil, nil). Call it only while the handler runs; a second
+// call returns the same Reply. For a Call the router did not dispatch (a
+// test's &Call{...}) it returns a Reply whose Send does nothing.
 func (c *Call) Defer() *Reply {
 	if c.reply == nil {
 		c.reply = &Reply{srv: c.srv, sess: c.sess, id: append([]byte(nil), c.id...), uri: c.URI}
