@@ -186,8 +186,10 @@ func saltOf(extra json.RawMessage) (*SaltParams, error) {
 		return nil, nil
 	}
 	p := &SaltParams{Iterations: DefaultIterations, KeyLen: DefaultKeyLen}
-	if json.Unmarshal(*e.Salt, &p.Salt) != nil {
-		return nil, callError(protocol.ErrorURIInvalidArgument, "extra.salt must be a string")
+	// An empty salt is refused: AutobahnJS would not derive with it
+	// (extra.salt is falsy) while AutobahnPython would.
+	if json.Unmarshal(*e.Salt, &p.Salt) != nil || p.Salt == "" {
+		return nil, callError(protocol.ErrorURIInvalidArgument, "extra.salt must be a non-empty string")
 	}
 	if e.Iterations != nil && (json.Unmarshal(*e.Iterations, &p.Iterations) != nil || p.Iterations < 1 || p.Iterations > MaxIterations) {
 		return nil, callError(protocol.ErrorURIInvalidArgument, fmt.Sprintf("extra.iterations must be an integer from 1 to %d", MaxIterations))
