@@ -22,7 +22,8 @@ const closeAuthTimeout = protocol.ClosePolicyViolation
 //
 // Bad credentials are refused with 401 and a plain reason, even when
 // credentials are not required; the reason never holds the secret, and an
-// unknown key and a wrong secret read the same.
+// unknown key and a wrong secret read the same. An admitted request's
+// secret and token are replaced by "[redacted]" in its URI and URL.
 func (a *Auth) Handshake(r *router.Request) error {
 	g, reason := a.admit(r)
 	if reason != "" {
@@ -31,7 +32,26 @@ func (a *Auth) Handshake(r *router.Request) error {
 		return &router.HTTPError{Status: http.StatusUnauthorized, Reason: reason}
 	}
 	r.SetValue(stateKey{}, newState(g))
+	redactQuery(r)
 	return nil
+}
+
+// redactQuery replaces the secret and the token in r's URI and URL with
+// "[redacted]": the session keeps its Request, and nothing that reads it
+// later (a handler, a log line) can leak them.
+func redactQuery(r *router.Request) {
+	q := r.URL.Query()
+	changed := false
+	for _, k := range []string{"secret", "token"} {
+		if _, ok := q[k]; ok {
+			q[k] = []string{redacted}
+			changed = true
+		}
+	}
+	if changed {
+		r.URL.RawQuery = q.Encode()
+		r.URI = r.URL.RequestURI()
+	}
 }
 
 // admit returns the grant r's credentials prove, or a refusal reason.

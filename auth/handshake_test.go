@@ -168,6 +168,15 @@ func TestHandshake(t *testing.T) {
 			if id["method"] != tt.method || id["bound"] != tt.bound {
 				t.Fatalf("identity %v, want method %s bound %q", id, tt.method, tt.bound)
 			}
+			uri := id["uri"].(string)
+			if strings.Contains(uri, appSecret.Reveal()) || strings.Contains(uri, "eyJ") {
+				t.Fatalf("the session's request URI %q holds a credential", uri)
+			}
+			if strings.Contains(tt.query, "secret=") || strings.Contains(tt.query, "token=") {
+				if !strings.Contains(uri, url.QueryEscape(redacted)) {
+					t.Fatalf("the session's request URI %q is not redacted", uri)
+				}
+			}
 		})
 	}
 }

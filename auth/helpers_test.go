@@ -78,7 +78,7 @@ func startAuth(t testing.TB, o Options, ro router.Options) (*Auth, *router.Serve
 			if c.URI == whoami {
 				id := IdentityOf(s)
 				return map[string]string{"method": id.Method.String(), "key": id.Key, "subject": id.Subject,
-					"bound": id.Bound.String()}, nil
+					"bound": id.Bound.String(), "uri": s.Request().URI}, nil
 			}
 			return "ok:" + c.URI, nil
 		})
