@@ -12,7 +12,7 @@ test: ## vet and the whole suite under the race detector
 	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS)
 
 bench: ## hot-path benchmarks (figures go to bench/RESULTS.md)
-	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router
+	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./auth
 
 fuzz: ## every fuzz target for FUZZTIME each
 	scripts/fuzz.sh $(FUZZTIME)

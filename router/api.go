@@ -20,6 +20,12 @@ type Call struct {
 	// type. They alias the frame buffer: valid until the handler returns. A
 	// handler that keeps one must copy it.
 	Args []json.RawMessage
+
+	// Set by the router for the call it dispatches; see Defer.
+	srv   *Server
+	sess  *Session
+	id    []byte // the call id as sent, borrowed from the frame
+	reply *Reply
 }
 
 // RPCHandler answers calls. The result is marshaled to JSON for the
@@ -114,6 +120,8 @@ func (f ConnMiddlewareFunc) AcceptConn(c net.Conn) error { return f(c) }
 
 // Request is the HTTP upgrade request of a session.
 type Request struct {
+	values map[any]any
+
 	// URI is the request target as sent, e.g. "/?tags=...".
 	URI string
 	// URL is URI parsed.
@@ -128,6 +136,22 @@ type Request struct {
 	// RemoteAddr is the peer address of the connection.
 	RemoteAddr net.Addr
 }
+
+// SetValue stores a value with the request. When the upgrade succeeds, the
+// session it opens starts with a copy of these values (Session.Value), so
+// handshake middleware can hand what it learned (an authenticated identity,
+// say) to the session. Keys follow context.WithValue's advice: use an
+// unexported type. The handshake runs on one goroutine: SetValue is for
+// HandshakeMiddleware, not for concurrent use.
+func (r *Request) SetValue(key, value any) {
+	if r.values == nil {
+		r.values = make(map[any]any)
+	}
+	r.values[key] = value
+}
+
+// Value returns the value stored under key by SetValue, or nil.
+func (r *Request) Value(key any) any { return r.values[key] }
 
 // HandshakeMiddleware inspects the upgrade request before the server
 // answers it. A non-nil error refuses the upgrade: an *HTTPError chooses the
@@ -149,6 +173,18 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string { return e.Reason }
+
+// SessionHook observes the lifecycle of sessions. SessionOpened runs once
+// per session, after WELCOME is queued and before the session's first
+// message is handled; SessionClosed runs once, when the session's
+// connection is gone, and never before SessionOpened has returned. A
+// session refused during shutdown before it was registered gets neither.
+// Both run on router goroutines (the handshake's, or the one that closes
+// the connection) and must not block; SessionOpened may close the session.
+type SessionHook interface {
+	SessionOpened(s *Session)
+	SessionClosed(s *Session)
+}
 
 // MessageHandler handles one decoded WAMP message of a session. The message
 // and all bytes it references are valid only until HandleMessage returns.

@@ -422,7 +422,14 @@ func (c *conn) abort() {
 	}
 	c.wqBytes = 0
 	c.wmu.Unlock()
-	c.srv.unregister(c)
+	if c.srv.unregister(c) && len(c.srv.opts.SessionHooks) > 0 {
+		s := c.sess
+		s.hookMu.Lock() // after the SessionOpened hooks, never during
+		for _, h := range c.srv.opts.SessionHooks {
+			h.SessionClosed(s)
+		}
+		s.hookMu.Unlock()
+	}
 }
 
 // finishClose ends a close handshake whose close frame is written: it

@@ -48,8 +48,18 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	for _, a := range m.Args {
 		args = append(args, a)
 	}
-	w.call = Call{URI: w.procURI(), Args: args}
+	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
 	result, err := srv.invoke(s, &w.call)
+	if r := w.call.reply; r != nil {
+		// Deferred: the Reply answers, unless the handler panicked.
+		if err == errPanic {
+			r.Send(nil, err)
+		}
+		clear(args)
+		w.args = args[:0]
+		w.call = Call{}
+		return
+	}
 
 	buf, off := beginFrame(w.out[:0])
 	if err == nil {
@@ -89,7 +99,7 @@ func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
 		}
 	}()
 	res, err = srv.rpc.ServeCall(ctx, s, c)
-	if err == nil && ctx.Err() != nil {
+	if err == nil && ctx.Err() != nil && c.reply == nil {
 		err = ctx.Err()
 	}
 	return res, err

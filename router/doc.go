@@ -38,6 +38,17 @@
 // are given (Call.Args, Publication.Event, Publication.Topic) are borrowed
 // from the frame buffer and valid only until they return.
 //
+// An RPC handler that must answer later without holding a worker calls
+// Call.Defer and sends its answer through the returned Reply, exactly once,
+// from any goroutine.
+//
+// Handshake middleware can hand values to the session it admits:
+// Request.SetValue before the upgrade, Session.Value after. SessionHook
+// (Options.SessionHooks) sees each session open and close: SessionOpened
+// once, after WELCOME and before the first message is handled;
+// SessionClosed once, when the connection is gone, never before
+// SessionOpened has returned.
+//
 // # Concurrency
 //
 // All exported methods are safe for concurrent use. At most one worker
@@ -46,6 +57,9 @@
 //
 // LOCKS, outermost first; a lock may be taken while holding one above it:
 //
+//	Session.hookMu held while a session is registered and its
+//	               SessionOpened hooks run, and while its SessionClosed
+//	               hooks run
 //	Server.mu      listeners, the connection registry, shutdown
 //	Session.mu     the session's subscriptions and values
 //	tagindex lock  the index (Add/Remove under Session.mu; Match alone,

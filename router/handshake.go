@@ -3,6 +3,7 @@ package router
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -59,19 +60,32 @@ func (srv *Server) serveConn(nc net.Conn) {
 	nc.SetDeadline(time.Time{})
 
 	s := &Session{id: newSessionID(), c: c, req: req}
+	if len(req.values) > 0 {
+		s.values = maps.Clone(req.values)
+	}
 	c.sess = s
 	buf, off := beginFrame(nil)
 	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
 	welcome := endFrame(buf, off, ws.OpText)
 	established = true
+	// Held from before the session can be closed until its SessionOpened
+	// hooks are done: SessionClosed (in abort) waits for it.
+	s.hookMu.Lock()
 	if !srv.register(c) {
+		s.hookMu.Unlock()
 		c.write(welcome)
 		c.closeWith(protocol.CloseGoingAway, "server shutting down")
 		return
 	}
 	c.write(welcome)
+	for _, h := range srv.opts.SessionHooks {
+		h.SessionOpened(s)
+	}
+	s.hookMu.Unlock()
 	c.mu.Lock()
-	err = srv.poller.add(c)
+	if c.state == stateOpen { // a SessionOpened hook may have closed it
+		err = srv.poller.add(c)
+	}
 	c.mu.Unlock()
 	if err != nil {
 		srv.log.Error("poller add failed", "session", s.id, "err", err)

@@ -77,6 +77,10 @@ type Options struct {
 	HandshakeMiddleware []HandshakeMiddleware
 	MessageMiddleware   []MessageMiddleware
 
+	// SessionHooks observe each session's opening and closing, in order
+	// (see SessionHook). Default: none.
+	SessionHooks []SessionHook
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }

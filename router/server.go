@@ -187,18 +187,20 @@ func (srv *Server) register(c *conn) bool {
 	return true
 }
 
-// unregister removes a closed connection.
-func (srv *Server) unregister(c *conn) {
+// unregister removes a closed connection and reports whether it was
+// registered.
+func (srv *Server) unregister(c *conn) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if _, ok := srv.conns[c]; !ok {
-		return
+		return false
 	}
 	delete(srv.conns, c)
 	srv.stats.sessions.Add(-1)
 	if srv.shutdown && len(srv.conns) == 0 {
 		close(srv.drained)
 	}
+	return true
 }
 
 // Shutdown stops accepting connections, closes every session with 1001

@@ -21,6 +21,10 @@ type Session struct {
 	w        *worker
 	prefixes protocol.Prefixes
 
+	// hookMu is held while the SessionOpened hooks run, so that the
+	// SessionClosed hooks never start before they are done.
+	hookMu sync.Mutex
+
 	mu       sync.Mutex
 	subs     map[string]*subscription // by topic string, as subscribed
 	values   map[any]any

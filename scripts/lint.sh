@@ -19,4 +19,5 @@ check protocol "^$mod/"
 check tagindex "^$mod/|^github.com/|^golang.org/|^gopkg.in/"
 check router "^$mod/(handlers|client|cmd)"
 check client "^$mod/(router|handlers|cmd)"
+check auth "^$mod/(handlers|client|cmd)"
 exit $fail

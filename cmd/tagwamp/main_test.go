@@ -101,6 +101,8 @@ func TestOptions(t *testing.T) {
 		conn   int // ConnMiddleware count
 		shake  int // HandshakeMiddleware count
 		rpcMW  int // RPCMiddleware count
+		topic  int // TopicMiddleware count
+		hooks  int // SessionHooks count
 		check  func(o router.Options) bool
 		errMsg string
 	}{
@@ -126,6 +128,17 @@ func TestOptions(t *testing.T) {
 		{name: "ip deny", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"10.0.0.1"} }, conn: 1},
 		{name: "origin allow", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"*"} }, shake: 1},
 		{name: "origin require", edit: func(c *config.Config) { c.Middleware.Origin.Require = true }, shake: 1},
+		{name: "applications turn auth on", edit: func(c *config.Config) {
+			c.Applications = []config.Application{{Key: "a", Secret: "0123456789abcdef"}}
+		}, shake: 1, rpcMW: 1, topic: 1, hooks: 1},
+		{name: "auth after the call logger", edit: func(c *config.Config) {
+			c.AuthorizeOpen = false
+			c.Applications = []config.Application{{Key: "a", Secret: "0123456789abcdef"}}
+			c.LogLevel = config.Level(slog.LevelDebug)
+		}, shake: 1, rpcMW: 2, topic: 1, hooks: 1},
+		{name: "bad application", edit: func(c *config.Config) {
+			c.Applications = []config.Application{{Key: "a", Secret: "short"}}
+		}, errMsg: "secret shorter than 16 bytes"},
 		{name: "bad CIDR", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"x"} }, errMsg: `deny[0] "x"`},
 		{name: "bad origin", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"x"} }, errMsg: `allow[0] "x"`},
 	}
@@ -149,10 +162,12 @@ func TestOptions(t *testing.T) {
 				t.Errorf("RPC is not the returned mux")
 			}
 			if len(o.ConnMiddleware) != tt.conn || len(o.HandshakeMiddleware) != tt.shake ||
-				len(o.RPCMiddleware) != tt.rpcMW || len(o.MessageMiddleware) != 0 || len(o.TopicMiddleware) != 0 {
-				t.Errorf("middleware conn=%d handshake=%d rpc=%d message=%d topic=%d; want %d %d %d 0 0",
+				len(o.RPCMiddleware) != tt.rpcMW || len(o.MessageMiddleware) != 0 || len(o.TopicMiddleware) != tt.topic ||
+				len(o.SessionHooks) != tt.hooks {
+				t.Errorf("middleware conn=%d handshake=%d rpc=%d message=%d topic=%d hooks=%d; want %d %d %d 0 %d %d",
 					len(o.ConnMiddleware), len(o.HandshakeMiddleware), len(o.RPCMiddleware),
-					len(o.MessageMiddleware), len(o.TopicMiddleware), tt.conn, tt.shake, tt.rpcMW)
+					len(o.MessageMiddleware), len(o.TopicMiddleware), len(o.SessionHooks),
+					tt.conn, tt.shake, tt.rpcMW, tt.topic, tt.hooks)
 			}
 			if tt.check != nil && !tt.check(o) {
 				t.Errorf("options %+v", o)
@@ -263,5 +278,58 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
+	}
+}
+
+// TestRunWithAuth starts the command with Gomoob's application keys and
+// authorizeOpen: false: a connection without credentials is refused, one
+// with the key and secret is served, and the logs never show the secret.
+func TestRunWithAuth(t *testing.T) {
+	const secret = "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW"
+	file := writeFile(t, "authorizeOpen: false\napplications:\n  - key: application1\n    secret: "+secret+"\n")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr syncBuffer
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-config", file, "-addr", "127.0.0.1:0", "-log-level", "debug"}, &stderr,
+			func(a net.Addr) { addrc <- a })
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, q := range []string{"", "?key=application1", "?key=application1&secret=wrong"} {
+		if c, err := client.Dial(cctx, "ws://"+addr.String()+"/"+q); err == nil {
+			c.Close()
+			t.Fatalf("dial %q: admitted without valid credentials", q)
+		} else if !strings.Contains(err.Error(), "401") {
+			t.Fatalf("dial %q: %v, want a 401", q, err)
+		}
+	}
+	c, err := client.Dial(cctx, "ws://"+addr.String()+"/?key=application1&secret="+secret)
+	if err != nil {
+		t.Fatalf("dial with credentials: %v", err)
+	}
+	var info handlers.ServerInfo
+	if err := c.Call(cctx, handlers.ProcServerInfo, &info); err != nil {
+		t.Fatalf("server-info: %v", err)
+	}
+	c.Close()
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	logs := stderr.String()
+	if strings.Contains(logs, secret) || strings.Contains(logs, "secret=wrong") {
+		t.Fatalf("logs show a secret:\n%s", logs)
+	}
+	if !strings.Contains(logs, "unknown application key or wrong secret") {
+		t.Errorf("logs lack the refusal:\n%s", logs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tagwamp/tagwamp/auth"
 	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
 	"github.com/tagwamp/tagwamp/handlers"
 	"github.com/tagwamp/tagwamp/router"
@@ -52,6 +53,13 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 			return router.Options{}, nil, err
 		}
 		opts.ConnMiddleware = append(opts.ConnMiddleware, f)
+	}
+	if cfg.AuthEnabled() {
+		a, err := auth.New(cfg.AuthOptions(logger))
+		if err != nil {
+			return router.Options{}, nil, err
+		}
+		a.Install(&opts) // after LogCalls: denied calls are logged too
 	}
 	if o := cfg.Middleware.Origin; len(o.Allow) > 0 || o.Require {
 		c, err := handlers.NewOriginCheck(o.Allow, o.Require)

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tagwamp/tagwamp/auth"
 	"github.com/tagwamp/tagwamp/handlers"
 )
 
@@ -40,6 +41,82 @@ type Config struct {
 	// Builtins, key builtins, registers the built-in procedures
 	// (handlers.RegisterBuiltins). Default true.
 	Builtins bool `yaml:"builtins"`
+
+	// AuthorizeOpen, key authorizeOpen (Gomoob's name), lets connections
+	// open without credentials. Default true. false requires ?key=&secret=
+	// of an application, the key of an application with authorizeOpen, or
+	// a ?token=, and at least one application.
+	AuthorizeOpen bool `yaml:"authorizeOpen"`
+	// Applications, key applications (Gomoob's format), are the keys and
+	// secrets clients authenticate with. Default none. Authentication and
+	// authorization are on when this is not empty or AuthorizeOpen is
+	// false (AuthEnabled), and entirely off otherwise.
+	Applications []Application `yaml:"applications"`
+	// Auth, key auth, tunes authentication when it is on.
+	Auth Auth `yaml:"auth"`
+}
+
+// Application is one entry of applications, an auth.Application.
+type Application struct {
+	// Key, key key, names the application. Required, unique.
+	Key string `yaml:"key"`
+	// Secret, key secret, at least auth.MinSecretLen bytes. Printed as
+	// [redacted].
+	Secret auth.Secret `yaml:"secret"`
+	// AuthorizeOpen, key authorizeOpen, lets the key alone open a
+	// connection (a public key for browsers). Default false.
+	AuthorizeOpen bool `yaml:"authorizeOpen"`
+	// Permissions, key permissions, of sessions that proved the secret.
+	// Absent: everything (a trusted backend); {}: nothing.
+	Permissions *auth.Permissions `yaml:"permissions"`
+	// TokenPermissions, key token_permissions, of sessions opened with a
+	// token this application signed. Absent: auth.anonymous.
+	TokenPermissions *auth.Permissions `yaml:"token_permissions"`
+}
+
+// Auth is the auth section; each field maps to the auth.Options field of
+// the same name.
+type Auth struct {
+	// Anonymous, key anonymous, are the permissions of sessions without
+	// credentials (and of public-key sessions). Default none.
+	Anonymous auth.Permissions `yaml:"anonymous"`
+	// AuthTimeout, key auth_timeout, closes a session that has not
+	// authenticated (WAMP-CRA) within it. Default off.
+	AuthTimeout Duration `yaml:"auth_timeout"`
+	// ChallengeTTL, key challenge_ttl, is how long a WAMP-CRA challenge
+	// may be answered. Default 1m.
+	ChallengeTTL Duration `yaml:"challenge_ttl"`
+	// FailDelay, key fail_delay, is the mean delay of a wrong WAMP-CRA
+	// signature's answer. Default 800ms.
+	FailDelay Duration `yaml:"fail_delay"`
+	// TokenLeeway, key token_leeway, is the clock skew allowed on a
+	// token's exp, nbf and iat. Default 5s; off allows none.
+	TokenLeeway Duration `yaml:"token_leeway"`
+}
+
+// AuthEnabled reports whether the configuration turns authentication on:
+// applications are configured or authorizeOpen is false.
+func (c *Config) AuthEnabled() bool { return !c.AuthorizeOpen || len(c.Applications) > 0 }
+
+// AuthOptions returns the auth.Options c describes.
+func (c *Config) AuthOptions(logger *slog.Logger) auth.Options {
+	o := auth.Options{
+		RequireCredentials: !c.AuthorizeOpen,
+		Anonymous:          c.Auth.Anonymous,
+		AuthTimeout:        time.Duration(c.Auth.AuthTimeout),
+		ChallengeTTL:       time.Duration(c.Auth.ChallengeTTL),
+		FailDelay:          time.Duration(c.Auth.FailDelay),
+		TokenLeeway:        time.Duration(c.Auth.TokenLeeway), // Off is negative: none
+		Logger:             logger,
+	}
+	if c.Auth.AuthTimeout == Off {
+		o.AuthTimeout = 0
+	}
+	for _, a := range c.Applications {
+		o.Applications = append(o.Applications, auth.Application{Key: a.Key, Secret: a.Secret,
+			AuthorizeOpen: a.AuthorizeOpen, Permissions: a.Permissions, TokenPermissions: a.TokenPermissions})
+	}
+	return o
 }
 
 // Limits is the limits section. Each field maps to the router.Options
@@ -99,9 +176,16 @@ const DefaultAddr = "127.0.0.1:8080"
 // field comments give.
 func Default() Config {
 	return Config{
-		Addr:     DefaultAddr,
-		LogLevel: Level(slog.LevelInfo),
-		Builtins: true,
+		Addr:          DefaultAddr,
+		LogLevel:      Level(slog.LevelInfo),
+		Builtins:      true,
+		AuthorizeOpen: true,
+		Auth: Auth{
+			AuthTimeout:  Off,
+			ChallengeTTL: Duration(time.Minute),
+			FailDelay:    Duration(800 * time.Millisecond),
+			TokenLeeway:  Duration(5 * time.Second),
+		},
 		Limits: Limits{
 			MaxMessageSize:   1 << 20,
 			MaxQueueBytes:    4 << 20,
@@ -198,5 +282,59 @@ func (c *Config) Validate() error {
 	if _, err := handlers.NewOriginCheck(o.Allow, o.Require); err != nil {
 		bad("middleware.origin", "%v", strings.TrimPrefix(err.Error(), "handlers: origin check: "))
 	}
+	c.validateAuth(bad)
 	return errors.Join(errs...)
+}
+
+// validateAuth checks authorizeOpen, applications and auth.
+func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
+	if !c.AuthorizeOpen && len(c.Applications) == 0 {
+		bad("authorizeOpen", "false requires at least one application under applications")
+	}
+	seen := make(map[string]bool, len(c.Applications))
+	for i, a := range c.Applications {
+		key := fmt.Sprintf("applications[%d]", i)
+		switch {
+		case a.Key == "":
+			bad(key+".key", "must not be empty")
+		case seen[a.Key]:
+			bad(key+".key", "duplicate key %q", a.Key)
+		}
+		seen[a.Key] = true
+		if len(a.Secret) < auth.MinSecretLen {
+			bad(key+".secret", "must be at least %d bytes", auth.MinSecretLen)
+		}
+		if a.Permissions != nil {
+			if err := a.Permissions.Validate(); err != nil {
+				bad(key+".permissions", "%v", err)
+			}
+		}
+		if a.TokenPermissions != nil {
+			if err := a.TokenPermissions.Validate(); err != nil {
+				bad(key+".token_permissions", "%v", err)
+			}
+		}
+	}
+	if err := c.Auth.Anonymous.Validate(); err != nil {
+		bad("auth.anonymous", "%v", err)
+	}
+	for _, d := range []struct {
+		key   string
+		v     Duration
+		offOK bool
+	}{
+		{"auth.auth_timeout", c.Auth.AuthTimeout, true},
+		{"auth.challenge_ttl", c.Auth.ChallengeTTL, false},
+		{"auth.fail_delay", c.Auth.FailDelay, false},
+		{"auth.token_leeway", c.Auth.TokenLeeway, true},
+	} {
+		switch {
+		case d.v == Off && !d.offOK:
+			bad(d.key, "cannot be off")
+		case d.v <= 0 && d.v != Off && d.offOK:
+			bad(d.key, "must be positive, or off")
+		case d.v <= 0 && d.v != Off:
+			bad(d.key, "must be positive")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagwamp/tagwamp/auth"
 )
 
 func TestExampleFileIsTheDefault(t *testing.T) {
@@ -19,6 +22,8 @@ func TestExampleFileIsTheDefault(t *testing.T) {
 	// The example writes empty lists; the default has nil ones.
 	want.Middleware.IP.Allow, want.Middleware.IP.Deny = []string{}, []string{}
 	want.Middleware.Origin.Allow = []string{}
+	want.Applications = []Application{}
+	want.Auth.Anonymous = auth.Permissions{RPC: []auth.RPCRule{}, PubSub: []auth.TopicRule{}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("example file = %+v\nwant Default() = %+v", cfg, want)
 	}
@@ -81,6 +86,124 @@ builtins: false
 				want.Builtins = false
 				equal(t, c, want)
 			},
+		},
+		{
+			name: "applications in Gomoob's format",
+			yaml: `
+authorizeOpen: false
+applications:
+  - key: application1
+    secret: B4ajW3P7jfWEYPZsQV8mnteHg97G67uW
+    authorizeOpen: true
+  - key: backend
+    secret: another-secret-0123456789
+    permissions:
+      rpc:
+        - {uri: "http://example.com/calc#", prefix: true, call: true}
+      pubsub:
+        - {uri: "http://example.com/news", pub: true, sub: true}
+      broadcast: true
+    token_permissions: {}
+auth:
+  anonymous:
+    pubsub:
+      - {uri: "http://example.com/", prefix: true, sub: true}
+  auth_timeout: 30s
+  challenge_ttl: 10s
+  fail_delay: 1s
+  token_leeway: off
+`,
+			check: func(t *testing.T, c Config) {
+				want := Default()
+				want.AuthorizeOpen = false
+				backend := auth.Permissions{
+					RPC:       []auth.RPCRule{{URI: "http://example.com/calc#", Prefix: true, Call: true}},
+					PubSub:    []auth.TopicRule{{URI: "http://example.com/news", Pub: true, Sub: true}},
+					Broadcast: true,
+				}
+				want.Applications = []Application{
+					{Key: "application1", Secret: "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW", AuthorizeOpen: true},
+					{Key: "backend", Secret: "another-secret-0123456789", Permissions: &backend, TokenPermissions: &auth.Permissions{}},
+				}
+				want.Auth = Auth{
+					Anonymous:    auth.Permissions{PubSub: []auth.TopicRule{{URI: "http://example.com/", Prefix: true, Sub: true}}},
+					AuthTimeout:  Duration(30 * time.Second),
+					ChallengeTTL: Duration(10 * time.Second),
+					FailDelay:    Duration(time.Second),
+					TokenLeeway:  Off,
+				}
+				equal(t, c, want)
+				if !c.AuthEnabled() {
+					t.Fatal("auth is off")
+				}
+				o := c.AuthOptions(nil)
+				if !o.RequireCredentials || len(o.Applications) != 2 || o.AuthTimeout != 30*time.Second || o.TokenLeeway >= 0 {
+					t.Fatalf("auth options %+v", o)
+				}
+				if _, err := auth.New(o); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(fmt.Sprintf("%+v %#v", c, c), "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW") {
+					t.Fatal("printing the configuration shows a secret")
+				}
+			},
+		},
+		{
+			name: "default: auth off",
+			yaml: "",
+			check: func(t *testing.T, c Config) {
+				if c.AuthEnabled() {
+					t.Fatal("auth is on by default")
+				}
+			},
+		},
+		{
+			name:    "auth on without applications",
+			yaml:    "authorizeOpen: false\n",
+			wantErr: []string{"config: authorizeOpen: false requires at least one application under applications"},
+		},
+		{
+			name:    "unknown application key",
+			yaml:    "applications:\n  - key: a\n    secret: 0123456789abcdef\n    authorizeopen: true\n",
+			wantErr: []string{"config: applications[0].authorizeopen: unknown key (line 4)"},
+		},
+		{
+			name:    "unknown permission key",
+			yaml:    "auth:\n  anonymous:\n    rpc:\n      - {uri: x, calls: true}\n",
+			wantErr: []string{"config: auth.anonymous.rpc[0].calls: unknown key (line 4)"},
+		},
+		{
+			name: "bad applications",
+			yaml: `
+applications:
+  - key: ""
+    secret: 0123456789abcdef
+  - key: a
+    secret: short
+  - key: a
+    secret: B4ajW3P7jfWEYPZsQV8mnteHg97G67uW
+    permissions:
+      rpc: [{uri: "", call: true}]
+    token_permissions:
+      pubsub: [{uri: "news?user=1", sub: true}]
+`,
+			wantErr: []string{
+				"config: applications[0].key: must not be empty",
+				"config: applications[1].secret: must be at least 16 bytes",
+				`config: applications[2].key: duplicate key "a"`,
+				"config: applications[2].permissions: rpc[0]: empty uri",
+				`config: applications[2].token_permissions: pubsub[0]: uri "news?user=1" has a query`,
+			},
+		},
+		{
+			name:    "bad auth durations",
+			yaml:    "auth:\n  challenge_ttl: off\n  fail_delay: 0s\n  auth_timeout: -1s\n",
+			wantErr: []string{"config: auth.challenge_ttl: cannot be off", "config: auth.fail_delay: must be positive", "config: auth.auth_timeout: must be positive, or off"},
+		},
+		{
+			name:    "bad anonymous permissions",
+			yaml:    "auth:\n  anonymous:\n    pubsub: [{uri: x, sub: true}, {uri: x}]\n",
+			wantErr: []string{`config: auth.anonymous: pubsub[1]: duplicate rule for "x"`},
 		},
 		{
 			name:    "unknown top-level key",

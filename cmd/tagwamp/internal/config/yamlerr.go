@@ -39,8 +39,14 @@ func keyError(msg string, keys map[int]string) error {
 	}
 	key, known := keys[line]
 	if strings.HasPrefix(text, "field ") && strings.Contains(text, " not found in type ") {
-		if !known {
-			key = strings.TrimPrefix(text[:strings.Index(text, " not found in type ")], "field ")
+		field := strings.TrimPrefix(text[:strings.Index(text, " not found in type ")], "field ")
+		switch {
+		case !known:
+			key = field
+		case key != field && !strings.HasSuffix(key, "."+field):
+			// A flow mapping ({uri: x, calls: true}) shares its line with
+			// the key that holds it.
+			key += "." + field
 		}
 		return fmt.Errorf("config: %s: unknown key (line %d)", key, line)
 	}

@@ -1,0 +1,93 @@
+// Package auth authenticates WAMP v1 connections and authorizes what their
+// sessions do: application keys and secrets in Gomoob's format, WAMP-CRA
+// (wamp1.md §6), signed connection tokens with bound tags, and permissions
+// checked on every CALL, SUBSCRIBE and PUBLISH. It sits above package
+// router and plugs into its interfaces; nothing of it runs unless
+// installed, so a server without it stays open.
+//
+//	a, err := auth.New(auth.Options{
+//		RequireCredentials: true, // Gomoob's authorizeOpen: false
+//		Applications: []auth.Application{{
+//			Key: "application1", Secret: "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW",
+//		}},
+//		Anonymous: auth.Permissions{PubSub: []auth.TopicRule{
+//			{URI: "http://example.com/news", Sub: true},
+//		}},
+//	})
+//	if err != nil { ... }
+//	opts := router.Options{RPC: mux}
+//	a.Install(&opts)
+//	srv := router.New(opts)
+//
+// # Who a session is
+//
+// At the handshake (Auth.Handshake, before the upgrade) a connection
+// presents ?key=&secret= of an application, the key alone of an
+// application with AuthorizeOpen, a ?token= an application signed, or
+// nothing (anonymous, refused when RequireCredentials). Bad credentials are
+// refused with HTTP 401 and a plain reason. Inside the session, WAMP-CRA
+// (the procedures ProcAuthReq and ProcAuth, as AutobahnJS 0.8 and
+// AutobahnPython 0.8 call them) authenticates a session that opened
+// without a secret; AuthTimeout closes one that does not. IdentityOf tells
+// handlers who a session is.
+//
+// What each identity may do:
+//
+//	key and secret, WAMP-CRA with a key   the application's Permissions
+//	                                      (nil: AllPermissions)
+//	token                                 the application's TokenPermissions
+//	                                      (nil: Anonymous), and bound tags
+//	public key, anonymous, anonymous CRA  Anonymous (default: nothing)
+//
+// # WAMP-CRA
+//
+// authreq(authKey, extra) returns the challenge, a JSON string of
+// {authid, authkey, timestamp, sessionid, extra, permissions}, and null for
+// a null key (anonymous, allowed unless RequireCredentials). auth(signature)
+// checks base64(HMAC-SHA256(key, challenge)), where key is the secret, or,
+// when extra holds salt, DeriveKey's base64 PBKDF2 text; it returns the
+// permissions granted. A challenge is good for one try within ChallengeTTL;
+// a wrong signature answers ErrorURIInvalidSignature after a random delay
+// (FailDelay) that no worker waits for (router.Call.Defer), and no new
+// challenge is issued until it is answered. The other errors are
+// AutobahnPython's: ErrorURIAlreadyAuthenticated,
+// ErrorURIAlreadyRequested, ErrorURIAnonymousForbidden,
+// ErrorURINoSuchAuthKey, ErrorURINoAuthRequested, and
+// protocol.ErrorURIInvalidArgument for arguments of the wrong type.
+//
+// # Tokens
+//
+// See token.go's comment and NewToken: HS256 only, iss names the
+// application whose secret verifies it, exp required, sub required, tags
+// the bound tags.
+//
+// # Permissions
+//
+// Rules of Permissions match procedure URIs and topic bases; the most
+// specific rule decides, no rule denies. Publications without a base or
+// with an empty tag set need Broadcast. Denied calls answer
+// protocol.ErrorURINotAuthorized; denied SUBSCRIBE and PUBLISH return
+// ErrSubscribeDenied, ErrPublishDenied, ErrBroadcastDenied or ErrBoundTag
+// to the router, which drops, counts and logs them. The allowed path
+// allocates nothing: a map lookup for exact rules, a scan of the prefix
+// rules, longest first.
+//
+// # Secrets
+//
+// Secret prints as "[redacted]" everywhere; secrets are compared as
+// SHA-256 digests with crypto/subtle (an unknown key costs the same
+// comparison), MACs with hmac.Equal. Refusal reasons, CALLERRORs and logs
+// never hold a secret, a signature or a token, and Handshake replaces the
+// secret and the token in the admitted request's URI (which the session
+// keeps) with "[redacted]". Prefer WAMP-CRA or tokens to ?secret=: a query
+// string can end up in a proxy's access log.
+//
+// # Concurrency
+//
+// An Auth is immutable after New and safe for concurrent use. A session's
+// state (identity, pending challenge, timer) lives in its router values;
+// its identity is an atomic pointer read without a lock, the rest is
+// guarded by a mutex taken only by the WAMP-CRA procedures and the session
+// hooks. Handlers receive the router's borrowed bytes: authreq copies what
+// it keeps.
+package auth

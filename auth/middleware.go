@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/router"
+	"github.com/tagwamp/tagwamp/tagindex"
+)
+
+// RPC is the router.RPCMiddleware that answers the WAMP-CRA procedures
+// itself and lets any other call through only when the session's
+// permissions allow it; a denied call answers
+// http://api.wamp.ws/error#not-authorized (wamp1.md §3, §6). The allowed
+// path takes no lock but the session's value lookup and allocates nothing.
+func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
+	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+		switch c.URI {
+		case ProcAuthReq:
+			return a.authreq(s, c)
+		case ProcAuth:
+			return a.auth(s, c)
+		}
+		if !a.grantOf(s).pol.canCall(c.URI) {
+			a.stats.calls.Add(1)
+			a.log.Debug("auth: call denied", "session", s.ID(), "procedure", c.URI)
+			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized to call " + c.URI}
+		}
+		return next.ServeCall(ctx, s, c)
+	})
+}
+
+// Topics is the router.TopicMiddleware that checks every SUBSCRIBE and
+// PUBLISH against the session's permissions and bound tags; what it
+// denies, the router drops, counts and logs (wamp1.md §3). Install it
+// outermost, so that the handlers after it see the bound tags it adds.
+func (a *Auth) Topics(next router.TopicHandler) router.TopicHandler {
+	return &topics{a: a, next: next}
+}
+
+type topics struct {
+	a    *Auth
+	next router.TopicHandler
+}
+
+// Subscribe allows sub when a rule grants sub on its base and it names no
+// bound key with another value; it adds the bound tags it lacks.
+func (t *topics) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
+	g := t.a.grantOf(s)
+	base, _ := sub.Tags.Base()
+	if !g.pol.canTopic(base, canSub) {
+		t.a.stats.subs.Add(1)
+		return ErrSubscribeDenied
+	}
+	if len(g.bound) > 0 {
+		missing, ok := checkBound(sub.Tags, g.bound)
+		if !ok {
+			t.a.stats.subs.Add(1)
+			return ErrBoundTag
+		}
+		if missing {
+			tags, err := withBound(sub.Tags, g.bound)
+			if err != nil {
+				t.a.stats.subs.Add(1)
+				return err
+			}
+			sub.Tags = tags
+		}
+	}
+	return t.next.Subscribe(ctx, s, sub)
+}
+
+// Publish allows pub when a rule grants pub on its base, or, for a
+// publication without a base or tags, when the session may broadcast; and
+// when it names no bound key with another value.
+func (t *topics) Publish(ctx context.Context, s *router.Session, pub *router.Publication) error {
+	g := t.a.grantOf(s)
+	base, hasBase := pub.Tags.Base()
+	switch {
+	case !hasBase && !g.pol.broadcast:
+		t.a.stats.pubs.Add(1)
+		return ErrBroadcastDenied
+	case hasBase && !g.pol.canTopic(base, canPub):
+		t.a.stats.pubs.Add(1)
+		return ErrPublishDenied
+	}
+	if len(g.bound) > 0 {
+		if _, ok := checkBound(pub.Tags, g.bound); !ok {
+			t.a.stats.pubs.Add(1)
+			return ErrBoundTag
+		}
+	}
+	return t.next.Publish(ctx, s, pub)
+}
+
+// checkBound reports whether set names every bound key it holds with the
+// bound value (ok), and whether some bound key is missing.
+func checkBound(set tagindex.Set, bound []tagindex.Tag) (missing, ok bool) {
+	for _, b := range bound {
+		v, has := set.Get(b.Key)
+		if !has {
+			missing = true
+		} else if v != b.Value {
+			return missing, false
+		}
+	}
+	return missing, true
+}
+
+// withBound returns set with the bound tags it lacks added.
+func withBound(set tagindex.Set, bound []tagindex.Tag) (tagindex.Set, error) {
+	base, _ := set.Base()
+	tags := make(map[string]string, set.Len()+len(bound))
+	for _, t := range set.Tags() {
+		if t.Key != tagindex.BaseKey {
+			tags[t.Key] = t.Value
+		}
+	}
+	for _, b := range bound {
+		tags[b.Key] = b.Value
+	}
+	out, err := tagindex.NewSet(base, tags)
+	if err != nil {
+		return tagindex.Set{}, fmt.Errorf("auth: adding bound tags: %w", err)
+	}
+	return out, nil
+}
