@@ -1,6 +1,7 @@
 # tagwamp: every target is one line or one script; CI runs `make test`.
 GO       ?= go
 FUZZTIME ?= 30s
+FUZZTEST ?= 3s
 PKGS     := ./...
 
 .PHONY: run test bench fuzz lint fmt
@@ -8,14 +9,14 @@ PKGS     := ./...
 run: ## serve on 127.0.0.1:8080 with the zero-config defaults
 	$(GO) run ./cmd/tagwamp
 
-test: ## vet and the whole suite under the race detector
-	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS)
+test: ## vet, the whole suite under the race detector, then every fuzz target for FUZZTEST each
+	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS) && GO=$(GO) scripts/fuzz.sh $(FUZZTEST)
 
 bench: ## hot-path benchmarks (figures go to bench/RESULTS.md)
 	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./auth
 
-fuzz: ## every fuzz target for FUZZTIME each
-	scripts/fuzz.sh $(FUZZTIME)
+fuzz: ## every fuzz target for FUZZTIME each (FUZZ=regexp to pick some)
+	GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ)
 
 lint: ## gofmt, vet, staticcheck and the package dependency rules
 	scripts/lint.sh

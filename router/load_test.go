@@ -8,73 +8,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tagwamp/tagwamp/router"
 )
-
-func TestSlowConsumer(t *testing.T) {
-	srv, url := startServer(t, router.Options{MaxQueueBytes: 1 << 20, WriteTimeout: 3 * time.Second})
-	const topic = "http://x.com/feed"
-	slow := dial(t, url)
-	// A small receive buffer, so the kernel holds little of what the slow
-	// one never reads: the server's queue must fill.
-	slow.conn.(*net.TCPConn).SetReadBuffer(4096)
-	subscribe(t, slow, topic)
-
-	const readers, events = 20, 2000
-	event := `"` + strings.Repeat("z", 4000) + `"`
-	var wg sync.WaitGroup
-	errs := make(chan error, readers)
-	// The readers keep up: the publisher never runs more than a window
-	// ahead of the slowest of them, so only the one that never reads can
-	// fill its queue.
-	progress := make([]atomic.Int64, readers)
-	for r := range readers {
-		c := dial(t, url)
-		subscribe(t, c, topic)
-		wg.Go(func() {
-			want := fmt.Sprintf(`[8,%q,%s]`, topic, event)
-			for i := range events {
-				m, err := c.next(10 * time.Second)
-				if err != nil || m != want {
-					errs <- fmt.Errorf("reader got event %d: %v", i, err)
-					progress[r].Store(events)
-					return
-				}
-				progress[r].Add(1)
-			}
-		})
-	}
-	pub := dial(t, url)
-	for i := range events {
-		for r := range progress {
-			for int64(i)-progress[r].Load() > 100 {
-				time.Sleep(time.Millisecond)
-			}
-		}
-		pub.send(fmt.Sprintf(`[7,%q,%s]`, topic, event))
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	if got := srv.Stats().SlowConsumers; got != 1 {
-		t.Fatalf("SlowConsumers = %d, want 1", got)
-	}
-	// The slow one is closed (its socket buffers are full, so it will not
-	// read the close frame) and the others are all still there.
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.Stats().Sessions != readers+1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions open, want %d", srv.Stats().Sessions, readers+1)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestManySessions(t *testing.T) {
 	n := 2000

@@ -1,12 +1,46 @@
 #!/usr/bin/env bash
-# Runs every Fuzz target of the module for $1 (default 30s) each.
+# Runs every Fuzz target of the module, one after the other, for $1 (default
+# 30s) each; `make test` runs it with 3s, `make fuzz` with $FUZZTIME.
+#
+#   scripts/fuzz.sh [FUZZTIME] [TARGET-REGEXP]
+#
+# Targets are found by reading each package's test files (those the go
+# command would build here, so build tags count): any
+# `func FuzzXxx(f *testing.F)` is run, whoever added it. A second argument
+# keeps only the targets whose name matches it (grep -E).
+# Every target runs even when one fails; the script then exits 1 and names
+# the failures. A failing input is written by go test under the package's
+# testdata/fuzz/FuzzXxx/: keep it there as a regression seed once fixed.
 set -euo pipefail
+go=${GO:-go}
 fuzztime=${1:-30s}
+match=${2:-.}
 cd "$(dirname "$0")/.."
-for pkg in $(go list ./...); do
-  dir=$(go list -f '{{.Dir}}' "$pkg")
-  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+
+start=$(date +%s)
+ran=0
+failed=()
+while read -r pkg dir files; do
+  [ -n "$files" ] || continue
+  targets=$(cd "$dir" && grep -hoE '^func Fuzz[A-Za-z0-9_]*\(\s*[A-Za-z_][A-Za-z0-9_]* \*testing\.F\s*\)' $files |
+    sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' | grep -E "$match" || true)
+  for target in $targets; do
+    t0=$(date +%s)
     echo "== $pkg $target ($fuzztime)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+    if ! "$go" test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"; then
+      failed+=("$pkg $target")
+    fi
+    echo "== $pkg $target: $(( $(date +%s) - t0 ))s"
+    ran=$((ran + 1))
   done
-done
+done < <("$go" list -f '{{.ImportPath}} {{.Dir}} {{join .TestGoFiles " "}} {{join .XTestGoFiles " "}}' ./...)
+
+echo "== fuzz: $ran targets, ${fuzztime} each, $(( $(date +%s) - start ))s in all"
+if [ "$ran" -eq 0 ]; then
+  echo "fuzz: no Fuzz target matched '$match'" >&2
+  exit 1
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'fuzz: FAILED %s\n' "${failed[@]}" >&2
+  exit 1
+fi
