@@ -223,6 +223,11 @@ func Parse(data []byte) (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	// A second document would be ignored silently: refuse it instead.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Config{}, errors.New("config: the file holds more than one YAML document (a second \"---\"); put every key in one")
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}

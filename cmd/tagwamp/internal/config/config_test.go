@@ -266,6 +266,16 @@ applications:
 			wantErr: []string{`config: log_level: line 1: invalid log level "verbose"`},
 		},
 		{
+			name:    "log level as a mapping",
+			yaml:    "log_level: {a: b}\n",
+			wantErr: []string{`config: log_level: line 1: invalid log level: want one of debug`},
+		},
+		{
+			name:    "two documents",
+			yaml:    "addr: 127.0.0.1:1\n---\naddr: 127.0.0.1:2\n",
+			wantErr: []string{"config: the file holds more than one YAML document"},
+		},
+		{
 			name:    "bad bool",
 			yaml:    "builtins: perhaps\n",
 			wantErr: []string{"config: builtins: line 1: cannot unmarshal"},

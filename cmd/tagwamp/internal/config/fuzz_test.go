@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,39 +52,74 @@ func FuzzParse(f *testing.F) {
 }
 
 // document is cfg as the YAML document that would configure it, every
-// key written.
-func document(c Config) map[string]any {
-	l, ip, o := c.Limits, c.Middleware.IP, c.Middleware.Origin
-	return map[string]any{
-		"addr":                 c.Addr,
-		"log_level":            c.LogLevel.String(),
-		"server_ident":         c.ServerIdent,
-		"deliver_to_publisher": c.DeliverToPublisher,
-		"builtins":             c.Builtins,
-		"limits": map[string]any{
-			"max_message_size":  l.MaxMessageSize,
-			"max_queue_bytes":   l.MaxQueueBytes,
-			"workers":           l.Workers,
-			"handshake_timeout": l.HandshakeTimeout.String(),
-			"write_timeout":     l.WriteTimeout.String(),
-			"ping_interval":     l.PingInterval.String(),
-			"ping_timeout":      l.PingTimeout.String(),
-			"call_timeout":      l.CallTimeout.String(),
-		},
-		"middleware": map[string]any{
-			"ip":     map[string]any{"allow": ip.Allow, "deny": ip.Deny},
-			"origin": map[string]any{"allow": o.Allow, "require": o.Require},
-		},
+// key written, found by reflection so that a key added to Config is
+// covered without touching this test. Durations and levels are written in
+// their String form; strings raw, so a secret keeps its value (its own
+// String and MarshalText redact it); a nil pointer is an absent key.
+func document(cfg Config) any { return docValue(reflect.ValueOf(cfg)) }
+
+func docValue(v reflect.Value) any {
+	if s, ok := v.Interface().(fmt.Stringer); ok && v.Kind() != reflect.String && v.Kind() != reflect.Struct {
+		return s.String() // Duration, Level
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return docValue(v.Elem())
+	case reflect.Struct:
+		m := make(map[string]any)
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if key == "" || key == "-" || !f.IsExported() {
+				continue
+			}
+			if fv := v.Field(i); fv.Kind() != reflect.Pointer || !fv.IsNil() {
+				m[key] = docValue(fv)
+			}
+		}
+		return m
+	case reflect.Slice:
+		l := make([]any, v.Len())
+		for i := range l {
+			l[i] = docValue(v.Index(i))
+		}
+		return l
+	case reflect.String:
+		return v.String()
+	default:
+		return v.Interface()
 	}
 }
 
 // normalize makes empty lists nil: "allow: []" and no allow key are the
 // same configuration.
 func normalize(c Config) Config {
-	for _, l := range []*[]string{&c.Middleware.IP.Allow, &c.Middleware.IP.Deny, &c.Middleware.Origin.Allow} {
-		if len(*l) == 0 {
-			*l = nil
+	normalizeValue(reflect.ValueOf(&c).Elem())
+	return c
+}
+
+func normalizeValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			normalizeValue(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				normalizeValue(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.SetZero()
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			normalizeValue(v.Index(i))
 		}
 	}
-	return c
 }

@@ -48,8 +48,11 @@ type Level slog.Level
 
 // UnmarshalYAML decodes a level name.
 func (l *Level) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return lineError(n, "invalid log level: want one of debug, info, warn or error, not a list or a mapping")
+	}
 	v, err := ParseLevel(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
+	if err != nil {
 		return lineError(n, fmt.Sprintf("invalid log level %q: want debug, info, warn or error", n.Value))
 	}
 	*l = Level(v)
