@@ -15,11 +15,12 @@ type Session struct {
 	c   *conn
 	req *Request
 
-	// w and prefixes belong to the worker serving the session, one at a
+	// w, prefixes and overSubs belong to the worker serving the session, one at a
 	// time (EPOLLONESHOT): w is that worker while it runs, prefixes the
 	// session's CURIE map.
 	w        *worker
 	prefixes protocol.Prefixes
+	overSubs bool // a SUBSCRIBE over MaxSubscriptions was logged
 
 	mu       sync.Mutex
 	subs     map[string]*subscription // by topic string, as subscribed
