@@ -247,7 +247,11 @@ func TestConnLimitReleasedEachTime(t *testing.T) {
 	srv, url := startServer(t, router.Options{MaxConnsPerIP: 1})
 	for i, end := range []func(c *wsClient){
 		func(c *wsClient) { c.conn.Close() },
-		func(c *wsClient) { c.sendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, ""))); c.expectClose(1000, ""); c.conn.Close() },
+		func(c *wsClient) {
+			c.sendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "")))
+			c.expectClose(1000, "")
+			c.conn.Close()
+		},
 		func(c *wsClient) { c.send(`[99]`); c.expectClose(1002, ""); c.conn.Close() },
 		func(c *wsClient) { c.conn.Close() },
 	} {
