@@ -182,7 +182,7 @@ func (c *conn) onReadable(w *worker) {
 // reports a TLS connection stopped by the budget before it saw the socket
 // empty: crypto/tls may hold more that the poller will not report.
 func (c *conn) readAvailable(w *worker) (ok, more bool) {
-	for budget := readBudget; budget > 0; {
+	for budget := c.srv.readBudget; budget > 0; {
 		if c.rbuf == nil {
 			c.rbuf = c.srv.bufs.get()
 		}

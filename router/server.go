@@ -39,6 +39,8 @@ type Server struct {
 	stats    counters
 	started  time.Time
 	limits   connLimiter
+	// readBudget is the readBudget constant; tests lower it.
+	readBudget int
 	tlsBufs  sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
 
 	// handshakes holds a token per connection accepted and not yet a
@@ -79,6 +81,7 @@ func New(o Options) *Server {
 	}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
 	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
+	srv.readBudget = readBudget
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
