@@ -41,7 +41,7 @@ type Server struct {
 	limits   connLimiter
 	// readBudget is the readBudget constant; tests lower it.
 	readBudget int
-	tlsBufs  sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
+	tlsBufs    sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
 
 	// handshakes holds a token per connection accepted and not yet a
 	// session (Options.MaxHandshakes); Serve takes one before it accepts.

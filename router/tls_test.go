@@ -27,8 +27,8 @@ import (
 // testCert is a self-signed certificate for 127.0.0.1 and localhost, made
 // once per test binary, with its PEM encodings.
 var testCert = sync.OnceValue(func() (c struct {
-	cert             tls.Certificate
-	pool             *x509.CertPool
+	cert            tls.Certificate
+	pool            *x509.CertPool
 	certPEM, keyPEM []byte
 }) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
