@@ -366,6 +366,7 @@ func TestHandshakePool(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	full := time.Now()
 	// The pool is full: live sessions still exchange messages, served by
 	// the worker pool, while the third slow client waits in the backlog.
 	for i := range 20 {
@@ -377,7 +378,10 @@ func TestHandshakePool(t *testing.T) {
 	if r := pub.call(`[2,"1","http://example.com/echo","x"]`); r[0] != float64(3) {
 		t.Fatalf("call during the storm: %v", r)
 	}
-	if n := srv.Stats().Accepted; n != 4 {
+	// Until the slow ones time out, nothing more is accepted. (On a machine
+	// so loaded that the exchange outlasted the timeout, the check means
+	// nothing and is skipped; it is not a timing assertion.)
+	if n := srv.Stats().Accepted; n != 4 && time.Since(full) < 2*time.Second {
 		t.Fatalf("Accepted = %d while the pool of 2 is full, want 4", n)
 	}
 	// The pending ones time out and a new client is served in turn.
