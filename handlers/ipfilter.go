@@ -3,12 +3,24 @@ package handlers
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/tagwamp/tagwamp/router"
 )
 
-// IPFilter is a router.ConnMiddleware that accepts or refuses connections
-// by the remote IP address, before any byte of the handshake is read.
+// IPFilter accepts or refuses connections by IP address. It is two kinds
+// of middleware; install it as one of them:
+//
+//   - a router.ConnMiddleware (AcceptConn), it filters on the socket's peer
+//     address before any byte of the handshake is read: the cheapest, and
+//     right when clients connect directly;
+//   - a router.HandshakeMiddleware (Handshake), it filters on the request's
+//     client IP (router.Request.ClientIP), which is the X-Forwarded-For
+//     address when the peer is one of router.Options.TrustedProxies: right
+//     behind a reverse proxy, where every peer is the proxy. It refuses
+//     with 403 after reading the upgrade request.
 //
 // An address is refused when it is in a deny prefix (deny wins), or when
 // the allow list is not empty and the address is in none of its prefixes.
@@ -18,8 +30,8 @@ import (
 // an IP address (a Unix socket, a pipe in tests) is refused when the allow
 // list is not empty and accepted otherwise.
 //
-// The remote address is the socket's peer: behind a proxy it is the
-// proxy's. An IPFilter is immutable and safe for concurrent use; accepting
+// As a ConnMiddleware the address is the socket's peer: behind a proxy it
+// is the proxy's. An IPFilter is immutable and safe for concurrent use; accepting
 // a TCP connection allocates nothing. Lists are scanned linearly, which
 // suits the short lists of a configuration file.
 type IPFilter struct {
@@ -121,6 +133,21 @@ func (f *IPFilter) AcceptConn(c net.Conn) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %v", ErrIPDenied, addr)
+}
+
+// Handshake implements router.HandshakeMiddleware: it refuses an upgrade
+// whose client IP the filter refuses with &router.HTTPError{Status: 403,
+// Reason: "address not allowed"}. A request without a client IP (a peer
+// that is not an IP address) is refused when the allow list is not empty.
+func (f *IPFilter) Handshake(r *router.Request) error {
+	if !r.ClientIP.IsValid() {
+		if len(f.allow) == 0 {
+			return nil
+		}
+	} else if f.Allowed(r.ClientIP) {
+		return nil
+	}
+	return &router.HTTPError{Status: http.StatusForbidden, Reason: "address not allowed"}
 }
 
 // remoteIP extracts the IP address of a connection's remote address.

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/tagwamp/tagwamp/router"
 )
 
 func TestNewIPFilterErrors(t *testing.T) {
@@ -154,5 +156,40 @@ func TestIPFilterAllowedAllocs(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Fatalf("AcceptConn allocates %v times when it accepts, want 0", n)
+	}
+}
+
+func TestIPFilterHandshake(t *testing.T) {
+	allowTen, _ := NewIPFilter([]string{"10.0.0.0/8"}, nil)
+	denyTen, _ := NewIPFilter(nil, []string{"10.0.0.0/8"})
+	tests := []struct {
+		name   string
+		f      *IPFilter
+		client netip.Addr
+		ok     bool
+	}{
+		{"allowed", allowTen, netip.MustParseAddr("10.1.1.1"), true},
+		{"not in allow list", allowTen, netip.MustParseAddr("192.0.2.1"), false},
+		{"denied", denyTen, netip.MustParseAddr("10.1.1.1"), false},
+		{"mapped and denied", denyTen, netip.MustParseAddr("::ffff:10.1.1.1"), false},
+		{"not denied", denyTen, netip.MustParseAddr("2001:db8::1"), true},
+		{"no client IP, allow list", allowTen, netip.Addr{}, false},
+		{"no client IP, deny list", denyTen, netip.Addr{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The client IP decides, not the peer (a trusted proxy here).
+			err := tt.f.Handshake(&router.Request{
+				ClientIP:   tt.client,
+				RemoteAddr: &net.TCPAddr{IP: net.ParseIP("10.9.9.9"), Port: 1},
+			})
+			if tt.ok != (err == nil) {
+				t.Fatalf("Handshake = %v, want ok=%v", err, tt.ok)
+			}
+			var he *router.HTTPError
+			if err != nil && (!errors.As(err, &he) || he.Status != 403 || he.Reason != "address not allowed") {
+				t.Fatalf("Handshake = %#v, want a 403 HTTPError", err)
+			}
+		})
 	}
 }

@@ -57,7 +57,8 @@ var (
 	// ErrBadPrefix: a PREFIX name is not a name (see ValidName). Close with
 	// 1002 (wamp1.md §2 "CURIEs").
 	ErrBadPrefix = errors.New("protocol: bad CURIE prefix")
-	// ErrTooManyPrefixes: a session defined more than MaxPrefixes prefixes.
+	// ErrTooManyPrefixes: a session defined more than its limit of prefixes
+	// (Prefixes.Max, by default MaxPrefixes).
 	// Close with 1008 (wamp1.md §2 "CURIEs").
 	ErrTooManyPrefixes = errors.New("protocol: too many CURIE prefixes")
 )

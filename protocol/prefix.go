@@ -11,6 +11,11 @@ const MaxPrefixes = 256
 // that use them. The zero value is an empty map, ready to use. A Prefixes is
 // not safe for concurrent use; it belongs to its session.
 type Prefixes struct {
+	// Max bounds the prefixes Set accepts: 0 means MaxPrefixes, a negative
+	// value no limit. A router sets it from its configuration once, before
+	// the first Set.
+	Max int
+
 	m map[string]string
 }
 
@@ -35,7 +40,7 @@ func ValidName(b []byte) bool {
 // Set defines prefix as uri, replacing an earlier definition of prefix. It
 // returns an error wrapping ErrBadPrefix when prefix is not a name (see
 // ValidName), and one wrapping ErrTooManyPrefixes when prefix is new and
-// MaxPrefixes are defined already. Set copies both byte slices, so they may
+// Max (by default MaxPrefixes) are defined already. Set copies both byte slices, so they may
 // be borrowed from a Decoder.
 func (p *Prefixes) Set(prefix, uri []byte) error {
 	if !ValidName(prefix) {
@@ -47,14 +52,25 @@ func (p *Prefixes) Set(prefix, uri []byte) error {
 		}
 		return nil
 	}
-	if len(p.m) >= MaxPrefixes {
-		return errorf(ErrTooManyPrefixes, "PREFIX: more than %d prefixes", MaxPrefixes)
+	if limit := p.limit(); limit >= 0 && len(p.m) >= limit {
+		return errorf(ErrTooManyPrefixes, "PREFIX: more than %d prefixes", limit)
 	}
 	if p.m == nil {
 		p.m = make(map[string]string)
 	}
 	p.m[string(prefix)] = string(uri)
 	return nil
+}
+
+// limit is the resolved Max: -1 for no limit.
+func (p *Prefixes) limit() int {
+	switch {
+	case p.Max == 0:
+		return MaxPrefixes
+	case p.Max < 0:
+		return -1
+	}
+	return p.Max
 }
 
 // Resolve appends to dst the URI that s stands for and returns the extended

@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,32 @@ func TestPrefixesSet(t *testing.T) {
 	}
 	if err := p.Set(bs("p7"), bs("v")); err != nil {
 		t.Errorf("redefining at the limit = %v", err)
+	}
+}
+
+func TestPrefixesMax(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		max, want int // want: how many Set accepts; -1 for no limit seen
+	}{
+		{"lower", 3, 3},
+		{"higher", MaxPrefixes + 10, MaxPrefixes + 10},
+		{"unlimited", -1, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Prefixes{Max: tc.max}
+			n := 0
+			for ; n < MaxPrefixes+100; n++ {
+				if err := p.Set(fmt.Appendf(nil, "p%d", n), bs("u")); err != nil {
+					if !errors.Is(err, ErrTooManyPrefixes) || !strings.Contains(err.Error(), fmt.Sprint(tc.max)) {
+						t.Fatalf("Set #%d = %v", n, err)
+					}
+					break
+				}
+			}
+			if tc.want >= 0 && n != tc.want || tc.want < 0 && n != MaxPrefixes+100 {
+				t.Fatalf("accepted %d prefixes, want %d", n, tc.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 
 	"github.com/tagwamp/tagwamp/protocol"
@@ -135,6 +136,11 @@ type Request struct {
 	Protocols []string
 	// RemoteAddr is the peer address of the connection.
 	RemoteAddr net.Addr
+	// ClientIP is the address of the client: the peer's, or, when the peer
+	// is one of Options.TrustedProxies, the one X-Forwarded-For names (see
+	// TrustedProxies). Connection limits and logs use it. It is the zero
+	// Addr only for a peer that is not an IP address (a pipe in tests).
+	ClientIP netip.Addr
 }
 
 // SetValue stores a value with the request. When the upgrade succeeds, the
@@ -166,10 +172,14 @@ type HandshakeMiddlewareFunc func(r *Request) error
 // Handshake calls f.
 func (f HandshakeMiddlewareFunc) Handshake(r *Request) error { return f(r) }
 
-// HTTPError refuses an upgrade with an HTTP status and a plain-text reason.
+// HTTPError refuses an upgrade with an HTTP status, a plain-text reason and
+// optional extra response headers (Retry-After, WWW-Authenticate, ...).
 type HTTPError struct {
 	Status int
 	Reason string
+	// Header holds extra response headers; nil for none. Headers of the
+	// WebSocket handshake itself are not allowed (gobwas/ws writes those).
+	Header http.Header
 }
 
 func (e *HTTPError) Error() string { return e.Reason }

@@ -124,3 +124,51 @@ func BenchmarkFanout(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadFrames is the frame reader over a read of 64 masked frames
+// (duplicate SUBSCRIBEs, the cheapest dispatch), with the rate limits off
+// and on: the difference is what the limits cost per message.
+func BenchmarkReadFrames(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{
+		{"limits=off", Options{MessageRate: RateLimit{PerSecond: -1}, ByteRate: RateLimit{PerSecond: -1}}},
+		{"limits=on", Options{MessageRate: RateLimit{PerSecond: 1 << 30}, ByteRate: RateLimit{PerSecond: 1 << 30}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := New(bc.opts)
+			s := benchSession(srv, "reader")
+			benchSubscribe(b, srv, s, "http://example.com/news?lang=FR")
+			c := s.c
+			c.limit = newLimiter(&srv.opts, time.Now().UnixNano())
+			w := newWorker()
+			s.w = w
+			const frames = 64
+			payload := []byte(`[5,"http://example.com/news?lang=FR"]`)
+			var data []byte
+			for range frames {
+				data = append(data, 0x81, 0x80|byte(len(payload)), 1, 2, 3, 4)
+				for i, p := range payload {
+					data = append(data, p^byte(1+i%4))
+				}
+			}
+			c.rbuf = make([]byte, bufSize)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				c.rlen = copy(c.rbuf, data)
+				if c.limit != nil {
+					c.limit.refill(time.Now().UnixNano())
+					if !c.limit.bytes.take(int64(c.rlen)) {
+						b.Fatal("byte limit")
+					}
+				}
+				if !c.processFrames(w) {
+					b.Fatal("session closed")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*frames), "ns/frame")
+		})
+	}
+}

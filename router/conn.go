@@ -1,9 +1,11 @@
 package router
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -50,6 +52,16 @@ type conn struct {
 	rc   syscall.RawConn
 	fd   int
 	sess *Session
+
+	// TLS connections only: tc is the session's TLS connection, over tr,
+	// the transport that reads tc's socket without blocking once the
+	// session is established (tls.go).
+	tc *tls.Conn
+	tr *tlsTransport
+
+	clientIP netip.Addr  // Request.ClientIP, set during the upgrade
+	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
+	limit    *limiter    // the session's rate limits; nil when off
 
 	readTask func(*worker)      // c.onReadable, bound once
 	readFn   func(uintptr) bool // c.rawRead, bound once
@@ -131,9 +143,13 @@ func (c *conn) onReadable(w *worker) {
 		c.reading.Store(false)
 		return
 	}
-	c.lastRead.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	c.lastRead.Store(now)
+	if c.limit != nil {
+		c.limit.refill(now)
+	}
 	c.sess.w = w
-	ok := c.readAvailable(w)
+	ok, more := c.readAvailable(w)
 	c.sess.w = nil
 	if !ok {
 		c.reading.Store(false)
@@ -147,7 +163,11 @@ func (c *conn) onReadable(w *worker) {
 	// worker's reads: that one starts with closing(), under c.mu.
 	c.mu.Lock()
 	c.reading.Store(false)
-	if c.state == stateOpen {
+	if c.state == stateOpen && more {
+		// A TLS connection stopped by readBudget may hold decrypted
+		// bytes the poller cannot see: come back after the others.
+		go c.srv.pool.schedule(c.readTask)
+	} else if c.state == stateOpen {
 		if err := c.srv.poller.rearm(c); err != nil {
 			c.mu.Unlock()
 			c.abort()
@@ -158,32 +178,49 @@ func (c *conn) onReadable(w *worker) {
 }
 
 // readAvailable reads and handles what the socket holds, up to
-// readBudget bytes; it reports false when the connection is closing.
-func (c *conn) readAvailable(w *worker) bool {
-	for budget := readBudget; budget > 0; {
+// readBudget bytes; ok is false when the connection is closing. more
+// reports a TLS connection stopped by the budget before it saw the socket
+// empty: crypto/tls may hold more that the poller will not report.
+func (c *conn) readAvailable(w *worker) (ok, more bool) {
+	for budget := c.srv.readBudget; budget > 0; {
 		if c.rbuf == nil {
 			c.rbuf = c.srv.bufs.get()
 		}
-		if err := c.rc.Read(c.readFn); err != nil {
-			c.abort()
-			return false
+		n, err := c.read()
+		if n > 0 {
+			c.rlen += n
+			budget -= n
+			if l := c.limit; l != nil && l.bytesOn && !l.bytes.take(int64(n)) {
+				c.rateLimited("bytes", c.srv.opts.ByteRate)
+				return false, false
+			}
+			if !c.processFrames(w) {
+				return false, false
+			}
 		}
-		n, err := c.rn, c.rerr
 		if err == syscall.EAGAIN {
-			break
+			return true, false
 		}
 		if err != nil || n == 0 {
 			// Reset by the peer or EOF: the peer is gone.
 			c.abort()
-			return false
-		}
-		c.rlen += n
-		budget -= n
-		if !c.processFrames(w) {
-			return false
+			return false, false
 		}
 	}
-	return true
+	return true, c.tc != nil
+}
+
+// read reads once from the socket, or through TLS, into the free part of
+// rbuf, without blocking: syscall.EAGAIN when nothing is there, (0, nil)
+// or an error when the peer is gone.
+func (c *conn) read() (int, error) {
+	if c.tc != nil {
+		return c.readTLS()
+	}
+	if err := c.rc.Read(c.readFn); err != nil {
+		return 0, err
+	}
+	return max(c.rn, 0), c.rerr
 }
 
 // processFrames handles the complete frames in rbuf[:rlen], keeps an
@@ -258,6 +295,10 @@ func (c *conn) checkHeader(h ws.Header) (protocol.CloseCode, string) {
 
 // handleFrame handles one whole frame whose payload is unmasked in place.
 func (c *conn) handleFrame(w *worker, h ws.Header, payload []byte) bool {
+	if l := c.limit; l != nil && l.msgsOn && !l.msgs.take(1) {
+		c.rateLimited("messages", c.srv.opts.MessageRate)
+		return false
+	}
 	switch h.OpCode {
 	case ws.OpText, ws.OpBinary:
 		if c.fragging {
@@ -350,7 +391,7 @@ func (c *conn) violation(err error) {
 	c.srv.stats.protocolErrors.Add(1)
 	code := protocol.CloseCodeOf(err)
 	c.srv.log.Info("closing session: protocol violation",
-		"session", c.sess.id, "remote", c.nc.RemoteAddr().String(), "code", int(code), "err", err)
+		"session", c.sess.id, "client", c.clientIP, "code", int(code), "err", err)
 	c.closeWith(code, protocol.Reason(err))
 }
 
@@ -358,7 +399,7 @@ func (c *conn) violation(err error) {
 func (c *conn) fail(code protocol.CloseCode, reason string) {
 	c.srv.stats.protocolErrors.Add(1)
 	c.srv.log.Info("closing session: bad frame",
-		"session", c.sess.id, "remote", c.nc.RemoteAddr().String(), "code", int(code), "reason", reason)
+		"session", c.sess.id, "client", c.clientIP, "code", int(code), "reason", reason)
 	c.closeWith(code, reason)
 }
 
@@ -422,6 +463,7 @@ func (c *conn) abort() {
 	}
 	c.wqBytes = 0
 	c.wmu.Unlock()
+	c.releaseSlot()
 	if c.srv.unregister(c) && len(c.srv.opts.SessionHooks) > 0 {
 		s := c.sess
 		s.hookMu.Lock() // after the SessionOpened hooks, never during
@@ -436,162 +478,13 @@ func (c *conn) abort() {
 // half-closes the socket, waits briefly for the peer to close its side (so
 // the peer reads the close frame rather than a reset) and closes it.
 func (c *conn) finishClose() {
+	if c.tc != nil {
+		c.tc.CloseWrite() // close_notify; the TCP half-close follows
+	}
 	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
 		tc.CloseWrite()
 	}
 	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
 	io.Copy(io.Discard, io.LimitReader(c.nc, int64(c.srv.opts.MaxMessageSize)+bufSize))
 	c.abort()
-}
-
-// write queues a copy of frame, coalesced with the other frames of this
-// connection that wait to be written. It reports false if the connection
-// takes no more frames.
-func (c *conn) write(frame []byte) bool {
-	c.wmu.Lock()
-	if c.wclosed {
-		c.wmu.Unlock()
-		return false
-	}
-	if n := len(c.wq); n > 0 && c.wq[n-1].own && cap(c.wq[n-1].b)-len(c.wq[n-1].b) >= len(frame) {
-		c.wq[n-1].b = append(c.wq[n-1].b, frame...)
-	} else if len(frame) <= bufSize {
-		b := append(c.srv.bufs.get()[:0], frame...)
-		c.wq = append(c.wq, outFrame{b: b, own: true})
-	} else {
-		c.wq = append(c.wq, outFrame{b: append([]byte(nil), frame...)})
-	}
-	return c.queued(len(frame))
-}
-
-// writeShared queues frame without copying it: frame is shared by all the
-// receivers of one EVENT encoding and must never be modified.
-func (c *conn) writeShared(frame []byte) bool {
-	c.wmu.Lock()
-	if c.wclosed {
-		c.wmu.Unlock()
-		return false
-	}
-	c.wq = append(c.wq, outFrame{b: frame})
-	return c.queued(len(frame))
-}
-
-// queued accounts n more queued bytes and starts a flusher if none runs.
-// The caller holds wmu; queued releases it.
-func (c *conn) queued(n int) bool {
-	c.wqBytes += n
-	if c.wqBytes > c.srv.opts.MaxQueueBytes {
-		c.wmu.Unlock()
-		c.slowConsumer()
-		return false
-	}
-	start := !c.flushing
-	c.flushing = true
-	c.wmu.Unlock()
-	if start {
-		go c.flushFn()
-	}
-	return true
-}
-
-// slowConsumer closes a session whose write queue passed its bound: the
-// frames not yet being written are dropped, and a close frame follows
-// whatever write is in progress.
-func (c *conn) slowConsumer() {
-	c.markSlow("send queue over its limit")
-	c.wmu.Lock()
-	c.releaseQueue(c.wq)
-	c.wq = c.wq[:0]
-	c.wqBytes = 0
-	c.wmu.Unlock()
-	c.closeWith(protocol.ClosePolicyViolation, "slow consumer: send queue over its limit")
-}
-
-// markSlow counts and logs the connection as a slow consumer, once.
-func (c *conn) markSlow(why string) {
-	if c.slow.CompareAndSwap(false, true) {
-		c.srv.stats.slowConsumers.Add(1)
-		c.srv.log.Warn("closing slow consumer: "+why, "session", c.sess.id,
-			"remote", c.nc.RemoteAddr().String(), "max_queue_bytes", c.srv.opts.MaxQueueBytes,
-			"write_timeout", c.srv.opts.WriteTimeout)
-	}
-}
-
-// writeControl queues a control frame.
-func (c *conn) writeControl(op ws.OpCode, payload []byte) bool {
-	var b [2 + 125]byte
-	return c.write(appendControl(b[:0], op, payload))
-}
-
-// flush writes the queue with one writev per batch until it is empty. It
-// runs on its own goroutine, which exists only while frames are pending.
-func (c *conn) flush() {
-	for {
-		c.wmu.Lock()
-		if len(c.wq) == 0 {
-			c.flushing = false
-			done := c.closeAfter
-			c.wmu.Unlock()
-			if done {
-				c.finishClose()
-			}
-			return
-		}
-		batch := c.wq
-		c.wq, c.wspare = c.wspare[:0], nil
-		c.wqBytes = 0
-		c.wmu.Unlock()
-
-		c.iov = c.iov[:0]
-		for _, f := range batch {
-			c.iov = append(c.iov, f.b)
-		}
-		c.iovw = c.iov
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-		_, err := c.iovw.WriteTo(c.nc)
-		clear(c.iov)
-		c.releaseQueue(batch)
-
-		c.wmu.Lock()
-		c.wspare = batch[:0]
-		c.wmu.Unlock()
-		if err != nil {
-			c.wmu.Lock()
-			c.flushing = false
-			c.wmu.Unlock()
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				// The peer took nothing for WriteTimeout: a slow consumer
-				// too, one whose socket is too full for a close frame.
-				c.markSlow("write timed out")
-			}
-			c.abort()
-			return
-		}
-	}
-}
-
-// releaseQueue returns pooled buffers and forgets shared frames.
-func (c *conn) releaseQueue(q []outFrame) {
-	for i := range q {
-		if q[i].own && cap(q[i].b) == bufSize {
-			c.srv.bufs.put(q[i].b[:bufSize])
-		}
-		q[i] = outFrame{}
-	}
-}
-
-// bufPool pools the fixed-size read and write buffers.
-type bufPool struct{ p sync.Pool }
-
-func (p *bufPool) get() []byte {
-	if b, ok := p.p.Get().(*[bufSize]byte); ok {
-		return b[:]
-	}
-	return new([bufSize]byte)[:]
-}
-
-func (p *bufPool) put(b []byte) {
-	if cap(b) == bufSize {
-		p.p.Put((*[bufSize]byte)(b[:bufSize]))
-	}
 }

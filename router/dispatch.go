@@ -128,13 +128,24 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 }
 
 // handleSubscribe adds a subscription; a duplicate is a no-op and a denied
-// or malformed one is dropped (wamp1.md §3).
+// or malformed one, or one over MaxSubscriptions, is dropped (wamp1.md §3).
 func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
 	s.mu.Lock()
 	_, dup := s.subs[string(w.uri)]
+	n := len(s.subs)
 	s.mu.Unlock()
 	if dup {
+		return
+	}
+	if limit := srv.opts.MaxSubscriptions; limit > 0 && n >= limit {
+		srv.stats.subsOverLimit.Add(1)
+		srv.stats.droppedSubscribes.Add(1)
+		if !s.overSubs { // logged once per session: the counter has the rest
+			s.overSubs = true
+			srv.log.Warn("dropping subscribes over the subscription limit", "session", s.id,
+				"client", s.c.clientIP, "limit", limit)
+		}
 		return
 	}
 	topic := string(w.uri)

@@ -9,9 +9,14 @@
 //
 // # Shape
 //
-// Each accepted connection runs the connection middleware and the
-// zero-copy handshake of gobwas/ws on a short-lived goroutine; the
-// subprotocol "wamp" is required and echoed (wamp1.md §1). After WELCOME the
+// Each accepted connection runs the connection middleware, the TLS
+// handshake when configured, and the zero-copy HTTP upgrade of gobwas/ws on
+// a short-lived goroutine of the handshake pool: at most MaxHandshakes at
+// once, the accept loop taking a place before it accepts, so that a
+// reconnect storm waits in the kernel's listen backlog rather than in
+// goroutines and never takes the workers that serve live sessions; each
+// handshake is bounded by HandshakeTimeout, and Shutdown closes those in
+// progress. The subprotocol "wamp" is required and echoed (wamp1.md §1). After WELCOME the
 // connection's own descriptor is registered with easygo's epoll
 // (EPOLLONESHOT) and the goroutine ends: an idle session holds no goroutine
 // and no buffer. When the socket becomes readable, a worker of a bounded
@@ -26,6 +31,58 @@
 // pending with one writev. A publication encodes its EVENT once per
 // distinct topic string and queues the same bytes to every receiver of that
 // string (wamp1.md §4).
+//
+// # Limits
+//
+// Every limit is an Options field with a default and an off switch.
+// Connections: MaxConns and MaxConnsPerIP (off by default) refuse an
+// upgrade with 503 and Retry-After; a connection holds its slot from its
+// accepted upgrade request until its session is closed, released exactly
+// once whichever way it ends. The client IP is the peer's, or, from one of
+// TrustedProxies, the rightmost X-Forwarded-For address that is not a
+// trusted proxy (Request.ClientIP). Sessions: MaxSubscriptions (SUBSCRIBEs
+// over it are dropped and counted), MaxPrefixes (a PREFIX over it closes
+// with 1008), and two token buckets, MessageRate and ByteRate, that close
+// an abusive session with 1008 and a reason. A session's buckets are
+// allocated only when a limit is on, belong to the worker serving it (no
+// lock), and are refilled once per read notification with the clock that
+// the worker reads anyway: charging a frame is a subtraction and a
+// comparison.
+//
+// # TLS
+//
+// With Options.TLSConfig the socket carries TLS, and epoll sees only the
+// socket: it cannot see bytes that crypto/tls has already read off it and
+// holds, decrypted or not. The TLS path is correct by construction:
+//
+//   - The TLS handshake and the HTTP upgrade run in the handshake pool,
+//     through a *tls.Conn over a transport (tls.go) that reads the socket
+//     as usual, blocking, under the HandshakeTimeout deadline.
+//   - Before the descriptor goes to the poller the transport turns
+//     non-blocking: each Read is one read(2) on the descriptor that answers
+//     a net.Error whose Timeout and Temporary are true when the socket is
+//     empty, instead of waiting. (A read deadline in the past cannot do
+//     this: the runtime's poller refuses a read whose deadline has passed
+//     before it tries read(2), so it would never read new bytes.)
+//     crypto/tls does not make such an error sticky: readRecordOrCCS
+//     records an error as the connection's permanent one only when it is
+//     not a Temporary net.Error (crypto/tls/conn.go, `if e, ok :=
+//     err.(net.Error); !ok || !e.Temporary() { c.in.setErrorLocked(err) }`),
+//     and the bytes of a partial record it has read stay in its raw input
+//     buffer for the next Read.
+//   - A worker woken for the descriptor reads through the tls.Conn until
+//     that error comes back. By then crypto/tls has returned every byte of
+//     every complete record (several frames in one record, one frame over
+//     many records, a partial record kept for later), and only then is the
+//     descriptor re-armed. A worker stopped earlier by its read budget does
+//     not re-arm: it schedules the connection again, since crypto/tls may
+//     still hold records while the socket is empty. Right after the upgrade
+//     the connection is also read once, for a client that sent frames
+//     without waiting for the 101.
+//   - Writes go through the tls.Conn under the write deadline; crypto/tls
+//     has no vectored write, so a flush coalesces its frames into buffers
+//     of up to 64 KiB, borrowed for the flush. Reads and writes of one
+//     tls.Conn may run at once (crypto/tls locks each direction).
 //
 // # Handlers and middleware
 //
@@ -61,6 +118,8 @@
 //	               SessionOpened hooks run, and while its SessionClosed
 //	               hooks run
 //	Server.mu      listeners, the connection registry, shutdown
+//	connLimiter.mu connection counts (a leaf: taken alone, at an upgrade
+//	               and when a connection ends)
 //	Session.mu     the session's subscriptions and values
 //	tagindex lock  the index (Add/Remove under Session.mu; Match alone,
 //	               its callback only collects)

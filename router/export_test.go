@@ -24,3 +24,8 @@ func (srv *Server) QueuedBytes() (total, largest int) {
 	}
 	return total, largest
 }
+
+// SetReadBudget lowers the bytes a worker reads from one connection per
+// notification, so that tests can stop a read with bytes left inside
+// crypto/tls. Call it before Serve.
+func SetReadBudget(srv *Server, n int) { srv.readBudget = n }

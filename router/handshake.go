@@ -2,7 +2,9 @@ package router
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -19,20 +21,34 @@ import (
 // errTooManyFiles is accept's error when the process is out of descriptors.
 var errTooManyFiles = syscall.EMFILE
 
+// maxHeaders bounds the header fields (and offered subprotocols) of an
+// upgrade request, so that one request cannot grow its Request without end
+// (gobwas/ws bounds each line by its read buffer, not their number).
+const maxHeaders = 100
+
 // subprotocol is the one WebSocket subprotocol tagwamp speaks (wamp1.md §1).
 const subprotocol = "wamp"
 
-// serveConn runs the connection middleware and the handshake of one
-// accepted connection, then sends WELCOME and hands the connection to the
-// poller. Its goroutine ends there: an established session holds none.
-func (srv *Server) serveConn(nc net.Conn) {
-	defer srv.handshake.Done()
+// serveConn runs the connection middleware, the TLS handshake when
+// configured and the HTTP upgrade of one accepted connection, then sends
+// WELCOME and hands the connection to the poller. It runs in the handshake
+// pool (Options.MaxHandshakes) and ends there: an established session holds
+// no goroutine.
+func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
+	defer func() {
+		<-srv.handshakes
+		srv.handshake.Done()
+	}()
 	established := false
+	var c *conn
 	defer func() {
 		if !established {
 			srv.mu.Lock()
 			delete(srv.pending, nc)
 			srv.mu.Unlock()
+			if c != nil {
+				c.releaseSlot()
+			}
 		}
 	}()
 	for _, m := range srv.opts.ConnMiddleware {
@@ -50,10 +66,21 @@ func (srv *Server) serveConn(nc net.Conn) {
 		return
 	}
 	nc.SetDeadline(time.Now().Add(srv.opts.HandshakeTimeout))
-	req, err := srv.upgrade(nc)
+	var rw io.ReadWriter = nc
+	if tlsConfig != nil {
+		if err := c.startTLS(tlsConfig); err != nil {
+			srv.stats.rejected.Add(1)
+			srv.log.Debug("TLS handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
+			nc.Close()
+			return
+		}
+		rw = c.tc
+	}
+	req, err := srv.upgrade(c, rw)
 	if err != nil {
 		srv.stats.rejected.Add(1)
-		srv.log.Debug("handshake refused", "remote", nc.RemoteAddr().String(), "err", err)
+		srv.log.Debug("handshake refused", "remote", nc.RemoteAddr().String(),
+			"client", c.clientIP, "err", err)
 		nc.Close()
 		return
 	}
@@ -63,7 +90,9 @@ func (srv *Server) serveConn(nc net.Conn) {
 	if len(req.values) > 0 {
 		s.values = maps.Clone(req.values)
 	}
+	s.prefixes.Max = srv.opts.MaxPrefixes
 	c.sess = s
+	c.limit = newLimiter(&srv.opts, time.Now().UnixNano())
 	buf, off := beginFrame(nil)
 	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
 	welcome := endFrame(buf, off, ws.OpText)
@@ -83,6 +112,9 @@ func (srv *Server) serveConn(nc net.Conn) {
 	}
 	s.hookMu.Unlock()
 	c.mu.Lock()
+	if c.tr != nil {
+		c.tr.nonblock = true
+	}
 	if c.state == stateOpen { // a SessionOpened hook may have closed it
 		err = srv.poller.add(c)
 	}
@@ -92,13 +124,19 @@ func (srv *Server) serveConn(nc net.Conn) {
 		c.abort()
 		return
 	}
-	srv.log.Debug("session opened", "session", s.id, "remote", nc.RemoteAddr().String())
+	if c.tc != nil {
+		// crypto/tls may already hold bytes read with the upgrade request,
+		// which epoll cannot see: read once now (package doc, "TLS").
+		srv.pool.schedule(c.readTask)
+	}
+	srv.log.Debug("session opened", "session", s.id, "remote", nc.RemoteAddr().String(), "client", c.clientIP)
 }
 
-// upgrade answers the HTTP upgrade request on nc (RFC 6455 §4.2) with the
-// wamp subprotocol, or refuses it with a status and a plain reason.
-func (srv *Server) upgrade(nc net.Conn) (*Request, error) {
-	req := &Request{Header: make(http.Header), RemoteAddr: nc.RemoteAddr()}
+// upgrade reads the HTTP upgrade request of c from rw (the socket, or its
+// TLS connection) and answers it (RFC 6455 §4.2) with the wamp
+// subprotocol, or refuses it with a status and a plain reason.
+func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (*Request, error) {
+	req := &Request{Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
 			req.URI = string(uri)
@@ -109,12 +147,15 @@ func (srv *Server) upgrade(nc net.Conn) (*Request, error) {
 			return nil
 		},
 		OnHeader: func(key, value []byte) error {
+			if len(req.Header) >= maxHeaders {
+				return reject(http.StatusRequestHeaderFieldsTooLarge, "too many header fields")
+			}
 			req.Header.Add(string(key), string(value))
 			return nil
 		},
 		ProtocolCustom: func(v []byte) (string, bool) {
 			for _, p := range bytes.Split(v, []byte(",")) {
-				if p = bytes.TrimSpace(p); len(p) > 0 {
+				if p = bytes.TrimSpace(p); len(p) > 0 && len(req.Protocols) < maxHeaders {
 					req.Protocols = append(req.Protocols, string(p))
 				}
 			}
@@ -126,13 +167,19 @@ func (srv *Server) upgrade(nc net.Conn) (*Request, error) {
 			return "", true
 		},
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			req.ClientIP = clientIP(srv.opts.TrustedProxies, peerIP(req.RemoteAddr),
+				req.Header.Values("X-Forwarded-For"))
+			c.clientIP = req.ClientIP
 			if err := srv.checkRequest(req); err != nil {
 				return nil, err
+			}
+			if err := c.takeSlot(); err != nil {
+				return nil, rejectWith(err)
 			}
 			return ws.HandshakeHeaderString(""), nil
 		},
 	}
-	if _, err := u.Upgrade(nc); err != nil {
+	if _, err := u.Upgrade(rw); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -156,11 +203,7 @@ func (srv *Server) checkRequest(req *Request) error {
 	req.URL = u
 	for _, m := range srv.opts.HandshakeMiddleware {
 		if err := m.Handshake(req); err != nil {
-			var he *HTTPError
-			if errors.As(err, &he) {
-				return reject(he.Status, he.Reason)
-			}
-			return reject(http.StatusForbidden, "forbidden")
+			return rejectWith(err)
 		}
 	}
 	return nil
@@ -173,6 +216,25 @@ func hasProtocol(ps []string, p string) bool {
 		}
 	}
 	return false
+}
+
+// rejectWith turns a handshake middleware's error into the refusal it asks
+// for: an *HTTPError's status, reason and headers; 403 for any other error,
+// whose text is not sent.
+func rejectWith(err error) error {
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		return reject(http.StatusForbidden, "forbidden")
+	}
+	status := he.Status
+	if status < 400 || status > 599 {
+		status = http.StatusForbidden
+	}
+	if len(he.Header) == 0 {
+		return reject(status, he.Reason)
+	}
+	return ws.RejectConnectionError(ws.RejectionStatus(status), ws.RejectionReason(he.Reason),
+		ws.RejectionHeader(ws.HandshakeHeaderHTTP(he.Header)))
 }
 
 // reject builds the error that makes gobwas/ws answer with status and a

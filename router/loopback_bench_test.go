@@ -15,7 +15,12 @@ import (
 func BenchmarkLoopbackFanout(b *testing.B) {
 	for _, subs := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
-			srv, url := startServer(b, router.Options{})
+			// The rate limits stay on, at a rate no benchmark reaches, so
+			// that their cost is in the figure.
+			srv, url := startServer(b, router.Options{
+				MessageRate: router.RateLimit{PerSecond: 1 << 30},
+				ByteRate:    router.RateLimit{PerSecond: 1 << 30},
+			})
 			clients := make([]*wsClient, subs)
 			for i := range clients {
 				clients[i] = dial(b, url)

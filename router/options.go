@@ -1,9 +1,15 @@
 package router
 
 import (
+	"crypto/tls"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/protocol"
 )
 
 // Version is the tagwamp release this router belongs to.
@@ -31,9 +37,84 @@ type Options struct {
 	// Default 64 per CPU (runtime.GOMAXPROCS).
 	Workers int
 
-	// HandshakeTimeout bounds the HTTP upgrade of a new connection.
-	// Default 10s.
+	// HandshakeTimeout bounds the TLS handshake and the HTTP upgrade of a
+	// new connection, together (slowloris). Default 10s.
 	HandshakeTimeout time.Duration
+
+	// MaxHandshakes bounds the connections that are accepted and not yet
+	// sessions: each runs its TLS handshake and HTTP upgrade on its own
+	// short-lived goroutine, at most MaxHandshakes at once. When all are
+	// busy the accept loop stops accepting, so a reconnect storm waits in
+	// the kernel's listen backlog instead of starving live sessions (served
+	// by the separate Workers pool). A slow or silent client holds its
+	// place for at most HandshakeTimeout. Default 128 per CPU
+	// (runtime.GOMAXPROCS); it cannot be turned off.
+	MaxHandshakes int
+
+	// MaxConns bounds the open connections in total, and MaxConnsPerIP
+	// those of one client IP (Request.ClientIP, so behind a proxy set
+	// TrustedProxies too). A connection counts from the moment its upgrade
+	// request is accepted until its session is closed. One over either
+	// limit is refused before the upgrade with 503 Service Unavailable, a
+	// Retry-After header and a plain reason, and counted in
+	// Stats.ConnsRefused. Default 0 for both: no limit (the descriptor
+	// limit of the process still bounds the total; the accept loop backs
+	// off when it is reached). They are off by default because a NAT or a
+	// proxy puts many users behind one address: turn MaxConnsPerIP on once
+	// TrustedProxies describes your proxies.
+	MaxConns      int
+	MaxConnsPerIP int
+
+	// RetryAfter is the delay a connection refused by MaxConns or
+	// MaxConnsPerIP is told to wait (Retry-After, in whole seconds).
+	// Default 5s.
+	RetryAfter time.Duration
+
+	// TrustedProxies lists the networks of the reverse proxies in front of
+	// the server. When a connection's peer is in one of them, its client IP
+	// is the rightmost address of X-Forwarded-For that is not itself in
+	// one of them (the proxies append what they saw, so that address is
+	// the first one no trusted hop vouches for); otherwise the client IP is
+	// the peer's. X-Forwarded-For from other peers is ignored, since anyone
+	// can send one. Default none: the client IP is always the peer's.
+	TrustedProxies []netip.Prefix
+
+	// MaxSubscriptions bounds the subscriptions of one session. A
+	// SUBSCRIBE past it is dropped (WAMP v1 has no error for it, wamp1.md
+	// §3), counted in Stats.SubscriptionsOverLimit and DroppedSubscribes,
+	// and logged. Default 1000, far above what a page or a backend holds
+	// (a backend subscribes with tag sets, not one topic per user);
+	// negative: no limit.
+	MaxSubscriptions int
+
+	// MaxPrefixes bounds the CURIE prefixes one session may define; a
+	// PREFIX past it closes the session with 1008 (wamp1.md §2).
+	// Default protocol.MaxPrefixes (256); negative: no limit.
+	MaxPrefixes int
+
+	// MessageRate limits the frames (WAMP messages and pings) one session
+	// may send, and ByteRate the bytes (frame headers included), each with
+	// a token bucket of Burst tokens refilled at PerSecond. A session that
+	// empties a bucket is closed with 1008 and a reason naming the limit,
+	// counted in Stats.RateLimited and logged; other sessions are not
+	// affected. Closing rather than pausing the reader: WAMP v1 has no way
+	// to tell a client it is throttled, a session that sends this much is
+	// broken or hostile, and a paused one would hold its buffers and
+	// need a timer to wake. Defaults: 10,000 messages per second with a
+	// burst of 20,000, and 16 MiB per second with a burst of 32 MiB (never
+	// below MaxMessageSize): a browser sends a few messages per second and
+	// a busy backend publisher stays well under. A negative PerSecond turns
+	// that limit off.
+	MessageRate RateLimit
+	ByteRate    RateLimit
+
+	// TLSConfig, when set, makes every accepted connection speak TLS
+	// (wss://): the TLS handshake runs in the handshake pool under
+	// HandshakeTimeout, and sessions read and write through crypto/tls (see
+	// the package doc, "TLS"). It needs at least one certificate (or
+	// GetCertificate). Its NextProtos default to "http/1.1". Default nil:
+	// plain ws://. ListenAndServeTLS sets it from certificate files.
+	TLSConfig *tls.Config
 
 	// WriteTimeout bounds one write to a session's socket; a peer that
 	// accepts nothing for that long is closed and counted as a slow
@@ -85,6 +166,43 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// RateLimit is a token bucket: Burst tokens, refilled at PerSecond tokens
+// per second. The zero value is the default of the Options field that holds
+// it; a negative PerSecond turns the limit off.
+type RateLimit struct {
+	PerSecond int
+	Burst     int
+}
+
+// resolve fills a zero rate with def and a zero burst with twice the rate;
+// it returns the zero RateLimit for a limit that is off.
+func (r RateLimit) resolve(def RateLimit) RateLimit {
+	switch {
+	case r.PerSecond < 0:
+		return RateLimit{}
+	case r.PerSecond == 0:
+		r.PerSecond = def.PerSecond
+		if r.Burst <= 0 {
+			r.Burst = def.Burst
+		}
+	}
+	if r.Burst <= 0 {
+		r.Burst = 2 * r.PerSecond
+	}
+	return r
+}
+
+// Default limits; see Options.
+const (
+	defaultMaxSubscriptions = 1000
+	defaultRetryAfter       = 5 * time.Second
+)
+
+var (
+	defaultMessageRate = RateLimit{PerSecond: 10_000, Burst: 20_000}
+	defaultByteRate    = RateLimit{PerSecond: 16 << 20, Burst: 32 << 20}
+)
+
 func (o Options) withDefaults() Options {
 	if o.ServerIdent == "" {
 		o.ServerIdent = "tagwamp/" + Version
@@ -100,6 +218,31 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = 10 * time.Second
+	}
+	if o.MaxHandshakes <= 0 {
+		o.MaxHandshakes = 128 * runtime.GOMAXPROCS(0)
+	}
+	o.MaxConns = max(o.MaxConns, 0)
+	o.MaxConnsPerIP = max(o.MaxConnsPerIP, 0)
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = defaultRetryAfter
+	}
+	switch {
+	case o.MaxSubscriptions == 0:
+		o.MaxSubscriptions = defaultMaxSubscriptions
+	case o.MaxSubscriptions < 0:
+		o.MaxSubscriptions = 0 // no limit
+	}
+	switch {
+	case o.MaxPrefixes == 0:
+		o.MaxPrefixes = protocol.MaxPrefixes
+	case o.MaxPrefixes < 0:
+		o.MaxPrefixes = -1 // no limit (protocol.Prefixes.Max)
+	}
+	o.MessageRate = o.MessageRate.resolve(defaultMessageRate)
+	o.ByteRate = o.ByteRate.resolve(defaultByteRate)
+	if o.ByteRate.PerSecond > 0 {
+		o.ByteRate.Burst = max(o.ByteRate.Burst, o.MaxMessageSize+2*ws.MaxHeaderSize)
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second

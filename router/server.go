@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -37,6 +38,14 @@ type Server struct {
 	fans     sync.Pool // *fanout for server-side publishes
 	stats    counters
 	started  time.Time
+	limits   connLimiter
+	// readBudget is the readBudget constant; tests lower it.
+	readBudget int
+	tlsBufs    sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
+
+	// handshakes holds a token per connection accepted and not yet a
+	// session (Options.MaxHandshakes); Serve takes one before it accepts.
+	handshakes chan struct{}
 
 	ctx    context.Context // canceled by Shutdown
 	cancel context.CancelFunc
@@ -71,6 +80,17 @@ func New(o Options) *Server {
 		sweeper:   make(chan struct{}),
 	}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
+	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
+	srv.readBudget = readBudget
+	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
+	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
+	if o.TLSConfig != nil {
+		srv.opts.TLSConfig = o.TLSConfig.Clone()
+		if len(srv.opts.TLSConfig.NextProtos) == 0 {
+			srv.opts.TLSConfig.NextProtos = []string{"http/1.1"}
+		}
+	}
+	srv.tlsBufs.New = func() any { return new([tlsChunk]byte) }
 	for i := len(o.RPCMiddleware) - 1; i >= 0 && srv.rpc != nil; i-- {
 		srv.rpc = o.RPCMiddleware[i](srv.rpc)
 	}
@@ -111,10 +131,42 @@ func (srv *Server) ListenAndServe(addr string) error {
 	return srv.Serve(ln)
 }
 
+// ListenAndServeTLS listens on the TCP address addr and serves wss://, with
+// the certificate chain and private key of the PEM files certFile and
+// keyFile (the chain leaf first). Options.TLSConfig, when set, supplies the
+// other settings; its certificates are replaced.
+func (srv *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("router: loading the TLS certificate: %w", err)
+	}
+	cfg := srv.opts.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	} else {
+		cfg = cfg.Clone()
+	}
+	cfg.Certificates = []tls.Certificate{cert}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return srv.serve(ln, cfg)
+}
+
 // Serve accepts connections on ln until Shutdown, upgrading each to a WAMP
-// session. It always returns a non-nil error; after Shutdown,
-// ErrServerClosed. Serve closes ln.
+// session (over TLS when Options.TLSConfig is set). At most MaxHandshakes
+// connections are between accept and session at once; while that many are,
+// Serve accepts no more and new ones wait in ln's backlog. It always
+// returns a non-nil error; after Shutdown, ErrServerClosed. Serve closes
+// ln.
 func (srv *Server) Serve(ln net.Listener) error {
+	return srv.serve(ln, srv.opts.TLSConfig)
+}
+
+// serve is Serve with the TLS configuration of ln's connections, nil for
+// plain ones.
+func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
 	if err := srv.init(); err != nil {
 		ln.Close()
 		return fmt.Errorf("router: starting the poller: %w", err)
@@ -136,8 +188,10 @@ func (srv *Server) Serve(ln net.Listener) error {
 
 	var delay time.Duration
 	for {
+		srv.handshakes <- struct{}{} // released when the handshake ends
 		nc, err := ln.Accept()
 		if err != nil {
+			<-srv.handshakes
 			if srv.isShutdown() {
 				return ErrServerClosed
 			}
@@ -158,12 +212,13 @@ func (srv *Server) Serve(ln net.Listener) error {
 		if srv.shutdown {
 			srv.mu.Unlock()
 			nc.Close()
+			<-srv.handshakes
 			return ErrServerClosed
 		}
 		srv.pending[nc] = struct{}{}
 		srv.handshake.Add(1)
 		srv.mu.Unlock()
-		go srv.serveConn(nc)
+		go srv.serveConn(nc, tlsConfig)
 	}
 }
 
@@ -332,7 +387,15 @@ type Stats struct {
 	TooBig            uint64 // messages over MaxMessageSize
 	DroppedSubscribes uint64 // SUBSCRIBEs denied or malformed
 	DroppedPublishes  uint64 // PUBLISHes denied or malformed
-	Started           time.Time
+	// SubscriptionsOverLimit counts SUBSCRIBEs dropped over
+	// MaxSubscriptions (DroppedSubscribes counts them too).
+	SubscriptionsOverLimit uint64
+	// RateLimited counts sessions closed over MessageRate or ByteRate.
+	RateLimited uint64
+	// ConnsRefused counts upgrades refused with 503 over MaxConns or
+	// MaxConnsPerIP (Rejected counts them too).
+	ConnsRefused uint64
+	Started      time.Time
 }
 
 type counters struct {
@@ -340,6 +403,7 @@ type counters struct {
 	accepted, rejected, messagesIn, calls       atomic.Uint64
 	eventsOut, slowConsumers, protocolErrors    atomic.Uint64
 	tooBig, droppedSubscribes, droppedPublishes atomic.Uint64
+	subsOverLimit, rateLimited, connsRefused    atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -358,6 +422,10 @@ func (srv *Server) Stats() Stats {
 		TooBig:            c.tooBig.Load(),
 		DroppedSubscribes: c.droppedSubscribes.Load(),
 		DroppedPublishes:  c.droppedPublishes.Load(),
-		Started:           srv.started,
+
+		SubscriptionsOverLimit: c.subsOverLimit.Load(),
+		RateLimited:            c.rateLimited.Load(),
+		ConnsRefused:           c.connsRefused.Load(),
+		Started:                srv.started,
 	}
 }

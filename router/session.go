@@ -15,11 +15,12 @@ type Session struct {
 	c   *conn
 	req *Request
 
-	// w and prefixes belong to the worker serving the session, one at a
+	// w, prefixes and overSubs belong to the worker serving the session, one at a
 	// time (EPOLLONESHOT): w is that worker while it runs, prefixes the
 	// session's CURIE map.
 	w        *worker
 	prefixes protocol.Prefixes
+	overSubs bool // a SUBSCRIBE over MaxSubscriptions was logged
 
 	// hookMu is held while the SessionOpened hooks run, so that the
 	// SessionClosed hooks never start before they are done.

@@ -58,7 +58,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		return err
 	}
 	addr := ln.Addr().String()
-	logger.Info("tagwamp listening", "addr", addr, "url", "ws://"+addr+"/", "subprotocol", "wamp",
+	scheme := "ws://"
+	if cfg.TLS.Enabled() {
+		scheme = "wss://"
+	}
+	logger.Info("tagwamp listening", "addr", addr, "url", scheme+addr+"/", "subprotocol", "wamp",
 		"version", router.Version)
 	if ready != nil {
 		ready(ln.Addr())
@@ -95,6 +99,8 @@ func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	maxMsg := fs.Int("max-message-size", 1<<20, "largest client message in `bytes`")
 	deliver := fs.Bool("deliver-to-publisher", false, "deliver a PUBLISH to its own publisher by default")
+	certFile := fs.String("tls-cert", "", "serve wss:// with this PEM certificate chain `file` (with -tls-key)")
+	keyFile := fs.String("tls-key", "", "PEM private key `file` of -tls-cert")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config.Config{}, err
@@ -126,6 +132,10 @@ func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
 			cfg.Limits.MaxMessageSize = *maxMsg
 		case "deliver-to-publisher":
 			cfg.DeliverToPublisher = *deliver
+		case "tls-cert":
+			cfg.TLS.CertFile = *certFile
+		case "tls-key":
+			cfg.TLS.KeyFile = *keyFile
 		}
 	})
 	if err == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -139,6 +140,35 @@ func TestOptions(t *testing.T) {
 		{name: "bad application", edit: func(c *config.Config) {
 			c.Applications = []config.Application{{Key: "a", Secret: "short"}}
 		}, errMsg: "secret shorter than 16 bytes"},
+		{name: "default limits", check: func(o router.Options) bool {
+			return o.MaxHandshakes == 0 && o.MaxConns == 0 && o.MaxConnsPerIP == 0 &&
+				o.RetryAfter == 5*time.Second && o.MaxSubscriptions == 1000 && o.MaxPrefixes == 256 &&
+				o.MessageRate == router.RateLimit{PerSecond: 10000, Burst: 20000} &&
+				o.ByteRate == router.RateLimit{PerSecond: 16 << 20, Burst: 32 << 20} &&
+				len(o.TrustedProxies) == 0 && o.TLSConfig == nil
+		}},
+		{name: "limits set and zero limits off", edit: func(c *config.Config) {
+			c.Limits.MaxHandshakes = 9
+			c.Limits.MaxConns = 100
+			c.Limits.MaxConnsPerIP = 10
+			c.Limits.MaxSubscriptions = 0
+			c.Limits.MaxPrefixes = 0
+			c.Limits.MessageRate = config.Rate{}
+			c.Limits.ByteRate = config.Rate{PerSecond: 1000, Burst: 5000}
+			c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1"}
+		}, check: func(o router.Options) bool {
+			return o.MaxHandshakes == 9 && o.MaxConns == 100 && o.MaxConnsPerIP == 10 &&
+				o.MaxSubscriptions < 0 && o.MaxPrefixes < 0 && o.MessageRate.PerSecond < 0 &&
+				o.ByteRate == router.RateLimit{PerSecond: 1000, Burst: 5000} &&
+				fmt.Sprint(o.TrustedProxies) == "[10.0.0.0/8 192.0.2.1/32]"
+		}},
+		{name: "ip filter behind proxies is a handshake middleware", edit: func(c *config.Config) {
+			c.Middleware.IP.Deny = []string{"10.0.0.1"}
+			c.TrustedProxies = []string{"127.0.0.1"}
+		}, shake: 1},
+		{name: "missing TLS files", edit: func(c *config.Config) {
+			c.TLS = config.TLS{CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}
+		}, errMsg: "tls: open /nonexistent/c.pem"},
 		{name: "bad CIDR", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"x"} }, errMsg: `deny[0] "x"`},
 		{name: "bad origin", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"x"} }, errMsg: `allow[0] "x"`},
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -40,6 +42,14 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		PingInterval:       time.Duration(l.PingInterval), // Off is negative: no pings
 		PingTimeout:        time.Duration(l.PingTimeout),
 		CallTimeout:        time.Duration(l.CallTimeout), // Off is negative: no timeout
+		MaxHandshakes:      l.MaxHandshakes,
+		MaxConns:           l.MaxConns,
+		MaxConnsPerIP:      l.MaxConnsPerIP,
+		RetryAfter:         time.Duration(l.RetryAfter),
+		MaxSubscriptions:   offIfZero(l.MaxSubscriptions),
+		MaxPrefixes:        offIfZero(l.MaxPrefixes),
+		MessageRate:        rate(l.MessageRate),
+		ByteRate:           rate(l.ByteRate),
 		DeliverToPublisher: cfg.DeliverToPublisher,
 		RPC:                mux,
 		Logger:             logger,
@@ -47,12 +57,30 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 	if slog.Level(cfg.LogLevel) <= slog.LevelDebug {
 		opts.RPCMiddleware = append(opts.RPCMiddleware, handlers.LogCalls(logger))
 	}
+	proxies, err := config.ParsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return router.Options{}, nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	opts.TrustedProxies = proxies
 	if ip := cfg.Middleware.IP; len(ip.Allow) > 0 || len(ip.Deny) > 0 {
 		f, err := handlers.NewIPFilter(ip.Allow, ip.Deny)
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		opts.ConnMiddleware = append(opts.ConnMiddleware, f)
+		if len(proxies) > 0 {
+			// Behind proxies the peer is the proxy: filter on the client
+			// IP that X-Forwarded-For names, at the handshake.
+			opts.HandshakeMiddleware = append(opts.HandshakeMiddleware, f)
+		} else {
+			opts.ConnMiddleware = append(opts.ConnMiddleware, f)
+		}
+	}
+	if t := cfg.TLS; t.Enabled() {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return router.Options{}, nil, fmt.Errorf("tls: %w", err)
+		}
+		opts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	if cfg.AuthEnabled() {
 		a, err := auth.New(cfg.AuthOptions(logger))
@@ -69,4 +97,18 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		opts.HandshakeMiddleware = append(opts.HandshakeMiddleware, c)
 	}
 	return opts, mux, nil
+}
+
+// offIfZero maps the file's 0 ("no limit") to the router's negative off
+// switch; the router reads 0 as "the default".
+func offIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// rate maps a rate section to a router.RateLimit; per_second 0 is off.
+func rate(r config.Rate) router.RateLimit {
+	return router.RateLimit{PerSecond: offIfZero(r.PerSecond), Burst: r.Burst}
 }

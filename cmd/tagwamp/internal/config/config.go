@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -38,6 +39,13 @@ type Config struct {
 	// Middleware, key middleware, filters connections; nothing is filtered
 	// by default.
 	Middleware Middleware `yaml:"middleware"`
+	// TrustedProxies, key trusted_proxies, lists the CIDR prefixes or
+	// addresses of the reverse proxies in front of tagwamp: from them the
+	// client IP is taken from X-Forwarded-For (router.Options.
+	// TrustedProxies). Default empty: X-Forwarded-For is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TLS, key tls, serves wss:// with a certificate. Default off.
+	TLS TLS `yaml:"tls"`
 	// Builtins, key builtins, registers the built-in procedures
 	// (handlers.RegisterBuiltins). Default true.
 	Builtins bool `yaml:"builtins"`
@@ -138,7 +146,46 @@ type Limits struct {
 	PingTimeout Duration `yaml:"ping_timeout"`
 	// CallTimeout, key call_timeout. Default 30s; off disables it.
 	CallTimeout Duration `yaml:"call_timeout"`
+	// MaxHandshakes, key max_handshakes. Default 0: 128 per CPU.
+	MaxHandshakes int `yaml:"max_handshakes"`
+	// MaxConns, key max_conns. Default 0: no limit.
+	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerIP, key max_conns_per_ip. Default 0: no limit.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// RetryAfter, key retry_after. Default 5s.
+	RetryAfter Duration `yaml:"retry_after"`
+	// MaxSubscriptions, key max_subscriptions. Default 1000; 0 disables
+	// the limit.
+	MaxSubscriptions int `yaml:"max_subscriptions"`
+	// MaxPrefixes, key max_prefixes. Default 256; 0 disables the limit.
+	MaxPrefixes int `yaml:"max_prefixes"`
+	// MessageRate, key message_rate. Default 10000 per second, burst
+	// 20000; per_second 0 disables it.
+	MessageRate Rate `yaml:"message_rate"`
+	// ByteRate, key byte_rate. Default 16777216 per second, burst
+	// 33554432; per_second 0 disables it.
+	ByteRate Rate `yaml:"byte_rate"`
 }
+
+// Rate is a token bucket (router.RateLimit).
+type Rate struct {
+	// PerSecond, key per_second, is the refill rate; 0 turns the limit off.
+	PerSecond int `yaml:"per_second"`
+	// Burst, key burst, is the bucket size; 0 means twice per_second.
+	Burst int `yaml:"burst"`
+}
+
+// TLS is the tls section: when both files are set, tagwamp serves wss://
+// only.
+type TLS struct {
+	// CertFile, key cert_file, is the PEM certificate chain, leaf first.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile, key key_file, is the PEM private key of the leaf.
+	KeyFile string `yaml:"key_file"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // Middleware is the middleware section.
 type Middleware struct {
@@ -194,6 +241,11 @@ func Default() Config {
 			PingInterval:     Duration(30 * time.Second),
 			PingTimeout:      Duration(15 * time.Second),
 			CallTimeout:      Duration(30 * time.Second),
+			RetryAfter:       Duration(5 * time.Second),
+			MaxSubscriptions: 1000,
+			MaxPrefixes:      256,
+			MessageRate:      Rate{PerSecond: 10_000, Burst: 20_000},
+			ByteRate:         Rate{PerSecond: 16 << 20, Burst: 32 << 20},
 		},
 	}
 }
@@ -259,6 +311,24 @@ func (c *Config) Validate() error {
 	if l.Workers < 0 {
 		bad("limits.workers", "must be 0 (64 per CPU) or positive")
 	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{
+		{"limits.max_handshakes", l.MaxHandshakes},
+		{"limits.max_conns", l.MaxConns},
+		{"limits.max_conns_per_ip", l.MaxConnsPerIP},
+		{"limits.max_subscriptions", l.MaxSubscriptions},
+		{"limits.max_prefixes", l.MaxPrefixes},
+		{"limits.message_rate.per_second", l.MessageRate.PerSecond},
+		{"limits.message_rate.burst", l.MessageRate.Burst},
+		{"limits.byte_rate.per_second", l.ByteRate.PerSecond},
+		{"limits.byte_rate.burst", l.ByteRate.Burst},
+	} {
+		if n.v < 0 {
+			bad(n.key, "must be 0 or positive")
+		}
+	}
 	for _, d := range []struct {
 		key   string
 		v     Duration
@@ -269,6 +339,7 @@ func (c *Config) Validate() error {
 		{"limits.ping_interval", l.PingInterval, true},
 		{"limits.ping_timeout", l.PingTimeout, false},
 		{"limits.call_timeout", l.CallTimeout, true},
+		{"limits.retry_after", l.RetryAfter, false},
 	} {
 		switch {
 		case d.v == Off && !d.offOK:
@@ -282,6 +353,12 @@ func (c *Config) Validate() error {
 	ip := c.Middleware.IP
 	if _, err := handlers.NewIPFilter(ip.Allow, ip.Deny); err != nil {
 		bad("middleware.ip", "%v", strings.TrimPrefix(err.Error(), "handlers: ip filter: "))
+	}
+	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
+		bad("trusted_proxies", "%v", err)
+	}
+	if t := c.TLS; t.Enabled() && (t.CertFile == "" || t.KeyFile == "") {
+		bad("tls", "cert_file and key_file go together")
 	}
 	o := c.Middleware.Origin
 	if _, err := handlers.NewOriginCheck(o.Allow, o.Require); err != nil {
@@ -342,4 +419,23 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 			bad(d.key, "must be positive")
 		}
 	}
+}
+
+// ParsePrefixes parses a list of CIDR prefixes or bare addresses (a /32 or
+// a /128) into netip prefixes; an error names the first bad entry.
+func ParsePrefixes(entries []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(entries))
+	for i, e := range entries {
+		e = strings.TrimSpace(e)
+		if p, err := netip.ParsePrefix(e); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(e)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("[%d] %q is not an IP address or CIDR prefix", i, e)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

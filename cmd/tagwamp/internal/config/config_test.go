@@ -24,6 +24,7 @@ func TestExampleFileIsTheDefault(t *testing.T) {
 	want.Middleware.Origin.Allow = []string{}
 	want.Applications = []Application{}
 	want.Auth.Anonymous = auth.Permissions{RPC: []auth.RPCRule{}, PubSub: []auth.TopicRule{}}
+	want.TrustedProxies = []string{}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("example file = %+v\nwant Default() = %+v", cfg, want)
 	}
@@ -204,6 +205,63 @@ applications:
 			name:    "bad anonymous permissions",
 			yaml:    "auth:\n  anonymous:\n    pubsub: [{uri: x, sub: true}, {uri: x}]\n",
 			wantErr: []string{`config: auth.anonymous: pubsub[1]: duplicate rule for "x"`},
+		},
+		{
+			name: "limits, proxies and TLS",
+			yaml: `
+limits:
+  max_handshakes: 64
+  max_conns: 10000
+  max_conns_per_ip: 100
+  retry_after: 30s
+  max_subscriptions: 0
+  max_prefixes: 16
+  message_rate: {per_second: 50, burst: 0}
+  byte_rate: {per_second: 0}
+trusted_proxies: [10.0.0.0/8, "::1", 192.0.2.7]
+tls:
+  cert_file: /etc/tagwamp/cert.pem
+  key_file: /etc/tagwamp/key.pem
+`,
+			check: func(t *testing.T, c Config) {
+				want := Default()
+				want.Limits.MaxHandshakes = 64
+				want.Limits.MaxConns = 10000
+				want.Limits.MaxConnsPerIP = 100
+				want.Limits.RetryAfter = Duration(30 * time.Second)
+				want.Limits.MaxSubscriptions = 0
+				want.Limits.MaxPrefixes = 16
+				want.Limits.MessageRate = Rate{PerSecond: 50}
+				want.Limits.ByteRate = Rate{PerSecond: 0, Burst: 32 << 20}
+				want.TrustedProxies = []string{"10.0.0.0/8", "::1", "192.0.2.7"}
+				want.TLS = TLS{CertFile: "/etc/tagwamp/cert.pem", KeyFile: "/etc/tagwamp/key.pem"}
+				equal(t, c, want)
+			},
+		},
+		{
+			name:    "negative limits",
+			yaml:    "limits:\n  max_conns: -1\n  max_subscriptions: -2\n  message_rate: {per_second: -5}\n  byte_rate: {burst: -1}\n",
+			wantErr: []string{"config: limits.max_conns: must be 0 or positive", "config: limits.max_subscriptions: must be 0 or positive", "config: limits.message_rate.per_second: must be 0 or positive", "config: limits.byte_rate.burst: must be 0 or positive"},
+		},
+		{
+			name:    "retry_after off",
+			yaml:    "limits:\n  retry_after: off\n",
+			wantErr: []string{"config: limits.retry_after: cannot be off"},
+		},
+		{
+			name:    "bad trusted proxy",
+			yaml:    "trusted_proxies: [10.0.0.0/8, proxy.example.com]\n",
+			wantErr: []string{`config: trusted_proxies: [1] "proxy.example.com" is not an IP address or CIDR prefix`},
+		},
+		{
+			name:    "tls key without cert",
+			yaml:    "tls:\n  key_file: k.pem\n",
+			wantErr: []string{"config: tls: cert_file and key_file go together"},
+		},
+		{
+			name:    "unknown tls key",
+			yaml:    "tls:\n  cert: c.pem\n",
+			wantErr: []string{"config: tls.cert: unknown key (line 2)"},
 		},
 		{
 			name:    "unknown top-level key",
