@@ -17,11 +17,13 @@ import (
 // topics; a CALL acknowledges the subscriptions, since a session's messages
 // are handled in order.
 func connect(url string, topics ...string) (*wsClient, error) {
-	c, err := tryDial(url, "wamp")
+	// Thousands dial at once, under -race, on a small shared machine:
+	// the bounds are failure guards, generous on purpose.
+	c, err := tryDialWithin(30*time.Second, url, "wamp")
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.next(10 * time.Second)
+	m, err := c.next(30 * time.Second)
 	if err != nil || !strings.HasPrefix(m, `[0,"`) {
 		c.conn.Close()
 		return nil, fmt.Errorf("want WELCOME, got %q, %v", m, err)

@@ -108,7 +108,13 @@ func dial(t testing.TB, url string, protos ...string) *wsClient {
 }
 
 func tryDial(url string, protos ...string) (*wsClient, error) {
-	d := ws.Dialer{Protocols: protos, Timeout: 5 * time.Second}
+	return tryDialWithin(5*time.Second, url, protos...)
+}
+
+// tryDialWithin is tryDial with a bound on the TCP connect and the
+// handshake together: a failure guard, never a timing.
+func tryDialWithin(timeout time.Duration, url string, protos ...string) (*wsClient, error) {
+	d := ws.Dialer{Protocols: protos, Timeout: timeout}
 	conn, br, hs, err := d.Dial(context.Background(), url)
 	if err != nil {
 		return nil, err
