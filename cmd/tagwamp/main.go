@@ -17,9 +17,6 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// shutdownTimeout bounds the graceful shutdown after a signal.
-const shutdownTimeout = 10 * time.Second
-
 // usageError marks errors in the flags or the configuration (exit 2).
 type usageError struct{ err error }
 
@@ -29,6 +26,12 @@ func (e usageError) Unwrap() error { return e.err }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, a second one stops the process at once
+		// (the default action) instead of waiting for the drain.
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Stderr, nil)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -74,8 +77,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("tagwamp shutting down", "timeout", shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	timeout := time.Duration(cfg.Limits.ShutdownTimeout)
+	logger.Info("tagwamp shutting down", "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	if serr := <-served; serr != nil && !errors.Is(serr, router.ErrServerClosed) && err == nil {

@@ -30,50 +30,10 @@ import (
 // 1001 close frame after them; a new connection is refused; the process
 // exits 0.
 func TestSIGTERM(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "tagwamp")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	// A long write timeout, so a subscriber that reads late is not dropped
 	// as a slow consumer, and a queue large enough for what is published.
-	cfg := writeFile(t, "limits:\n  max_queue_bytes: 67108864\n  write_timeout: 1m\n  ping_interval: off\n")
-	cmd := exec.Command(bin, "-config", cfg, "-addr", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	logs := &syncBuffer{}
-	addrc := make(chan string, 1)
-	go func() {
-		listening := regexp.MustCompile(`msg="tagwamp listening" addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.Write([]byte(sc.Text() + "\n"))
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-exited:
-		t.Fatalf("exited before listening: %v\n%s", err, logs)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("not listening after 10s\n%s", logs)
-	}
+	p := startBinary(t, "limits:\n  max_queue_bytes: 67108864\n  write_timeout: 1m\n  ping_interval: off\n")
+	cmd, exited, logs, addr := p.cmd, p.exited, p.logs, p.addr
 	url := "ws://" + addr + "/"
 
 	// Twice what the kernel may buffer per connection (its largest send
@@ -159,6 +119,112 @@ func TestSIGTERM(t *testing.T) {
 		t.Errorf("logs lack the stop:\n%s", logs)
 	}
 	t.Logf("%d events of %d bytes delivered to %d subscribers after SIGTERM", events, eventSize, subscribers)
+}
+
+// process is the built tagwamp binary, running.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan error // receives cmd.Wait's result
+	logs   *syncBuffer
+	addr   string // the address it listens on
+}
+
+// startBinary builds cmd/tagwamp, runs it on a free loopback port with
+// the configuration cfg, and waits until it listens; the test's cleanup
+// kills it if it still runs.
+func startBinary(t *testing.T, cfg string) *process {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tagwamp")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-config", writeFile(t, cfg), "-addr", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, exited: make(chan error, 1), logs: &syncBuffer{}}
+	addrc := make(chan string, 1)
+	go func() {
+		listening := regexp.MustCompile(`msg="tagwamp listening" addr=(\S+)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.logs.Write([]byte(sc.Text() + "\n"))
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addrc <- m[1]
+			}
+		}
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	select {
+	case p.addr = <-addrc:
+	case err := <-p.exited:
+		t.Fatalf("exited before listening: %v\n%s", err, p.logs)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("not listening after 10s\n%s", p.logs)
+	}
+	return p
+}
+
+// TestSecondSignal checks that a second SIGTERM stops the process at once
+// while the first one's drain still waits for a subscriber that reads
+// nothing (shutdown_timeout is a minute).
+func TestSecondSignal(t *testing.T) {
+	p := startBinary(t, "limits:\n  max_queue_bytes: 67108864\n  write_timeout: 1m\n  ping_interval: off\n  shutdown_timeout: 1m\n")
+	url := "ws://" + p.addr + "/"
+	const topic = "http://x.com/feed"
+	sub := rawDial(t, url, 4096)
+	sub.send(`[5,"` + topic + `"]`)
+	pub := rawDial(t, url, 0)
+	sub.send(`[2,"sub","http://tagwamp.dev/procedure#ping"]`)
+	if m := sub.recv(); m != `[3,"sub","pong"]` {
+		t.Fatalf("ping answered %s", m)
+	}
+	// More than the kernel buffers, so the drain cannot finish.
+	w := bufio.NewWriterSize(pub.conn, 1<<16)
+	event := `"` + strings.Repeat("z", 1000) + `"`
+	for range 2 * tcpWmemMax() / 1000 {
+		wsutil.WriteClientText(w, []byte(fmt.Sprintf(`[7,%q,%s]`, topic, event)))
+	}
+	wsutil.WriteClientText(w, []byte(`[2,"queued","http://tagwamp.dev/procedure#ping"]`))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m := pub.recv(); m != `[3,"queued","pong"]` {
+		t.Fatalf("ping answered %s", m)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The drain has begun when the publisher, with nothing queued, is closed.
+	pub.expectClose(1001, "server shutting down", 0)
+	select {
+	case err := <-p.exited:
+		t.Fatalf("exited (%v) after one signal while a subscriber still had events queued\n%s", err, p.logs)
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Success() {
+			t.Fatalf("exit after the second signal: %v, want killed by it", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("still running 20s after a second SIGTERM\n%s", p.logs)
+	}
 }
 
 // tcpWmemMax is the largest send buffer Linux grows a socket to (the last

@@ -146,6 +146,11 @@ type Limits struct {
 	PingTimeout Duration `yaml:"ping_timeout"`
 	// CallTimeout, key call_timeout. Default 30s; off disables it.
 	CallTimeout Duration `yaml:"call_timeout"`
+	// ShutdownTimeout, key shutdown_timeout, bounds the graceful shutdown
+	// on SIGTERM or SIGINT: sessions get what is queued for them and a
+	// 1001 close until then, and are cut after. Default 10s. A second
+	// signal stops the process at once.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// MaxHandshakes, key max_handshakes. Default 0: 128 per CPU.
 	MaxHandshakes int `yaml:"max_handshakes"`
 	// MaxConns, key max_conns. Default 0: no limit.
@@ -241,6 +246,7 @@ func Default() Config {
 			PingInterval:     Duration(30 * time.Second),
 			PingTimeout:      Duration(15 * time.Second),
 			CallTimeout:      Duration(30 * time.Second),
+			ShutdownTimeout:  Duration(10 * time.Second),
 			RetryAfter:       Duration(5 * time.Second),
 			MaxSubscriptions: 1000,
 			MaxPrefixes:      256,
@@ -340,6 +346,7 @@ func (c *Config) Validate() error {
 		{"limits.ping_timeout", l.PingTimeout, false},
 		{"limits.call_timeout", l.CallTimeout, true},
 		{"limits.retry_after", l.RetryAfter, false},
+		{"limits.shutdown_timeout", l.ShutdownTimeout, false},
 	} {
 		switch {
 		case d.v == Off && !d.offOK:
