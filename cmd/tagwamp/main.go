@@ -42,8 +42,9 @@ func main() {
 }
 
 // run serves until ctx is done, then shuts down. It logs to stderr and, when
-// ready is not nil, calls it with the listening address before serving.
-func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+// ready is not nil, calls it with the listening addresses before serving
+// (debug is nil without a debug listener).
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, debug net.Addr)) error {
 	cfg, err := loadConfig(args, stderr)
 	if err != nil {
 		return err
@@ -57,11 +58,21 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	if err != nil {
 		return err
 	}
+	var debugAddr net.Addr
+	if cfg.DebugAddr != "" {
+		dbg, err := startDebug(cfg.DebugAddr, srv, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer dbg.Close()
+		debugAddr = dbg.Addr
+	}
 	addr := ln.Addr().String()
 	logger.Info("tagwamp listening", "addr", addr, "url", "ws://"+addr+"/", "subprotocol", "wamp",
 		"version", router.Version)
 	if ready != nil {
-		ready(ln.Addr())
+		ready(ln.Addr(), debugAddr)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -95,6 +106,7 @@ func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	maxMsg := fs.Int("max-message-size", 1<<20, "largest client message in `bytes`")
 	deliver := fs.Bool("deliver-to-publisher", false, "deliver a PUBLISH to its own publisher by default")
+	debugAddr := fs.String("debug-addr", "", "serve /metrics and /debug/pprof/ on this `address` (never a public one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config.Config{}, err
@@ -126,6 +138,8 @@ func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
 			cfg.Limits.MaxMessageSize = *maxMsg
 		case "deliver-to-publisher":
 			cfg.DeliverToPublisher = *deliver
+		case "debug-addr":
+			cfg.DebugAddr = *debugAddr
 		}
 	})
 	if err == nil {
