@@ -107,7 +107,8 @@ func (s *Spec) validate() error {
 // Commands a worker takes, one per input line; each is answered with one
 // Stats line.
 const (
-	CmdStats = "stats" // counters now
+	CmdStats = "stats" // counters and the latency histogram now
+	CmdCount = "count" // counters only: cheap enough to poll
 	CmdReset = "reset" // empty the latency histograms, then answer
 	CmdStart = "start" // publishers and callers begin
 	CmdStop  = "stop"  // publishers and callers stop; nothing is sent after the answer

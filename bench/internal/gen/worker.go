@@ -179,6 +179,10 @@ func (w *worker) command(f []string) (Stats, bool) {
 	}
 	var err error
 	switch f[0] {
+	case CmdCount:
+		st := w.counters()
+		st.Sent = w.sent.Load()
+		return st, false
 	case CmdStats:
 	case CmdReset:
 		for _, l := range w.loops {
@@ -366,6 +370,11 @@ func (w *worker) counters() Stats {
 		st.Closed += l.closed
 		l.mu.Unlock()
 	}
+	for i := range w.conns {
+		if w.conns[i].Load() != nil {
+			st.Conns++
+		}
+	}
 	return st
 }
 
@@ -379,11 +388,6 @@ func (w *worker) stats() Stats {
 		l.mu.Unlock()
 	}
 	st.Latency = h.Export()
-	for i := range w.conns {
-		if w.conns[i].Load() != nil {
-			st.Conns++
-		}
-	}
 	st.Sent = w.sent.Load()
 	st.SentPersonal = w.sentPersonal.Load()
 	st.SentGroup = make([]int64, len(w.sentGroup))
