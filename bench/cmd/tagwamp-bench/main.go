@@ -47,8 +47,7 @@ func main() {
 // options are the harness's own flags.
 type options struct {
 	suite, servers, jsonFile, charts, cpuprofile, root string
-	perProc, sources, loops                           int
-	peerEnv                                           []string // extra environment for the peer's build (tests)
+	perProc, sources, loops                            int
 }
 
 // run is the whole program; it returns the exit status.
@@ -222,7 +221,7 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 		return nil, err
 	}
 	fmt.Fprintln(log, "building the servers...")
-	b, err := build(ctx, root, !slices.Contains(servers, wire.Peer), o.peerEnv)
+	b, err := build(ctx, root, !slices.Contains(servers, wire.Peer))
 	if err != nil {
 		return nil, err
 	}

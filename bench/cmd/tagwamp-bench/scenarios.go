@@ -50,7 +50,9 @@ var scenarios = map[string]struct {
 		func(p params) map[string]any { return map[string]any{"conns": p.Conns, "concurrency": p.Concurrency} }},
 	"idle": {runIdle,
 		func(p params) string { return fmt.Sprintf("idle sessions=%d", p.Conns) },
-		func(p params) map[string]any { return map[string]any{"sessions": p.Conns, "idleWindow": p.IdleWindow.String()} }},
+		func(p params) map[string]any {
+			return map[string]any{"sessions": p.Conns, "idleWindow": p.IdleWindow.String()}
+		}},
 	"fanout": {runFanout,
 		func(p params) string {
 			rate := "max"
@@ -128,7 +130,7 @@ func runConnect(s *session, p params) error {
 		return fmt.Errorf("%d of %d connections set up", t.Conns, p.Conns)
 	}
 	s.res.Add("connections/s", float64(p.Conns)/t.SetupSeconds, "1/s", report.Higher)
-	s.res.Add("connections per server CPU-s", float64(p.Conns)/s.res.ServerCPU, "1/cpu-s", report.Higher)
+	s.addPerCPU("connections per server CPU-s", float64(p.Conns))
 	s.addLatency("connect", merged(sts, true))
 	return nil
 }
@@ -227,8 +229,10 @@ func runFanout(s *session, p params) error {
 	}
 	d := float64(sum(st).Deliveries - sum(c0).Deliveries)
 	s.res.Add("deliveries/s", d/s.res.Seconds, "1/s", report.Higher)
-	s.res.Add("deliveries per server CPU-s", d/s.res.ServerCPU, "1/cpu-s", report.Higher)
-	s.res.Add("server CPU per delivery", s.res.ServerCPU/d*1e9, "ns", report.Lower)
+	s.addPerCPU("deliveries per server CPU-s", d)
+	if s.res.ServerCPU >= 0.01 && d > 0 {
+		s.res.Add("server CPU per delivery", s.res.ServerCPU/d*1e9, "ns", report.Lower)
+	}
 	s.res.Add("deliveries total (all delivered)", float64(want), "n", report.Neither)
 	s.addLatency("publish-to-deliver", merged(st, false))
 	return nil
@@ -357,13 +361,13 @@ func (s *session) measure(callers, pubs, subs []*gen.Worker, groupCount int, p p
 		}
 		d := float64(sum(ds).Deliveries - sum(d0).Deliveries)
 		s.res.Add("deliveries/s", d/s.res.Seconds, "1/s", report.Higher)
-		s.res.Add("deliveries per server CPU-s", d/s.res.ServerCPU, "1/cpu-s", report.Higher)
+		s.addPerCPU("deliveries per server CPU-s", d)
 		s.res.Add("deliveries total (all delivered)", float64(want), "n", report.Neither)
 		s.addLatency("publish-to-deliver", merged(ds, false))
 	}
 	n := float64(sum(st).Results - sum(c0).Results)
 	s.res.Add("calls/s", n/s.res.Seconds, "1/s", report.Higher)
-	s.res.Add("calls per server CPU-s", n/s.res.ServerCPU, "1/cpu-s", report.Higher)
+	s.addPerCPU("calls per server CPU-s", n)
 	s.addLatency("call", merged(st, false))
 	return nil
 }

@@ -40,13 +40,13 @@ type builds struct {
 
 // build compiles ./cmd/tagwamp and, unless skipPeer, bench/peer (its own
 // module) into a temporary directory. root is the repository root.
-func build(ctx context.Context, root string, skipPeer bool, peerEnv []string) (*builds, error) {
+func build(ctx context.Context, root string, skipPeer bool) (*builds, error) {
 	dir, err := os.MkdirTemp("", "tagwamp-bench-")
 	if err != nil {
 		return nil, err
 	}
 	b := &builds{dir: dir, tagwamp: filepath.Join(dir, "tagwamp")}
-	if out, err := goBuild(ctx, root, nil, "-o", b.tagwamp, "./cmd/tagwamp"); err != nil {
+	if out, err := goBuild(ctx, root, "-o", b.tagwamp, "./cmd/tagwamp"); err != nil {
 		return nil, fmt.Errorf("building tagwamp: %w\n%s", err, out)
 	}
 	if skipPeer {
@@ -54,7 +54,7 @@ func build(ctx context.Context, root string, skipPeer bool, peerEnv []string) (*
 		return b, nil
 	}
 	p := filepath.Join(dir, "peer")
-	if out, err := goBuild(ctx, root, peerEnv, "-C", "bench/peer", "-o", p, "."); err != nil {
+	if out, err := goBuild(ctx, root, "-C", "bench/peer", "-o", p, "."); err != nil {
 		b.peerErr = fmt.Errorf("building the peer (go build -C bench/peer): %w: %s", err, strings.TrimSpace(string(out)))
 		return b, nil
 	}
@@ -62,10 +62,9 @@ func build(ctx context.Context, root string, skipPeer bool, peerEnv []string) (*
 	return b, nil
 }
 
-func goBuild(ctx context.Context, root string, env []string, args ...string) ([]byte, error) {
+func goBuild(ctx context.Context, root string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", append([]string{"build"}, args...)...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
 	return cmd.CombinedOutput()
 }
 

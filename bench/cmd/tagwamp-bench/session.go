@@ -230,3 +230,11 @@ func (s *session) profileWindow(d time.Duration) (wait func()) {
 		fmt.Fprintf(s.h.log, "cpu profile of %s on %s: %s\n", s.res.Scenario, s.res.Server, file)
 	}
 }
+
+// addPerCPU adds n per server CPU-second, unless the window's server CPU
+// is below the clock tick (10ms) that /proc counts in.
+func (s *session) addPerCPU(name string, n float64) {
+	if s.res.ServerCPU >= 0.01 {
+		s.res.Add(name, n/s.res.ServerCPU, "1/cpu-s", report.Higher)
+	}
+}

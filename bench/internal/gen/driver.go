@@ -104,7 +104,15 @@ func (w *Worker) Do(command string) (Stats, error) {
 func (w *Worker) read() (Stats, error) {
 	line, err := w.out.ReadBytes('\n')
 	if err != nil {
-		return Stats{}, fmt.Errorf("no answer (%v)%s", err, w.stderr())
+		// The worker is gone: wait for it, so that its stderr is copied.
+		done := make(chan error, 1)
+		go func() { done <- w.cmd.Wait() }()
+		select {
+		case werr := <-done:
+			return Stats{}, fmt.Errorf("no answer (%v, exit: %v)%s", err, werr, w.stderr())
+		case <-time.After(5 * time.Second):
+			return Stats{}, fmt.Errorf("no answer (%v)%s", err, w.stderr())
+		}
 	}
 	var st Stats
 	if err := json.Unmarshal(line, &st); err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,9 @@ func value(r *Result, name string) (float64, bool) {
 		return 0, false
 	}
 	m, ok := r.Metric(name)
+	if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+		return 0, ok
+	}
 	return m.Value, ok
 }
 
