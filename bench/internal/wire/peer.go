@@ -80,13 +80,22 @@ func (peer) Split(payload []byte, fn func([]byte)) {
 }
 
 var (
-	pushPrefix = []byte(`{"push":`)
-	pubKey     = []byte(`"pub":{`)
+	pushPrefix    = []byte(`{"push":`)
+	channelPrefix = []byte(`{"push":{"channel":"`)
+	pubKey        = []byte(`"pub":{`)
 )
 
 // Classify reads the first key: a push or, after the id, the reply's kind.
 func (peer) Classify(msg []byte) Kind {
 	if bytes.HasPrefix(msg, pushPrefix) {
+		// Fast path: {"push":{"channel":"NAME","pub":{ as centrifuge writes
+		// it; channel names here have no escapes.
+		if bytes.HasPrefix(msg, channelPrefix) {
+			rest := msg[len(channelPrefix):]
+			if i := bytes.IndexByte(rest, '"'); i >= 0 && bytes.HasPrefix(rest[i+1:], []byte(`,"pub":{`)) {
+				return KindEvent
+			}
+		}
 		if bytes.Contains(msg, pubKey) {
 			return KindEvent
 		}
