@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: run test bench fuzz lint fmt
+.PHONY: run test bench bench-micro fuzz lint fmt
 
 run: ## serve on 127.0.0.1:8080 with the zero-config defaults
 	$(GO) run ./cmd/tagwamp
@@ -11,8 +11,11 @@ run: ## serve on 127.0.0.1:8080 with the zero-config defaults
 test: ## vet and the whole suite under the race detector
 	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS)
 
-bench: ## hot-path benchmarks (figures go to bench/RESULTS.md)
-	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router
+bench: ## load harness, standard suite, tagwamp and the peer: table, bench/results.json, bench/charts/*.svg
+	ulimit -n $$(ulimit -Hn) && $(GO) run ./bench/cmd/tagwamp-bench -suite standard -json bench/results.json -charts bench/charts
+
+bench-micro: ## hot-path Go benchmarks (figures in bench/RESULTS.md)
+	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./bench/internal/wire
 
 fuzz: ## every fuzz target for FUZZTIME each
 	scripts/fuzz.sh $(FUZZTIME)

@@ -207,11 +207,19 @@ func runFanout(s *session, p params) error {
 	if err != nil {
 		return err
 	}
+	m0, err := s.srv.mallocs(s.h.ctx)
+	if err != nil {
+		return err
+	}
 	a := s.snap()
 	wait := s.profileWindow(p.Duration)
 	time.Sleep(p.Duration)
 	b := s.snap()
 	st, err := do(subs, gen.CmdStats)
+	if err != nil {
+		return err
+	}
+	m1, err := s.srv.mallocs(s.h.ctx)
 	if err != nil {
 		return err
 	}
@@ -234,6 +242,11 @@ func runFanout(s *session, p params) error {
 		s.res.Add("server CPU per delivery", s.res.ServerCPU/d*1e9, "ns", report.Lower)
 	}
 	s.res.Add("deliveries total (all delivered)", float64(want), "n", report.Neither)
+	if d > 0 {
+		// Publications and the scrapes allocate too: this bounds the
+		// allocations per delivery from above.
+		s.res.Add("server allocations per delivery", (m1-m0)/d, "allocs", report.Lower)
+	}
 	s.addLatency("publish-to-deliver", merged(st, false))
 	return nil
 }

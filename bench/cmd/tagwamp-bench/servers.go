@@ -173,6 +173,19 @@ func (s *server) goMem(ctx context.Context) (heap, stack float64, err error) {
 	return h, st, nil
 }
 
+// mallocs is the Go runtime's count of heap allocations so far.
+func (s *server) mallocs(ctx context.Context) (float64, error) {
+	m, err := sysstat.Scrape(ctx, "http://"+s.debug+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	v, ok := m["go_memstats_mallocs_total"]
+	if !ok {
+		return 0, fmt.Errorf("%s /metrics lacks go_memstats_mallocs_total", s.kind)
+	}
+	return v, nil
+}
+
 // profile saves a CPU profile of the next d to file, in the background;
 // the returned channel gives the outcome.
 func (s *server) profile(ctx context.Context, d time.Duration, file string) <-chan error {

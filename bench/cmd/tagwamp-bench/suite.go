@@ -33,7 +33,7 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 16, 16 }),
 			with("mixed", func(p *params) {
 				std(p)
-				p.Browsers, p.Groups, p.Backends, p.MixedRate, p.MixedCallers, p.CallWindow = 10000, 100, 2, 2000, 4, 8
+				p.Browsers, p.Groups, p.Backends, p.MixedRate, p.MixedCallers, p.CallWindow = 10000, 100, 2, 400, 4, 8
 			}),
 		}, nil
 	case "smoke":

@@ -34,6 +34,7 @@ type conn struct {
 	pend  []byte // an incomplete frame carried to the next read
 	nsub  int    // subscriptions, for the peer's replies
 	calls uint32 // next call or request id
+	owed  int    // answers received in this read: as many to send (loop only)
 
 	inflight atomic.Int64 // publications or calls not yet answered
 

@@ -100,6 +100,10 @@ func (l *loop) read(c *conn) {
 		l.drop(c)
 		return
 	}
+	if c.owed > 0 {
+		l.w.sendMany(c, c.owed, false)
+		c.owed = 0
+	}
 	rest := data[used:]
 	switch {
 	case len(rest) == 0:

@@ -112,7 +112,7 @@ const (
 	CmdReset = "reset" // empty the latency histograms, then answer
 	CmdStart = "start" // publishers and callers begin
 	CmdStop  = "stop"  // publishers and callers stop; nothing is sent after the answer
-	CmdBurst = "burst" // the first publisher sends one publication to group 0
+	CmdBurst = "burst" // the first connection sends one publication (or call), even while stopped
 	CmdAwait = "await" // "await N MS": answer once Deliveries+Results >= N, or after MS ms
 	CmdQuit  = "quit"  // answer, then exit
 )

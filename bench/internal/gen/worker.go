@@ -280,11 +280,12 @@ func (w *worker) windowed() bool {
 }
 
 // answered is called by a loop when c's publication came back or its
-// call was answered: without a pacer, c sends the next one at once.
+// call was answered: without a pacer, c sends the next one as soon as
+// the loop has handled what it read.
 func (w *worker) answered(c *conn) {
 	c.inflight.Add(-1)
-	if w.spec.Rate == 0 && w.running.Load() {
-		w.send(c, false)
+	if w.spec.Rate == 0 {
+		c.owed++ // sent by the loop once the read is handled: one write for all
 	}
 }
 
@@ -323,18 +324,31 @@ func (w *worker) pace() {
 }
 
 // send sends c's next publication or call; force sends while stopped.
-func (w *worker) send(c *conn, force bool) bool {
+func (w *worker) send(c *conn, force bool) bool { return w.sendMany(c, 1, force) }
+
+// sendMany sends c's next n publications or calls with one write.
+func (w *worker) sendMany(c *conn, n int, force bool) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.fd < 0 || !force && !w.running.Load() {
 		return false
 	}
+	c.wbuf = c.wbuf[:0]
+	for range n {
+		w.appendNext(c)
+	}
+	return c.write(c.wbuf) == nil
+}
+
+// appendNext appends c's next publication or call to c.wbuf and counts
+// it. It assumes c.wmu.
+func (w *worker) appendNext(c *conn) {
 	var payload [256]byte
 	pl := wire.AppendPayload(payload[:0], time.Now().UnixNano(), c.id, w.spec.Pad)
 	c.calls++
 	s := &w.spec
 	if s.Role == RoleCaller {
-		c.wbuf = w.proto.AppendCall(c.wbuf[:0], c.mask, c.calls, pl)
+		c.wbuf = w.proto.AppendCall(c.wbuf, c.mask, c.calls, pl)
 	} else {
 		k := int(w.seq.Add(1) - 1)
 		var topic string
@@ -351,11 +365,10 @@ func (w *worker) send(c *conn, force bool) bool {
 			topic = w.proto.GroupTopic(g)
 			w.sentGroup[g].Add(1)
 		}
-		c.wbuf = w.proto.AppendPublish(c.wbuf[:0], c.mask, c.calls, topic, pl, s.Echo)
+		c.wbuf = w.proto.AppendPublish(c.wbuf, c.mask, c.calls, topic, pl, s.Echo)
 	}
 	c.inflight.Add(1)
 	w.sent.Add(1)
-	return c.write(c.wbuf) == nil
 }
 
 // counters sums the loops' counters, without histograms.

@@ -147,8 +147,15 @@ func TestPublishSubscribeCall(t *testing.T) {
 	}
 	// A burst is one publication even while stopped.
 	before := subs.do(CmdCount).Deliveries
-	pubs.do(CmdBurst)
-	if st := subs.do(fmt.Sprintf("%s %d 10000", CmdAwait, before+4)); st.Err != "" {
+	bs := pubs.do(CmdBurst)
+	if bs.Sent != ps.Sent+1 {
+		t.Fatalf("burst sent %d, want 1", bs.Sent-ps.Sent)
+	}
+	n := int64(3) // the next group in turn
+	if bs.SentGroup[0] > ps.SentGroup[0] {
+		n = 4
+	}
+	if st := subs.do(fmt.Sprintf("%s %d 10000", CmdAwait, before+n)); st.Err != "" {
 		t.Fatal(st.Err)
 	}
 }
