@@ -46,7 +46,7 @@ func main() {
 
 // options are the harness's own flags.
 type options struct {
-	suite, servers, jsonFile, charts, cpuprofile, root string
+	suite, servers, jsonFile, charts, cpuprofile, root, fromJSON string
 	perProc, sources, loops                            int
 }
 
@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to `file`")
 	fs.StringVar(&o.charts, "charts", "", "draw SVG charts into `dir`")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "save a server CPU profile of each measured window to `prefix`.<scenario>.<server>.pprof")
+	fs.StringVar(&o.fromJSON, "from-json", "", "measure nothing: print the table and draw -charts from the results in `file`")
 	fs.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
 	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
 	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
@@ -93,6 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if o.fromJSON != "" {
+		return replot(o, stdout, stderr)
 	}
 	runs, err := plan(o.suite, fs.Args(), p)
 	if err == nil {
@@ -141,6 +145,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), o.charts)
 	}
 	return status
+}
+
+// replot prints the table and draws the charts of a saved report.
+func replot(o options, stdout, stderr io.Writer) int {
+	f, err := os.Open(o.fromJSON)
+	if err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
+	}
+	rep.WriteTable(stdout)
+	if o.charts != "" {
+		files, err := rep.WriteCharts(o.charts)
+		if err != nil {
+			fmt.Fprintln(stderr, "tagwamp-bench:", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), o.charts)
+	}
+	return 0
 }
 
 // runSpec is one scenario with its parameters.

@@ -121,6 +121,15 @@ func TestSmoke(t *testing.T) {
 	if len(svgs) == 0 {
 		t.Errorf("no charts in %s", charts)
 	}
+
+	// The saved results replot to the same table.
+	var replotted bytes.Buffer
+	if st := run(ctx, []string{"-from-json", jsonFile, "-charts", filepath.Join(dir, "again")}, &replotted, &stderr); st != 0 {
+		t.Fatalf("-from-json: status %d: %s", st, stderr.String())
+	}
+	if replotted.String() != stdout.String() {
+		t.Errorf("-from-json table differs:\n%s\nwant\n%s", replotted.String(), stdout.String())
+	}
 }
 
 func TestPlanAndFlags(t *testing.T) {

@@ -28,6 +28,9 @@ func (rep *Report) WriteCharts(dir string) ([]string, error) {
 		}
 	}
 	for _, m := range unionMetrics(all) {
+		if m.Better == Neither {
+			continue // counts that describe the run, not figures to compare
+		}
 		var names []string
 		var tw, pe plotter.Values
 		for _, name := range rep.names() {
