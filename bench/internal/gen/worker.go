@@ -268,7 +268,8 @@ func (w *worker) stop() {
 	}
 	for i := range w.conns {
 		if c := w.conns[i].Load(); c != nil {
-			c.wmu.Lock() // waits out a send in progress
+			c.wmu.Lock() // a send in progress holds wmu: this waits it out
+			c.wbuf = c.wbuf[:0]
 			c.wmu.Unlock()
 		}
 	}
