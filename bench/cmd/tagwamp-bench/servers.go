@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tagwamp/tagwamp/bench/internal/sysstat"
@@ -118,6 +119,7 @@ func (b *builds) start(ctx context.Context, kind wire.Server) (*server, error) {
 	default:
 		return nil, fmt.Errorf("unknown server %q", kind)
 	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
 	s := &server{kind: kind, cmd: cmd, addr: addr, debug: debug, logs: new(bytes.Buffer), done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {

@@ -23,7 +23,9 @@ func TestMain(m *testing.M) {
 
 // TestSmoke runs the smoke suite (every scenario, small N, well under a
 // second of load each) against the real servers, built from this tree,
-// so that the harness cannot rot. The peer is built from the module cache
+// so that the harness cannot rot. At most 25 connections per generator
+// process spreads every scenario over several worker processes and four
+// source addresses. The peer is built from the module cache
 // only (GOPROXY=off); when it cannot be, its runs are skipped and said so.
 // It asserts counts, never timings: every scenario checks itself that each
 // publication reached every subscriber it matches and each call was
@@ -37,7 +39,7 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	status := run(ctx, []string{"-suite", "smoke", "-sources", "4", "-json", jsonFile, "-charts", charts}, &stdout, &stderr)
+	status := run(ctx, []string{"-suite", "smoke", "-sources", "4", "-procs-max", "25", "-json", jsonFile, "-charts", charts}, &stdout, &stderr)
 	if status != 0 {
 		t.Fatalf("status %d\nstderr:\n%s\nstdout:\n%s", status, stderr.String(), stdout.String())
 	}

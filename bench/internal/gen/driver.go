@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -46,6 +47,7 @@ type Worker struct {
 func StartWorker(ctx context.Context, exe string, spec Spec) (*Worker, Stats, error) {
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), WorkerEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
 	w := &Worker{Spec: spec, cmd: cmd, errb: new(strings.Builder)}
 	var err error
 	if w.in, err = cmd.StdinPipe(); err != nil {
