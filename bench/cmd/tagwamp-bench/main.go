@@ -31,7 +31,7 @@ func main() {
 
 // options are the harness's own flags.
 type options struct {
-	suite, servers, jsonFile, charts, cpuprofile, root, fromJSON string
+	suite, servers, jsonFile, charts, cpuprofile, memprofile, root, fromJSON string
 	perProc, sources, loops                                      int
 }
 
@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.charts, "charts", "", "draw SVG charts into `dir`")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "save a server CPU profile of each measured window to `prefix`.<scenario>.<server>.pprof")
 	fs.StringVar(&o.fromJSON, "from-json", "", "measure nothing: print the table and draw -charts from the results in `file`")
+	fs.StringVar(&o.memprofile, "memprofile", "", "save the server's allocation profile (after a GC) at the start and end of each measured window to `prefix`.<scenario>.<server>.allocs{0,1}.pprof (compare with go tool pprof -base)")
 	fs.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
 	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
 	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
@@ -244,7 +245,7 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 		fmt.Fprintf(log, "SKIPPING the peer: %v\n", b.peerErr)
 		servers = slices.DeleteFunc(slices.Clone(servers), func(s wire.Server) bool { return s == wire.Peer })
 	}
-	h := &harness{ctx: ctx, exe: exe, builds: b, perProc: o.perProc, loops: o.loops, cpuprofile: o.cpuprofile, log: log}
+	h := &harness{ctx: ctx, exe: exe, builds: b, perProc: o.perProc, loops: o.loops, cpuprofile: o.cpuprofile, memprofile: o.memprofile, log: log}
 	for i := range o.sources {
 		h.sources = append(h.sources, fmt.Sprintf("127.0.0.%d", i+2))
 	}

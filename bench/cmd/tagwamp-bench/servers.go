@@ -188,6 +188,19 @@ func (s *server) mallocs(ctx context.Context) (float64, error) {
 	return v, nil
 }
 
+// save fetches path from the debug listener into file.
+func (s *server) save(ctx context.Context, path, file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	err = sysstat.Get(ctx, "http://"+s.debug+path, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // profile saves a CPU profile of the next d to file, in the background;
 // the returned channel gives the outcome.
 func (s *server) profile(ctx context.Context, d time.Duration, file string) <-chan error {

@@ -25,6 +25,7 @@ type harness struct {
 	perProc    int      // connections per worker process at most
 	loops      int      // epoll loops per worker
 	cpuprofile string   // save a server CPU profile of each measured window here ("" off)
+	memprofile string   // save allocation profiles around each measured window here ("" off)
 	log        io.Writer
 }
 
@@ -214,20 +215,41 @@ func (s *session) addLatency(prefix string, h *hdr.Histogram) {
 	s.res.Add(prefix+" samples", float64(h.TotalCount()), "n", report.Neither)
 }
 
-// profileWindow starts a server CPU profile of d when asked; wait
-// collects it.
+// profileWindow starts a server CPU profile of d and saves the first
+// allocation profile, when asked; wait collects the CPU profile and saves
+// the second allocation profile.
 func (s *session) profileWindow(d time.Duration) (wait func()) {
-	if s.h.cpuprofile == "" {
-		return func() {}
+	prefix := func(p string) string { return fmt.Sprintf("%s.%s.%s", p, s.res.Scenario, s.res.Server) }
+	var ch <-chan error
+	var cpuFile string
+	if s.h.cpuprofile != "" {
+		cpuFile = prefix(s.h.cpuprofile) + ".pprof"
+		ch = s.srv.profile(s.h.ctx, d, cpuFile)
 	}
-	file := fmt.Sprintf("%s.%s.%s.pprof", s.h.cpuprofile, s.res.Scenario, s.res.Server)
-	ch := s.srv.profile(s.h.ctx, d, file)
-	return func() {
-		if err := <-ch; err != nil {
-			fmt.Fprintf(s.h.log, "cpu profile %s: %v\n", file, err)
+	allocs := func(n int) {
+		if s.h.memprofile == "" {
 			return
 		}
-		fmt.Fprintf(s.h.log, "cpu profile of %s on %s: %s\n", s.res.Scenario, s.res.Server, file)
+		file := fmt.Sprintf("%s.allocs%d.pprof", prefix(s.h.memprofile), n)
+		// heap?gc=1 runs a GC first, which publishes the allocations made
+		// so far: the allocation profile lags by a GC cycle otherwise.
+		if err := s.srv.save(s.h.ctx, "/debug/pprof/heap?gc=1", file); err != nil {
+			fmt.Fprintf(s.h.log, "allocation profile %s: %v\n", file, err)
+			return
+		}
+		fmt.Fprintf(s.h.log, "allocation profile of %s on %s: %s\n", s.res.Scenario, s.res.Server, file)
+	}
+	allocs(0)
+	return func() {
+		allocs(1)
+		if ch == nil {
+			return
+		}
+		if err := <-ch; err != nil {
+			fmt.Fprintf(s.h.log, "cpu profile %s: %v\n", cpuFile, err)
+			return
+		}
+		fmt.Fprintf(s.h.log, "cpu profile of %s on %s: %s\n", s.res.Scenario, s.res.Server, cpuFile)
 	}
 }
 
