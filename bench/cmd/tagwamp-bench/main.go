@@ -32,7 +32,7 @@ func main() {
 // options are the harness's own flags.
 type options struct {
 	suite, servers, jsonFile, charts, cpuprofile, memprofile, root, fromJSON string
-	perProc, sources, loops                                      int
+	perProc, sources, loops                                                  int
 }
 
 // run is the whole program; it returns the exit status.
