@@ -1,7 +1,11 @@
 package metrics
 
 import (
+	"net/http"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -65,4 +69,19 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c.metrics {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&s))
 	}
+}
+
+// Handler serves the Prometheus text exposition of src's counters
+// (NewCollector), the Go runtime (go_*: go_memstats_heap_inuse_bytes,
+// go_memstats_stack_inuse_bytes, go_goroutines...) and the process
+// (process_*: resident memory, CPU seconds, descriptors), from a registry
+// of its own: nothing is registered globally.
+func Handler(src Source) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		NewCollector(src),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

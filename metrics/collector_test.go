@@ -3,7 +3,10 @@ package metrics_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +118,24 @@ func TestCollectorLiveServer(t *testing.T) {
 		"# HELP tagwamp_subscriptions Live subscriptions in the tag index.\n# TYPE tagwamp_subscriptions gauge\ntagwamp_subscriptions 1\n"
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tagwamp_sessions", "tagwamp_subscriptions"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHandler scrapes the handler over HTTP: the router's counters and
+// the Go runtime's memory the bench harness reads.
+func TestHandler(t *testing.T) {
+	ts := httptest.NewServer(metrics.Handler(fixed{Sessions: 2}))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"\ntagwamp_sessions 2\n", "\ngo_memstats_heap_inuse_bytes ",
+		"\ngo_memstats_stack_inuse_bytes ", "\nprocess_resident_memory_bytes "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("scrape lacks %q", want)
+		}
 	}
 }

@@ -1,9 +1,11 @@
 // Package metrics exports a tagwamp router's counters (router.Stats) as
 // Prometheus metrics.
 //
-//	reg := prometheus.NewRegistry()
-//	reg.MustRegister(metrics.NewCollector(srv), collectors.NewGoCollector())
-//	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//	mux.Handle("/metrics", metrics.Handler(srv)) // router, Go runtime and process metrics
+//
+// or, in a registry of one's own:
+//
+//	reg.MustRegister(metrics.NewCollector(srv))
 //
 // The Collector reads one Stats snapshot per scrape, so the router's hot
 // path pays nothing for it: no metric is updated per message. It is safe

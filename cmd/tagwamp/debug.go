@@ -9,10 +9,6 @@ import (
 	"net/http/pprof"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/tagwamp/tagwamp/metrics"
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -51,14 +47,8 @@ func (d *debugServer) Close() error { return d.hs.Close() }
 // the process) and /debug/pprof/ on its own mux: nothing is registered on
 // http.DefaultServeMux's behalf.
 func debugHandler(srv *router.Server) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		metrics.NewCollector(srv),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", metrics.Handler(srv))
 	mux.HandleFunc("/debug/pprof/", pprof.Index) // heap, goroutine, allocs...; heap?gc=1 runs a GC first
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

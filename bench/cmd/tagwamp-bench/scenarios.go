@@ -131,7 +131,7 @@ func runConnect(s *session, p params) error {
 	}
 	s.res.Add("connections/s", float64(p.Conns)/t.SetupSeconds, "1/s", report.Higher)
 	s.addPerCPU("connections per server CPU-s", float64(p.Conns))
-	s.addLatency("connect", merged(sts, true))
+	s.addLatency("connect", gen.MergeLatency(sts, true))
 	return nil
 }
 
@@ -247,7 +247,7 @@ func runFanout(s *session, p params) error {
 		// allocations per delivery from above.
 		s.res.Add("server allocations per delivery", (m1-m0)/d, "allocs", report.Lower)
 	}
-	s.addLatency("publish-to-deliver", merged(st, false))
+	s.addLatency("publish-to-deliver", gen.MergeLatency(st, false))
 	return nil
 }
 
@@ -278,7 +278,7 @@ func runBurst(s *session, p params) error {
 		if err != nil {
 			return err
 		}
-		last.RecordValue(merged(st, false).Max())
+		last.RecordValue(gen.MergeLatency(st, false).Max())
 	}
 	b := s.snap()
 	if err := s.window(a, b); err != nil {
@@ -376,11 +376,11 @@ func (s *session) measure(callers, pubs, subs []*gen.Worker, groupCount int, p p
 		s.res.Add("deliveries/s", d/s.res.Seconds, "1/s", report.Higher)
 		s.addPerCPU("deliveries per server CPU-s", d)
 		s.res.Add("deliveries total (all delivered)", float64(want), "n", report.Neither)
-		s.addLatency("publish-to-deliver", merged(ds, false))
+		s.addLatency("publish-to-deliver", gen.MergeLatency(ds, false))
 	}
 	n := float64(sum(st).Results - sum(c0).Results)
 	s.res.Add("calls/s", n/s.res.Seconds, "1/s", report.Higher)
 	s.addPerCPU("calls per server CPU-s", n)
-	s.addLatency("call", merged(st, false))
+	s.addLatency("call", gen.MergeLatency(st, false))
 	return nil
 }

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/tagwamp/tagwamp/bench/internal/gen"
 	"github.com/tagwamp/tagwamp/bench/internal/report"
 	"github.com/tagwamp/tagwamp/bench/internal/sysstat"
@@ -165,22 +163,6 @@ func sum(sts []gen.Stats) gen.Stats {
 	return t
 }
 
-// merged merges the latency (or, with connect, connect latency)
-// histograms of sts.
-func merged(sts []gen.Stats, connect bool) *hdr.Histogram {
-	h := gen.NewHistogram()
-	for _, s := range sts {
-		snap := s.Latency
-		if connect {
-			snap = s.ConnectLatency
-		}
-		if snap != nil {
-			h.Merge(hdr.Import(snap))
-		}
-	}
-	return h
-}
-
 // drain polls ws until their deliveries and results reach want, failing
 // on more than want or on timeout.
 func drain(ws []*gen.Worker, want int64, timeout time.Duration) error {
@@ -206,7 +188,7 @@ func drain(ws []*gen.Worker, want int64, timeout time.Duration) error {
 
 // addLatency adds p50, p99, p999 and max of h in microseconds, named with
 // prefix.
-func (s *session) addLatency(prefix string, h *hdr.Histogram) {
+func (s *session) addLatency(prefix string, h *gen.Histogram) {
 	us := func(v int64) float64 { return float64(v) / 1e3 }
 	s.res.Add(prefix+" p50", us(h.ValueAtQuantile(50)), "us", report.Lower)
 	s.res.Add(prefix+" p99", us(h.ValueAtQuantile(99)), "us", report.Lower)

@@ -137,6 +137,26 @@ type Stats struct {
 	Err            string        `json:"err,omitempty"`
 }
 
+// Histogram is the latency histogram (HdrHistogram), values in
+// nanoseconds.
+type Histogram = hdr.Histogram
+
 // NewHistogram returns the histogram every latency goes to: 1 ns to 100 s
 // at 3 significant digits.
 func NewHistogram() *hdr.Histogram { return hdr.New(1, 100e9, 3) }
+
+// MergeLatency merges the latency (or, with connect, the connect latency)
+// histograms of sts into a new histogram.
+func MergeLatency(sts []Stats, connect bool) *hdr.Histogram {
+	h := NewHistogram()
+	for _, s := range sts {
+		snap := s.Latency
+		if connect {
+			snap = s.ConnectLatency
+		}
+		if snap != nil {
+			h.Merge(hdr.Import(snap))
+		}
+	}
+	return h
+}
