@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&p.Rate, "rate", 0, "fanout: publications per second, all publishers (0: as fast as the window allows)")
 	fs.IntVar(&p.Pad, "pad", 16, "payload padding in bytes")
 	fs.IntVar(&p.Bursts, "bursts", 20, "burst: publications to every subscriber, one at a time")
+	burst := fs.Bool("burst", false, "fanout in burst mode: the burst scenario (one publication to every subscriber, time to the last delivery)")
 	fs.IntVar(&p.Callers, "callers", 1, "rpc: caller connections")
 	fs.IntVar(&p.CallWindow, "call-window", 1, "rpc, mixed: calls in flight per caller")
 	fs.IntVar(&p.Browsers, "browsers", 1000, "mixed: browser sessions (personal and group subscriptions)")
@@ -84,7 +85,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.fromJSON != "" {
 		return replot(o, stdout, stderr)
 	}
-	runs, err := plan(o.suite, fs.Args(), p)
+	names := fs.Args()
+	if *burst {
+		for i, n := range names {
+			if n == "fanout" {
+				names[i] = "burst"
+			}
+		}
+	}
+	runs, err := plan(o.suite, names, p)
 	if err == nil {
 		err = checkParams(runs, o)
 	}

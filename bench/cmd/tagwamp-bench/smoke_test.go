@@ -157,6 +157,9 @@ func TestPlanAndFlags(t *testing.T) {
 			}
 		})
 	}
+	if runs, err := plan("", []string{"fanout", "burst"}, params{}); err != nil || runs[1].scenario != "burst" {
+		t.Fatalf("plan: %v %v", runs, err)
+	}
 	runs, err := plan("", []string{"all"}, params{})
 	if err != nil || len(runs) != len(scenarioOrder) {
 		t.Fatalf("all: %v, %d runs", err, len(runs))
