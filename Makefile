@@ -4,7 +4,7 @@ FUZZTIME ?= 30s
 FUZZTEST ?= 3s
 PKGS     := ./...
 
-.PHONY: run test bench fuzz lint fmt
+.PHONY: run test bench bench-micro fuzz lint fmt
 
 run: ## serve on 127.0.0.1:8080 with the zero-config defaults
 	$(GO) run ./cmd/tagwamp
@@ -12,8 +12,11 @@ run: ## serve on 127.0.0.1:8080 with the zero-config defaults
 test: ## vet, the whole suite under the race detector, then every fuzz target for FUZZTEST each
 	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS) && GO=$(GO) scripts/fuzz.sh $(FUZZTEST)
 
-bench: ## hot-path benchmarks (figures go to bench/RESULTS.md)
-	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./auth
+bench: ## load harness, standard suite, tagwamp and the peer: table, bench/results.json, bench/charts/*.svg
+	ulimit -n $$(ulimit -Hn) && $(GO) run ./bench/cmd/tagwamp-bench -suite standard -json bench/results.json -charts bench/charts
+
+bench-micro: ## hot-path Go benchmarks (figures in bench/RESULTS.md)
+	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./auth ./bench/internal/wire
 
 fuzz: ## every fuzz target for FUZZTIME each (FUZZ=regexp to pick some)
 	GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ)

@@ -5,7 +5,13 @@
 // tagwamp.example.yaml) sets everything else, and flags override the file:
 //
 //	tagwamp [-config FILE] [-addr HOST:PORT] [-log-level debug|info|warn|error]
-//	        [-max-message-size BYTES] [-deliver-to-publisher]
+//	        [-max-message-size BYTES] [-deliver-to-publisher] [-debug-addr HOST:PORT]
+//
+// -debug-addr (key debug_addr, off by default) starts a second listener
+// with Prometheus metrics (/metrics: the router's counters, the Go runtime
+// and the process) and net/http/pprof (/debug/pprof/; heap?gc=1 forces a
+// GC first). It must never be reachable from outside: profiles reveal
+// memory contents and cost CPU. Bind it to 127.0.0.1.
 //
 // SIGINT or SIGTERM shuts the server down gracefully, waiting at most 10s:
 // every session is closed with 1001 (going away). The exit status is 0

@@ -33,7 +33,7 @@ func startRun(t *testing.T, args ...string) (string, *syncBuffer) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append(args, "-addr", "127.0.0.1:0"), &stderr, func(a net.Addr) { addrc <- a })
+		done <- run(ctx, append(args, "-addr", "127.0.0.1:0"), &stderr, func(a, _ net.Addr) { addrc <- a })
 	}()
 	t.Cleanup(func() {
 		stop()

@@ -24,13 +24,18 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The first SIGINT or SIGTERM starts a graceful shutdown; a second one
+	// stops the process at once instead of waiting for the drain.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		// After the first signal, a second one stops the process at once
-		// (the default action) instead of waiting for the drain.
-		<-ctx.Done()
-		stop()
+		<-sigs
+		cancel()
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "tagwamp: second signal (%v): stopping at once\n", s)
+		os.Exit(1)
 	}()
 	err := run(ctx, os.Args[1:], os.Stderr, nil)
 	switch {
@@ -45,8 +50,9 @@ func main() {
 }
 
 // run serves until ctx is done, then shuts down. It logs to stderr and, when
-// ready is not nil, calls it with the listening address before serving.
-func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+// ready is not nil, calls it with the listening addresses before serving
+// (debug is nil without a debug listener).
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, debug net.Addr)) error {
 	cfg, err := loadConfig(args, stderr)
 	if err != nil {
 		return err
@@ -60,6 +66,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	if err != nil {
 		return err
 	}
+	var debugAddr net.Addr
+	if cfg.DebugAddr != "" {
+		dbg, err := startDebug(cfg.DebugAddr, srv, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer dbg.Close()
+		debugAddr = dbg.Addr
+	}
 	addr := ln.Addr().String()
 	scheme := "ws://"
 	if cfg.TLS.Enabled() {
@@ -68,7 +84,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	logger.Info("tagwamp listening", "addr", addr, "url", scheme+addr+"/", "subprotocol", "wamp",
 		"version", router.Version)
 	if ready != nil {
-		ready(ln.Addr())
+		ready(ln.Addr(), debugAddr)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -105,6 +121,7 @@ func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
 	deliver := fs.Bool("deliver-to-publisher", false, "deliver a PUBLISH to its own publisher by default")
 	certFile := fs.String("tls-cert", "", "serve wss:// with this PEM certificate chain `file` (with -tls-key)")
 	keyFile := fs.String("tls-key", "", "PEM private key `file` of -tls-cert")
+	debugAddr := fs.String("debug-addr", "", "serve /metrics and /debug/pprof/ on this `address` (never a public one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config.Config{}, err
@@ -140,6 +157,8 @@ func loadConfig(args []string, stderr io.Writer) (config.Config, error) {
 			cfg.TLS.CertFile = *certFile
 		case "tls-key":
 			cfg.TLS.KeyFile = *keyFile
+		case "debug-addr":
+			cfg.DebugAddr = *debugAddr
 		}
 	})
 	if err == nil {

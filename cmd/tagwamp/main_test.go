@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -53,6 +55,9 @@ func TestLoadConfig(t *testing.T) {
 		}, ""},
 		{"unset flags keep the file", []string{"-config", file, "-deliver-to-publisher=false"}, func(c config.Config) bool {
 			return c.Addr == "10.0.0.1:9000" && c.Limits.MaxMessageSize == 100
+		}, ""},
+		{"debug listener flag", []string{"-config", file, "-debug-addr", "127.0.0.1:6060"}, func(c config.Config) bool {
+			return c.DebugAddr == "127.0.0.1:6060" && c.Addr == "10.0.0.1:9000"
 		}, ""},
 		{"bad log level flag", []string{"-log-level", "loud"}, nil, `-log-level: invalid log level "loud"`},
 		{"bad size flag", []string{"-max-message-size", "0"}, nil, "limits.max_message_size: must be positive"},
@@ -236,7 +241,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-config", file, "-addr", "127.0.0.1:0", "-log-level", "debug"}, &stderr,
-			func(a net.Addr) { addrc <- a })
+			func(a, _ net.Addr) { addrc <- a })
 	}()
 	var addr net.Addr
 	select {
@@ -324,7 +329,7 @@ func TestRunWithAuth(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-config", file, "-addr", "127.0.0.1:0", "-log-level", "debug"}, &stderr,
-			func(a net.Addr) { addrc <- a })
+			func(a, _ net.Addr) { addrc <- a })
 	}()
 	var addr net.Addr
 	select {
@@ -361,5 +366,81 @@ func TestRunWithAuth(t *testing.T) {
 	}
 	if !strings.Contains(logs, "unknown application key or wrong secret") {
 		t.Errorf("logs lack the refusal:\n%s", logs)
+	}
+}
+
+// TestRunDebug starts the command with a debug listener and reads the
+// router's counters, the Go runtime's memory and a forced-GC heap profile
+// from it over HTTP, with a real session open.
+func TestRunDebug(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr syncBuffer
+	type addrs struct{ addr, debug net.Addr }
+	addrc := make(chan addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0"}, &stderr,
+			func(a, d net.Addr) { addrc <- addrs{a, d} })
+	}()
+	var a addrs
+	select {
+	case a = <-addrc:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
+	case <-time.After(5 * time.Second):
+		t.Fatalf("not listening after 5s\n%s", stderr.String())
+	}
+	if a.debug == nil {
+		t.Fatal("no debug address")
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(cctx, "ws://"+a.addr.String()+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	get := func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(cctx, http.MethodGet, "http://"+a.debug.String()+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{"\ntagwamp_sessions 1\n", "\ngo_memstats_heap_inuse_bytes ",
+		"\ngo_memstats_stack_inuse_bytes ", "\nprocess_resident_memory_bytes ", "\ngo_goroutines "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if code, body := get("/debug/pprof/heap?gc=1&debug=1"); code != http.StatusOK || !strings.Contains(body, "heap profile") {
+		t.Errorf("/debug/pprof/heap?gc=1: %d %.100q", code, body)
+	}
+	if code, _ := get("/debug/pprof/"); code != http.StatusOK {
+		t.Errorf("/debug/pprof/: %d", code)
+	}
+	if !strings.Contains(stderr.String(), "must not be reachable from outside") {
+		t.Errorf("no warning about the debug listener in\n%s", stderr.String())
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown after 10s")
+	}
+	if _, err := net.DialTimeout("tcp", a.debug.String(), time.Second); err == nil {
+		t.Error("debug listener still open after shutdown")
 	}
 }

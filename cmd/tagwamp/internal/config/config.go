@@ -49,6 +49,11 @@ type Config struct {
 	// Builtins, key builtins, registers the built-in procedures
 	// (handlers.RegisterBuiltins). Default true.
 	Builtins bool `yaml:"builtins"`
+	// DebugAddr, key debug_addr, is the TCP address of the debug
+	// listener: Prometheus metrics on /metrics and net/http/pprof on
+	// /debug/pprof/. Default "" (off). It must not be reachable from
+	// outside: profiles reveal memory contents and cost CPU.
+	DebugAddr string `yaml:"debug_addr"`
 
 	// AuthorizeOpen, key authorizeOpen (Gomoob's name), lets connections
 	// open without credentials. Default true. false requires ?key=&secret=

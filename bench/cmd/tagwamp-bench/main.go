@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tagwamp/tagwamp/bench/internal/gen"
+	"github.com/tagwamp/tagwamp/bench/internal/report"
+	"github.com/tagwamp/tagwamp/bench/internal/wire"
+)
+
+func main() {
+	if os.Getenv(gen.WorkerEnv) != "" {
+		gen.WorkerMain()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the harness's own flags.
+type options struct {
+	suite, servers, jsonFile, charts, cpuprofile, memprofile, root, fromJSON string
+	perProc, sources, loops                                                  int
+}
+
+// run is the whole program; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tagwamp-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	var p params
+	fs.StringVar(&o.suite, "suite", "", "run a predefined `suite` (standard, smoke) instead of named scenarios")
+	fs.StringVar(&o.servers, "servers", "tagwamp,peer", "servers to measure, comma-separated: tagwamp, peer")
+	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to `file`")
+	fs.StringVar(&o.charts, "charts", "", "draw SVG charts into `dir`")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "save a server CPU profile of each measured window to `prefix`.<scenario>.<server>.pprof")
+	fs.StringVar(&o.fromJSON, "from-json", "", "measure nothing: print the table and draw -charts from the results in `file`")
+	fs.StringVar(&o.memprofile, "memprofile", "", "save the server's allocation profile (after a GC) at the start and end of each measured window to `prefix`.<scenario>.<server>.allocs{0,1}.pprof (compare with go tool pprof -base)")
+	fs.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
+	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
+	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
+	fs.IntVar(&o.loops, "loops", 2, "epoll loops (goroutines) per generator process")
+	fs.DurationVar(&p.Duration, "duration", 5*time.Second, "measured window")
+	fs.DurationVar(&p.Warmup, "warmup", time.Second, "load before the window opens")
+	fs.IntVar(&p.Conns, "conns", 1000, "connect, idle: sessions")
+	fs.IntVar(&p.Concurrency, "concurrency", 64, "connection setups at once, per generator process")
+	fs.DurationVar(&p.IdleWindow, "idle-window", 5*time.Second, "idle: how long idle CPU is measured")
+	fs.IntVar(&p.Subs, "subs", 1000, "fanout, burst: subscribers")
+	fs.Float64Var(&p.Share, "share", 1, "fanout: share of the subscribers one publication reaches (1/groups)")
+	fs.IntVar(&p.Pubs, "pubs", 1, "fanout: publisher connections")
+	fs.IntVar(&p.Window, "window", 8, "fanout: publications in flight per publisher")
+	fs.Float64Var(&p.Rate, "rate", 0, "fanout: publications per second, all publishers (0: as fast as the window allows)")
+	fs.IntVar(&p.Pad, "pad", 16, "payload padding in bytes")
+	fs.IntVar(&p.Bursts, "bursts", 20, "burst: publications to every subscriber, one at a time")
+	burst := fs.Bool("burst", false, "fanout in burst mode: the burst scenario (one publication to every subscriber, time to the last delivery)")
+	fs.IntVar(&p.Callers, "callers", 1, "rpc: caller connections")
+	fs.IntVar(&p.CallWindow, "call-window", 1, "rpc, mixed: calls in flight per caller")
+	fs.IntVar(&p.Browsers, "browsers", 1000, "mixed: browser sessions (personal and group subscriptions)")
+	fs.IntVar(&p.Groups, "groups", 10, "mixed: groups")
+	fs.IntVar(&p.Backends, "backends", 1, "mixed: publishing backends")
+	fs.Float64Var(&p.MixedRate, "mixed-rate", 1000, "mixed: publications per second")
+	fs.IntVar(&p.MixedCallers, "mixed-callers", 2, "mixed: calling backends")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: tagwamp-bench [flags] scenario...\n  scenarios: connect idle fanout burst rpc mixed all\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if o.fromJSON != "" {
+		return replot(o, stdout, stderr)
+	}
+	names := fs.Args()
+	if *burst {
+		for i, n := range names {
+			if n == "fanout" {
+				names[i] = "burst"
+			}
+		}
+	}
+	runs, err := plan(o.suite, names, p)
+	if err == nil {
+		err = checkParams(runs, o)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 2
+	}
+	var servers []wire.Server
+	for _, s := range strings.Split(o.servers, ",") {
+		if _, err := wire.For(wire.Server(s)); err != nil {
+			fmt.Fprintf(stderr, "tagwamp-bench: -servers: %v\n", err)
+			return 2
+		}
+		servers = append(servers, wire.Server(s))
+	}
+	rep, err := measure(ctx, o, runs, servers, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
+	}
+	rep.Command = "tagwamp-bench " + strings.Join(args, " ")
+	rep.WriteTable(stdout)
+	status := 0
+	for _, r := range rep.Results {
+		if r.Err != "" {
+			status = 1
+		}
+	}
+	if o.jsonFile != "" {
+		var b bytes.Buffer
+		rep.WriteJSON(&b)
+		if err := os.WriteFile(o.jsonFile, b.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(stderr, "tagwamp-bench:", err)
+			return 1
+		}
+		fmt.Fprintln(stderr, "wrote", o.jsonFile)
+	}
+	if o.charts != "" {
+		files, err := rep.WriteCharts(o.charts)
+		if err != nil {
+			fmt.Fprintln(stderr, "tagwamp-bench:", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), o.charts)
+	}
+	return status
+}
+
+// replot prints the table and draws the charts of a saved report.
+func replot(o options, stdout, stderr io.Writer) int {
+	f, err := os.Open(o.fromJSON)
+	if err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
+	}
+	rep.WriteTable(stdout)
+	if o.charts != "" {
+		files, err := rep.WriteCharts(o.charts)
+		if err != nil {
+			fmt.Fprintln(stderr, "tagwamp-bench:", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), o.charts)
+	}
+	return 0
+}
+
+// runSpec is one scenario with its parameters.
+type runSpec struct {
+	scenario string
+	p        params
+}
+
+// plan turns a suite name or scenario names into runs.
+func plan(suite string, names []string, p params) ([]runSpec, error) {
+	if suite != "" {
+		if len(names) > 0 {
+			return nil, fmt.Errorf("-suite and scenario names: give one or the other")
+		}
+		return suiteRuns(suite, p)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst rpc mixed all, or -suite")
+	}
+	var runs []runSpec
+	for _, n := range names {
+		if n == "all" {
+			for _, s := range scenarioOrder {
+				runs = append(runs, runSpec{s, p})
+			}
+			continue
+		}
+		if _, ok := scenarios[n]; !ok {
+			return nil, fmt.Errorf("unknown scenario %q", n)
+		}
+		runs = append(runs, runSpec{n, p})
+	}
+	return runs, nil
+}
+
+// scenarioOrder is the order of "all".
+var scenarioOrder = []string{"connect", "idle", "fanout", "burst", "rpc", "mixed"}
+
+func checkParams(runs []runSpec, o options) error {
+	if o.perProc < 1 || o.sources < 1 || o.sources > 250 || o.loops < 1 {
+		return fmt.Errorf("-procs-max and -loops must be positive, -sources 1-250")
+	}
+	for _, r := range runs {
+		p := r.p
+		switch {
+		case p.Duration <= 0 || p.Warmup < 0:
+			return fmt.Errorf("%s: -duration must be positive", r.scenario)
+		case slices.Contains([]string{"connect", "idle"}, r.scenario) && p.Conns < 1:
+			return fmt.Errorf("%s: -conns must be positive", r.scenario)
+		case slices.Contains([]string{"fanout", "burst"}, r.scenario) && (p.Subs < 1 || p.Pubs < 1 || p.Window < 1 || p.Bursts < 1):
+			return fmt.Errorf("%s: -subs, -pubs, -window and -bursts must be positive", r.scenario)
+		case r.scenario == "rpc" && (p.Callers < 1 || p.CallWindow < 1):
+			return fmt.Errorf("rpc: -callers and -call-window must be positive")
+		case r.scenario == "mixed" && (p.Browsers < 1 || p.Groups < 1 || p.Backends < 1 || p.MixedRate <= 0 || p.MixedCallers < 1 || p.CallWindow < 1):
+			return fmt.Errorf("mixed: -browsers, -groups, -backends, -mixed-rate, -mixed-callers and -call-window must be positive")
+		}
+	}
+	return nil
+}
+
+// measure builds the servers and runs every run on every server.
+func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Server, log io.Writer) (*report.Report, error) {
+	limit, err := gen.RaiseFileLimit()
+	if err != nil {
+		return nil, fmt.Errorf("raising the descriptor limit: %w", err)
+	}
+	if uint64(o.perProc)+100 > limit {
+		fmt.Fprintf(log, "warning: -procs-max %d is near the descriptor limit %d\n", o.perProc, limit)
+	}
+	root := o.root
+	if root == "" {
+		if root, err = findRoot(); err != nil {
+			return nil, err
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(log, "building the servers...")
+	b, err := build(ctx, root, !slices.Contains(servers, wire.Peer))
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	if b.peer == "" && slices.Contains(servers, wire.Peer) {
+		fmt.Fprintf(log, "SKIPPING the peer: %v\n", b.peerErr)
+		servers = slices.DeleteFunc(slices.Clone(servers), func(s wire.Server) bool { return s == wire.Peer })
+	}
+	h := &harness{ctx: ctx, exe: exe, builds: b, perProc: o.perProc, loops: o.loops, cpuprofile: o.cpuprofile, memprofile: o.memprofile, log: log}
+	for i := range o.sources {
+		h.sources = append(h.sources, fmt.Sprintf("127.0.0.%d", i+2))
+	}
+	rep := &report.Report{Machine: report.ThisMachine(cpuModel())}
+	for _, r := range runs {
+		sc := scenarios[r.scenario]
+		for _, kind := range servers {
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			name := sc.name(r.p)
+			fmt.Fprintf(log, "running %s on %s...\n", name, kind)
+			res := report.Result{Name: name, Scenario: r.scenario, Server: string(kind), Params: sc.args(r.p)}
+			s, err := h.begin(kind, r.scenario, name, res.Params)
+			if err == nil {
+				err = sc.run(s, r.p)
+				res = *s.res
+				s.close()
+			}
+			if err != nil {
+				res.Err = err.Error()
+				fmt.Fprintf(log, "  FAILED: %v\n", err)
+			}
+			res.Finish()
+			rep.Add(res)
+		}
+	}
+	return rep, nil
+}
+
+// findRoot walks up from the working directory to tagwamp's go.mod.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.HasPrefix(b, []byte("module github.com/tagwamp/tagwamp\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("not inside the tagwamp repository: use -root")
+		}
+		dir = parent
+	}
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

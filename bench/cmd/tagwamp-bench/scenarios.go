@@ -1,0 +1,386 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tagwamp/tagwamp/bench/internal/gen"
+	"github.com/tagwamp/tagwamp/bench/internal/report"
+)
+
+// params are every scenario's parameters, from the command line.
+type params struct {
+	Duration time.Duration // measured window
+	Warmup   time.Duration // load before the window opens
+
+	Conns       int // connect, idle: sessions
+	Concurrency int // connect: setups at once
+	IdleWindow  time.Duration
+
+	Subs   int     // fanout, burst: subscribers
+	Share  float64 // fanout: share of subscribers one publication reaches
+	Pubs   int     // fanout: publisher connections
+	Window int     // fanout: publications in flight per publisher
+	Rate   float64 // fanout: publications per second (0: as fast as the window allows)
+	Pad    int     // payload padding
+	Bursts int     // burst: publications, one at a time
+
+	Callers    int // rpc: caller connections
+	CallWindow int // rpc: calls in flight per caller
+
+	Browsers     int     // mixed: browser sessions
+	Groups       int     // mixed: groups
+	Backends     int     // mixed: publishing backends
+	MixedRate    float64 // mixed: publications per second
+	MixedCallers int     // mixed: calling backends
+}
+
+// scenario runs one scenario on one server into s.res.
+type scenario func(s *session, p params) error
+
+// scenarios by name, and the name each result carries.
+var scenarios = map[string]struct {
+	run  scenario
+	name func(p params) string
+	args func(p params) map[string]any
+}{
+	"connect": {runConnect,
+		func(p params) string { return fmt.Sprintf("connect conns=%d conc=%d", p.Conns, p.Concurrency) },
+		func(p params) map[string]any { return map[string]any{"conns": p.Conns, "concurrency": p.Concurrency} }},
+	"idle": {runIdle,
+		func(p params) string { return fmt.Sprintf("idle sessions=%d", p.Conns) },
+		func(p params) map[string]any {
+			return map[string]any{"sessions": p.Conns, "idleWindow": p.IdleWindow.String()}
+		}},
+	"fanout": {runFanout,
+		func(p params) string {
+			rate := "max"
+			if p.Rate > 0 {
+				rate = fmt.Sprintf("%.0f/s", p.Rate)
+			}
+			return fmt.Sprintf("fanout subs=%d share=%g pubs=%d window=%d rate=%s", p.Subs, p.Share, p.Pubs, p.Window, rate)
+		},
+		func(p params) map[string]any {
+			return map[string]any{"subs": p.Subs, "share": p.Share, "groups": groups(p.Share), "pubs": p.Pubs,
+				"window": p.Window, "rate": p.Rate, "pad": p.Pad, "duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		}},
+	"burst": {runBurst,
+		func(p params) string { return fmt.Sprintf("burst subs=%d", p.Subs) },
+		func(p params) map[string]any { return map[string]any{"subs": p.Subs, "bursts": p.Bursts, "pad": p.Pad} }},
+	"rpc": {runRPC,
+		func(p params) string { return fmt.Sprintf("rpc callers=%d window=%d", p.Callers, p.CallWindow) },
+		func(p params) map[string]any {
+			return map[string]any{"callers": p.Callers, "window": p.CallWindow, "pad": p.Pad,
+				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		}},
+	"mixed": {runMixed,
+		func(p params) string {
+			return fmt.Sprintf("mixed browsers=%d groups=%d pub=%.0f/s callers=%d", p.Browsers, p.Groups, p.MixedRate, p.MixedCallers)
+		},
+		func(p params) map[string]any {
+			return map[string]any{"browsers": p.Browsers, "groups": p.Groups, "backends": p.Backends,
+				"rate": p.MixedRate, "callers": p.MixedCallers, "window": p.CallWindow, "pad": p.Pad,
+				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		}},
+}
+
+// groups is how many groups give each publication share of subscribers.
+func groups(share float64) int {
+	if share <= 0 || share >= 1 {
+		return 1
+	}
+	return max(1, int(math.Round(1/share)))
+}
+
+// groupSizes is how many of n subscribers (numbered 0..n-1, subscriber
+// i in group i mod g) each group has.
+func groupSizes(n, g int) []int64 {
+	sz := make([]int64, g)
+	for i := range sz {
+		sz[i] = int64(n / g)
+		if i < n%g {
+			sz[i]++
+		}
+	}
+	return sz
+}
+
+// expected is how many deliveries the publications of st make.
+func expected(st gen.Stats, sizes []int64) int64 {
+	n := st.SentPersonal
+	for g, k := range st.SentGroup {
+		n += k * sizes[g]
+	}
+	return n
+}
+
+func runConnect(s *session, p params) error {
+	a := s.snap()
+	_, sts, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Conns, Concurrency: p.Concurrency, Topics: gen.TopicsNone})
+	if err != nil {
+		return err
+	}
+	b := s.snap()
+	if err := s.window(a, b); err != nil {
+		return err
+	}
+	t := sum(sts)
+	if t.Conns != p.Conns {
+		return fmt.Errorf("%d of %d connections set up", t.Conns, p.Conns)
+	}
+	s.res.Add("connections/s", float64(p.Conns)/t.SetupSeconds, "1/s", report.Higher)
+	s.addPerCPU("connections per server CPU-s", float64(p.Conns))
+	s.addLatency("connect", gen.MergeLatency(sts, true))
+	return nil
+}
+
+func runIdle(s *session, p params) error {
+	ctx := s.h.ctx
+	heap0, stack0, err := s.srv.goMem(ctx)
+	if err != nil {
+		return err
+	}
+	rss0, err := s.srv.rss()
+	if err != nil {
+		return err
+	}
+	ws, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Conns, Concurrency: p.Concurrency, Topics: gen.TopicsPersonal})
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Second) // let the setup's goroutines and buffers go
+	heap1, stack1, err := s.srv.goMem(ctx)
+	if err != nil {
+		return err
+	}
+	rss1, err := s.srv.rss()
+	if err != nil {
+		return err
+	}
+	a := s.snap()
+	time.Sleep(p.IdleWindow)
+	b := s.snap()
+	if err := s.window(a, b); err != nil {
+		return err
+	}
+	t := sum(mustCount(ws))
+	if t.Closed != 0 || t.Conns != p.Conns {
+		return fmt.Errorf("%d of %d sessions open, %d closed by the server", t.Conns-int(t.Closed), p.Conns, t.Closed)
+	}
+	n := float64(p.Conns)
+	s.res.Add("sessions", n, "n", report.Neither)
+	s.res.Add("Go heap+stack per session", (heap1+stack1-heap0-stack0)/n, "B", report.Lower)
+	s.res.Add("Go heap per session", (heap1-heap0)/n, "B", report.Lower)
+	s.res.Add("Go stack per session", (stack1-stack0)/n, "B", report.Lower)
+	s.res.Add("RSS per session", float64(rss1-rss0)/n, "B", report.Lower)
+	s.res.Add("idle CPU per session", s.res.ServerCPU/s.res.Seconds/n*1e6, "us/s", report.Lower)
+	return nil
+}
+
+// mustCount is the workers' counters, or none on error.
+func mustCount(ws []*gen.Worker) []gen.Stats {
+	sts, _ := do(ws, gen.CmdCount)
+	return sts
+}
+
+func runFanout(s *session, p params) error {
+	g := groups(p.Share)
+	subs, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Subs, Concurrency: p.Concurrency,
+		Topics: gen.TopicsGroup, Groups: g})
+	if err != nil {
+		return err
+	}
+	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: p.Pubs, Target: gen.TargetGroup, Groups: g,
+		Echo: true, Window: p.Window, Rate: p.Rate, Pad: p.Pad, First: 1 << 20, Loops: 1})
+	if err != nil {
+		return err
+	}
+	if _, err := do(pubs, gen.CmdStart); err != nil {
+		return err
+	}
+	time.Sleep(p.Warmup)
+	if _, err := do(subs, gen.CmdReset); err != nil {
+		return err
+	}
+	c0, err := do(subs, gen.CmdCount)
+	if err != nil {
+		return err
+	}
+	m0, err := s.srv.mallocs(s.h.ctx)
+	if err != nil {
+		return err
+	}
+	a := s.snap()
+	wait := s.profileWindow(p.Duration)
+	time.Sleep(p.Duration)
+	b := s.snap()
+	st, err := do(subs, gen.CmdStats)
+	if err != nil {
+		return err
+	}
+	m1, err := s.srv.mallocs(s.h.ctx)
+	if err != nil {
+		return err
+	}
+	wait()
+	ps, err := do(pubs, gen.CmdStop)
+	if err != nil {
+		return err
+	}
+	if err := s.window(a, b); err != nil {
+		return err
+	}
+	want := expected(sum(ps), groupSizes(p.Subs, g))
+	if err := drain(subs, want, 60*time.Second); err != nil {
+		return fmt.Errorf("fanout: %w", err)
+	}
+	d := float64(sum(st).Deliveries - sum(c0).Deliveries)
+	s.res.Add("deliveries/s", d/s.res.Seconds, "1/s", report.Higher)
+	s.addPerCPU("deliveries per server CPU-s", d)
+	if s.res.ServerCPU >= 0.01 && d > 0 {
+		s.res.Add("server CPU per delivery", s.res.ServerCPU/d*1e9, "ns", report.Lower)
+	}
+	s.res.Add("deliveries total (all delivered)", float64(want), "n", report.Neither)
+	if d > 0 {
+		// Publications and the scrapes allocate too: this bounds the
+		// allocations per delivery from above.
+		s.res.Add("server allocations per delivery", (m1-m0)/d, "allocs", report.Lower)
+	}
+	s.addLatency("publish-to-deliver", gen.MergeLatency(st, false))
+	return nil
+}
+
+func runBurst(s *session, p params) error {
+	subs, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Subs, Concurrency: p.Concurrency,
+		Topics: gen.TopicsGroup, Groups: 1})
+	if err != nil {
+		return err
+	}
+	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: 1, Target: gen.TargetGroup, Groups: 1,
+		Pad: p.Pad, First: 1 << 20, Loops: 1})
+	if err != nil {
+		return err
+	}
+	last := gen.NewHistogram()
+	a := s.snap()
+	for i := range p.Bursts {
+		if _, err := do(subs, gen.CmdReset); err != nil {
+			return err
+		}
+		if _, err := do(pubs, gen.CmdBurst); err != nil {
+			return err
+		}
+		if err := drain(subs, int64(i+1)*int64(p.Subs), 30*time.Second); err != nil {
+			return fmt.Errorf("burst %d: %w", i, err)
+		}
+		st, err := do(subs, gen.CmdStats)
+		if err != nil {
+			return err
+		}
+		last.RecordValue(gen.MergeLatency(st, false).Max())
+	}
+	b := s.snap()
+	if err := s.window(a, b); err != nil {
+		return err
+	}
+	us := func(v int64) float64 { return float64(v) / 1e3 }
+	s.res.Add("last delivery p50", us(last.ValueAtQuantile(50)), "us", report.Lower)
+	s.res.Add("last delivery max", us(last.Max()), "us", report.Lower)
+	s.res.Add("server CPU per burst", s.res.ServerCPU/float64(p.Bursts)*1e6, "us", report.Lower)
+	return nil
+}
+
+func runRPC(s *session, p params) error {
+	callers, _, err := s.spawn(gen.Spec{Role: gen.RoleCaller, Count: p.Callers, Window: p.CallWindow, Pad: p.Pad,
+		Concurrency: p.Concurrency})
+	if err != nil {
+		return err
+	}
+	return s.measure(callers, nil, nil, 0, p)
+}
+
+func runMixed(s *session, p params) error {
+	browsers, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Browsers, Concurrency: p.Concurrency,
+		Topics: gen.TopicsMixed, Groups: p.Groups})
+	if err != nil {
+		return err
+	}
+	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: p.Backends, Target: gen.TargetMixed,
+		Groups: p.Groups, Users: p.Browsers, Rate: p.MixedRate, Pad: p.Pad, First: 1 << 20, Loops: 1})
+	if err != nil {
+		return err
+	}
+	callers, _, err := s.spawn(gen.Spec{Role: gen.RoleCaller, Count: p.MixedCallers, Window: p.CallWindow,
+		Pad: p.Pad, First: 2 << 20, Loops: 1})
+	if err != nil {
+		return err
+	}
+	return s.measure(callers, pubs, browsers, p.Groups, p)
+}
+
+// measure runs callers and publishers for the warm-up and the window and
+// records the call figures and, with subscribers, the delivery figures;
+// after the window it stops them and checks that every call was answered
+// and every publication delivered to each receiver it matches.
+func (s *session) measure(callers, pubs, subs []*gen.Worker, groupCount int, p params) error {
+	active := append(append([]*gen.Worker(nil), callers...), pubs...)
+	if _, err := do(active, gen.CmdStart); err != nil {
+		return err
+	}
+	time.Sleep(p.Warmup)
+	if _, err := do(s.workers, gen.CmdReset); err != nil {
+		return err
+	}
+	c0, err := do(callers, gen.CmdCount)
+	if err != nil {
+		return err
+	}
+	d0, err := do(subs, gen.CmdCount)
+	if err != nil {
+		return err
+	}
+	a := s.snap()
+	wait := s.profileWindow(p.Duration)
+	time.Sleep(p.Duration)
+	b := s.snap()
+	st, err := do(callers, gen.CmdStats)
+	if err != nil {
+		return err
+	}
+	ds, err := do(subs, gen.CmdStats)
+	if err != nil {
+		return err
+	}
+	wait()
+	if err := s.window(a, b); err != nil {
+		return err
+	}
+	cs, err := do(callers, gen.CmdStop)
+	if err != nil {
+		return err
+	}
+	ps, err := do(pubs, gen.CmdStop)
+	if err != nil {
+		return err
+	}
+	if err := drain(callers, sum(cs).Sent, 30*time.Second); err != nil {
+		return fmt.Errorf("calls: %w", err)
+	}
+	if len(subs) > 0 {
+		want := expected(sum(ps), groupSizes(sum(mustCount(subs)).Conns, groupCount))
+		if err := drain(subs, want, 60*time.Second); err != nil {
+			return fmt.Errorf("deliveries: %w", err)
+		}
+		d := float64(sum(ds).Deliveries - sum(d0).Deliveries)
+		s.res.Add("deliveries/s", d/s.res.Seconds, "1/s", report.Higher)
+		s.addPerCPU("deliveries per server CPU-s", d)
+		s.res.Add("deliveries total (all delivered)", float64(want), "n", report.Neither)
+		s.addLatency("publish-to-deliver", gen.MergeLatency(ds, false))
+	}
+	n := float64(sum(st).Results - sum(c0).Results)
+	s.res.Add("calls/s", n/s.res.Seconds, "1/s", report.Higher)
+	s.addPerCPU("calls per server CPU-s", n)
+	s.addLatency("call", gen.MergeLatency(st, false))
+	return nil
+}

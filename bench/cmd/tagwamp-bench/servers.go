@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tagwamp/tagwamp/bench/internal/sysstat"
+	"github.com/tagwamp/tagwamp/bench/internal/wire"
+)
+
+// tagwampConfig is the server's configuration under load: pings and the
+// call timeout off (the generator's sessions never go quiet by accident,
+// and a timer per call is not what is measured), queues and the handshake
+// time raised for tens of thousands of connections set up at once.
+const tagwampConfig = `addr: %s
+debug_addr: %s
+log_level: warn
+limits:
+  max_queue_bytes: 67108864
+  handshake_timeout: 60s
+  write_timeout: 30s
+  ping_interval: off
+  call_timeout: off
+`
+
+// builds holds the server binaries, built once per harness run.
+type builds struct {
+	dir     string
+	tagwamp string
+	peer    string // "" when the peer does not build
+	peerErr error
+}
+
+// build compiles ./cmd/tagwamp and, unless skipPeer, bench/peer (its own
+// module) into a temporary directory. root is the repository root.
+func build(ctx context.Context, root string, skipPeer bool) (*builds, error) {
+	dir, err := os.MkdirTemp("", "tagwamp-bench-")
+	if err != nil {
+		return nil, err
+	}
+	b := &builds{dir: dir, tagwamp: filepath.Join(dir, "tagwamp")}
+	if out, err := goBuild(ctx, root, "-o", b.tagwamp, "./cmd/tagwamp"); err != nil {
+		return nil, fmt.Errorf("building tagwamp: %w\n%s", err, out)
+	}
+	if skipPeer {
+		b.peerErr = fmt.Errorf("peer skipped (-servers)")
+		return b, nil
+	}
+	p := filepath.Join(dir, "peer")
+	if out, err := goBuild(ctx, root, "-C", "bench/peer", "-o", p, "."); err != nil {
+		b.peerErr = fmt.Errorf("building the peer (go build -C bench/peer): %w: %s", err, strings.TrimSpace(string(out)))
+		return b, nil
+	}
+	b.peer = p
+	return b, nil
+}
+
+func goBuild(ctx context.Context, root string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build"}, args...)...)
+	cmd.Dir = root
+	return cmd.CombinedOutput()
+}
+
+// Close removes the binaries.
+func (b *builds) Close() { os.RemoveAll(b.dir) }
+
+// server is a running server process.
+type server struct {
+	kind  wire.Server
+	cmd   *exec.Cmd
+	addr  string // host:port of the WebSocket endpoint
+	debug string // host:port of the debug listener
+	logs  *bytes.Buffer
+	done  chan error
+}
+
+// freePort returns a loopback port nobody listens on now.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// start runs a fresh server of kind and waits until both its listeners
+// accept connections.
+func (b *builds) start(ctx context.Context, kind wire.Server) (*server, error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	debug, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	var cmd *exec.Cmd
+	switch kind {
+	case wire.Tagwamp:
+		cfg := filepath.Join(b.dir, "tagwamp.yaml")
+		if err := os.WriteFile(cfg, fmt.Appendf(nil, tagwampConfig, addr, debug), 0o600); err != nil {
+			return nil, err
+		}
+		cmd = exec.Command(b.tagwamp, "-config", cfg)
+	case wire.Peer:
+		if b.peer == "" {
+			return nil, b.peerErr
+		}
+		cmd = exec.Command(b.peer, "-addr", addr, "-debug-addr", debug)
+	default:
+		return nil, fmt.Errorf("unknown server %q", kind)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
+	s := &server{kind: kind, cmd: cmd, addr: addr, debug: debug, logs: new(bytes.Buffer), done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", kind, err)
+	}
+	go func() { s.done <- cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, a := range []string{addr, debug} {
+		for {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case err := <-s.done:
+				return nil, fmt.Errorf("%s exited at start: %v\n%s", kind, err, s.logs)
+			case <-time.After(20 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				s.stop()
+				return nil, fmt.Errorf("%s not listening on %s after 30s", kind, a)
+			}
+		}
+	}
+	return s, nil
+}
+
+// pid is the server's process id.
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// cpu is the server's CPU seconds so far.
+func (s *server) cpu() (float64, error) { return sysstat.CPUSeconds(s.pid()) }
+
+// rss is the server's resident memory now.
+func (s *server) rss() (int64, error) { return sysstat.RSS(s.pid()) }
+
+// goMem forces a GC through the heap profile endpoint, then returns the Go
+// heap in use and the goroutine stacks in use.
+func (s *server) goMem(ctx context.Context) (heap, stack float64, err error) {
+	if err := sysstat.Get(ctx, "http://"+s.debug+"/debug/pprof/heap?gc=1", discard{}); err != nil {
+		return 0, 0, err
+	}
+	m, err := sysstat.Scrape(ctx, "http://"+s.debug+"/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	h, ok1 := m["go_memstats_heap_inuse_bytes"]
+	st, ok2 := m["go_memstats_stack_inuse_bytes"]
+	if !ok1 || !ok2 {
+		return 0, 0, fmt.Errorf("%s /metrics lacks go_memstats_heap_inuse_bytes or go_memstats_stack_inuse_bytes", s.kind)
+	}
+	return h, st, nil
+}
+
+// mallocs is the Go runtime's count of heap allocations so far.
+func (s *server) mallocs(ctx context.Context) (float64, error) {
+	m, err := sysstat.Scrape(ctx, "http://"+s.debug+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	v, ok := m["go_memstats_mallocs_total"]
+	if !ok {
+		return 0, fmt.Errorf("%s /metrics lacks go_memstats_mallocs_total", s.kind)
+	}
+	return v, nil
+}
+
+// save fetches path from the debug listener into file.
+func (s *server) save(ctx context.Context, path, file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	err = sysstat.Get(ctx, "http://"+s.debug+path, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// profile saves a CPU profile of the next d to file, in the background;
+// the returned channel gives the outcome.
+func (s *server) profile(ctx context.Context, d time.Duration, file string) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		f, err := os.Create(file)
+		if err != nil {
+			ch <- err
+			return
+		}
+		err = sysstat.Get(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.debug, max(1, int(d.Seconds()))), f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		ch <- err
+	}()
+	return ch
+}
+
+// stop ends the server (SIGTERM, then SIGKILL after 10s).
+func (s *server) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

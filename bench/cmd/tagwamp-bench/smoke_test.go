@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagwamp/tagwamp/bench/internal/gen"
+	"github.com/tagwamp/tagwamp/bench/internal/report"
+)
+
+// TestMain lets this test binary serve as the harness's worker processes.
+func TestMain(m *testing.M) {
+	if os.Getenv(gen.WorkerEnv) != "" {
+		gen.WorkerMain()
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs the smoke suite (every scenario, small N, well under a
+// second of load each) against the real servers, built from this tree,
+// so that the harness cannot rot. At most 25 connections per generator
+// process spreads every scenario over several worker processes and four
+// source addresses. The peer is built from the module cache
+// only (GOPROXY=off); when it cannot be, its runs are skipped and said so.
+// It asserts counts, never timings: every scenario checks itself that each
+// publication reached every subscriber it matches and each call was
+// answered (a shortfall fails the run), and here each result must be
+// error-free with non-empty histograms.
+func TestSmoke(t *testing.T) {
+	t.Setenv("GOPROXY", "off")
+	dir := t.TempDir()
+	jsonFile := filepath.Join(dir, "results.json")
+	charts := filepath.Join(dir, "charts")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	status := run(ctx, []string{"-suite", "smoke", "-sources", "4", "-procs-max", "25", "-json", jsonFile, "-charts", charts}, &stdout, &stderr)
+	if status != 0 {
+		t.Fatalf("status %d\nstderr:\n%s\nstdout:\n%s", status, stderr.String(), stdout.String())
+	}
+	servers := []string{"tagwamp", "peer"}
+	if strings.Contains(stderr.String(), "SKIPPING the peer") {
+		t.Logf("the peer was not measured (it does not build offline here):\n%s", stderr.String())
+		servers = servers[:1]
+	}
+	f, err := os.Open(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := suiteRuns("smoke", params{})
+	if len(rep.Results) != len(runs)*len(servers) {
+		t.Fatalf("%d results, want %d", len(rep.Results), len(runs)*len(servers))
+	}
+	metric := func(r *report.Result, name string) float64 {
+		t.Helper()
+		m, ok := r.Metric(name)
+		if !ok {
+			t.Fatalf("%s on %s: no %q in %+v", r.Name, r.Server, name, r.Metrics)
+		}
+		return m.Value
+	}
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Err != "" {
+			t.Errorf("%s on %s: %s", r.Name, r.Server, r.Err)
+			continue
+		}
+		if r.Server != servers[i%len(servers)] {
+			t.Errorf("result %d is from %s, want %s", i, r.Server, servers[i%len(servers)])
+		}
+		if r.Seconds <= 0 || r.ServerRSS <= 0 {
+			t.Errorf("%s on %s: window %vs, RSS %d", r.Name, r.Server, r.Seconds, r.ServerRSS)
+		}
+		switch r.Scenario {
+		case "connect":
+			if n := metric(r, "connect samples"); n != 50 {
+				t.Errorf("%s on %s: %v connect latencies, want 50", r.Name, r.Server, n)
+			}
+		case "idle":
+			if n := metric(r, "sessions"); n != 50 {
+				t.Errorf("%s on %s: %v sessions, want 50", r.Name, r.Server, n)
+			}
+			if metric(r, "Go heap+stack per session") <= 0 || metric(r, "RSS per session") == 0 {
+				t.Errorf("%s on %s: no memory measured: %+v", r.Name, r.Server, r.Metrics)
+			}
+		case "fanout":
+			if metric(r, "deliveries total (all delivered)") <= 0 || metric(r, "publish-to-deliver samples") <= 0 ||
+				metric(r, "deliveries/s") <= 0 {
+				t.Errorf("%s on %s: nothing delivered: %+v", r.Name, r.Server, r.Metrics)
+			}
+		case "burst":
+			if metric(r, "last delivery max") <= 0 {
+				t.Errorf("%s on %s: no delivery time", r.Name, r.Server)
+			}
+		case "rpc":
+			if metric(r, "call samples") <= 0 || metric(r, "calls/s") <= 0 {
+				t.Errorf("%s on %s: no calls answered", r.Name, r.Server)
+			}
+		case "mixed":
+			if metric(r, "call samples") <= 0 || metric(r, "publish-to-deliver samples") <= 0 {
+				t.Errorf("%s on %s: no calls or no deliveries", r.Name, r.Server)
+			}
+		default:
+			t.Errorf("unexpected scenario %q", r.Scenario)
+		}
+	}
+	for _, want := range []string{"== connect conns=50", "== fanout subs=40 share=0.5", "server CPU s", "generator CPU s"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	svgs, _ := filepath.Glob(filepath.Join(charts, "*.svg"))
+	if len(svgs) == 0 {
+		t.Errorf("no charts in %s", charts)
+	}
+
+	// The saved results replot to the same table.
+	var replotted bytes.Buffer
+	if st := run(ctx, []string{"-from-json", jsonFile, "-charts", filepath.Join(dir, "again")}, &replotted, &stderr); st != 0 {
+		t.Fatalf("-from-json: status %d: %s", st, stderr.String())
+	}
+	if replotted.String() != stdout.String() {
+		t.Errorf("-from-json table differs:\n%s\nwant\n%s", replotted.String(), stdout.String())
+	}
+}
+
+func TestPlanAndFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"no scenario", nil, 2},
+		{"unknown scenario", []string{"nope"}, 2},
+		{"unknown suite", []string{"-suite", "huge"}, 2},
+		{"suite and names", []string{"-suite", "smoke", "rpc"}, 2},
+		{"bad server", []string{"-servers", "nginx", "rpc"}, 2},
+		{"bad count", []string{"-conns", "0", "idle"}, 2},
+		{"bad flag", []string{"-nope"}, 2},
+		{"help", []string{"-h"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if got := run(context.Background(), tt.args, &out, &errb); got != tt.want {
+				t.Fatalf("status %d, want %d; stderr %s", got, tt.want, errb.String())
+			}
+		})
+	}
+	if runs, err := plan("", []string{"fanout", "burst"}, params{}); err != nil || runs[1].scenario != "burst" {
+		t.Fatalf("plan: %v %v", runs, err)
+	}
+	runs, err := plan("", []string{"all"}, params{})
+	if err != nil || len(runs) != len(scenarioOrder) {
+		t.Fatalf("all: %v, %d runs", err, len(runs))
+	}
+	for _, s := range []string{"standard", "smoke"} {
+		runs, err := suiteRuns(s, params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, r := range runs {
+			seen[r.scenario] = true
+		}
+		if len(seen) != len(scenarioOrder) {
+			t.Errorf("suite %s covers %v, want every scenario", s, seen)
+		}
+	}
+}
+
+func TestExpected(t *testing.T) {
+	if got := groupSizes(10, 3); got[0] != 4 || got[1] != 3 || got[2] != 3 {
+		t.Fatalf("groupSizes(10, 3) = %v", got)
+	}
+	st := gen.Stats{SentGroup: []int64{2, 1, 0}, SentPersonal: 5}
+	if got := expected(st, groupSizes(10, 3)); got != 2*4+1*3+5 {
+		t.Fatalf("expected = %d", got)
+	}
+	for share, want := range map[float64]int{1: 1, 0.5: 2, 0.1: 10, 0.3: 3, 0: 1} {
+		if got := groups(share); got != want {
+			t.Errorf("groups(%v) = %d, want %d", share, got, want)
+		}
+	}
+}
