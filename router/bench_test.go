@@ -39,10 +39,7 @@ func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
 		b.Fatal(err)
 	}
 	sub := &subscription{sess: s, topic: topic, tags: tags}
-	if s.subs == nil {
-		s.subs = make(map[string]*subscription)
-	}
-	s.subs[topic] = sub
+	s.addSub(sub)
 	srv.index.Add(tags, sub)
 }
 
