@@ -44,10 +44,10 @@
 // over it are dropped and counted), MaxPrefixes (a PREFIX over it closes
 // with 1008), and two token buckets, MessageRate and ByteRate, that close
 // an abusive session with 1008 and a reason. A session's buckets are
-// allocated only when a limit is on, belong to the worker serving it (no
-// lock), and are refilled once per read notification with the clock that
-// the worker reads anyway: charging a frame is a subtraction and a
-// comparison.
+// three integers inline in its connection (two levels and the last refill;
+// the rates are the server's), belong to the worker serving it (no lock),
+// and are refilled once per read notification with the clock that the
+// worker reads anyway: charging a frame is a subtraction and a comparison.
 //
 // # TLS
 //

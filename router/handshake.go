@@ -92,7 +92,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 	}
 	s.prefixes.Max = srv.opts.MaxPrefixes
 	c.sess = s
-	c.limit = newLimiter(&srv.opts, time.Now().UnixNano())
+	c.limit.start(&srv.rates, time.Now().UnixNano())
 	buf, off := beginFrame(nil)
 	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
 	welcome := endFrame(buf, off, ws.OpText)
