@@ -36,6 +36,7 @@ var (
 	idleSessions = flag.Int("idle.sessions", 10_000, "BenchmarkIdleSessions: sessions to open")
 	idleCPU      = flag.Duration("idle.cpu", 0, "BenchmarkIdleSessions: measure the server's CPU over this window (0: skip)")
 	idlePing     = flag.Duration("idle.ping", 0, "BenchmarkIdleSessions: Options.PingInterval (0: the default)")
+	idleCPUProf  = flag.String("idle.cpuprofile", "", "BenchmarkIdleSessions: write a CPU profile of the idle window")
 	idleProfile  = flag.String("idle.heapprofile", "", "BenchmarkIdleSessions: write a heap profile with the sessions open "+
 		"(with -test.memprofilerate=1 for every allocation)")
 )
@@ -181,9 +182,22 @@ func BenchmarkIdleSessions(b *testing.B) {
 	b.ReportMetric(per(after.rss, before.rss), "rss-B/session")
 	b.ReportMetric(float64(goroutines-base), "goroutines")
 	if *idleCPU > 0 {
+		if *idleCPUProf != "" {
+			f, err := os.Create(*idleCPUProf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				b.Fatal(err)
+			}
+		}
 		c0, t0 := cpuTime(), time.Now()
 		time.Sleep(*idleCPU)
 		cpu, wall := cpuTime()-c0, time.Since(t0)
+		if *idleCPUProf != "" {
+			pprof.StopCPUProfile()
+		}
 		if s := srv.Stats().Sessions; s != int64(n) {
 			b.Fatalf("%d sessions after the idle window, want %d", s, n)
 		}
