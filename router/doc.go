@@ -100,7 +100,10 @@
 // from any goroutine.
 //
 // Handshake middleware can hand values to the session it admits:
-// Request.SetValue before the upgrade, Session.Value after. SessionHook
+// Request.SetValue before the upgrade, Session.Value after. Handshake
+// middleware and the SessionOpened hooks see the whole upgrade request; an
+// established session then keeps it without Header and Protocols (about
+// 600 bytes per idle session), unless Options.KeepRequestHeader is set. SessionHook
 // (Options.SessionHooks) sees each session open and close: SessionOpened
 // once, after WELCOME and before the first message is handled;
 // SessionClosed once, when the connection is gone, never before
