@@ -119,7 +119,9 @@ type ConnMiddlewareFunc func(c net.Conn) error
 // AcceptConn calls f.
 func (f ConnMiddlewareFunc) AcceptConn(c net.Conn) error { return f(c) }
 
-// Request is the HTTP upgrade request of a session.
+// Request is the HTTP upgrade request of a session. Handshake middleware
+// sees all of it; an established session keeps Header and Protocols only
+// with Options.KeepRequestHeader (see Session.Request).
 type Request struct {
 	values map[any]any
 
@@ -130,9 +132,13 @@ type Request struct {
 	// Host is the Host header.
 	Host string
 	// Header holds the headers that are not part of the WebSocket handshake
-	// itself (Origin, Cookie, X-Forwarded-For, ...).
+	// itself (Origin, Cookie, X-Forwarded-For, ...). After the SessionOpened
+	// hooks it is nil unless Options.KeepRequestHeader is set: middleware
+	// that needs a header later stores what it learned with SetValue.
 	Header http.Header
-	// Protocols lists the subprotocols the client offered, in order.
+	// Protocols lists the subprotocols the client offered, in order. Like
+	// Header, it is kept after the SessionOpened hooks only with
+	// Options.KeepRequestHeader.
 	Protocols []string
 	// RemoteAddr is the peer address of the connection.
 	RemoteAddr net.Addr

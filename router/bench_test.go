@@ -39,10 +39,7 @@ func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
 		b.Fatal(err)
 	}
 	sub := &subscription{sess: s, topic: topic, tags: tags}
-	if s.subs == nil {
-		s.subs = make(map[string]*subscription)
-	}
-	s.subs[topic] = sub
+	s.addSub(sub)
 	srv.index.Add(tags, sub)
 }
 
@@ -141,7 +138,7 @@ func BenchmarkReadFrames(b *testing.B) {
 			s := benchSession(srv, "reader")
 			benchSubscribe(b, srv, s, "http://example.com/news?lang=FR")
 			c := s.c
-			c.limit = newLimiter(&srv.opts, time.Now().UnixNano())
+			c.limit.start(&srv.rates, time.Now().UnixNano())
 			w := newWorker()
 			s.w = w
 			const frames = 64
@@ -158,9 +155,9 @@ func BenchmarkReadFrames(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
 				c.rlen = copy(c.rbuf, data)
-				if c.limit != nil {
-					c.limit.refill(time.Now().UnixNano())
-					if !c.limit.bytes.take(int64(c.rlen)) {
+				if srv.rates.on() {
+					c.limit.refill(&srv.rates, time.Now().UnixNano())
+					if !take(&c.limit.bytes, int64(c.rlen)) {
 						b.Fatal("byte limit")
 					}
 				}

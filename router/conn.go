@@ -59,38 +59,43 @@ type conn struct {
 	tc *tls.Conn
 	tr *tlsTransport
 
-	clientIP netip.Addr  // Request.ClientIP, set during the upgrade
-	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
-	limit    *limiter    // the session's rate limits; nil when off
+	clientIP netip.Addr // Request.ClientIP, set during the upgrade
+	limit    limiter    // the session's rate-limit state (Server.rates)
 
 	readTask func(*worker)      // c.onReadable, bound once
 	readFn   func(uintptr) bool // c.rawRead, bound once
 	flushFn  func()             // c.flush, bound once: `go c.flushFn()` allocates nothing
 
 	// Read side, owned by the worker running onReadable (EPOLLONESHOT
-	// guarantees there is one at a time).
-	rbuf     []byte
-	rlen     int
-	rn       int
-	rerr     error
-	frag     []byte
-	fragging bool
+	// guarantees there is one at a time); fragging below too.
+	rbuf []byte
+	rlen int
+	rn   int
+	rerr error
+	frag []byte
 
-	reading  atomic.Bool  // a worker is in onReadable
-	slow     atomic.Bool  // counted as a slow consumer
 	lastRead atomic.Int64 // unix nanoseconds of the last read notification
 	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
 
-	mu    sync.Mutex // guards state and the poller registration
-	state int
-
-	wmu        sync.Mutex // guards the write queue
-	wq         []outFrame
-	wspare     []outFrame
-	wqBytes    int
+	// The small fields sit together, whatever guards them, so that an idle
+	// connection's struct stays in its size class (bench/RESULTS.md, "Idle
+	// sessions").
+	reading  atomic.Bool // a worker is in onReadable
+	slow     atomic.Bool // counted as a slow consumer
+	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
+	fragging bool        // read side
+	state    uint8       // guarded by mu
+	// guarded by wmu
 	flushing   bool
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
+
+	mu  sync.Mutex // guards state and the poller registration
+	wmu sync.Mutex // guards the write queue and the flags above it
+
+	wq      []outFrame
+	wspare  []outFrame
+	wqBytes int
 
 	// iov and iovw belong to the flusher: the batch's buffers, and the
 	// copy of them that writev consumes.
@@ -145,8 +150,8 @@ func (c *conn) onReadable(w *worker) {
 	}
 	now := time.Now().UnixNano()
 	c.lastRead.Store(now)
-	if c.limit != nil {
-		c.limit.refill(now)
+	if c.srv.rates.on() {
+		c.limit.refill(&c.srv.rates, now)
 	}
 	c.sess.w = w
 	ok, more := c.readAvailable(w)
@@ -190,7 +195,7 @@ func (c *conn) readAvailable(w *worker) (ok, more bool) {
 		if n > 0 {
 			c.rlen += n
 			budget -= n
-			if l := c.limit; l != nil && l.bytesOn && !l.bytes.take(int64(n)) {
+			if c.srv.rates.bytesOn && !take(&c.limit.bytes, int64(n)) {
 				c.rateLimited("bytes", c.srv.opts.ByteRate)
 				return false, false
 			}
@@ -295,7 +300,7 @@ func (c *conn) checkHeader(h ws.Header) (protocol.CloseCode, string) {
 
 // handleFrame handles one whole frame whose payload is unmasked in place.
 func (c *conn) handleFrame(w *worker, h ws.Header, payload []byte) bool {
-	if l := c.limit; l != nil && l.msgsOn && !l.msgs.take(1) {
+	if c.srv.rates.msgsOn && !take(&c.limit.msgs, 1) {
 		c.rateLimited("messages", c.srv.opts.MessageRate)
 		return false
 	}

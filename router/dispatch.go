@@ -132,7 +132,7 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
 	s.mu.Lock()
-	_, dup := s.subs[string(w.uri)]
+	dup := s.sub(w.uri) != nil
 	n := len(s.subs)
 	s.mu.Unlock()
 	if dup {
@@ -167,10 +167,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 	if s.detached {
 		return
 	}
-	if s.subs == nil {
-		s.subs = make(map[string]*subscription)
-	}
-	s.subs[topic] = entry
+	s.addSub(entry)
 	srv.index.Add(entry.tags, entry)
 	srv.stats.subscriptions.Add(1)
 }
@@ -180,9 +177,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) {
 	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
 	s.mu.Lock()
-	entry, ok := s.subs[string(w.uri)]
-	if ok {
-		delete(s.subs, entry.topic)
+	if entry := s.removeSub(w.uri); entry != nil {
 		srv.index.Remove(entry.tags, entry)
 		srv.stats.subscriptions.Add(-1)
 	}

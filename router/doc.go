@@ -44,10 +44,10 @@
 // over it are dropped and counted), MaxPrefixes (a PREFIX over it closes
 // with 1008), and two token buckets, MessageRate and ByteRate, that close
 // an abusive session with 1008 and a reason. A session's buckets are
-// allocated only when a limit is on, belong to the worker serving it (no
-// lock), and are refilled once per read notification with the clock that
-// the worker reads anyway: charging a frame is a subtraction and a
-// comparison.
+// three integers inline in its connection (two levels and the last refill;
+// the rates are the server's), belong to the worker serving it (no lock),
+// and are refilled once per read notification with the clock that the
+// worker reads anyway: charging a frame is a subtraction and a comparison.
 //
 // # TLS
 //
@@ -100,7 +100,10 @@
 // from any goroutine.
 //
 // Handshake middleware can hand values to the session it admits:
-// Request.SetValue before the upgrade, Session.Value after. SessionHook
+// Request.SetValue before the upgrade, Session.Value after. Handshake
+// middleware and the SessionOpened hooks see the whole upgrade request; an
+// established session then keeps it without Header and Protocols (about
+// 600 bytes per idle session), unless Options.KeepRequestHeader is set. SessionHook
 // (Options.SessionHooks) sees each session open and close: SessionOpened
 // once, after WELCOME and before the first message is handled;
 // SessionClosed once, when the connection is gone, never before

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func FuzzHandshake(f *testing.F) {
 	f.Fuzz(func(t *testing.T, req []byte) {
 		nc := &memConn{r: bytes.NewReader(req), remote: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 4}}
 		c := &conn{srv: srv, nc: nc}
-		r, err := srv.upgrade(c, nc)
+		r, asParsed, err := srv.upgrade(c, nc)
 		defer c.releaseSlot()
 		resp := nc.w.String()
 		if err == nil {
@@ -55,6 +56,10 @@ func FuzzHandshake(f *testing.F) {
 			}
 			if !c.slot.Load() {
 				t.Fatal("upgraded without a connection slot")
+			}
+			// A session drops such a URL and parses URI again (trimRequest).
+			if u, err := url.ParseRequestURI(r.URI); !asParsed || err != nil || *u != *r.URL {
+				t.Fatalf("URI %q does not parse again to URL %+v (asParsed %v): %v", r.URI, r.URL, asParsed, err)
 			}
 			return
 		}

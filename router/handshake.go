@@ -76,7 +76,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 		}
 		rw = c.tc
 	}
-	req, err := srv.upgrade(c, rw)
+	req, asParsed, err := srv.upgrade(c, rw)
 	if err != nil {
 		srv.stats.rejected.Add(1)
 		srv.log.Debug("handshake refused", "remote", nc.RemoteAddr().String(),
@@ -92,7 +92,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 	}
 	s.prefixes.Max = srv.opts.MaxPrefixes
 	c.sess = s
-	c.limit = newLimiter(&srv.opts, time.Now().UnixNano())
+	c.limit.start(&srv.rates, time.Now().UnixNano())
 	buf, off := beginFrame(nil)
 	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
 	welcome := endFrame(buf, off, ws.OpText)
@@ -111,6 +111,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 		h.SessionOpened(s)
 	}
 	s.hookMu.Unlock()
+	s.trimRequest(asParsed)
 	c.mu.Lock()
 	if c.tr != nil {
 		c.tr.nonblock = true
@@ -134,9 +135,10 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 
 // upgrade reads the HTTP upgrade request of c from rw (the socket, or its
 // TLS connection) and answers it (RFC 6455 §4.2) with the wamp
-// subprotocol, or refuses it with a status and a plain reason.
-func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (*Request, error) {
-	req := &Request{Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
+// subprotocol, or refuses it with a status and a plain reason. asParsed is
+// checkRequest's.
+func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, asParsed bool, err error) {
+	req = &Request{Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
 			req.URI = string(uri)
@@ -170,7 +172,8 @@ func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (*Request, error) {
 			req.ClientIP = clientIP(srv.opts.TrustedProxies, peerIP(req.RemoteAddr),
 				req.Header.Values("X-Forwarded-For"))
 			c.clientIP = req.ClientIP
-			if err := srv.checkRequest(req); err != nil {
+			var err error
+			if asParsed, err = srv.checkRequest(req); err != nil {
 				return nil, err
 			}
 			if err := c.takeSlot(); err != nil {
@@ -180,33 +183,39 @@ func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (*Request, error) {
 		},
 	}
 	if _, err := u.Upgrade(rw); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return req, nil
+	return req, asParsed, nil
 }
 
 // checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake
-// middleware to a complete upgrade request.
-func (srv *Server) checkRequest(req *Request) error {
+// middleware to a complete upgrade request. asParsed reports that the
+// middleware left URI and URL as the router parsed them, so that URL can be
+// parsed again from URI (Session.trimRequest).
+func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 	if len(req.Protocols) == 0 {
-		return reject(http.StatusBadRequest,
+		return false, reject(http.StatusBadRequest,
 			"tagwamp speaks WAMP v1: offer the WebSocket subprotocol \"wamp\"")
 	}
 	if !hasProtocol(req.Protocols, subprotocol) {
-		return reject(http.StatusBadRequest, "unsupported subprotocol "+
+		return false, reject(http.StatusBadRequest, "unsupported subprotocol "+
 			strings.Join(req.Protocols, ", ")+": tagwamp speaks only \"wamp\"")
 	}
 	u, err := url.ParseRequestURI(req.URI)
 	if err != nil {
-		return reject(http.StatusBadRequest, "bad request URI")
+		return false, reject(http.StatusBadRequest, "bad request URI")
 	}
 	req.URL = u
+	if len(srv.opts.HandshakeMiddleware) == 0 {
+		return true, nil
+	}
+	uri, parsed := req.URI, *u
 	for _, m := range srv.opts.HandshakeMiddleware {
 		if err := m.Handshake(req); err != nil {
-			return rejectWith(err)
+			return false, rejectWith(err)
 		}
 	}
-	return nil
+	return req.URI == uri && req.URL != nil && *req.URL == parsed, nil
 }
 
 func hasProtocol(ps []string, p string) bool {

@@ -12,76 +12,89 @@ import (
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
-// bucket is a token bucket counted in nanotokens (one token is 1e9), so
-// that refilling is integer arithmetic: rate tokens per second add rate
-// nanotokens per elapsed nanosecond. It belongs to the worker serving its
-// session (EPOLLONESHOT), so it takes no lock.
-type bucket struct {
+// bucketRate is the configuration of a token bucket counted in nanotokens
+// (one token is 1e9), so that refilling is integer arithmetic: rate tokens
+// per second add rate nanotokens per elapsed nanosecond. A bucket's state is
+// just its level (an int64, in the session's limiter); its rate and burst
+// are the server's.
+type bucketRate struct {
 	rate  int64 // tokens per second
 	burst int64 // in nanotokens
-	level int64 // in nanotokens
-	last  int64 // unix nanoseconds of the last refill
 }
 
 // maxBurst keeps burst*1e9 inside an int64.
 const maxBurst = 1 << 32
 
-func newBucket(r RateLimit, now int64) bucket {
-	b := bucket{rate: int64(r.PerSecond), burst: min(int64(r.Burst), maxBurst) * 1e9, last: now}
-	b.level = b.burst
-	return b
+func newBucketRate(r RateLimit) bucketRate {
+	return bucketRate{rate: int64(r.PerSecond), burst: min(int64(r.Burst), maxBurst) * 1e9}
 }
 
-// refill adds the tokens earned since the last refill, up to burst.
-func (b *bucket) refill(now int64) {
-	d := now - b.last
+// refill adds to level the tokens earned in d nanoseconds, up to burst.
+func (b bucketRate) refill(level *int64, d int64) {
+	if d >= (b.burst-*level)/b.rate {
+		*level = b.burst
+		return
+	}
+	*level += d * b.rate
+}
+
+// take spends n tokens of level and reports whether it still holds a
+// non-negative amount.
+func take(level *int64, n int64) bool {
+	*level -= n * 1e9
+	return *level >= 0
+}
+
+// rates is the server's rate-limit configuration (Options.MessageRate and
+// ByteRate).
+type rates struct {
+	msgs, bytes     bucketRate
+	msgsOn, bytesOn bool
+}
+
+func newRates(o *Options) rates {
+	r := rates{msgsOn: o.MessageRate.PerSecond > 0, bytesOn: o.ByteRate.PerSecond > 0}
+	if r.msgsOn {
+		r.msgs = newBucketRate(o.MessageRate)
+	}
+	if r.bytesOn {
+		r.bytes = newBucketRate(o.ByteRate)
+	}
+	return r
+}
+
+// on reports whether a rate limit is on.
+func (r *rates) on() bool { return r.msgsOn || r.bytesOn }
+
+// limiter is a session's rate-limit state, held inline in its conn (24
+// bytes, rather than a pointer to buckets that repeat the server's rates):
+// the levels of its two buckets and the time of their last refill. It is
+// refilled once per read notification, with the clock read the worker
+// takes anyway, so charging a message costs a subtraction. It belongs to
+// the worker serving its session (EPOLLONESHOT), so it takes no lock.
+type limiter struct {
+	last        int64 // unix nanoseconds of the last refill
+	msgs, bytes int64 // bucket levels, in nanotokens
+}
+
+// start fills both buckets at now.
+func (l *limiter) start(r *rates, now int64) {
+	*l = limiter{last: now, msgs: r.msgs.burst, bytes: r.bytes.burst}
+}
+
+// refill refills both buckets at now; a clock that goes back changes
+// nothing.
+func (l *limiter) refill(r *rates, now int64) {
+	d := now - l.last
 	if d <= 0 {
 		return
 	}
-	b.last = now
-	if d >= (b.burst-b.level)/b.rate {
-		b.level = b.burst
-		return
+	l.last = now
+	if r.msgsOn {
+		r.msgs.refill(&l.msgs, d)
 	}
-	b.level += d * b.rate
-}
-
-// take spends n tokens and reports whether the bucket still holds a
-// non-negative amount.
-func (b *bucket) take(n int64) bool {
-	b.level -= n * 1e9
-	return b.level >= 0
-}
-
-// limiter is a session's rate limits; a conn has one only when a limit is
-// on. It is refilled once per read notification, with the clock read the
-// worker takes anyway, so charging a message costs a subtraction.
-type limiter struct {
-	msgs, bytes bucket
-	msgsOn      bool
-	bytesOn     bool
-}
-
-func newLimiter(o *Options, now int64) *limiter {
-	if o.MessageRate.PerSecond <= 0 && o.ByteRate.PerSecond <= 0 {
-		return nil
-	}
-	l := &limiter{msgsOn: o.MessageRate.PerSecond > 0, bytesOn: o.ByteRate.PerSecond > 0}
-	if l.msgsOn {
-		l.msgs = newBucket(o.MessageRate, now)
-	}
-	if l.bytesOn {
-		l.bytes = newBucket(o.ByteRate, now)
-	}
-	return l
-}
-
-func (l *limiter) refill(now int64) {
-	if l.msgsOn {
-		l.msgs.refill(now)
-	}
-	if l.bytesOn {
-		l.bytes.refill(now)
+	if r.bytesOn {
+		r.bytes.refill(&l.bytes, d)
 	}
 }
 

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -176,5 +177,69 @@ func TestTopicHandlerTransformsTags(t *testing.T) {
 	pub.send(`[7,"http://x.com/news?user=42","for you"]`)
 	if got := c.recv(); got != `[8,"http://x.com/news","for you"]` {
 		t.Fatalf("got %s", got)
+	}
+}
+
+// sessionOpenedFunc adapts a function to SessionHook's SessionOpened.
+type sessionOpenedFunc func(s *router.Session)
+
+func (f sessionOpenedFunc) SessionOpened(s *router.Session) { f(s) }
+func (sessionOpenedFunc) SessionClosed(*router.Session)     {}
+
+// TestSessionRequest checks what a session keeps of its upgrade request:
+// everything for the SessionOpened hooks; afterwards Header and Protocols
+// only with KeepRequestHeader, and URL as the middleware left it.
+func TestSessionRequest(t *testing.T) {
+	tests := []struct {
+		name       string
+		keep       bool
+		rewrite    func(r *router.Request) // by the handshake middleware
+		wantHeader string                  // X-Test after the hooks
+		wantProtos int
+		wantUser   string
+		wantURI    string
+	}{
+		{name: "default", wantUser: "42", wantURI: "/?user=42"},
+		{name: "keep", keep: true, wantHeader: "1", wantProtos: 1, wantUser: "42", wantURI: "/?user=42"},
+		{name: "URL rewritten", rewrite: func(r *router.Request) { r.URL.RawQuery = "user=7" },
+			wantUser: "7", wantURI: "/?user=42"},
+		{name: "URI and URL rewritten", rewrite: func(r *router.Request) {
+			r.URL.RawQuery = "user=8"
+			r.URI = r.URL.RequestURI()
+		}, wantUser: "8", wantURI: "/?user=8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hookSaw atomic.Value
+			_, url := startServer(t, router.Options{
+				KeepRequestHeader: tt.keep,
+				HandshakeMiddleware: []router.HandshakeMiddleware{
+					router.HandshakeMiddlewareFunc(func(r *router.Request) error {
+						r.Header.Set("X-Test", "1")
+						if tt.rewrite != nil {
+							tt.rewrite(r)
+						}
+						return nil
+					}),
+				},
+				SessionHooks: []router.SessionHook{sessionOpenedFunc(func(s *router.Session) {
+					hookSaw.Store(s.Request().Header.Get("X-Test") + "," + s.Request().Protocols[0])
+				})},
+				RPC: router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+					r := s.Request()
+					return []any{r.Header.Get("X-Test"), len(r.Protocols), r.URL.Query().Get("user"), r.URI,
+						r.ClientIP.String(), r.RemoteAddr != nil && strings.HasPrefix(r.Host, "127.0.0.1:")}, nil
+				}),
+			})
+			c := dial(t, url+"?user=42")
+			got := c.call(`[2,"1","x"]`)[2].([]any)
+			want := []any{tt.wantHeader, float64(tt.wantProtos), tt.wantUser, tt.wantURI, "127.0.0.1", true}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("the session's request: %v, want %v", got, want)
+			}
+			if h := hookSaw.Load(); h != "1,wamp" {
+				t.Fatalf("SessionOpened saw %v, want the whole request", h)
+			}
+		})
 	}
 }

@@ -162,6 +162,16 @@ type Options struct {
 	// (see SessionHook). Default: none.
 	SessionHooks []SessionHook
 
+	// KeepRequestHeader makes every session keep its whole upgrade request
+	// for its lifetime (Session.Request): the header fields and the offered
+	// subprotocols. Default false: handshake middleware and the
+	// SessionOpened hooks see the whole request, and then the session keeps
+	// URI, URL, Host, RemoteAddr, ClientIP and the request's values, but
+	// not Header and Protocols, which cost hundreds of bytes per idle
+	// session (bench/RESULTS.md, "Idle sessions"). Middleware that needs a
+	// header later stores what it learned with Request.SetValue.
+	KeepRequestHeader bool
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }

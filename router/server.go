@@ -39,6 +39,7 @@ type Server struct {
 	stats    counters
 	started  time.Time
 	limits   connLimiter
+	rates    rates // MessageRate and ByteRate
 	// readBudget is the readBudget constant; tests lower it.
 	readBudget int
 	tlsBufs    sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
@@ -83,6 +84,7 @@ func New(o Options) *Server {
 	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
 	srv.readBudget = readBudget
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
+	srv.rates = newRates(&srv.opts)
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
 		srv.opts.TLSConfig = o.TLSConfig.Clone()

@@ -2,6 +2,7 @@ package router
 
 import (
 	"net"
+	"net/url"
 	"sync"
 
 	"github.com/tagwamp/tagwamp/protocol"
@@ -26,11 +27,21 @@ type Session struct {
 	// SessionClosed hooks never start before they are done.
 	hookMu sync.Mutex
 
-	mu       sync.Mutex
-	subs     map[string]*subscription // by topic string, as subscribed
+	// mu guards subs, subIndex, values, detached and the lazy parts of
+	// req (see Request).
+	mu sync.Mutex
+	// subs holds the session's subscriptions; most sessions have one or
+	// a few, so they are a slice searched in order, and subIndex (by
+	// topic string, as subscribed) is built only past subsInline.
+	subs     []*subscription
+	subIndex map[string]*subscription
 	values   map[any]any
 	detached bool
 }
+
+// subsInline is how many subscriptions a session searches in order before
+// it indexes them by topic.
+const subsInline = 8
 
 // subscription is one entry of the tag index: a session and the topic
 // string it subscribed with, which its EVENTs carry (wamp1.md §4).
@@ -46,8 +57,91 @@ func (s *Session) ID() string { return s.id }
 // RemoteAddr returns the peer address of the session's connection.
 func (s *Session) RemoteAddr() net.Addr { return s.c.nc.RemoteAddr() }
 
-// Request returns the HTTP upgrade request that opened the session.
-func (s *Session) Request() *Request { return s.req }
+// Request returns the HTTP upgrade request that opened the session, as the
+// handshake middleware left it. Unless Options.KeepRequestHeader is set,
+// the session keeps only part of it once the SessionOpened hooks have run:
+// Header and Protocols are nil, and URL is parsed again from URI on the
+// first call (see Options.KeepRequestHeader).
+func (s *Session) Request() *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.req.URL == nil {
+		// URI parsed at the handshake, and trimRequest dropped URL only
+		// when the middleware left both as parsed, so this is that URL.
+		s.req.URL, _ = url.ParseRequestURI(s.req.URI)
+	}
+	return s.req
+}
+
+// trimRequest replaces the session's upgrade request, unless
+// Options.KeepRequestHeader asks to keep it all, by a copy without what an
+// established session does not need: the header fields, the offered
+// subprotocols, and URL when it is exactly what URI parses to (asParsed:
+// Request parses it again on demand). A copy, so that middleware holding
+// the original still sees all of it.
+func (s *Session) trimRequest(asParsed bool) {
+	if s.c.srv.opts.KeepRequestHeader {
+		return
+	}
+	r := s.req
+	t := &Request{values: r.values, URI: r.URI, URL: r.URL, Host: r.Host,
+		RemoteAddr: r.RemoteAddr, ClientIP: r.ClientIP}
+	if asParsed {
+		t.URL = nil
+	}
+	s.mu.Lock()
+	s.req = t
+	s.mu.Unlock()
+}
+
+// sub returns the subscription made with exactly the topic string topic,
+// or nil. The caller holds s.mu.
+func (s *Session) sub(topic []byte) *subscription {
+	if s.subIndex != nil {
+		return s.subIndex[string(topic)]
+	}
+	for _, e := range s.subs {
+		if e.topic == string(topic) {
+			return e
+		}
+	}
+	return nil
+}
+
+// addSub records a new subscription. The caller holds s.mu.
+func (s *Session) addSub(e *subscription) {
+	s.subs = append(s.subs, e)
+	if s.subIndex != nil {
+		s.subIndex[e.topic] = e
+	} else if len(s.subs) > subsInline {
+		s.subIndex = make(map[string]*subscription, len(s.subs))
+		for _, e := range s.subs {
+			s.subIndex[e.topic] = e
+		}
+	}
+}
+
+// removeSub forgets the subscription made with exactly the topic string
+// topic and returns it, or nil. The caller holds s.mu.
+func (s *Session) removeSub(topic []byte) *subscription {
+	e := s.sub(topic)
+	if e == nil {
+		return nil
+	}
+	for i, x := range s.subs {
+		if x == e {
+			last := len(s.subs) - 1
+			s.subs[i] = s.subs[last]
+			s.subs[last] = nil
+			s.subs = s.subs[:last]
+			break
+		}
+	}
+	if s.subIndex != nil {
+		delete(s.subIndex, e.topic)
+	}
+	return e
+}
 
 // Value returns the value stored under key by SetValue, or nil.
 func (s *Session) Value(key any) any {
@@ -84,7 +178,7 @@ func (s *Session) detach() {
 	}
 	s.detached = true
 	subs := s.subs
-	s.subs = nil
+	s.subs, s.subIndex = nil, nil
 	s.mu.Unlock()
 	for _, sub := range subs {
 		s.c.srv.index.Remove(sub.tags, sub)

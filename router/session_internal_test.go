@@ -1,0 +1,56 @@
+package router
+
+import (
+	"strconv"
+	"testing"
+)
+
+// TestSessionSubs checks a session's subscription set on both sides of
+// subsInline: found by topic, removed once, never lost when the index is
+// built or entries move.
+func TestSessionSubs(t *testing.T) {
+	for _, n := range []int{1, subsInline, subsInline + 1, 3 * subsInline} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			s := &Session{}
+			topic := func(i int) string { return "http://example.com/t?user=" + strconv.Itoa(i) }
+			for i := range n {
+				s.addSub(&subscription{sess: s, topic: topic(i)})
+			}
+			check := func(live map[int]bool) {
+				t.Helper()
+				if len(s.subs) != len(live) {
+					t.Fatalf("%d subscriptions, want %d", len(s.subs), len(live))
+				}
+				for i := range n + 1 {
+					e := s.sub([]byte(topic(i)))
+					if live[i] != (e != nil) || e != nil && e.topic != topic(i) {
+						t.Fatalf("sub(%q) = %v, live %v", topic(i), e, live[i])
+					}
+				}
+			}
+			live := map[int]bool{}
+			for i := range n {
+				live[i] = true
+			}
+			check(live)
+			// Remove every other one, the first and the last included.
+			for i := 0; i < n; i += 2 {
+				if e := s.removeSub([]byte(topic(i))); e == nil || e.topic != topic(i) {
+					t.Fatalf("removeSub(%q) = %v", topic(i), e)
+				}
+				if e := s.removeSub([]byte(topic(i))); e != nil {
+					t.Fatalf("removeSub(%q) twice = %v", topic(i), e)
+				}
+				delete(live, i)
+				check(live)
+			}
+			if e := s.removeSub([]byte(topic(n))); e != nil {
+				t.Fatalf("removeSub of an unknown topic = %v", e)
+			}
+			// Added again after removals.
+			s.addSub(&subscription{sess: s, topic: topic(0)})
+			live[0] = true
+			check(live)
+		})
+	}
+}
