@@ -129,7 +129,7 @@ func TestCRAHandshake(t *testing.T) {
 			if err := json.Unmarshal([]byte(challenge), &info); err != nil {
 				t.Fatalf("challenge %q is not a JSON object: %v", challenge, err)
 			}
-			checkChallenge(t, info, c.sid, tt.extra, tt.salt)
+			checkChallenge(t, info, c.SessionID, tt.extra, tt.salt)
 
 			checkPerms(t, c.mustResult(ProcAuth, autobahnSign(t, appSecret.Reveal(), challenge)), appPerms)
 			if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != appKey {
@@ -313,19 +313,19 @@ func TestCRAFailureHoldsNoWorker(t *testing.T) {
 		router.Options{Workers: 1})
 	c := dial(t, u)
 	c.mustResult(ProcAuthReq, appKey)
-	c.send(`[2,"bad","` + ProcAuth + `","AAAA"]`)
-	c.send(`[2,"again","` + ProcAuthReq + `","` + appKey + `"]`)
-	c.send(`[2,"who","` + whoami + `"]`)
+	c.Send(`[2,"bad","` + ProcAuth + `","AAAA"]`)
+	c.Send(`[2,"again","` + ProcAuthReq + `","` + appKey + `"]`)
+	c.Send(`[2,"who","` + whoami + `"]`)
 	var r []any
-	c.recvJSON(&r)
+	c.RecvJSON(&r)
 	if r[1] != "again" || r[2] != ErrorURIAlreadyRequested {
 		t.Fatalf("first answer %v, want authreq refused while the failure is pending", r)
 	}
-	c.recvJSON(&r)
+	c.RecvJSON(&r)
 	if r[1] != "who" || r[0] != float64(3) {
 		t.Fatalf("second answer %v, want whoami's result", r)
 	}
-	c.recvJSON(&r)
+	c.RecvJSON(&r)
 	if r[1] != "bad" || r[2] != ErrorURIInvalidSignature {
 		t.Fatalf("third answer %v, want the delayed invalid-signature", r)
 	}
@@ -342,7 +342,7 @@ func TestAuthTimeout(t *testing.T) {
 	viaCRA := dial(t, u+"?key=public")
 	viaCRA.mustResult(ProcAuth, autobahnSign(t, "public-app-secret-0123456789", viaCRA.mustResult(ProcAuthReq, "public").(string)))
 	late := dial(t, u)
-	late.expectClose(ws.StatusPolicyViolation, "authentication timeout: authenticate with WAMP-CRA within 300ms")
+	late.ExpectClose(ws.StatusPolicyViolation, "authentication timeout: authenticate with WAMP-CRA within 300ms")
 	// late opened after the others, so their timers would have fired by
 	// now: both are still served.
 	backend.mustResult(whoami)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -146,7 +147,8 @@ func TestHandshake(t *testing.T) {
 			if tt.query != "" {
 				path += "?" + tt.query
 			}
-			status, body := upgrade(t, u, path)
+			r := wstest.RawUpgrade(t, u, wstest.Request{Path: path, Protocols: []string{"wamp"}})
+			status, body := r.Code, r.Body
 			if status != tt.status {
 				t.Fatalf("status %d %q, want %d", status, body, tt.status)
 			}
@@ -195,8 +197,8 @@ func tamper(t testing.TB, tok string) string {
 func TestRefusalsAreCounted(t *testing.T) {
 	a, _, u := startAuth(t, Options{RequireCredentials: true, Applications: testApps()}, router.Options{})
 	for _, q := range []string{"/", "/?key=x", "/?token=" + url.QueryEscape("a.b.c")} {
-		if status, _ := upgrade(t, u, q); status != http.StatusUnauthorized {
-			t.Fatalf("%s: status %d", q, status)
+		if r := wstest.RawUpgrade(t, u, wstest.Request{Path: q, Protocols: []string{"wamp"}}); r.Code != http.StatusUnauthorized {
+			t.Fatalf("%s: status %d", q, r.Code)
 		}
 	}
 	if n := a.Stats().RefusedConnections; n != 3 {

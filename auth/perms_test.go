@@ -103,12 +103,12 @@ func TestTopicPermissions(t *testing.T) {
 		"http://example.com/chat", // exact rule
 		"?user=42",                // no base: only an empty prefix would match
 	} {
-		browser.send(`[5,"` + topic + `"]`)
+		browser.Send(`[5,"` + topic + `"]`)
 	}
 	browser.mustResult(whoami) // its subscriptions are handled
 	pub := func(c *wsClient, topic string, event any) {
 		b, _ := json.Marshal([]any{7, topic, event})
-		c.send(string(b))
+		c.Send(string(b))
 	}
 	pub(backend, admin+"/users", "admin")
 	pub(backend, "http://other.org/news", "other")
@@ -123,9 +123,9 @@ func TestTopicPermissions(t *testing.T) {
 	}
 
 	// Publications by the browser: only chat is allowed.
-	backend.send(`[5,"` + news + `"]`)
-	backend.send(`[5,"http://example.com/chat"]`)
-	backend.send(`[5,"?user=42"]`)
+	backend.Send(`[5,"` + news + `"]`)
+	backend.Send(`[5,"http://example.com/chat"]`)
+	backend.Send(`[5,"?user=42"]`)
 	backend.mustResult(whoami)                    // the subscriptions are in place
 	pub(browser, news, "browser news")            // sub only
 	pub(browser, "?user=42", "browser tags")      // broadcast
@@ -168,10 +168,10 @@ func TestBoundTags(t *testing.T) {
 	u42 := dial(t, u+"?token="+token("42"))
 	u43 := dial(t, u+"?token="+token("43"))
 
-	u43.send(`[5,"` + news + `?user=42"]`) // another user's value: refused
-	u43.send(`[5,"` + news + `?user=43"]`) // its own
-	u42.send(`[5,"` + news + `"]`)         // lacks the key: user=42 added
-	u42.send(`[5,"` + news + `?lang=FR"]`) // lacks the key: user=42 added
+	u43.Send(`[5,"` + news + `?user=42"]`) // another user's value: refused
+	u43.Send(`[5,"` + news + `?user=43"]`) // its own
+	u42.Send(`[5,"` + news + `"]`)         // lacks the key: user=42 added
+	u42.Send(`[5,"` + news + `?lang=FR"]`) // lacks the key: user=42 added
 	u42.mustResult(whoami)
 	u43.mustResult(whoami)
 	if n := a.Stats().DeniedSubscribes; n != 1 {
@@ -179,7 +179,7 @@ func TestBoundTags(t *testing.T) {
 	}
 	pub := func(c *wsClient, topic string, event any) {
 		b, _ := json.Marshal([]any{7, topic, event})
-		c.send(string(b))
+		c.Send(string(b))
 	}
 	pub(backend, news+"?user=42", "for 42")
 	// u42 receives it on both subscriptions, each EVENT with its own topic
@@ -187,7 +187,7 @@ func TestBoundTags(t *testing.T) {
 	got := map[string]bool{}
 	for range 2 {
 		var r []any
-		u42.recvJSON(&r)
+		u42.RecvJSON(&r)
 		got[fmt.Sprint(r)] = true
 	}
 	if !got[fmt.Sprint([]any{float64(8), news, "for 42"})] || !got[fmt.Sprint([]any{float64(8), news + "?lang=FR", "for 42"})] {
@@ -211,7 +211,7 @@ func TestBoundTags(t *testing.T) {
 	pub(backend, news, "to all")
 	for range 2 {
 		var r []any
-		u42.recvJSON(&r)
+		u42.RecvJSON(&r)
 		if r[2] != "to all" {
 			t.Fatalf("u42 received %v before the broadcast marker", r)
 		}

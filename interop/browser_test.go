@@ -4,9 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -55,27 +53,14 @@ func TestBrowser(t *testing.T) {
 	}
 	srv := router.New(router.Options{RPC: mux, HandshakeMiddleware: []router.HandshakeMiddleware{origins}})
 	handlers.RegisterBuiltins(mux, srv)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := <-served; !errors.Is(err, router.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	addr := serve(t, srv)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
 		"--disable-quic", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
-		page.URL+"/?ws=ws://"+ln.Addr().String()+"/")
+		page.URL+"/?ws=ws://"+addr+"/")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,6 @@ package interop_test
 
 import (
 	"context"
-	"errors"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,13 +14,7 @@ import (
 // WAMP-CRA, with and without salt, as an AutobahnJS 0.8 application does
 // (see wamp1_cra.js): the signatures come from node's crypto, not from Go.
 func TestWamp1ClientCRA(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed; .ci/run installs it")
-	}
-	if _, err := os.Stat(filepath.Join("node_modules", "wamp1")); err != nil {
-		t.Skip("run `npm ci` in interop/ first (.ci/run does)")
-	}
+	needNode(t)
 	const key, secret = "application1", "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW"
 	a, err := auth.New(auth.Options{
 		RequireCredentials: true,
@@ -44,28 +32,8 @@ func TestWamp1ClientCRA(t *testing.T) {
 	})
 	opts := router.Options{RPC: mux}
 	a.Install(&opts)
-	srv := router.New(opts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := <-done; !errors.Is(err, router.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, node, "wamp1_cra.js", "ws://"+ln.Addr().String()+"/", key, secret).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "cra ok") {
-		t.Fatalf("wamp1 client: %v\n%s", err, out)
-	}
+	addr := serve(t, router.New(opts))
+	runNode(t, "wamp1_cra.js", "cra ok", "ws://"+addr+"/", key, secret)
 	if n := a.Stats().FailedCRA; n != 1 {
 		t.Errorf("FailedCRA = %d, want 1", n)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gobwas/ws/wsutil"
+	"github.com/tagwamp/tagwamp/internal/wstest"
 )
 
 // The helpers of this file return errors rather than fail the test, so
@@ -19,36 +19,28 @@ import (
 func connect(url string, topics ...string) (*wsClient, error) {
 	// Thousands dial at once, under -race, on a small shared machine:
 	// the bounds are failure guards, generous on purpose.
-	c, err := tryDialWithin(30*time.Second, url, "wamp")
+	cl, err := wstest.Open(url, wstest.Options{Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.next(30 * time.Second)
-	if err != nil || !strings.HasPrefix(m, `[0,"`) {
-		c.conn.Close()
-		return nil, fmt.Errorf("want WELCOME, got %q, %v", m, err)
+	c := &wsClient{cl}
+	if err := c.ReadWelcome(30 * time.Second); err != nil {
+		c.Conn.Close()
+		return nil, err
 	}
 	for _, tp := range topics {
-		if err := c.sendText(fmt.Sprintf(`[5,%q]`, tp)); err != nil {
-			c.conn.Close()
+		if err := c.SendText(fmt.Sprintf(`[5,%q]`, tp)); err != nil {
+			c.Conn.Close()
 			return nil, err
 		}
 	}
 	if len(topics) > 0 {
 		if err := c.ack("subscribed"); err != nil {
-			c.conn.Close()
+			c.Conn.Close()
 			return nil, err
 		}
 	}
 	return c, nil
-}
-
-// sendText sends one text message.
-func (c *wsClient) sendText(msg string) error {
-	if err := wsutil.WriteClientText(c.conn, []byte(msg)); err != nil {
-		return fmt.Errorf("send %.40s: %w", msg, err)
-	}
-	return nil
 }
 
 // ack sends a CALL with callID id to a procedure nobody registered and
@@ -56,13 +48,13 @@ func (c *wsClient) sendText(msg string) error {
 // answers it), skipping EVENTs. When it returns, the server has handled
 // every message this client sent before.
 func (c *wsClient) ack(id string) error {
-	if err := c.sendText(fmt.Sprintf(`[2,%q,"http://tagwamp.test/ack"]`, id)); err != nil {
+	if err := c.SendText(fmt.Sprintf(`[2,%q,"http://tagwamp.test/ack"]`, id)); err != nil {
 		return err
 	}
 	for {
-		m, err := c.next(30 * time.Second)
-		if errors.Is(err, errClosed) {
-			return fmt.Errorf("closed (%d %q) while waiting for call %s", c.close, m, id)
+		m, err := c.Next(30 * time.Second)
+		if errors.Is(err, wstest.ErrClosed) {
+			return fmt.Errorf("closed (%d %q) while waiting for call %s", c.CloseCode, m, id)
 		}
 		if err != nil {
 			return fmt.Errorf("waiting for call %s: %w", id, err)

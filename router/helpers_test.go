@@ -2,9 +2,7 @@ package router_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"runtime"
@@ -12,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
-
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -75,185 +71,38 @@ func startServer(t testing.TB, o router.Options) (*router.Server, string) {
 	return srv, "ws://" + ln.Addr().String() + "/"
 }
 
-// wsClient is a raw WebSocket client for conformance tests: it sends
-// exactly the bytes a test gives and reports exactly what arrives.
-type wsClient struct {
-	t     testing.TB
-	conn  net.Conn
-	r     *wsutil.Reader
-	sid   string
-	hs    ws.Handshake
-	close ws.StatusCode
-}
+// wsClient is wstest's raw WebSocket client with this package's WAMP
+// helpers.
+type wsClient struct{ *wstest.Client }
 
-// dial connects offering protos and, when "wamp" is offered, reads WELCOME.
+// dial connects offering protos ("wamp" when none) and reads WELCOME.
 func dial(t testing.TB, url string, protos ...string) *wsClient {
 	t.Helper()
-	if protos == nil {
-		protos = []string{"wamp"}
-	}
-	c, err := tryDial(url, protos...)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	c.t = t
-	t.Cleanup(func() { c.conn.Close() })
-	var w []any
-	c.recvJSON(&w)
-	if len(w) != 4 || w[0] != float64(0) || w[2] != float64(1) {
-		t.Fatalf("first message is not a WELCOME: %v", w)
-	}
-	c.sid = w[1].(string)
-	return c
+	return &wsClient{wstest.Dial(t, url, wstest.Options{Protocols: protos})}
 }
 
+// tryDial connects offering protos ("wamp" when nil) and reads nothing.
 func tryDial(url string, protos ...string) (*wsClient, error) {
-	return tryDialWithin(5*time.Second, url, protos...)
-}
-
-// tryDialWithin is tryDial with a bound on the TCP connect and the
-// handshake together: a failure guard, never a timing.
-func tryDialWithin(timeout time.Duration, url string, protos ...string) (*wsClient, error) {
-	d := ws.Dialer{Protocols: protos, Timeout: timeout}
-	conn, br, hs, err := d.Dial(context.Background(), url)
+	c, err := wstest.Open(url, wstest.Options{Protocols: protos})
 	if err != nil {
 		return nil, err
 	}
-	var src io.Reader = conn
-	if br != nil {
-		src = io.MultiReader(br, conn)
-	}
-	c := &wsClient{conn: conn, hs: hs}
-	c.r = &wsutil.Reader{Source: src, State: ws.StateClientSide, CheckUTF8: true}
-	return c, nil
+	return &wsClient{c}, nil
 }
 
-// send sends one text message.
-func (c *wsClient) send(msg string) {
-	c.t.Helper()
-	if err := wsutil.WriteClientText(c.conn, []byte(msg)); err != nil {
-		c.t.Fatalf("send %s: %v", msg, err)
-	}
-}
+// send, next and recv are kept for loopback_bench_test.go; the tests call
+// Send, Next and Recv.
+func (c *wsClient) send(msg string) { c.T.Helper(); c.Send(msg) }
 
-// sendFrame sends one raw frame (masked, as a client must).
-func (c *wsClient) sendFrame(f ws.Frame) {
-	c.t.Helper()
-	if err := ws.WriteFrame(c.conn, ws.MaskFrameInPlace(f)); err != nil {
-		c.t.Fatalf("send frame: %v", err)
-	}
-}
+func (c *wsClient) next(timeout time.Duration) (string, error) { return c.Next(timeout) }
 
-// next returns the next data message, answering nothing; a close frame
-// ends it with errClosed and records the code.
-func (c *wsClient) next(timeout time.Duration) (string, error) {
-	c.conn.SetReadDeadline(time.Now().Add(timeout))
-	for {
-		h, err := c.r.NextFrame()
-		if err != nil {
-			return "", err
-		}
-		if h.OpCode.IsControl() {
-			p := make([]byte, h.Length)
-			if _, err := io.ReadFull(c.r, p); err != nil {
-				return "", err
-			}
-			if h.OpCode == ws.OpClose {
-				code, _ := ws.ParseCloseFrameData(p)
-				c.close = code
-				return string(p[min(2, len(p)):]), errClosed
-			}
-			if h.OpCode == ws.OpPing {
-				ws.WriteFrame(c.conn, ws.MaskFrameInPlace(ws.NewPongFrame(p)))
-			}
-			continue
-		}
-		b, err := io.ReadAll(c.r)
-		if err != nil {
-			return "", err
-		}
-		return string(b), nil
-	}
-}
-
-var errClosed = errors.New("close frame")
-
-// recv returns the next message or fails the test.
-func (c *wsClient) recv() string {
-	c.t.Helper()
-	m, err := c.next(5 * time.Second)
-	if err != nil {
-		c.t.Fatalf("recv: %v (close %d %q)", err, c.close, m)
-	}
-	return m
-}
-
-// recvJSON decodes the next message into v.
-func (c *wsClient) recvJSON(v any) {
-	c.t.Helper()
-	m := c.recv()
-	if err := json.Unmarshal([]byte(m), v); err != nil {
-		c.t.Fatalf("message %q: %v", m, err)
-	}
-}
-
-// expectNothing asserts that no message arrives within d.
-func (c *wsClient) expectNothing(d time.Duration) {
-	c.t.Helper()
-	if m, err := c.next(d); err == nil {
-		c.t.Fatalf("unexpected message %s", m)
-	} else if errors.Is(err, errClosed) {
-		c.t.Fatalf("unexpected close %d %q", c.close, m)
-	}
-}
-
-// expectClose asserts that the server closes with code and a reason
-// containing want.
-func (c *wsClient) expectClose(code ws.StatusCode, want string) {
-	c.t.Helper()
-	for {
-		m, err := c.next(5 * time.Second)
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, errClosed) {
-			c.t.Fatalf("want close %d, got %v", code, err)
-		}
-		if c.close != code || !strings.Contains(m, want) {
-			c.t.Fatalf("close %d %q, want %d containing %q", c.close, m, code, want)
-		}
-		return
-	}
-}
+func (c *wsClient) recv() string { c.T.Helper(); return c.Recv() }
 
 // call sends a CALL and returns the decoded reply.
 func (c *wsClient) call(msg string) []any {
-	c.t.Helper()
-	c.send(msg)
+	c.T.Helper()
+	c.Send(msg)
 	var r []any
-	c.recvJSON(&r)
+	c.RecvJSON(&r)
 	return r
-}
-
-// rawHandshake sends an upgrade request offering protos (none when empty)
-// and returns the whole response.
-func rawHandshake(t testing.TB, url string, protos []string) string {
-	t.Helper()
-	addr := strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/")
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-	if len(protos) > 0 {
-		req += "Sec-WebSocket-Protocol: " + strings.Join(protos, ", ") + "\r\n"
-	}
-	if _, err := conn.Write([]byte(req + "\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	b, _ := io.ReadAll(conn)
-	return string(b)
 }

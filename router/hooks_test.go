@@ -56,21 +56,21 @@ func TestSessionHooks(t *testing.T) {
 	// session was handled, and SessionOpened already happened.
 	a.call(`[2,"1","urn:none"]`)
 	b.call(`[2,"1","urn:none"]`)
-	a.conn.Close() // peer gone: abort path
-	if id := <-h1.closed; id != a.sid {
-		t.Fatalf("closed %s, want %s", id, a.sid)
+	a.Conn.Close() // peer gone: abort path
+	if id := <-h1.closed; id != a.SessionID {
+		t.Fatalf("closed %s, want %s", id, a.SessionID)
 	}
 	<-h2.closed
-	b.send(`[2,"x"`) // protocol violation: close handshake path
-	b.expectClose(ws.StatusInvalidFramePayloadData, "invalid JSON")
-	if id := <-h1.closed; id != b.sid {
-		t.Fatalf("closed %s, want %s", id, b.sid)
+	b.Send(`[2,"x"`) // protocol violation: close handshake path
+	b.ExpectClose(ws.StatusInvalidFramePayloadData, "invalid JSON")
+	if id := <-h1.closed; id != b.SessionID {
+		t.Fatalf("closed %s, want %s", id, b.SessionID)
 	}
 	<-h2.closed
 
 	for _, h := range []*recordingHook{h1, h2} {
 		got := h.snapshot()
-		want := []string{"open " + a.sid, "open " + b.sid, "close " + a.sid, "close " + b.sid}
+		want := []string{"open " + a.SessionID, "open " + b.SessionID, "close " + a.SessionID, "close " + b.SessionID}
 		if len(got) != len(want) {
 			t.Fatalf("events %v, want %v", got, want)
 		}
@@ -87,11 +87,11 @@ func TestSessionHookClosesOnOpen(t *testing.T) {
 	h.onOpen = func(s *router.Session) { s.Close(protocol.ClosePolicyViolation, "not today") }
 	_, url := startServer(t, router.Options{SessionHooks: []router.SessionHook{h}})
 	c := dial(t, url)
-	c.expectClose(ws.StatusPolicyViolation, "not today")
-	if id := <-h.closed; id != c.sid {
-		t.Fatalf("closed %s, want %s", id, c.sid)
+	c.ExpectClose(ws.StatusPolicyViolation, "not today")
+	if id := <-h.closed; id != c.SessionID {
+		t.Fatalf("closed %s, want %s", id, c.SessionID)
 	}
-	if got := h.snapshot(); len(got) != 2 || got[0] != "open "+c.sid || got[1] != "close "+c.sid {
+	if got := h.snapshot(); len(got) != 2 || got[0] != "open "+c.SessionID || got[1] != "close "+c.SessionID {
 		t.Fatalf("events %v", got)
 	}
 }
@@ -148,21 +148,21 @@ func TestDeferredReply(t *testing.T) {
 		}),
 	})
 	c := dial(t, url)
-	c.send(`[2,"a","urn:later"]`)
+	c.Send(`[2,"a","urn:later"]`)
 	// The only worker is free: this call is answered first.
 	if r := c.call(`[2,"b","urn:now"]`); r[1] != "b" || r[2] != "now" {
 		t.Fatalf("got %v", r)
 	}
 	close(release)
 	var r []any
-	c.recvJSON(&r)
+	c.RecvJSON(&r)
 	if r[0] != float64(3) || r[1] != "a" || r[2] != "late" {
 		t.Fatalf("deferred answer %v", r)
 	}
 
-	c.send(`[2,"c","urn:later-error"]`)
+	c.Send(`[2,"c","urn:later-error"]`)
 	(<-replies).Send(nil, &protocol.Error{URI: "urn:err", Desc: "later"})
-	c.recvJSON(&r)
+	c.RecvJSON(&r)
 	if r[0] != float64(4) || r[1] != "c" || r[2] != "urn:err" || r[3] != "later" {
 		t.Fatalf("deferred error %v", r)
 	}
@@ -171,7 +171,7 @@ func TestDeferredReply(t *testing.T) {
 	if r[0] != float64(4) || r[1] != "d" || r[2] != protocol.ErrorURIInternal {
 		t.Fatalf("panic after Defer answered %v", r)
 	}
-	c.expectNothing(50 * time.Millisecond)
+	c.ExpectNothing(50 * time.Millisecond)
 }
 
 func TestDeferOutsideTheRouter(t *testing.T) {

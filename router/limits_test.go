@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -26,16 +27,16 @@ func TestSubscriptionLimit(t *testing.T) {
 			st.SubscriptionsOverLimit, st.DroppedSubscribes, st.Subscriptions)
 	}
 	pub := dial(t, url)
-	pub.send(`[7,"http://x.com/c","dropped"]`)
-	pub.send(`[7,"http://x.com/a","control"]`)
-	if m := sub.recv(); m != `[8,"http://x.com/a","control"]` {
+	pub.Send(`[7,"http://x.com/c","dropped"]`)
+	pub.Send(`[7,"http://x.com/a","control"]`)
+	if m := sub.Recv(); m != `[8,"http://x.com/a","control"]` {
 		t.Fatalf("got %s, want only the control event", m)
 	}
 	// Unsubscribing frees a place; a duplicate does not count again.
-	sub.send(`[6,"http://x.com/a"]`)
+	sub.Send(`[6,"http://x.com/a"]`)
 	subscribe(t, sub, "http://x.com/b", "http://x.com/c")
-	pub.send(`[7,"http://x.com/c","now"]`)
-	if m := sub.recv(); m != `[8,"http://x.com/c","now"]` {
+	pub.Send(`[7,"http://x.com/c","now"]`)
+	if m := sub.Recv(); m != `[8,"http://x.com/c","now"]` {
 		t.Fatalf("got %s", m)
 	}
 	if st := srv.Stats(); st.SubscriptionsOverLimit != 1 {
@@ -46,12 +47,12 @@ func TestSubscriptionLimit(t *testing.T) {
 func TestPrefixLimitOption(t *testing.T) {
 	_, url := startServer(t, router.Options{MaxPrefixes: 2})
 	c := dial(t, url)
-	c.send(`[1,"a","http://example.com/a#"]`)
-	c.send(`[1,"b","http://example.com/b#"]`)
-	c.send(`[1,"a","http://example.com/again#"]`) // a redefinition is fine
+	c.Send(`[1,"a","http://example.com/a#"]`)
+	c.Send(`[1,"b","http://example.com/b#"]`)
+	c.Send(`[1,"a","http://example.com/again#"]`) // a redefinition is fine
 	syncSession(t, c)
-	c.send(`[1,"c","http://example.com/c#"]`)
-	c.expectClose(1008, "more than 2 prefixes")
+	c.Send(`[1,"c","http://example.com/c#"]`)
+	c.ExpectClose(1008, "more than 2 prefixes")
 }
 
 func TestRateLimit(t *testing.T) {
@@ -68,9 +69,9 @@ func TestRateLimit(t *testing.T) {
 				// Ten frames in one write: one read, so no refill between them.
 				var b []byte
 				for range 10 {
-					b = append(b, clientFrame(ws.OpText, `[5,"http://x.com/t"]`)...)
+					b = append(b, wstest.MaskedFrame(ws.OpText, `[5,"http://x.com/t"]`)...)
 				}
-				c.conn.Write(b)
+				c.Conn.Write(b)
 			},
 			want: "rate limit exceeded: more than 1 messages per second",
 		},
@@ -80,9 +81,9 @@ func TestRateLimit(t *testing.T) {
 			flood: func(c *wsClient) {
 				var b []byte
 				for range 5 {
-					b = append(b, clientFrame(ws.OpPing, "")...)
+					b = append(b, wstest.MaskedFrame(ws.OpPing, "")...)
 				}
-				c.conn.Write(b)
+				c.Conn.Write(b)
 			},
 			want: "rate limit exceeded: more than 1 messages per second",
 		},
@@ -93,8 +94,8 @@ func TestRateLimit(t *testing.T) {
 				// The burst is raised to MaxMessageSize plus headers: one
 				// message of 900 bytes passes, the second cannot.
 				ev := `"` + strings.Repeat("x", 870) + `"`
-				c.conn.Write(append(clientFrame(ws.OpText, `[7,"http://x.com/t",`+ev+`]`),
-					clientFrame(ws.OpText, `[7,"http://x.com/t",`+ev+`]`)...))
+				c.Conn.Write(append(wstest.MaskedFrame(ws.OpText, `[7,"http://x.com/t",`+ev+`]`),
+					wstest.MaskedFrame(ws.OpText, `[7,"http://x.com/t",`+ev+`]`)...))
 			},
 			want: "rate limit exceeded: more than 1 bytes per second",
 		},
@@ -106,7 +107,7 @@ func TestRateLimit(t *testing.T) {
 			other := dial(t, url)
 			abuser := dial(t, url)
 			tc.flood(abuser)
-			abuser.expectClose(1008, tc.want)
+			abuser.ExpectClose(1008, tc.want)
 			if n := srv.Stats().RateLimited; n != 1 {
 				t.Fatalf("RateLimited = %d", n)
 			}
@@ -128,12 +129,12 @@ func TestRateLimitOffAndRefill(t *testing.T) {
 	c := dial(t, url)
 	var b []byte
 	for range 30_000 {
-		b = append(b, clientFrame(ws.OpText, `[5,"http://x.com/t"]`)...)
+		b = append(b, wstest.MaskedFrame(ws.OpText, `[5,"http://x.com/t"]`)...)
 	}
 	// One write, finished before syncSession's: gobwas writes a frame's
 	// header and payload separately, so a concurrent write could land
 	// between them. SUBSCRIBE has no answer, so this cannot block on us.
-	if _, err := c.conn.Write(b); err != nil {
+	if _, err := c.Conn.Write(b); err != nil {
 		t.Fatal(err)
 	}
 	syncSession(t, c)
@@ -154,44 +155,6 @@ func TestRateLimitOffAndRefill(t *testing.T) {
 			t.Fatalf("call after refill %d: %v", i, r)
 		}
 	}
-}
-
-// clientFrame is one masked frame, as a client sends it.
-func clientFrame(op ws.OpCode, payload string) []byte {
-	b, err := ws.CompileFrame(ws.MaskFrameInPlace(ws.NewFrame(op, true, []byte(payload))))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-// handshakeWith sends an upgrade request with extra header lines and
-// returns the status line, the response headers and the body.
-func handshakeWith(t *testing.T, url, extra string) (string, http.Header, string) {
-	t.Helper()
-	addr := strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/")
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Protocol: wamp\r\n" + extra + "\r\n"
-	if _, err := conn.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	b, _ := io.ReadAll(conn)
-	head, body, _ := strings.Cut(string(b), "\r\n\r\n")
-	status, rest, _ := strings.Cut(head, "\r\n")
-	h := http.Header{}
-	for _, line := range strings.Split(rest, "\r\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-		}
-	}
-	return status, h, body
 }
 
 // waitSessions waits until the server counts n open sessions.
@@ -220,27 +183,27 @@ func TestConnLimits(t *testing.T) {
 			srv, url := startServer(t, tc.opts)
 			a := dial(t, url)
 			dial(t, url)
-			status, h, body := handshakeWith(t, url, "")
-			if !strings.Contains(status, " 503 ") {
-				t.Fatalf("status %q, want 503", status)
+			r := wstest.RawUpgrade(t, url, wstest.Request{Protocols: []string{"wamp"}})
+			if !strings.Contains(r.Status, " 503 ") {
+				t.Fatalf("status %q, want 503", r.Status)
 			}
 			wantRetry := fmt.Sprint(int((tc.opts.RetryAfter + time.Second - 1) / time.Second))
-			if got := h.Get("Retry-After"); got != wantRetry {
+			if got := r.Header.Get("Retry-After"); got != wantRetry {
 				t.Fatalf("Retry-After %q, want %q", got, wantRetry)
 			}
-			if !strings.Contains(body, tc.want) {
-				t.Fatalf("body %q, want %q", body, tc.want)
+			if !strings.Contains(r.Body, tc.want) {
+				t.Fatalf("body %q, want %q", r.Body, tc.want)
 			}
 			st := srv.Stats()
 			if st.ConnsRefused != 1 || st.Rejected != 1 {
 				t.Fatalf("ConnsRefused %d, Rejected %d; want 1, 1", st.ConnsRefused, st.Rejected)
 			}
 			// The slot comes back when a session closes, and only once.
-			a.conn.Close()
+			a.Conn.Close()
 			waitSessions(t, srv, 1)
 			dial(t, url)
-			if status, _, _ := handshakeWith(t, url, ""); !strings.Contains(status, " 503 ") {
-				t.Fatalf("after one close and one dial: %q, want 503", status)
+			if r := wstest.RawUpgrade(t, url, wstest.Request{Protocols: []string{"wamp"}}); !strings.Contains(r.Status, " 503 ") {
+				t.Fatalf("after one close and one dial: %q, want 503", r.Status)
 			}
 		})
 	}
@@ -251,18 +214,18 @@ func TestConnLimitReleasedEachTime(t *testing.T) {
 	// the server (a protocol violation) each give their slot back once.
 	srv, url := startServer(t, router.Options{MaxConnsPerIP: 1})
 	for i, end := range []func(c *wsClient){
-		func(c *wsClient) { c.conn.Close() },
+		func(c *wsClient) { c.Conn.Close() },
 		func(c *wsClient) {
-			c.sendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "")))
-			c.expectClose(1000, "")
-			c.conn.Close()
+			c.SendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "")))
+			c.ExpectClose(1000, "")
+			c.Conn.Close()
 		},
-		func(c *wsClient) { c.send(`[99]`); c.expectClose(1002, ""); c.conn.Close() },
-		func(c *wsClient) { c.conn.Close() },
+		func(c *wsClient) { c.Send(`[99]`); c.ExpectClose(1002, ""); c.Conn.Close() },
+		func(c *wsClient) { c.Conn.Close() },
 	} {
 		c := dial(t, url)
-		if status, _, _ := handshakeWith(t, url, ""); !strings.Contains(status, " 503 ") {
-			t.Fatalf("round %d: second connection got %q, want 503", i, status)
+		if r := wstest.RawUpgrade(t, url, wstest.Request{Protocols: []string{"wamp"}}); !strings.Contains(r.Status, " 503 ") {
+			t.Fatalf("round %d: second connection got %q, want 503", i, r.Status)
 		}
 		end(c)
 		waitSessions(t, srv, 0)
@@ -375,8 +338,8 @@ func TestHandshakePool(t *testing.T) {
 	// The pool is full: live sessions still exchange messages, served by
 	// the worker pool, while the third slow client waits in the backlog.
 	for i := range 20 {
-		pub.send(fmt.Sprintf(`[7,"http://x.com/live",%d]`, i))
-		if m := sub.recv(); m != fmt.Sprintf(`[8,"http://x.com/live",%d]`, i) {
+		pub.Send(fmt.Sprintf(`[7,"http://x.com/live",%d]`, i))
+		if m := sub.Recv(); m != fmt.Sprintf(`[8,"http://x.com/live",%d]`, i) {
 			t.Fatalf("live session got %s", m)
 		}
 	}

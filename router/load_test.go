@@ -34,9 +34,16 @@ func TestManySessions(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			c.t = t
-			c.recv() // WELCOME
-			c.send(fmt.Sprintf(`[5,"http://x.com/room?group=%d"]`, i%groups))
+			c.T = t
+			err = c.ReadWelcome(5 * time.Second)
+			if err == nil {
+				err = c.SendText(fmt.Sprintf(`[5,"http://x.com/room?group=%d"]`, i%groups))
+			}
+			if err != nil { // off the test goroutine: no t.Fatal
+				c.Conn.Close()
+				t.Error(err)
+				return
+			}
 			mu.Lock()
 			clients[i] = c
 			mu.Unlock()
@@ -48,7 +55,7 @@ func TestManySessions(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, c := range clients {
-			c.conn.Close()
+			c.Conn.Close()
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -68,8 +75,8 @@ func TestManySessions(t *testing.T) {
 
 	// One publication to everybody, one to a group.
 	pub := dial(t, url)
-	pub.send(`[7,"http://x.com/room","all"]`)
-	pub.send(`[7,"http://x.com/room?group=7","g7"]`)
+	pub.Send(`[7,"http://x.com/room","all"]`)
+	pub.Send(`[7,"http://x.com/room?group=7","g7"]`)
 	errs := make(chan error, n)
 	for i, c := range clients {
 		wg.Go(func() {
@@ -78,7 +85,7 @@ func TestManySessions(t *testing.T) {
 				want = append(want, fmt.Sprintf(`[8,"http://x.com/room?group=%d","g7"]`, i%groups))
 			}
 			for _, w := range want {
-				if m, err := c.next(20 * time.Second); err != nil || m != w {
+				if m, err := c.Next(20 * time.Second); err != nil || m != w {
 					errs <- fmt.Errorf("client %d got %q, %v; want %s", i, m, err, w)
 					return
 				}
@@ -99,9 +106,9 @@ func TestPings(t *testing.T) {
 	_, url := startServer(t, router.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 500 * time.Millisecond})
 	alive := dial(t, url) // answers pings while it reads
 	dead := dial(t, url)  // reads nothing, so answers nothing
-	alive.expectNothing(1500 * time.Millisecond)
+	alive.ExpectNothing(1500 * time.Millisecond)
 	syncSession(t, alive)
-	dead.expectClose(1001, "ping timeout")
+	dead.ExpectClose(1001, "ping timeout")
 }
 
 func TestShutdown(t *testing.T) {
@@ -133,11 +140,11 @@ func TestShutdown(t *testing.T) {
 	}
 	for _, c := range subs {
 		for i := range n {
-			if got := c.recv(); got != fmt.Sprintf(`[8,"http://x.com/t",%d]`, i) {
+			if got := c.Recv(); got != fmt.Sprintf(`[8,"http://x.com/t",%d]`, i) {
 				t.Fatalf("got %s", got)
 			}
 		}
-		c.expectClose(1001, "shutting down")
+		c.ExpectClose(1001, "shutting down")
 	}
 	if _, err := tryDial(url, "wamp"); err == nil {
 		t.Fatal("dial succeeded after Shutdown")

@@ -66,13 +66,13 @@ func TestMalformedInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, url)
 			for _, f := range tc.frames {
-				c.sendFrame(f)
+				c.SendFrame(f)
 			}
-			c.expectClose(tc.code, tc.reason)
+			c.ExpectClose(tc.code, tc.reason)
 			// Everybody else goes on.
-			pub.t, bystander.t = t, t
-			pub.send(`[7,"http://x.com/t","still here"]`)
-			if got := bystander.recv(); got != `[8,"http://x.com/t","still here"]` {
+			pub.T, bystander.T = t, t
+			pub.Send(`[7,"http://x.com/t","still here"]`)
+			if got := bystander.Recv(); got != `[8,"http://x.com/t","still here"]` {
 				t.Fatalf("bystander got %s", got)
 			}
 		})
@@ -82,10 +82,10 @@ func TestMalformedInput(t *testing.T) {
 func TestUnmaskedFrame(t *testing.T) {
 	_, url := startServer(t, router.Options{})
 	c := dial(t, url)
-	if err := ws.WriteFrame(c.conn, ws.NewTextFrame([]byte(`[5,"t"]`))); err != nil {
+	if err := ws.WriteFrame(c.Conn, ws.NewTextFrame([]byte(`[5,"t"]`))); err != nil {
 		t.Fatal(err)
 	}
-	c.expectClose(1002, "masked")
+	c.ExpectClose(1002, "masked")
 }
 
 func TestFramesAndControl(t *testing.T) {
@@ -93,21 +93,21 @@ func TestFramesAndControl(t *testing.T) {
 	c := dial(t, url)
 
 	// A fragmented message, with a ping between its fragments.
-	c.sendFrame(ws.NewFrame(ws.OpText, false, []byte(`[2,"f","http://exa`)))
-	c.sendFrame(ws.NewPingFrame([]byte("hi")))
-	c.sendFrame(ws.NewFrame(ws.OpContinuation, false, []byte(`mple.com/simple/ca`)))
-	c.sendFrame(ws.NewFrame(ws.OpContinuation, true, []byte(`lc#square",4]`)))
-	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	h, err := ws.ReadHeader(c.conn)
+	c.SendFrame(ws.NewFrame(ws.OpText, false, []byte(`[2,"f","http://exa`)))
+	c.SendFrame(ws.NewPingFrame([]byte("hi")))
+	c.SendFrame(ws.NewFrame(ws.OpContinuation, false, []byte(`mple.com/simple/ca`)))
+	c.SendFrame(ws.NewFrame(ws.OpContinuation, true, []byte(`lc#square",4]`)))
+	c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	h, err := ws.ReadHeader(c.Conn)
 	if err != nil || h.OpCode != ws.OpPong || h.Length != 2 {
 		t.Fatalf("want pong with 2 bytes, got %+v %v", h, err)
 	}
 	p := make([]byte, 2)
-	c.conn.Read(p)
+	c.Conn.Read(p)
 	if string(p) != "hi" {
 		t.Fatalf("pong payload %q", p)
 	}
-	if got := c.recv(); got != `[3,"f",16]` {
+	if got := c.Recv(); got != `[3,"f",16]` {
 		t.Fatalf("got %s", got)
 	}
 
@@ -116,21 +116,21 @@ func TestFramesAndControl(t *testing.T) {
 	var buf bytes.Buffer
 	ws.WriteFrame(&buf, f)
 	for _, b := range buf.Bytes() {
-		c.conn.Write([]byte{b})
+		c.Conn.Write([]byte{b})
 		time.Sleep(100 * time.Microsecond)
 	}
-	if got := c.recv(); got != `[3,"s",25]` {
+	if got := c.Recv(); got != `[3,"s",25]` {
 		t.Fatalf("got %s", got)
 	}
 
 	// A message larger than the read buffer, at the limit.
 	big := `[2,"b","http://example.com/echo","` + strings.Repeat("y", 100000) + `"]`
-	c.send(big)
-	if got := c.recv(); got != `[3,"b",["`+strings.Repeat("y", 100000)+`"]]` {
+	c.Send(big)
+	if got := c.Recv(); got != `[3,"b",["`+strings.Repeat("y", 100000)+`"]]` {
 		t.Fatalf("big echo: %d bytes", len(got))
 	}
 
 	// The close handshake: the server answers with the same code.
-	c.sendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "bye")))
-	c.expectClose(1000, "")
+	c.SendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "bye")))
+	c.ExpectClose(1000, "")
 }

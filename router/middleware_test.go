@@ -90,8 +90,8 @@ func TestMessageMiddleware(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Fatalf("middleware saw %d calls", calls.Load())
 	}
-	c.send(`[7,"t",1]`)
-	c.expectClose(1011, "")
+	c.Send(`[7,"t",1]`)
+	c.ExpectClose(1011, "")
 }
 
 // denyRPC answers not-authorized for procedures under /private/.
@@ -140,12 +140,12 @@ func TestRPCAndTopicMiddleware(t *testing.T) {
 		t.Fatalf("DroppedSubscribes = %d", got)
 	}
 	pub := dial(t, url)
-	pub.send(`[7,"http://x.com/readonly/t",1]`)
-	pub.send(`[7,"http://x.com/t",1]`)
-	if got, want := c.recv(), `[8,"http://x.com/t",{"from":"`+pub.sid+`","event":1}]`; got != want {
+	pub.Send(`[7,"http://x.com/readonly/t",1]`)
+	pub.Send(`[7,"http://x.com/t",1]`)
+	if got, want := c.Recv(), `[8,"http://x.com/t",{"from":"`+pub.SessionID+`","event":1}]`; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}
-	c.expectNothing(quiet)
+	c.ExpectNothing(quiet)
 	if got := srv.Stats().DroppedPublishes; got != 1 {
 		t.Fatalf("DroppedPublishes = %d", got)
 	}
@@ -173,9 +173,9 @@ func TestTopicHandlerTransformsTags(t *testing.T) {
 	c := dial(t, url)
 	subscribe(t, c, "http://x.com/news")
 	pub := dial(t, url)
-	pub.send(`[7,"http://x.com/news?user=43","not for you"]`)
-	pub.send(`[7,"http://x.com/news?user=42","for you"]`)
-	if got := c.recv(); got != `[8,"http://x.com/news","for you"]` {
+	pub.Send(`[7,"http://x.com/news?user=43","not for you"]`)
+	pub.Send(`[7,"http://x.com/news?user=42","for you"]`)
+	if got := c.Recv(); got != `[8,"http://x.com/news","for you"]` {
 		t.Fatalf("got %s", got)
 	}
 }

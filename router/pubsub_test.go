@@ -15,7 +15,7 @@ const quiet = 150 * time.Millisecond
 func subscribe(t testing.TB, c *wsClient, topics ...string) {
 	t.Helper()
 	for _, tp := range topics {
-		c.send(fmt.Sprintf(`[5,%q]`, tp))
+		c.Send(fmt.Sprintf(`[5,%q]`, tp))
 	}
 	syncSession(t, c)
 }
@@ -47,21 +47,21 @@ func TestTagMatching(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.publish, func(t *testing.T) {
 			ev := fmt.Sprintf(`"e%d"`, i)
-			pub.t = t
-			pub.send(fmt.Sprintf(`[7,%q,%s]`, tc.publish, ev))
+			pub.T = t
+			pub.Send(fmt.Sprintf(`[7,%q,%s]`, tc.publish, ev))
 			want := map[string]bool{}
 			for _, r := range tc.reach {
 				want[r] = true
 				c := subs[r]
-				c.t = t
-				if got, exp := c.recv(), fmt.Sprintf(`[8,%q,%s]`, r, ev); got != exp {
+				c.T = t
+				if got, exp := c.Recv(), fmt.Sprintf(`[8,%q,%s]`, r, ev); got != exp {
 					t.Errorf("subscriber %s got %s, want %s", r, got, exp)
 				}
 			}
 			for topic, c := range subs {
 				if !want[topic] {
-					c.t = t
-					c.expectNothing(quiet)
+					c.T = t
+					c.ExpectNothing(quiet)
 				}
 			}
 		})
@@ -77,14 +77,14 @@ func TestEventCarriesOwnString(t *testing.T) {
 	b := dial(t, url)
 	subscribe(t, b, "http://x.com/t?b=2&a=1")
 	pub := dial(t, url)
-	pub.send(`[7,"http://x.com/t?a=1","ev"]`)
-	got := []string{a.recv(), a.recv()}
+	pub.Send(`[7,"http://x.com/t?a=1","ev"]`)
+	got := []string{a.Recv(), a.Recv()}
 	want1, want2 := `[8,"http://x.com/t?a=1&b=2","ev"]`, `[8,"http://x.com/t?b=2&a=1","ev"]`
 	if !(got[0] == want1 && got[1] == want2 || got[0] == want2 && got[1] == want1) {
 		t.Fatalf("got %q", got)
 	}
-	a.expectNothing(quiet)
-	if got := b.recv(); got != want2 {
+	a.ExpectNothing(quiet)
+	if got := b.Recv(); got != want2 {
 		t.Fatalf("b got %s", got)
 	}
 }
@@ -93,24 +93,24 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 	_, url := startServer(t, router.Options{})
 	c := dial(t, url)
 	subscribe(t, c, "http://x.com/t", "http://x.com/t") // duplicate: a no-op
-	c.send(`[6,"http://x.com/never"]`)                  // unknown: a no-op
+	c.Send(`[6,"http://x.com/never"]`)                  // unknown: a no-op
 	pub := dial(t, url)
-	pub.send(`[7,"http://x.com/t",1]`)
-	if got := c.recv(); got != `[8,"http://x.com/t",1]` {
+	pub.Send(`[7,"http://x.com/t",1]`)
+	if got := c.Recv(); got != `[8,"http://x.com/t",1]` {
 		t.Fatalf("got %s", got)
 	}
-	c.expectNothing(quiet)
-	c.send(`[6,"http://x.com/t"]`)
+	c.ExpectNothing(quiet)
+	c.Send(`[6,"http://x.com/t"]`)
 	syncSession(t, c)
-	pub.send(`[7,"http://x.com/t",2]`)
-	c.expectNothing(quiet)
+	pub.Send(`[7,"http://x.com/t",2]`)
+	c.ExpectNothing(quiet)
 	// Malformed topics are dropped; the session goes on.
 	subscribe(t, c, "http://x.com/t?bad key=1", "http://x.com/t?a=1&a=2", "http://x.com/t?novalue")
-	pub.send(`[7,"http://x.com/t",3]`)
-	c.expectNothing(quiet)
+	pub.Send(`[7,"http://x.com/t",3]`)
+	c.ExpectNothing(quiet)
 	subscribe(t, c, "http://x.com/t")
-	pub.send(`[7,"http://x.com/t",4]`)
-	if got := c.recv(); got != `[8,"http://x.com/t",4]` {
+	pub.Send(`[7,"http://x.com/t",4]`)
+	if got := c.Recv(); got != `[8,"http://x.com/t",4]` {
 		t.Fatalf("got %s", got)
 	}
 }
@@ -137,34 +137,34 @@ func TestPublishOptions(t *testing.T) {
 		{"excludeMe true", func(p, a, b *wsClient) string { return `[7,"` + topic + `",null,true]` }, true, reach{false, true, true}},
 		{"excludeMe false", func(p, a, b *wsClient) string { return `[7,"` + topic + `",null,false]` }, false, reach{true, true, true}},
 		{"exclude list", func(p, a, b *wsClient) string {
-			return fmt.Sprintf(`[7,%q,null,[%q,"unknown-id"]]`, topic, a.sid)
+			return fmt.Sprintf(`[7,%q,null,[%q,"unknown-id"]]`, topic, a.SessionID)
 		}, false, reach{true, false, true}},
 		{"exclude list with publisher", func(p, a, b *wsClient) string {
-			return fmt.Sprintf(`[7,%q,null,[%q]]`, topic, p.sid)
+			return fmt.Sprintf(`[7,%q,null,[%q]]`, topic, p.SessionID)
 		}, false, reach{false, true, true}},
 		{"empty exclude list", func(p, a, b *wsClient) string { return `[7,"` + topic + `",null,[]]` }, false, reach{true, true, true}},
 		{"eligible", func(p, a, b *wsClient) string {
-			return fmt.Sprintf(`[7,%q,null,[],[%q,%q]]`, topic, p.sid, b.sid)
+			return fmt.Sprintf(`[7,%q,null,[],[%q,%q]]`, topic, p.SessionID, b.SessionID)
 		}, false, reach{true, false, true}},
 		{"eligible and exclude", func(p, a, b *wsClient) string {
-			return fmt.Sprintf(`[7,%q,null,[%q],[%q,%q]]`, topic, b.sid, a.sid, b.sid)
+			return fmt.Sprintf(`[7,%q,null,[%q],[%q,%q]]`, topic, b.SessionID, a.SessionID, b.SessionID)
 		}, false, reach{false, true, false}},
 		{"empty eligible means nobody", func(p, a, b *wsClient) string { return `[7,"` + topic + `",null,[],[]]` }, false, reach{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			pub, a, b := setup(t, router.Options{DeliverToPublisher: tc.deliver})
-			pub.send(tc.publish(pub, a, b))
+			pub.Send(tc.publish(pub, a, b))
 			for _, r := range []struct {
 				c    *wsClient
 				want bool
 			}{{pub, tc.want.pub}, {a, tc.want.a}, {b, tc.want.b}} {
 				if r.want {
-					if got := r.c.recv(); got != `[8,"`+topic+`",null]` {
+					if got := r.c.Recv(); got != `[8,"`+topic+`",null]` {
 						t.Fatalf("got %s", got)
 					}
 				} else {
-					r.c.expectNothing(quiet)
+					r.c.ExpectNothing(quiet)
 				}
 			}
 		})
@@ -177,8 +177,8 @@ func TestEventPayloads(t *testing.T) {
 	subscribe(t, sub, "http://x.com/t")
 	pub := dial(t, url)
 	for _, ev := range []string{`null`, `true`, `0`, `-1.5e3`, `"s\"q\u00e9"`, `[1,[2]]`, `{"a":{"b":null}}`} {
-		pub.send(`[7,"http://x.com/t",` + ev + `]`)
-		if got := sub.recv(); got != `[8,"http://x.com/t",`+ev+`]` {
+		pub.Send(`[7,"http://x.com/t",` + ev + `]`)
+		if got := sub.Recv(); got != `[8,"http://x.com/t",`+ev+`]` {
 			t.Fatalf("event %s arrived as %s", ev, got)
 		}
 	}
@@ -196,11 +196,11 @@ func TestPublishOrder(t *testing.T) {
 	for i := range n {
 		b.Reset()
 		fmt.Fprintf(&b, `[7,"http://x.com/t?g=1",%d]`, i)
-		pub.send(b.String())
+		pub.Send(b.String())
 	}
 	for _, c := range subs {
 		for i := range n {
-			if got, want := c.recv(), fmt.Sprintf(`[8,"http://x.com/t?g=1",%d]`, i); got != want {
+			if got, want := c.Recv(), fmt.Sprintf(`[8,"http://x.com/t?g=1",%d]`, i); got != want {
 				t.Fatalf("got %s, want %s", got, want)
 			}
 		}
@@ -215,7 +215,7 @@ func TestServerPublish(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("Publish = %d, %v", n, err)
 	}
-	if got := c.recv(); got != `[8,"http://x.com/t?user=42&lang=FR",{"hi":1}]` {
+	if got := c.Recv(); got != `[8,"http://x.com/t?user=42&lang=FR",{"hi":1}]` {
 		t.Fatalf("got %s", got)
 	}
 	if _, err := srv.Publish("x", []byte(`{bad`)); err == nil {

@@ -1,20 +1,15 @@
 package router_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
-
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -86,9 +81,9 @@ func TestSlowConsumer(t *testing.T) {
 			for ; b < batches; b++ {
 				for k := range batch {
 					i := b*batch + k
-					m, err := c.next(30 * time.Second)
+					m, err := c.Next(30 * time.Second)
 					if want := fmt.Sprintf(`[8,%q,%s]`, lobby, payload[i]); err != nil || m != want {
-						errs <- fmt.Errorf("reader %d, event %d: got %.60q, %v (close %d)", r, i, m, err, c.close)
+						errs <- fmt.Errorf("reader %d, event %d: got %.60q, %v (close %d)", r, i, m, err, c.CloseCode)
 						return
 					}
 				}
@@ -100,7 +95,7 @@ func TestSlowConsumer(t *testing.T) {
 	var maxTotal, maxOne int
 	for b := range batches {
 		for k := range batch {
-			pub.send(fmt.Sprintf(`[7,%q,%s]`, lobby, payload[b*batch+k]))
+			pub.Send(fmt.Sprintf(`[7,%q,%s]`, lobby, payload[b*batch+k]))
 		}
 		// The publisher's messages are handled in order: once the CALL is
 		// answered, the batch is in every receiver's queue.
@@ -139,10 +134,10 @@ func TestSlowConsumer(t *testing.T) {
 	// close frame.
 	n := 0
 	for {
-		m, err := slow.next(10 * time.Second)
-		if errors.Is(err, errClosed) {
-			if slow.close != 1008 || m != "slow consumer: send queue over its limit" {
-				t.Fatalf("slow consumer closed with %d %q, want 1008 %q", slow.close, m, "slow consumer: send queue over its limit")
+		m, err := slow.Next(10 * time.Second)
+		if errors.Is(err, wstest.ErrClosed) {
+			if slow.CloseCode != 1008 || m != "slow consumer: send queue over its limit" {
+				t.Fatalf("slow consumer closed with %d %q, want 1008 %q", slow.CloseCode, m, "slow consumer: send queue over its limit")
 			}
 			break
 		}
@@ -158,7 +153,7 @@ func TestSlowConsumer(t *testing.T) {
 	if n >= events {
 		t.Fatalf("the slow consumer got all %d events: its queue never overflowed", n)
 	}
-	slow.conn.Close()
+	slow.Conn.Close()
 
 	// The readers and the publisher are all still there.
 	waitFor(t, func() bool { return srv.Stats().Sessions == int64(readers+1) }, "sessions == readers + publisher")
@@ -173,30 +168,7 @@ func TestSlowConsumer(t *testing.T) {
 // it had let the peer send, and the peer's retransmissions back off).
 func dialSmallWindow(t *testing.T, url string) *wsClient {
 	t.Helper()
-	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	d := ws.Dialer{Protocols: []string{"wamp"}, Timeout: 5 * time.Second, NetDial: nd.DialContext}
-	conn, br, _, err := d.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	var src io.Reader = conn
-	if br != nil {
-		src = io.MultiReader(br, conn)
-	}
-	c := &wsClient{t: t, conn: conn, r: &wsutil.Reader{Source: src, State: ws.StateClientSide, CheckUTF8: true}}
-	if m := c.recv(); !strings.HasPrefix(m, `[0,"`) {
-		t.Fatalf("first message is not a WELCOME: %s", m)
-	}
-	return c
+	return &wsClient{wstest.Dial(t, url, wstest.Options{RcvBuf: 4096})}
 }
 
 // connectAll connects n clients, client i subscribed to topics(i), from
@@ -216,7 +188,7 @@ func connectAll(t *testing.T, url string, n int, topics func(i int) []string) []
 				errs <- fmt.Errorf("client %d: %w", i, err)
 				return
 			}
-			c.t = t
+			c.T = t
 			clients[i] = c
 		})
 	}
@@ -224,7 +196,7 @@ func connectAll(t *testing.T, url string, n int, topics func(i int) []string) []
 	t.Cleanup(func() {
 		for _, c := range clients {
 			if c != nil {
-				c.conn.Close()
+				c.Conn.Close()
 			}
 		}
 	})

@@ -41,9 +41,9 @@ func TestReconnectStorm(t *testing.T) {
 	for r, c := range lives {
 		go func() {
 			for i := 0; ; i++ {
-				m, err := c.next(30 * time.Second)
+				m, err := c.Next(30 * time.Second)
 				if err != nil {
-					results <- result{i, fmt.Errorf("live %d after %d events: %v (close %d %q)", r, i, err, c.close, m)}
+					results <- result{i, fmt.Errorf("live %d after %d events: %v (close %d %q)", r, i, err, c.CloseCode, m)}
 					return
 				}
 				if m == end {
@@ -68,12 +68,12 @@ func TestReconnectStorm(t *testing.T) {
 		for n := 0; ; {
 			select {
 			case <-stop:
-				pubDone <- pub.sendText(`[7,"` + stream + `","end"]`)
+				pubDone <- pub.SendText(`[7,"` + stream + `","end"]`)
 				return
 			default:
 			}
 			for range batch {
-				if err := pub.sendText(fmt.Sprintf(`[7,%q,%d]`, stream, n)); err != nil {
+				if err := pub.SendText(fmt.Sprintf(`[7,%q,%d]`, stream, n)); err != nil {
 					pubDone <- err
 					return
 				}
@@ -99,7 +99,7 @@ func TestReconnectStorm(t *testing.T) {
 		for i := range storms {
 			wg.Go(func() {
 				<-start
-				storms[i].conn.Close()
+				storms[i].Conn.Close()
 				c, err := connect(url, stormTopic)
 				if err != nil {
 					errs <- fmt.Errorf("round %d: storm client %d: %w", round, i, err)
@@ -122,7 +122,7 @@ func TestReconnectStorm(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, c := range storms {
-			c.conn.Close()
+			c.Conn.Close()
 		}
 	})
 

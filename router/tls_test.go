@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
 
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -75,32 +75,13 @@ func startTLSServer(t testing.TB, o router.Options) (*router.Server, string) {
 // makes the TCP connection under the client's TLS.
 func dialTLS(t testing.TB, url string, netDial func(ctx context.Context, network, addr string) (net.Conn, error)) *wsClient {
 	t.Helper()
-	d := ws.Dialer{
-		Protocols: []string{"wamp"},
-		Timeout:   5 * time.Second,
+	c := &wsClient{wstest.Dial(t, url, wstest.Options{
 		TLSConfig: &tls.Config{RootCAs: testCert().pool, MinVersion: tls.VersionTLS12},
 		NetDial:   netDial,
+	})}
+	if _, ok := c.Conn.(*tls.Conn); !ok {
+		t.Fatalf("dialed a %T, want a *tls.Conn", c.Conn)
 	}
-	conn, br, hs, err := d.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	if _, ok := conn.(*tls.Conn); !ok {
-		t.Fatalf("dialed a %T, want a *tls.Conn", conn)
-	}
-	var src io.Reader = conn
-	if br != nil {
-		src = io.MultiReader(br, conn)
-	}
-	c := &wsClient{t: t, conn: conn, hs: hs}
-	c.r = &wsutil.Reader{Source: src, State: ws.StateClientSide, CheckUTF8: true}
-	t.Cleanup(func() { conn.Close() })
-	var w []any
-	c.recvJSON(&w)
-	if len(w) != 4 || w[0] != float64(0) {
-		t.Fatalf("first message is not a WELCOME: %v", w)
-	}
-	c.sid = w[1].(string)
 	return c
 }
 
@@ -141,29 +122,29 @@ func TestTLS(t *testing.T) {
 		c := dialTLS(t, url, nil)
 		var b []byte
 		for i := range 50 {
-			b = append(b, clientFrame(ws.OpText, fmt.Sprintf(`[2,"%d","http://example.com/echo",%d]`, i, i))...)
+			b = append(b, wstest.MaskedFrame(ws.OpText, fmt.Sprintf(`[2,"%d","http://example.com/echo",%d]`, i, i))...)
 		}
 		if len(b) > 16<<10 {
 			t.Fatalf("%d bytes do not fit one record", len(b))
 		}
-		if _, err := c.conn.Write(b); err != nil { // one Write, one record
+		if _, err := c.Conn.Write(b); err != nil { // one Write, one record
 			t.Fatal(err)
 		}
 		for i := range 50 {
-			if r := c.recv(); r != fmt.Sprintf(`[3,"%d",[%d]]`, i, i) {
+			if r := c.Recv(); r != fmt.Sprintf(`[3,"%d",[%d]]`, i, i) {
 				t.Fatalf("reply %d: %s", i, r)
 			}
 		}
 	})
 	t.Run("one frame over many records", func(t *testing.T) {
 		c := dialTLS(t, url, nil)
-		f := clientFrame(ws.OpText, `[2,"split","http://example.com/echo","one byte per record"]`)
+		f := wstest.MaskedFrame(ws.OpText, `[2,"split","http://example.com/echo","one byte per record"]`)
 		for i := range f {
-			if _, err := c.conn.Write(f[i : i+1]); err != nil { // one record each
+			if _, err := c.Conn.Write(f[i : i+1]); err != nil { // one record each
 				t.Fatal(err)
 			}
 		}
-		if r := c.recv(); r != `[3,"split",["one byte per record"]]` {
+		if r := c.Recv(); r != `[3,"split",["one byte per record"]]` {
 			t.Fatalf("reply: %s", r)
 		}
 	})
@@ -178,8 +159,8 @@ func TestTLS(t *testing.T) {
 	t.Run("large message", func(t *testing.T) {
 		c := dialTLS(t, url, nil)
 		big := strings.Repeat("0123456789abcdef", 40<<10) // 640 KiB
-		c.send(`[2,"big","http://example.com/echo","` + big + `"]`)
-		if r := c.recv(); r != `[3,"big",["`+big+`"]]` {
+		c.Send(`[2,"big","http://example.com/echo","` + big + `"]`)
+		if r := c.Recv(); r != `[3,"big",["`+big+`"]]` {
 			t.Fatalf("reply of %d bytes is not the echo", len(r))
 		}
 	})
@@ -190,25 +171,20 @@ func TestTLS(t *testing.T) {
 		var b []byte
 		pad := strings.Repeat("q", 180)
 		for i := range n {
-			b = append(b, clientFrame(ws.OpText, fmt.Sprintf(`[2,"%d","http://example.com/echo","%s"]`, i, pad))...)
+			b = append(b, wstest.MaskedFrame(ws.OpText, fmt.Sprintf(`[2,"%d","http://example.com/echo","%s"]`, i, pad))...)
 		}
-		go c.conn.Write(b)
+		go c.Conn.Write(b)
 		for i := range n {
-			if r := c.recv(); !strings.HasPrefix(r, fmt.Sprintf(`[3,"%d",`, i)) {
+			if r := c.Recv(); !strings.HasPrefix(r, fmt.Sprintf(`[3,"%d",`, i)) {
 				t.Fatalf("reply %d: %.40s", i, r)
 			}
 		}
 	})
 	t.Run("ping", func(t *testing.T) {
 		c := dialTLS(t, url, nil)
-		c.conn.Write(clientFrame(ws.OpPing, "are you there"))
-		c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		h, err := c.r.NextFrame()
+		c.Conn.Write(wstest.MaskedFrame(ws.OpPing, "are you there"))
+		h, p, err := c.NextFrame(5 * time.Second)
 		if err != nil {
-			t.Fatal(err)
-		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.r, p); err != nil {
 			t.Fatal(err)
 		}
 		if h.OpCode != ws.OpPong || string(p) != "are you there" {
@@ -217,8 +193,8 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("message too big", func(t *testing.T) {
 		c := dialTLS(t, url, nil)
-		c.send(`[2,"x","http://example.com/echo","` + strings.Repeat("z", 1<<20) + `"]`)
-		c.expectClose(1009, "")
+		c.Send(`[2,"x","http://example.com/echo","` + strings.Repeat("z", 1<<20) + `"]`)
+		c.ExpectClose(1009, "")
 	})
 }
 
@@ -249,16 +225,16 @@ func TestTLSReadBudgetLeavesRecordsInside(t *testing.T) {
 	var b []byte
 	const n = 60
 	for i := range n {
-		b = append(b, clientFrame(ws.OpText, fmt.Sprintf(`[2,"%d","http://example.com/echo","%s"]`, i, strings.Repeat("r", 150)))...)
+		b = append(b, wstest.MaskedFrame(ws.OpText, fmt.Sprintf(`[2,"%d","http://example.com/echo","%s"]`, i, strings.Repeat("r", 150)))...)
 	}
 	if len(b) > 16<<10 {
 		t.Fatalf("%d bytes do not fit one record", len(b))
 	}
-	if _, err := c.conn.Write(b); err != nil {
+	if _, err := c.Conn.Write(b); err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if r := c.recv(); !strings.HasPrefix(r, fmt.Sprintf(`[3,"%d",`, i)) {
+		if r := c.Recv(); !strings.HasPrefix(r, fmt.Sprintf(`[3,"%d",`, i)) {
 			t.Fatalf("reply %d: %.40s", i, r)
 		}
 	}
@@ -280,7 +256,7 @@ func TestTLSFrameBufferedDuringUpgrade(t *testing.T) {
 	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
 		"Sec-WebSocket-Protocol: wamp\r\n\r\n"
-	frame := clientFrame(ws.OpText, `[2,"early","http://example.com/echo","pipelined"]`)
+	frame := wstest.MaskedFrame(ws.OpText, `[2,"early","http://example.com/echo","pipelined"]`)
 	if _, err := conn.Write([]byte(req)); err != nil { // record 1
 		t.Fatal(err)
 	}
@@ -313,7 +289,7 @@ func TestTLSFanout(t *testing.T) {
 	for _, c := range clients {
 		wg.Go(func() {
 			for i := range events {
-				m, err := c.next(10 * time.Second)
+				m, err := c.Next(10 * time.Second)
 				if want := fmt.Sprintf(`[8,"http://x.com/room?g=1",%d]`, i); err != nil || m != want {
 					errs <- fmt.Errorf("event %d: %q, %v", i, m, err)
 					return
@@ -322,7 +298,7 @@ func TestTLSFanout(t *testing.T) {
 		})
 	}
 	for i := range events {
-		pub.send(fmt.Sprintf(`[7,"http://x.com/room",%d]`, i))
+		pub.Send(fmt.Sprintf(`[7,"http://x.com/room",%d]`, i))
 	}
 	wg.Wait()
 	close(errs)
@@ -333,8 +309,8 @@ func TestTLSFanout(t *testing.T) {
 		t.Fatalf("EventsOut = %d", n)
 	}
 	// A clean close over TLS.
-	pub.sendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "")))
-	pub.expectClose(1000, "")
+	pub.SendFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "")))
+	pub.ExpectClose(1000, "")
 }
 
 func TestTLSRefusesPlainAndBadHandshakes(t *testing.T) {

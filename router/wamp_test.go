@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -65,14 +66,14 @@ func TestHandshake(t *testing.T) {
 	_, url := startServer(t, router.Options{})
 	t.Run("wamp echoed", func(t *testing.T) {
 		c := dial(t, url, "wamp")
-		if c.hs.Protocol != "wamp" {
-			t.Fatalf("negotiated %q, want wamp", c.hs.Protocol)
+		if c.Handshake.Protocol != "wamp" {
+			t.Fatalf("negotiated %q, want wamp", c.Handshake.Protocol)
 		}
 	})
 	t.Run("wamp among others", func(t *testing.T) {
 		c := dial(t, url, "mqtt", "wamp")
-		if c.hs.Protocol != "wamp" {
-			t.Fatalf("negotiated %q, want wamp", c.hs.Protocol)
+		if c.Handshake.Protocol != "wamp" {
+			t.Fatalf("negotiated %q, want wamp", c.Handshake.Protocol)
 		}
 	})
 	for _, tc := range []struct {
@@ -90,9 +91,9 @@ func TestHandshake(t *testing.T) {
 			if !errors.As(err, &se) || int(se) != http.StatusBadRequest {
 				t.Fatalf("dial error %v, want HTTP 400", err)
 			}
-			body := rawHandshake(t, url, tc.protos)
-			if !strings.HasPrefix(body, "HTTP/1.1 400") || !strings.Contains(body, tc.reason) {
-				t.Fatalf("response %q, want 400 with %q", body, tc.reason)
+			r := wstest.RawUpgrade(t, url, wstest.Request{Protocols: tc.protos})
+			if !strings.HasPrefix(r.Status, "HTTP/1.1 400") || !strings.Contains(r.Body, tc.reason) {
+				t.Fatalf("response %q %q, want 400 with %q", r.Status, r.Body, tc.reason)
 			}
 		})
 	}
@@ -106,10 +107,10 @@ func TestWelcome(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.t = t
+		c.T = t
 		var w []any
-		c.recvJSON(&w)
-		c.conn.Close()
+		c.RecvJSON(&w)
+		c.Conn.Close()
 		if len(w) != 4 || w[0] != float64(0) || w[2] != float64(1) || w[3] != "tagwamp/"+router.Version {
 			t.Fatalf("WELCOME %v", w)
 		}
@@ -156,9 +157,9 @@ func TestCall(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c.t = t
-			c.send(tc.call)
-			if got := c.recv(); got != tc.want {
+			c.T = t
+			c.Send(tc.call)
+			if got := c.Recv(); got != tc.want {
 				t.Fatalf("got  %s\nwant %s", got, tc.want)
 			}
 		})
@@ -168,9 +169,9 @@ func TestCall(t *testing.T) {
 func TestCallNoHandler(t *testing.T) {
 	_, url := startServer(t, router.Options{})
 	c := dial(t, url)
-	c.send(`[2,"x","http://example.com/any"]`)
+	c.Send(`[2,"x","http://example.com/any"]`)
 	want := `[4,"x","http://api.wamp.ws/error#NoSuchRPCEndpoint","no procedure registered for http://example.com/any"]`
-	if got := c.recv(); got != want {
+	if got := c.Recv(); got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}
 }
@@ -180,12 +181,12 @@ func TestCallsOutstanding(t *testing.T) {
 	c := dial(t, url)
 	const n = 200
 	for i := range n {
-		c.send(fmt.Sprintf(`[2,"c%d","http://example.com/simple/calc#square",%d]`, i, i))
+		c.Send(fmt.Sprintf(`[2,"c%d","http://example.com/simple/calc#square",%d]`, i, i))
 	}
 	got := map[string]float64{}
 	for range n {
 		var r []any
-		c.recvJSON(&r)
+		c.RecvJSON(&r)
 		if r[0] != float64(3) {
 			t.Fatalf("reply %v", r)
 		}
@@ -205,12 +206,12 @@ func TestCallsOutstanding(t *testing.T) {
 func TestPrefix(t *testing.T) {
 	_, url := startServer(t, router.Options{RPC: testRPC()})
 	c := dial(t, url)
-	c.send(`[1,"calc","http://example.com/simple/calc#"]`)
+	c.Send(`[1,"calc","http://example.com/simple/calc#"]`)
 	if got := c.call(`[2,"1","calc:square",3]`); got[0] != float64(3) || got[2] != float64(9) {
 		t.Fatalf("CURIE call: %v", got)
 	}
 	// Redefinition replaces; an unknown prefix passes through unchanged.
-	c.send(`[1,"calc","http://example.com/"]`)
+	c.Send(`[1,"calc","http://example.com/"]`)
 	if got := c.call(`[2,"2","calc:null"]`); got[0] != float64(3) {
 		t.Fatalf("redefined prefix: %v", got)
 	}
@@ -221,13 +222,13 @@ func TestPrefix(t *testing.T) {
 
 	// Topics: the EVENT carries the subscription's string, CURIE resolved.
 	sub := dial(t, url)
-	sub.send(`[1,"news","http://example.com/news"]`)
-	sub.send(`[5,"news:?lang=FR"]`)
+	sub.Send(`[1,"news","http://example.com/news"]`)
+	sub.Send(`[5,"news:?lang=FR"]`)
 	pub := dial(t, url)
-	pub.send(`[1,"n","http://example.com/"]`)
+	pub.Send(`[1,"n","http://example.com/"]`)
 	syncSession(t, sub)
-	pub.send(`[7,"n:news?lang=FR","hello"]`)
-	if got := sub.recv(); got != `[8,"http://example.com/news?lang=FR","hello"]` {
+	pub.Send(`[7,"n:news?lang=FR","hello"]`)
+	if got := sub.Recv(); got != `[8,"http://example.com/news?lang=FR","hello"]` {
 		t.Fatalf("event %s", got)
 	}
 }
@@ -236,9 +237,9 @@ func TestPrefix(t *testing.T) {
 // session's messages are handled in order, so a CALL's answer follows them.
 func syncSession(t testing.TB, s *wsClient) {
 	t.Helper()
-	s.send(`[2,"sync","http://tagwamp.test/sync"]`)
+	s.Send(`[2,"sync","http://tagwamp.test/sync"]`)
 	for {
-		m := s.recv()
+		m := s.Recv()
 		if strings.HasPrefix(m, `[4,"sync"`) || strings.HasPrefix(m, `[3,"sync"`) {
 			return
 		}
@@ -249,16 +250,16 @@ func TestPrefixLimits(t *testing.T) {
 	_, url := startServer(t, router.Options{})
 	t.Run("bad name", func(t *testing.T) {
 		c := dial(t, url)
-		c.send(`[1,"a?b=c","http://example.com/"]`)
-		c.expectClose(1002, "PREFIX")
+		c.Send(`[1,"a?b=c","http://example.com/"]`)
+		c.ExpectClose(1002, "PREFIX")
 	})
 	t.Run("too many", func(t *testing.T) {
 		c := dial(t, url)
 		for i := range protocol.MaxPrefixes {
-			c.send(fmt.Sprintf(`[1,"p%d","http://example.com/%d#"]`, i, i))
+			c.Send(fmt.Sprintf(`[1,"p%d","http://example.com/%d#"]`, i, i))
 		}
-		c.send(`[1,"p0","http://example.com/again#"]`) // redefinition is fine
-		c.send(`[1,"one-more","http://example.com/x#"]`)
-		c.expectClose(1008, "")
+		c.Send(`[1,"p0","http://example.com/again#"]`) // redefinition is fine
+		c.Send(`[1,"one-more","http://example.com/x#"]`)
+		c.ExpectClose(1008, "")
 	})
 }

@@ -18,10 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-
 	"github.com/tagwamp/tagwamp/client"
 	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/internal/wstest"
 )
 
 // startRun runs the command with args on a loopback port and stops it with
@@ -140,10 +139,11 @@ middleware:
 `)
 	addr, logs := startRun(t, "-config", file)
 	dialFrom := func(xff string) (net.Conn, error) {
-		d := ws.Dialer{Protocols: []string{"wamp"}, Timeout: 5 * time.Second,
-			Header: ws.HandshakeHeaderHTTP(http.Header{"X-Forwarded-For": {xff}})}
-		conn, _, _, err := d.Dial(context.Background(), "ws://"+addr+"/")
-		return conn, err
+		c, err := wstest.Open("ws://"+addr+"/", wstest.Options{Header: http.Header{"X-Forwarded-For": {xff}}})
+		if err != nil {
+			return nil, err
+		}
+		return c.Conn, nil
 	}
 	// The deny list applies to the client behind the proxy, at the handshake.
 	if _, err := dialFrom("203.0.113.5"); err == nil || !strings.Contains(err.Error(), "403") {

@@ -4,10 +4,8 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -20,8 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/tagwamp/tagwamp/internal/wstest"
 )
 
 // TestSIGTERM builds the real binary, queues megabytes of events for
@@ -42,15 +41,15 @@ func TestSIGTERM(t *testing.T) {
 	eventSize, events := 1024, 2*tcpWmemMax()/1024
 	const topic = "http://x.com/feed?room=lobby"
 	const subscribers = 3
-	subs := make([]*rawClient, subscribers)
+	subs := make([]*wstest.Client, subscribers)
 	for i := range subs {
 		subs[i] = rawDial(t, url, 4096)
-		subs[i].send(`[5,"` + topic + `"]`)
+		subs[i].Send(`[5,"` + topic + `"]`)
 	}
 	pub := rawDial(t, url, 0)
 	for _, s := range subs { // their subscriptions are in place
-		s.send(`[2,"sub","http://tagwamp.dev/procedure#ping"]`)
-		if m := s.recv(); m != `[3,"sub","pong"]` {
+		s.Send(`[2,"sub","http://tagwamp.dev/procedure#ping"]`)
+		if m := s.Recv(); m != `[3,"sub","pong"]` {
 			t.Fatalf("ping answered %s", m)
 		}
 	}
@@ -58,7 +57,7 @@ func TestSIGTERM(t *testing.T) {
 		p := fmt.Sprintf(`{"seq":%d,"pad":"`, i)
 		return p + strings.Repeat("z", eventSize-len(p)-2) + `"}`
 	}
-	w := bufio.NewWriterSize(pub.conn, 1<<16)
+	w := bufio.NewWriterSize(pub.Conn, 1<<16)
 	for i := range events {
 		wsutil.WriteClientText(w, []byte(fmt.Sprintf(`[7,%q,%s]`, topic, payload(i))))
 	}
@@ -68,7 +67,7 @@ func TestSIGTERM(t *testing.T) {
 	}
 	// The publisher's messages are handled in order: when the ping is
 	// answered, every event is queued for every subscriber.
-	if m := pub.recv(); m != `[3,"queued","pong"]` {
+	if m := pub.Recv(); m != `[3,"queued","pong"]` {
 		t.Fatalf("ping answered %s", m)
 	}
 
@@ -77,7 +76,7 @@ func TestSIGTERM(t *testing.T) {
 	}
 	// The publisher has nothing queued: its close frame comes first, and
 	// the server closes its listener before it closes any session.
-	pub.expectClose(1001, "server shutting down", 0)
+	expectShutdownClose(t, pub, 0)
 	if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
 		c.Close()
 		t.Fatalf("a connection was accepted after SIGTERM")
@@ -89,9 +88,9 @@ func TestSIGTERM(t *testing.T) {
 	for i, s := range subs {
 		wg.Go(func() {
 			for n := range events {
-				m, err := s.next()
+				m, err := s.Next(20 * time.Second)
 				if err != nil {
-					t.Errorf("subscriber %d, event %d of %d: %v (close %d %q)", i, n, events, err, s.code, m)
+					t.Errorf("subscriber %d, event %d of %d: %v (close %d %q)", i, n, events, err, s.CloseCode, m)
 					return
 				}
 				if want := fmt.Sprintf(`[8,%q,%s]`, topic, payload(n)); m != want {
@@ -99,12 +98,12 @@ func TestSIGTERM(t *testing.T) {
 					return
 				}
 			}
-			s.expectClose(1001, "server shutting down", i)
+			expectShutdownClose(t, s, i)
 		})
 	}
 	wg.Wait()
 	for _, s := range subs {
-		s.conn.Close()
+		s.Conn.Close()
 	}
 
 	select {
@@ -184,14 +183,14 @@ func TestSecondSignal(t *testing.T) {
 	url := "ws://" + p.addr + "/"
 	const topic = "http://x.com/feed"
 	sub := rawDial(t, url, 4096)
-	sub.send(`[5,"` + topic + `"]`)
+	sub.Send(`[5,"` + topic + `"]`)
 	pub := rawDial(t, url, 0)
-	sub.send(`[2,"sub","http://tagwamp.dev/procedure#ping"]`)
-	if m := sub.recv(); m != `[3,"sub","pong"]` {
+	sub.Send(`[2,"sub","http://tagwamp.dev/procedure#ping"]`)
+	if m := sub.Recv(); m != `[3,"sub","pong"]` {
 		t.Fatalf("ping answered %s", m)
 	}
 	// More than the kernel buffers, so the drain cannot finish.
-	w := bufio.NewWriterSize(pub.conn, 1<<16)
+	w := bufio.NewWriterSize(pub.Conn, 1<<16)
 	event := `"` + strings.Repeat("z", 1000) + `"`
 	for range 2 * tcpWmemMax() / 1000 {
 		wsutil.WriteClientText(w, []byte(fmt.Sprintf(`[7,%q,%s]`, topic, event)))
@@ -200,14 +199,14 @@ func TestSecondSignal(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if m := pub.recv(); m != `[3,"queued","pong"]` {
+	if m := pub.Recv(); m != `[3,"queued","pong"]` {
 		t.Fatalf("ping answered %s", m)
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// The drain has begun when the publisher, with nothing queued, is closed.
-	pub.expectClose(1001, "server shutting down", 0)
+	expectShutdownClose(t, pub, 0)
 	select {
 	case err := <-p.exited:
 		t.Fatalf("exited (%v) after one signal while a subscriber still had events queued\n%s", err, p.logs)
@@ -239,95 +238,17 @@ func tcpWmemMax() int {
 	return 4 << 20
 }
 
-// rawClient is a minimal WebSocket client that reports close frames.
-type rawClient struct {
-	t    *testing.T
-	conn net.Conn
-	r    *wsutil.Reader
-	code ws.StatusCode
-}
-
 // rawDial connects offering "wamp" and reads WELCOME; rcvbuf, when not 0,
-// sets the socket's receive buffer before it connects.
-func rawDial(t *testing.T, url string, rcvbuf int) *rawClient {
+// sets the socket's receive buffer before it connects. Reads wait up to 20s.
+func rawDial(t *testing.T, url string, rcvbuf int) *wstest.Client {
 	t.Helper()
-	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		if rcvbuf == 0 {
-			return nil
-		}
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	d := ws.Dialer{Protocols: []string{"wamp"}, Timeout: 5 * time.Second, NetDial: nd.DialContext}
-	conn, br, _, err := d.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	var src io.Reader = conn
-	if br != nil {
-		src = io.MultiReader(br, conn)
-	}
-	c := &rawClient{t: t, conn: conn, r: &wsutil.Reader{Source: src, State: ws.StateClientSide, CheckUTF8: true}}
-	if m := c.recv(); !strings.HasPrefix(m, `[0,"`) {
-		t.Fatalf("first message is not a WELCOME: %s", m)
-	}
-	return c
+	return wstest.Dial(t, url, wstest.Options{RcvBuf: rcvbuf, ReadTimeout: 20 * time.Second})
 }
 
-func (c *rawClient) send(msg string) {
-	c.t.Helper()
-	if err := wsutil.WriteClientText(c.conn, []byte(msg)); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-var errClosed = errors.New("close frame")
-
-// next returns the next data message; a close frame ends it with errClosed,
-// its reason as the message and its code in c.code.
-func (c *rawClient) next() (string, error) {
-	c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	for {
-		h, err := c.r.NextFrame()
-		if err != nil {
-			return "", err
-		}
-		if h.OpCode.IsControl() {
-			p := make([]byte, h.Length)
-			if _, err := io.ReadFull(c.r, p); err != nil {
-				return "", err
-			}
-			if h.OpCode == ws.OpClose {
-				c.code, _ = ws.ParseCloseFrameData(p)
-				return string(p[min(2, len(p)):]), errClosed
-			}
-			continue
-		}
-		b, err := io.ReadAll(c.r)
-		return string(b), err
-	}
-}
-
-func (c *rawClient) recv() string {
-	c.t.Helper()
-	m, err := c.next()
-	if err != nil {
-		c.t.Fatalf("recv: %v (close %d %q)", err, c.code, m)
-	}
-	return m
-}
-
-// expectClose asserts that the next frame is a close frame with code and
-// reason; who names the client in the failure. It may run on any goroutine.
-func (c *rawClient) expectClose(code ws.StatusCode, reason string, who int) {
-	m, err := c.next()
-	if !errors.Is(err, errClosed) || c.code != code || m != reason {
-		c.t.Errorf("client %d: got %.60q, %v (close %d); want close %d %q", who, m, err, c.code, code, reason)
+// expectShutdownClose fails t unless the next frame c reads is the close
+// frame of a shutdown; who names the client. It may run on any goroutine.
+func expectShutdownClose(t *testing.T, c *wstest.Client, who int) {
+	if err := c.CheckClose(1001, "server shutting down"); err != nil {
+		t.Errorf("client %d: %v", who, err)
 	}
 }
