@@ -137,7 +137,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		srv.drop("subscribe", s, topic, err)
 		return
 	}
-	entry := &subscription{sess: s, topic: topic, tags: sub.Tags}
+	entry := &subscription{sess: s, topic: topic}
 	// Only this session's worker adds subscriptions, so the duplicate check
 	// above still holds; detach may have run meanwhile.
 	s.mu.Lock()
@@ -149,7 +149,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		s.subs = make(map[string]*subscription)
 	}
 	s.subs[topic] = entry
-	srv.index.Add(entry.tags, entry)
+	entry.h = srv.index.Add(sub.Tags, entry)
 	srv.stats.subscriptions.Add(1)
 }
 
@@ -161,7 +161,7 @@ func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) {
 	entry, ok := s.subs[string(w.uri)]
 	if ok {
 		delete(s.subs, entry.topic)
-		srv.index.Remove(entry.tags, entry)
+		srv.index.RemoveHandle(entry.h, entry)
 		srv.stats.subscriptions.Add(-1)
 	}
 	s.mu.Unlock()

@@ -32,7 +32,7 @@ type Session struct {
 type subscription struct {
 	sess  *Session
 	topic string
-	tags  tagindex.Set
+	h     tagindex.Handle // of its tag set in the index, to remove it
 }
 
 // ID returns the session id sent in WELCOME.
@@ -82,7 +82,7 @@ func (s *Session) detach() {
 	s.subs = nil
 	s.mu.Unlock()
 	for _, sub := range subs {
-		s.c.srv.index.Remove(sub.tags, sub)
+		s.c.srv.index.RemoveHandle(sub.h, sub)
 	}
 	s.c.srv.stats.subscriptions.Add(-int64(len(subs)))
 }

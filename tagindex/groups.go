@@ -8,8 +8,9 @@ import (
 // This file holds the write side of Index: groups, value lists, blocks and posting lists. Every
 // function here assumes x.mu is held for writing.
 
-// newGroup adds a group for the set with tag ids ids and hash h, holding the value v.
-func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) {
+// newGroup adds a group for the set with tag ids ids and hash h, holding the value v, and returns
+// its id.
+func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) uint32 {
 	var gid uint32
 	if k := len(x.freeGroups); k > 0 {
 		gid = x.freeGroups[k-1]
@@ -38,6 +39,7 @@ func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) {
 		ti.posting = append(ti.posting, gid)
 	}
 	x.sets.insert(h, gid)
+	return gid
 }
 
 // dropGroup removes the empty group gid, whose set hashes to h, from the set table and from its
@@ -77,7 +79,7 @@ func (x *Index[T]) values(g *group[T]) []T {
 	if g.nvals <= arenaVals {
 		return x.vals[g.vals : g.vals+g.nvals]
 	}
-	return x.long[g.vals]
+	return x.long[g.vals].vals
 }
 
 // valClass returns the capacity class in the vals arena of a list of n values, 2 <= n <= arenaVals:
@@ -88,27 +90,20 @@ func valClass(n uint32) int { return bits.Len32(n-1) - 1 }
 func (x *Index[T]) addValue(gid uint32, v T) bool {
 	g := &x.groups[gid]
 	var zero T
-	if g.nvals == 1 {
+	n := g.nvals
+	switch {
+	case n == 1:
 		if g.one == v {
 			return false
 		}
 		off := x.allocVals(0)
 		x.vals[off], x.vals[off+1] = g.one, v
-		g.one, g.vals, g.nvals = zero, off, 2
-		return true
-	}
-	list := x.values(g)
-	pos := x.positions[gid]
-	if pos != nil {
-		if _, ok := pos[v]; ok {
+		g.one, g.vals = zero, off
+	case n < arenaVals:
+		list := x.vals[g.vals : g.vals+n]
+		if slices.Contains(list, v) {
 			return false
 		}
-	} else if slices.Contains(list, v) {
-		return false
-	}
-	n := g.nvals
-	switch {
-	case n < arenaVals:
 		if n&(n-1) == 0 { // full: move to the next class
 			off := x.allocVals(valClass(n + 1))
 			old := x.vals[g.vals : g.vals+n] // not list: allocVals may have moved x.vals
@@ -119,28 +114,24 @@ func (x *Index[T]) addValue(gid uint32, v T) bool {
 		}
 		x.vals[g.vals+n] = v
 	case n == arenaVals: // leave the arena
+		list := x.vals[g.vals : g.vals+n]
+		if slices.Contains(list, v) {
+			return false
+		}
 		long := make([]T, n+1, 2*n)
 		copy(long, list)
 		long[n] = v
 		clear(list)
 		x.freeVal(g.vals, valClass(n))
-		g.vals = x.newLong(long)
+		g.vals = x.newLong(newLongList(x.seed, long))
 	default:
-		x.long[g.vals] = append(list, v)
+		l := &x.long[g.vals]
+		if l.contains(x.seed, v) {
+			return false
+		}
+		l.add(x.seed, v)
 	}
 	g.nvals = n + 1
-	if pos != nil {
-		pos[v] = n
-	} else if n+1 > longList {
-		pos = make(map[T]uint32, n+1)
-		for i, w := range x.values(g) {
-			pos[w] = uint32(i)
-		}
-		if x.positions == nil {
-			x.positions = make(map[uint32]map[T]uint32)
-		}
-		x.positions[gid] = pos
-	}
 	return true
 }
 
@@ -148,47 +139,41 @@ func (x *Index[T]) addValue(gid uint32, v T) bool {
 // now empty (its single value was v); an empty group is left for the caller to drop.
 func (x *Index[T]) removeValue(gid uint32, v T) (empty, ok bool) {
 	g := &x.groups[gid]
-	if g.nvals == 1 {
+	n := g.nvals
+	switch {
+	case n == 0:
+		return false, false
+	case n == 1:
 		return g.one == v, g.one == v
-	}
-	list := x.values(g)
-	pos := x.positions[gid]
-	i := -1
-	if pos != nil {
-		if at, found := pos[v]; found {
-			i = int(at)
-			delete(pos, v)
+	case n > arenaVals:
+		l := &x.long[g.vals]
+		if !l.remove(x.seed, v) {
+			return false, false
 		}
-	} else {
-		i = slices.Index(list, v)
+		if n-1 == arenaVals { // back to the arena
+			off := x.allocVals(valClass(n - 1))
+			copy(x.vals[off:], l.vals)
+			*l = longList[T]{}
+			x.freeLong = append(x.freeLong, g.vals)
+			g.vals = off
+		}
+		g.nvals = n - 1
+		return false, true
 	}
+	list := x.vals[g.vals : g.vals+n]
+	i := slices.Index(list, v)
 	if i < 0 {
 		return false, false
 	}
 	var zero T
-	n := g.nvals - 1 // values left
+	n-- // values left
 	list[i] = list[n]
 	list[n] = zero
-	if pos != nil && uint32(i) != n {
-		pos[list[i]] = uint32(i)
-	}
-	list = list[:n]
 	switch {
 	case n == 1: // back inline
 		g.one = list[0]
 		list[0] = zero
 		x.freeVal(g.vals, 0)
-	case n == arenaVals: // back to the arena
-		off := x.allocVals(valClass(n))
-		copy(x.vals[off:], list)
-		x.long[g.vals] = nil
-		x.freeLong = append(x.freeLong, g.vals)
-		g.vals = off
-	case n > arenaVals:
-		if cap(list) >= 4*int(n) {
-			list = append([]T(nil), list...) // give back memory
-		}
-		x.long[g.vals] = list
 	case n&(n-1) == 0: // half full: move to the smaller class
 		off := x.allocVals(valClass(n))
 		old := x.vals[g.vals : g.vals+n] // not list: allocVals may have moved x.vals
@@ -198,21 +183,18 @@ func (x *Index[T]) removeValue(gid uint32, v T) (empty, ok bool) {
 		g.vals = off
 	}
 	g.nvals = n
-	if pos != nil && n < shortList {
-		delete(x.positions, gid)
-	}
 	return false, true
 }
 
 // newLong stores a value list longer than arenaVals and returns its index in x.long.
-func (x *Index[T]) newLong(list []T) uint32 {
+func (x *Index[T]) newLong(l longList[T]) uint32 {
 	if k := len(x.freeLong); k > 0 {
 		i := x.freeLong[k-1]
 		x.freeLong = x.freeLong[:k-1]
-		x.long[i] = list
+		x.long[i] = l
 		return i
 	}
-	x.long = append(x.long, list)
+	x.long = append(x.long, l)
 	return uint32(len(x.long) - 1)
 }
 

@@ -44,11 +44,10 @@ type Index[T comparable] struct {
 	freeSmall [smallBlocks][]uint32 // offsets of free blocks for n tags, n < smallBlocks
 	freeLarge map[uint32][]uint32   // offsets of free blocks for n tags, n >= smallBlocks
 
-	vals      []T                     // arena: value lists of 2 to arenaVals values, capacity a power of two
-	freeVals  [valClasses][]uint32    // offsets of free value lists, by capacity class
-	long      [][]T                   // value lists longer than arenaVals
-	freeLong  []uint32                // unused indexes of long
-	positions map[uint32]map[T]uint32 // by group id: positions in value lists longer than longList
+	vals     []T                  // arena: value lists of 2 to arenaVals values, capacity a power of two
+	freeVals [valClasses][]uint32 // offsets of free value lists, by capacity class
+	long     []longList[T]        // value lists longer than arenaVals
+	freeLong []uint32             // unused indexes of long
 
 	scratch []uint32 // tag ids of the set being added or removed (under mu)
 	n       int      // number of (S, v) entries
@@ -61,8 +60,6 @@ const (
 	smallBlocks = 16                 // block sizes with a free list in an array rather than a map
 	arenaVals   = 64                 // value lists up to this length live in the vals arena
 	valClasses  = 6                  // capacity classes of the vals arena: 2, 4, ..., arenaVals
-	longList    = 32                 // a value list longer than this gets a position map
-	shortList   = 16                 // a value list shorter than this drops its position map
 	stackTags   = 16                 // Match looks up publications of up to this many tags without allocating
 )
 
@@ -89,9 +86,22 @@ type group[T comparable] struct {
 	ids   [inlineTags]uint32 // tag ids padded with noTag, or spilled, block offset, number of tags
 }
 
-// Add subscribes v with tag set s. It copies what it keeps, so s may alias a buffer that a later
-// (*Set).ParseTopic reuses. Adding a pair that is already present does nothing.
-func (x *Index[T]) Add(s Set, v T) {
+// Handle names the tag set of an entry in an Index: Add returns it, and RemoveHandle takes the
+// entry out with it, without the set. A subscriber keeps the 4-byte Handle rather than a copy of
+// its Set, and the removal skips looking the set's tags up.
+//
+// A Handle is valid from the Add that returned it until its entry is removed, by either remove
+// method; all entries with one set share one Handle. Once the last entry of a set is removed its
+// Handle may be given to a set added later, so a Handle must not be used after its entry is gone.
+// The zero Handle names no set.
+type Handle struct {
+	g uint32 // group id + 1; 0 for none
+}
+
+// Add subscribes v with tag set s and returns the handle of s in x, which RemoveHandle takes. It
+// copies what it keeps, so s may alias a buffer that a later (*Set).ParseTopic reuses. Adding a
+// pair that is already present changes nothing and returns the same handle.
+func (x *Index[T]) Add(s Set, v T) Handle {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.ids == nil {
@@ -104,14 +114,28 @@ func (x *Index[T]) Add(s Set, v T) {
 	}
 	x.scratch = ids
 	h := x.hash(ids)
-	if gid, ok := x.find(ids, h); ok {
+	gid, ok := x.find(ids, h)
+	if ok {
 		if x.addValue(gid, v) {
 			x.n++
 		}
-		return
+	} else {
+		gid = x.newGroup(ids, h, v)
+		x.n++
 	}
-	x.newGroup(ids, h, v)
-	x.n++
+	return Handle{gid + 1}
+}
+
+// RemoveHandle removes the pair (S, v), where S is the set named by h, and reports whether it was
+// present. It does what Remove(S, v) does at a fraction of the cost: no tag of S is looked up.
+func (x *Index[T]) RemoveHandle(h Handle, v T) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	gid := h.g - 1
+	if h.g == 0 || int(gid) >= len(x.groups) {
+		return false
+	}
+	return x.remove(gid, v)
 }
 
 // Remove removes the pair (s, v) and reports whether it was present.
@@ -130,17 +154,20 @@ func (x *Index[T]) Remove(s Set, v T) bool {
 		ids = append(ids, id)
 	}
 	x.scratch = ids
-	h := x.hash(ids)
-	gid, ok := x.find(ids, h)
-	if !ok {
-		return false
-	}
+	gid, ok := x.find(ids, x.hash(ids))
+	return ok && x.remove(gid, v)
+}
+
+// remove removes v from group gid, dropping the group if v was its last value, and reports whether
+// v was there. x.mu must be held for writing.
+func (x *Index[T]) remove(gid uint32, v T) bool {
 	empty, ok := x.removeValue(gid, v)
 	if !ok {
 		return false
 	}
 	if empty {
-		x.dropGroup(gid, h)
+		ids, _ := x.set(gid)
+		x.dropGroup(gid, x.hash(ids))
 	}
 	x.n--
 	return true
@@ -191,15 +218,61 @@ func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
 			shortest = post
 		}
 	}
-	for _, gid := range shortest {
-		g := &x.groups[gid]
-		candidates++
-		if len(pids) > 1 && !x.holds(g, pids) {
-			continue
-		}
-		n += x.emit(g, fn)
+	if len(pids) == 1 {
+		pids = nil // every candidate holds the one tag
 	}
-	return n, candidates
+	candidates = len(shortest)
+	return x.scan(shortest, pids, fn), candidates
+}
+
+// scan reads its candidates in batches, prefetching group records ahead batches on.
+const (
+	batch  = 16
+	ahead  = 4
+	window = batch * ahead
+)
+
+// scan calls fn for the values of the groups in post whose set holds every tag of pids (of every
+// group when pids is nil) and returns the number of calls.
+//
+// At a million subscriptions the group records and value lists are out of the CPU caches, and a
+// loop that reads one candidate after the other waits for each cache miss in turn (about 30 ns a
+// candidate where the misses overlap by chance). So scan runs a pipeline over batches of
+// candidates: it prefetches the records of the batch ahead batches on, and the value lists of the
+// next batch, whose records have arrived by then, while it checks and emits the current batch from
+// the cache. A prefetch does not wait for its load, unlike a read, which the CPU can run ahead of
+// only as far as its reorder buffer reaches (a few candidates).
+func (x *Index[T]) scan(post, pids []uint32, fn func(T)) (n int) {
+	var zero T
+	groups := unsafe.Pointer(unsafe.SliceData(x.groups))
+	gsize := unsafe.Sizeof(x.groups[0])
+	vals := unsafe.Pointer(unsafe.SliceData(x.vals))
+	vsize := unsafe.Sizeof(zero)
+	prefetch(groups, gsize, post[:min(len(post), window)])
+	var offs [batch]uint32
+	for len(post) > 0 {
+		b := post[:min(len(post), batch)]
+		if len(post) > window {
+			prefetch(groups, gsize, post[window:min(len(post), window+batch)])
+		}
+		next := post[len(b):min(len(post), len(b)+batch)]
+		k := 0
+		for _, gid := range next {
+			if g := &x.groups[gid]; g.nvals > 1 && g.nvals <= arenaVals {
+				offs[k] = g.vals
+				k++
+			}
+		}
+		prefetch(vals, vsize, offs[:k])
+		for _, gid := range b {
+			g := &x.groups[gid]
+			if pids == nil || x.holds(g, pids) {
+				n += x.emit(g, fn)
+			}
+		}
+		post = post[len(b):]
+	}
+	return n
 }
 
 // holds reports whether the set of g holds every tag of pids. Both list tag ids in key order, so
@@ -247,7 +320,7 @@ func (x *Index[T]) emit(g *group[T], fn func(T)) int {
 			fn(v)
 		}
 	default:
-		for _, v := range x.long[g.vals] {
+		for _, v := range x.long[g.vals].vals {
 			fn(v)
 		}
 	}

@@ -2,6 +2,7 @@ package tagindex
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"testing"
@@ -123,6 +124,51 @@ func TestAddRemove(t *testing.T) {
 	}
 }
 
+// TestRemoveHandle checks that Add's handle names the entry's set for RemoveHandle: shared by
+// equal sets and by every value of a set, refused once the entry is gone or for a value the set
+// does not hold.
+func TestRemoveHandle(t *testing.T) {
+	var x Index[int]
+	a := mustTopic(t, "news?lang=FR&user=42")
+	a2 := mustTopic(t, "news?user=42&lang=FR") // equal to a
+	b := mustTopic(t, "news?lang=EN")
+	ha1 := x.Add(a, 1)
+	tests := []struct {
+		name string
+		op   func() bool // the check, true when it holds
+		len  int
+	}{
+		{"zero handle names no set", func() bool { return !x.RemoveHandle(Handle{}, 1) }, 1},
+		{"equal set, same handle", func() bool { return x.Add(a2, 2) == ha1 }, 2},
+		{"duplicate pair, same handle", func() bool { return x.Add(a, 1) == ha1 }, 2},
+		{"other set, other handle", func() bool { return x.Add(b, 1) != ha1 }, 3},
+		{"value not in the set", func() bool { return !x.RemoveHandle(ha1, 3) }, 3},
+		{"remove a 1 by handle", func() bool { return x.RemoveHandle(ha1, 1) }, 2},
+		{"remove a 1 again", func() bool { return !x.RemoveHandle(ha1, 1) }, 2},
+		{"b 1 is still there", func() bool { return x.Match(b, func(int) {}) == 1 }, 2},
+		{"remove a 2 by handle, the set's last", func() bool { return x.RemoveHandle(ha1, 2) }, 1},
+		{"handle of a dropped set", func() bool { return !x.RemoveHandle(ha1, 2) }, 1},
+		{"handle out of range", func() bool { return !x.RemoveHandle(Handle{1 << 30}, 1) }, 1},
+		{"Remove by set after", func() bool { return x.Remove(b, 1) }, 0},
+	}
+	for _, tt := range tests {
+		if !tt.op() {
+			t.Fatalf("%s: check failed", tt.name)
+		}
+		if got := x.Len(); got != tt.len {
+			t.Fatalf("%s: Len() = %d, want %d", tt.name, got, tt.len)
+		}
+		checkIndex(t, &x)
+	}
+	if len(x.ids) != 0 || x.sets.count != 0 {
+		t.Fatalf("empty index keeps %d tags and %d sets", len(x.ids), x.sets.count)
+	}
+	var zero Index[int]
+	if zero.RemoveHandle(Handle{}, 0) || zero.RemoveHandle(Handle{1}, 0) {
+		t.Fatal("RemoveHandle on zero index")
+	}
+}
+
 func TestZeroIndex(t *testing.T) {
 	var x Index[int]
 	if n := x.Match(Set{}, func(int) { t.Fatal("called") }); n != 0 {
@@ -141,7 +187,7 @@ func TestZeroIndex(t *testing.T) {
 func TestLongValueLists(t *testing.T) {
 	var x Index[int]
 	s := mustTopic(t, "news?lang=FR")
-	const n = 3 * longList
+	const n = 5 * arenaVals // past the arena, through several sizes of the position table
 	for round := range 2 {
 		for i := range n {
 			x.Add(s, i)
@@ -295,6 +341,9 @@ func TestAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { x.Add(s, 1000); x.Remove(s, 1000) }); n != 0 {
 		t.Errorf("Add+Remove on an existing group allocates %v times", n)
 	}
+	if n := testing.AllocsPerRun(100, func() { x.RemoveHandle(x.Add(s, 1000), 1000) }); n != 0 {
+		t.Errorf("Add+RemoveHandle on an existing group allocates %v times", n)
+	}
 }
 
 // checkIndex verifies the internal invariants of x.
@@ -380,20 +429,13 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			tb.Fatalf("group %d: %d values, nvals %d", gid, len(vals), g.nvals)
 		}
 		entries += len(vals)
-		vpos := x.positions[uint32(gid)]
-		if len(vals) > longList && vpos == nil {
-			tb.Fatalf("group %d: %d values without positions", gid, len(vals))
-		}
 		for i, v := range vals {
 			if slices.Index(vals, v) != i {
 				tb.Fatalf("group %d: duplicate value %v", gid, v)
 			}
-			if vpos != nil && vpos[v] != uint32(i) {
-				tb.Fatalf("group %d: position of %v is %d, want %d", gid, v, vpos[v], i)
-			}
 		}
-		if vpos != nil && len(vpos) != len(vals) {
-			tb.Fatalf("group %d: %d positions for %d values", gid, len(vpos), len(vals))
+		if g.nvals > arenaVals {
+			checkLongList(tb, x.seed, &x.long[g.vals])
 		}
 	}
 	checkArenas(tb, x)
@@ -402,6 +444,27 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 	}
 	if entries != x.n {
 		tb.Fatalf("%d entries counted, n = %d", entries, x.n)
+	}
+}
+
+// checkLongList verifies that the position table of l finds every value at its position and
+// holds nothing else.
+func checkLongList[T comparable](tb testing.TB, seed maphash.Seed, l *longList[T]) {
+	tb.Helper()
+	used := 0
+	for _, s := range l.slots {
+		if s != 0 {
+			used++
+		}
+	}
+	if used != len(l.vals) || len(l.vals)*4 > len(l.slots)*3 {
+		tb.Fatalf("long list: %d values, %d of %d slots used", len(l.vals), used, len(l.slots))
+	}
+	for i, v := range l.vals {
+		j := l.slot(seed, v)
+		if j < 0 || l.slots[j] != uint32(i)+1 {
+			tb.Fatalf("long list: value %v at %d, slot %d", v, i, j)
+		}
 	}
 }
 
