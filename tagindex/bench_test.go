@@ -146,7 +146,7 @@ func BenchmarkMatch(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(max(cands, 1)), "ns/cand")
 				b.ReportMetric(f.bytesPerSub, "B/sub")
 				b.ReportMetric(float64(len(f.idx.groups)-len(f.idx.freeGroups)), "sets")
-				b.ReportMetric(float64(len(f.idx.ids)), "tags")
+				b.ReportMetric(float64(f.idx.ids.count), "tags")
 			})
 		}
 	}
@@ -262,8 +262,8 @@ func BenchmarkParseTopic(b *testing.B) {
 	}
 }
 
-// BenchmarkSubscribeLatency times single Adds and Removes at 1M subscriptions, as the router makes
-// them: each iteration adds one subscription and removes the one added window iterations before,
+// BenchmarkSubscribeLatency times single Adds and RemoveHandles at 1M subscriptions, as the router
+// makes them: each iteration adds one subscription and removes the one added window iterations before,
 // so that the index stays near 1M + window. It reports the median and 99th percentile of each (a
 // time includes reading the clock once, about clock-ns) and the heap the index grew by per Add
 // (amortized growth of its arrays, not allocations per call).
@@ -272,16 +272,17 @@ func BenchmarkSubscribeLatency(b *testing.B) {
 	const window = 50_000
 	base := len(f.sets)
 	var adds, removes []float64
+	handles := make([]Handle, len(f.extra))
 	i := 0
 	for b.Loop() {
 		k := i % len(f.extra)
 		start := time.Now()
-		f.idx.Add(f.extra[k], &f.subs[base+k])
+		handles[k] = f.idx.Add(f.extra[k], &f.subs[base+k])
 		adds = append(adds, float64(time.Since(start)))
 		if i >= window {
 			k = (i - window) % len(f.extra)
 			start = time.Now()
-			ok := f.idx.Remove(f.extra[k], &f.subs[base+k])
+			ok := f.idx.RemoveHandle(handles[k], &f.subs[base+k])
 			removes = append(removes, float64(time.Since(start)))
 			if !ok {
 				b.Fatal("Remove = false")

@@ -17,8 +17,8 @@ func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) uint32 {
 		x.freeGroups = x.freeGroups[:k-1]
 	} else {
 		gid = uint32(len(x.groups))
-		x.groups = append(x.groups, group[T]{})
-		x.gpos = append(x.gpos, [inlineTags]uint32{})
+		x.groups = grow(x.groups)
+		x.gpos = grow(x.gpos)
 	}
 	n := uint32(len(ids))
 	g := &x.groups[gid]
@@ -42,6 +42,18 @@ func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) uint32 {
 	return gid
 }
 
+// grow returns s with one more, zero, element. Unlike append, it grows a long slice by an eighth
+// rather than a quarter, so that the group arrays, the largest of the index, keep less room
+// unused (the copies cost a few ns per group, amortized).
+func grow[E any](s []E) []E {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	t := make([]E, len(s)+1, len(s)+max(len(s)/8, 64))
+	copy(t, s)
+	return t
+}
+
 // dropGroup removes the empty group gid, whose set hashes to h, from the set table and from its
 // tags' posting lists, and frees its slot and block. Tags left with no group are forgotten.
 func (x *Index[T]) dropGroup(gid uint32, h uint32) {
@@ -58,7 +70,7 @@ func (x *Index[T]) dropGroup(gid uint32, h uint32) {
 		ti.posting = ti.posting[:last]
 		switch {
 		case last == 0:
-			delete(x.ids, ti.tag)
+			x.ids.remove(x.tagHash(ti.tag), id)
 			*ti = tagInfo{}
 			x.freeTags = append(x.freeTags, id)
 		case cap(ti.posting) >= 64 && int(last) < cap(ti.posting)/4:

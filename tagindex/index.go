@@ -30,9 +30,10 @@ import (
 type Index[T comparable] struct {
 	mu sync.RWMutex
 
-	ids      map[Tag]uint32 // interned tag -> tag id (index in tags)
-	tags     []tagInfo      // by tag id
-	freeTags []uint32       // unused tag ids
+	seeded   bool      // seed is set
+	ids      setTable  // finds a tag id (index in tags) by its tag
+	tags     []tagInfo // by tag id
+	freeTags []uint32  // unused tag ids
 
 	groups     []group[T]           // by group id
 	gpos       [][inlineTags]uint32 // by group id: positions in the posting lists of an inline set
@@ -104,9 +105,9 @@ type Handle struct {
 func (x *Index[T]) Add(s Set, v T) Handle {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.ids == nil {
-		x.ids = make(map[Tag]uint32)
+	if !x.seeded {
 		x.seed = maphash.MakeSeed()
+		x.seeded = true
 	}
 	ids := x.scratch[:0]
 	for _, t := range s.tags {
@@ -142,12 +143,9 @@ func (x *Index[T]) RemoveHandle(h Handle, v T) bool {
 func (x *Index[T]) Remove(s Set, v T) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.ids == nil {
-		return false
-	}
 	ids := x.scratch[:0]
 	for _, t := range s.tags {
-		id, ok := x.ids[t]
+		id, ok := x.lookup(t)
 		if !ok {
 			return false
 		}
@@ -209,7 +207,7 @@ func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
 	pids := stack[:0]
 	var shortest []uint32
 	for i, t := range p.tags {
-		id, ok := x.ids[t]
+		id, ok := x.lookup(t)
 		if !ok {
 			return 0, 0
 		}
@@ -327,9 +325,29 @@ func (x *Index[T]) emit(g *group[T], fn func(T)) int {
 	return int(g.nvals)
 }
 
+// tagHash returns the hash of t.
+func (x *Index[T]) tagHash(t Tag) uint32 { return uint32(maphash.Comparable(x.seed, t)) }
+
+// lookup returns the id of t, if t is interned.
+func (x *Index[T]) lookup(t Tag) (uint32, bool) {
+	if x.ids.count == 0 {
+		return 0, false
+	}
+	h := x.tagHash(t)
+	for i, mask := x.ids.first(h); ; i = (i + 1) & mask {
+		s := x.ids.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if id := uint32(s) - 1; uint32(s>>32) == h && x.tags[id].tag == t {
+			return id, true
+		}
+	}
+}
+
 // intern returns the id of t, adding t (with copies of its strings) if it is new.
 func (x *Index[T]) intern(t Tag) uint32 {
-	if id, ok := x.ids[t]; ok {
+	if id, ok := x.lookup(t); ok {
 		return id
 	}
 	// One allocation for both strings. Not t.Key + t.Value: Go returns the other operand itself when
@@ -349,7 +367,7 @@ func (x *Index[T]) intern(t Tag) uint32 {
 		id = uint32(len(x.tags))
 		x.tags = append(x.tags, tagInfo{tag: t})
 	}
-	x.ids[t] = id
+	x.ids.insert(x.tagHash(t), id)
 	return id
 }
 

@@ -119,8 +119,8 @@ func TestAddRemove(t *testing.T) {
 		}
 		checkIndex(t, &x)
 	}
-	if len(x.ids) != 0 || x.sets.count != 0 {
-		t.Fatalf("empty index keeps %d tags and %d sets", len(x.ids), x.sets.count)
+	if x.ids.count != 0 || x.sets.count != 0 {
+		t.Fatalf("empty index keeps %d tags and %d sets", x.ids.count, x.sets.count)
 	}
 }
 
@@ -160,8 +160,8 @@ func TestRemoveHandle(t *testing.T) {
 		}
 		checkIndex(t, &x)
 	}
-	if len(x.ids) != 0 || x.sets.count != 0 {
-		t.Fatalf("empty index keeps %d tags and %d sets", len(x.ids), x.sets.count)
+	if x.ids.count != 0 || x.sets.count != 0 {
+		t.Fatalf("empty index keeps %d tags and %d sets", x.ids.count, x.sets.count)
 	}
 	var zero Index[int]
 	if zero.RemoveHandle(Handle{}, 0) || zero.RemoveHandle(Handle{1}, 0) {
@@ -360,7 +360,7 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			continue
 		}
 		live++
-		if got, ok := x.ids[ti.tag]; !ok || got != uint32(id) {
+		if got, ok := x.lookup(ti.tag); !ok || got != uint32(id) {
 			tb.Fatalf("tag %d %q: ids maps to %d, %v", id, ti.tag, got, ok)
 		}
 		for at, gid := range ti.posting {
@@ -375,8 +375,8 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			}
 		}
 	}
-	if live != len(x.ids) {
-		tb.Fatalf("%d live tags, %d in ids", live, len(x.ids))
+	if live != x.ids.count {
+		tb.Fatalf("%d live tags, %d in ids", live, x.ids.count)
 	}
 	entries := 0
 	inTable := 0
