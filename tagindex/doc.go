@@ -35,8 +35,9 @@
 //
 // # Concurrency and borrowed memory
 //
-// Index is safe for concurrent use: Add, Remove and RemoveHandle take a write lock, Match and Len a read lock,
-// and Match calls its callback under that read lock, so the callback must not call the same index.
+// Index is safe for concurrent use: Add, Remove and RemoveHandle take a write lock, Match and Len a
+// read lock, and Match calls its callback under that read lock, so the callback must not call the
+// same index.
 // Sets from ParseTopic, ParseJSON, NewSet and Set.Clone are immutable and may be shared. A Set
 // filled by (*Set).ParseTopic borrows its own reusable buffers: its strings are valid until the
 // next ParseTopic or Reset of that variable, and it must not be used by one goroutine while

@@ -360,7 +360,7 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			continue
 		}
 		live++
-		if got, ok := x.lookup(ti.tag); !ok || got != uint32(id) {
+		if got, ok := x.lookup(ti.tag, x.tagHash(ti.tag)); !ok || got != uint32(id) {
 			tb.Fatalf("tag %d %q: ids maps to %d, %v", id, ti.tag, got, ok)
 		}
 		for at, gid := range ti.posting {
