@@ -227,11 +227,14 @@ func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
 	return x.scan(shortest, pids, fn), candidates
 }
 
-// scan reads its candidates in batches, prefetching group records ahead batches on.
+// scan reads its candidates in batches, prefetching group records ahead batches on, once the
+// index has prefetchGroups groups (2 MiB of records for a pointer T): below, the records stay in
+// the CPU caches and a plain loop is faster (by about 2 ns a candidate at 10k subscriptions).
 const (
-	batch  = 16
-	ahead  = 4
-	window = batch * ahead
+	batch          = 16
+	ahead          = 4
+	window         = batch * ahead
+	prefetchGroups = 1 << 16
 )
 
 // scan calls fn for the values of the groups in post whose set holds every tag of pids (of every
@@ -245,6 +248,14 @@ const (
 // the cache. A prefetch does not wait for its load, unlike a read, which the CPU can run ahead of
 // only as far as its reorder buffer reaches (a few candidates).
 func (x *Index[T]) scan(post, pids []uint32, fn func(T)) (n int) {
+	if len(x.groups) < prefetchGroups || len(post) <= window {
+		for _, gid := range post {
+			if g := &x.groups[gid]; pids == nil || x.holds(g, pids) {
+				n += x.emit(g, fn)
+			}
+		}
+		return n
+	}
 	var zero T
 	groups := unsafe.Pointer(unsafe.SliceData(x.groups))
 	gsize := unsafe.Sizeof(x.groups[0])
