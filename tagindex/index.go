@@ -240,23 +240,33 @@ const (
 
 // scan calls fn for the values of the groups in post whose set holds every tag of pids (of every
 // group when pids is nil) and returns the number of calls.
-//
-// At a million subscriptions the group records and value lists are out of the CPU caches, and a
-// loop that reads one candidate after the other waits for each cache miss in turn (about 30 ns a
-// candidate where the misses overlap by chance). So scan runs a pipeline over batches of
-// candidates: it prefetches the records of the batch ahead batches on, and the value lists of the
-// next batch, whose records have arrived by then, while it checks and emits the current batch from
-// the cache. A prefetch does not wait for its load, unlike a read, which the CPU can run ahead of
-// only as far as its reorder buffer reaches (a few candidates).
-func (x *Index[T]) scan(post, pids []uint32, fn func(T)) (n int) {
+func (x *Index[T]) scan(post, pids []uint32, fn func(T)) int {
 	if len(x.groups) < prefetchGroups || len(post) <= window {
-		for _, gid := range post {
-			if g := &x.groups[gid]; pids == nil || x.holds(g, pids) {
-				n += x.emit(g, fn)
-			}
-		}
-		return n
+		return x.scanPlain(post, pids, fn)
 	}
+	return x.scanPrefetch(post, pids, fn)
+}
+
+// scanPlain is scan reading one candidate after the other.
+func (x *Index[T]) scanPlain(post, pids []uint32, fn func(T)) (n int) {
+	for _, gid := range post {
+		if g := &x.groups[gid]; pids == nil || x.holds(g, pids) {
+			n += x.emit(g, fn)
+		}
+	}
+	return n
+}
+
+// scanPrefetch is scan for an index larger than the CPU caches.
+//
+// At a million subscriptions the group records and value lists are out of the caches, and a loop
+// that reads one candidate after the other waits for each cache miss in turn (about 30 ns a
+// candidate where the misses overlap by chance). So scanPrefetch runs a pipeline over batches of
+// candidates: it prefetches the records of the batch ahead batches on, and the value lists of the
+// batch two on, whose records have arrived by then, while it checks and emits the current batch
+// from the cache. A prefetch does not wait for its load, unlike a read, which the CPU can run ahead
+// of only as far as its reorder buffer reaches (a few candidates).
+func (x *Index[T]) scanPrefetch(post, pids []uint32, fn func(T)) (n int) {
 	var zero T
 	groups := unsafe.Pointer(unsafe.SliceData(x.groups))
 	gsize := unsafe.Sizeof(x.groups[0])

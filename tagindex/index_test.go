@@ -3,7 +3,9 @@ package tagindex
 import (
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -525,5 +527,50 @@ func checkArenas[T comparable](tb testing.TB, x *Index[T]) {
 		if i := slices.Index(owners, 0); i >= 0 {
 			tb.Fatalf("%s arena: word %d is neither used nor free", what, i)
 		}
+	}
+}
+
+// TestScanPrefetch checks that the prefetching scan, which Match uses only on indexes of more than
+// prefetchGroups sets, calls fn exactly as the plain scan does, on every posting list of a random
+// index with value lists of every kind (one value, arena, long), for one and for two tags.
+func TestScanPrefetch(t *testing.T) {
+	var x Index[int]
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 20000 {
+		m := map[string]string{"a": strconv.Itoa(rng.IntN(50))}
+		if rng.IntN(2) == 0 {
+			m["b"] = strconv.Itoa(rng.IntN(2000))
+		}
+		s, err := NewSet([]string{"n1", "n2", "n3"}[rng.IntN(3)], m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Add(s, i)
+	}
+	collect := func(scan func(post, pids []uint32, fn func(int)) int, post, pids []uint32) []int {
+		var got []int
+		n := scan(post, pids, func(v int) { got = append(got, v) })
+		if n != len(got) {
+			t.Fatalf("scan returned %d for %d calls", n, len(got))
+		}
+		return got // in posting order, then value order: the same for both scans
+	}
+	lists := 0
+	for id := range x.tags {
+		post := x.tags[id].posting
+		if len(post) == 0 {
+			continue
+		}
+		lists++
+		ids, _ := x.set(post[len(post)/2])
+		for _, pids := range [][]uint32{nil, {ids[0], ids[len(ids)-1]}} { // in key order, as Match
+			want := collect(x.scanPlain, post, pids)
+			if got := collect(x.scanPrefetch, post, pids); !slices.Equal(got, want) {
+				t.Fatalf("tag %d, pids %v: prefetching scan %d calls, plain %d", id, pids, len(got), len(want))
+			}
+		}
+	}
+	if lists < 100 {
+		t.Fatalf("only %d posting lists", lists)
 	}
 }
