@@ -266,9 +266,12 @@ func TestConcurrent(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				x.Add(s, w*rounds+i)
-				if i%2 == 0 {
+				h := x.Add(s, w*rounds+i)
+				switch i % 4 {
+				case 0:
 					x.Remove(s, w*rounds+i)
+				case 2:
+					x.RemoveHandle(h, w*rounds+i)
 				}
 			}
 		})
