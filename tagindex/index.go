@@ -3,6 +3,7 @@ package tagindex
 import (
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -74,6 +75,7 @@ const (
 type tagInfo struct {
 	tag     Tag      // owns its strings (one allocation for both)
 	posting []uint32 // ids of the groups whose set holds tag, in no order
+	hash    uint32   // tagHash(tag), of which set hashes are made
 }
 
 // group is one distinct tag set and the values subscribed with it: what Match reads of a
@@ -115,8 +117,7 @@ func (x *Index[T]) Add(s Set, v T) Handle {
 		x.seed = maphash.MakeSeed()
 		x.seeded = true
 	}
-	ids := x.internAll(s.tags)
-	h := x.hash(ids)
+	ids, h := x.internAll(s.tags)
 	gid, ok := x.find(ids, h)
 	if ok {
 		if x.addValue(gid, v) {
@@ -370,21 +371,23 @@ func (x *Index[T]) lookup(t Tag, h uint32) (uint32, bool) {
 	}
 }
 
-// internAll returns the ids of tags, interning those that are new, in x.scratch.
+// internAll returns the ids of tags, interning those that are new, in x.scratch, and the hash of
+// the set they make.
 //
 // A tag of a set just subscribed (user=42) is seldom in the CPU caches at a million
 // subscriptions, and looking one up misses three times in a row: its slot, its record, its text.
 // So internAll looks all the tags up together, one step at a time: the slots of all, then the
 // records of all, then the first byte of every value, so that the misses of the tags overlap
-// rather than add up.
-func (x *Index[T]) internAll(tags []Tag) []uint32 {
+// rather than add up. A set's hash is made of its tags' hashes, not of their ids, so that the
+// set's slot in x.sets, which Add reads next, is prefetched before the tags are even found.
+func (x *Index[T]) internAll(tags []Tag) ([]uint32, uint32) {
 	ids := x.scratch[:0]
 	if len(tags) > internBatch || x.ids.count == 0 {
 		for _, t := range tags {
 			ids = append(ids, x.intern(t, x.tagHash(t)))
 		}
 		x.scratch = ids
-		return ids
+		return ids, x.hash(ids)
 	}
 	var (
 		hs    [internBatch]uint32
@@ -395,6 +398,11 @@ func (x *Index[T]) internAll(tags []Tag) []uint32 {
 	)
 	for i, t := range tags {
 		hs[i] = x.tagHash(t)
+	}
+	h := setHash(hs[:len(tags)])
+	if len(x.sets.slots) > 0 {
+		i, _ := x.sets.first(h)
+		prefetch(unsafe.Pointer(unsafe.SliceData(x.sets.slots)), 8, []uint32{i})
 	}
 	mask := uint32(len(x.ids.slots) - 1)
 	for i := range tags {
@@ -418,7 +426,7 @@ func (x *Index[T]) internAll(tags []Tag) []uint32 {
 		}
 	}
 	x.scratch = ids
-	return ids
+	return ids, h
 }
 
 // intern returns the id of t, whose hash is h, adding t (with copies of its strings) if it is new.
@@ -438,18 +446,45 @@ func (x *Index[T]) intern(t Tag, h uint32) uint32 {
 	if k := len(x.freeTags); k > 0 {
 		id = x.freeTags[k-1]
 		x.freeTags = x.freeTags[:k-1]
-		x.tags[id] = tagInfo{tag: t}
+		x.tags[id] = tagInfo{tag: t, hash: h}
 	} else {
 		id = uint32(len(x.tags))
-		x.tags = append(x.tags, tagInfo{tag: t})
+		x.tags = append(x.tags, tagInfo{tag: t, hash: h})
 	}
 	x.ids.insert(h, id)
 	return id
 }
 
-// hash returns the hash of a set given by its tag ids.
+// hash returns the hash of the set with tag ids ids: setHash of its tags' hashes.
 func (x *Index[T]) hash(ids []uint32) uint32 {
-	return uint32(maphash.Bytes(x.seed, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(ids))), 4*len(ids))))
+	h := setHashStart
+	for _, id := range ids {
+		h = setHashStep(h, x.tags[id].hash)
+	}
+	return setHashEnd(h)
+}
+
+// setHash returns the hash of a set whose tags, in key order, have the hashes hs. The tag hashes
+// are seeded, so mixing them is enough.
+func setHash(hs []uint32) uint32 {
+	h := setHashStart
+	for _, t := range hs {
+		h = setHashStep(h, t)
+	}
+	return setHashEnd(h)
+}
+
+// setHashStart, setHashStep and setHashEnd make setHash, one tag hash at a time.
+const setHashStart uint32 = 0x9e3779b9
+
+func setHashStep(h, t uint32) uint32 { return bits.RotateLeft32((h^t)*0x85ebca6b, 13) }
+
+func setHashEnd(h uint32) uint32 { // murmur3's finalizer
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	return h ^ h>>16
 }
 
 // find returns the group whose set has the tag ids ids and the hash h.
