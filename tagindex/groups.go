@@ -82,12 +82,12 @@ func grow[E any](s []E) []E {
 	return t
 }
 
-// dropGroup removes the empty group gid, whose set hashes to h, from the set table and from its
-// tags' posting lists, and frees its slot and block. Tags left with no group are forgotten.
-func (x *Index[T]) dropGroup(gid uint32, h uint32) {
+// dropGroup removes the empty group gid from the set table and from its tags' posting lists, and
+// frees its slot and block. Tags left with no group are forgotten.
+func (x *Index[T]) dropGroup(gid uint32) {
 	ids, pos := x.set(gid)
 	x.preloadPostings(gid, ids, pos)
-	x.sets.remove(h, gid)
+	x.sets.remove(x.hash(ids), gid)
 	for i, id := range ids {
 		ti := &x.tags[id]
 		at, last := pos[i], uint32(len(ti.posting)-1)

@@ -169,8 +169,7 @@ func (x *Index[T]) remove(gid uint32, v T) bool {
 		return false
 	}
 	if empty {
-		ids, _ := x.set(gid)
-		x.dropGroup(gid, x.hash(ids))
+		x.dropGroup(gid)
 	}
 	x.n--
 	return true
