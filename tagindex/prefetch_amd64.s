@@ -1,3 +1,5 @@
+//go:build !purego
+
 // Code for Index.scan: see prefetch_amd64.go.
 
 #include "textflag.h"
