@@ -148,6 +148,9 @@ func (x *Index[T]) RemoveHandle(h Handle, v T) bool {
 func (x *Index[T]) Remove(s Set, v T) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if !x.seeded { // nothing was ever added, and there is no seed to hash with
+		return false
+	}
 	ids := x.scratch[:0]
 	for _, t := range s.tags {
 		id, ok := x.lookup(t, x.tagHash(t))
@@ -206,6 +209,9 @@ func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
 			}
 		}
 		return n, candidates
+	}
+	if x.ids.count == 0 { // no tag, and maybe no seed to hash with yet
+		return 0, 0
 	}
 	var stack [stackTags]uint32
 	pids := stack[:0]
@@ -352,7 +358,10 @@ func (x *Index[T]) emit(g *group[T], fn func(T)) int {
 }
 
 // tagHash returns the hash of t.
-func (x *Index[T]) tagHash(t Tag) uint32 { return uint32(maphash.Comparable(x.seed, t)) }
+func (x *Index[T]) tagHash(t Tag) uint32 {
+	h := maphash.String(x.seed, t.Key)*0x9e3779b97f4a7c15 + maphash.String(x.seed, t.Value)
+	return uint32(h ^ h>>32)
+}
 
 // lookup returns the id of t, whose hash is h, if t is interned.
 func (x *Index[T]) lookup(t Tag, h uint32) (uint32, bool) {
