@@ -38,9 +38,9 @@ func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sub := &subscription{sess: s, topic: topic, tags: tags}
+	sub := &subscription{sess: s, topic: topic}
 	s.addSub(sub)
-	srv.index.Add(tags, sub)
+	sub.h = srv.index.Add(tags, sub)
 }
 
 func BenchmarkDispatch(b *testing.B) {

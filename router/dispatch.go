@@ -159,7 +159,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		srv.drop("subscribe", s, topic, err)
 		return
 	}
-	entry := &subscription{sess: s, topic: topic, tags: sub.Tags}
+	entry := &subscription{sess: s, topic: topic}
 	// Only this session's worker adds subscriptions, so the duplicate check
 	// above still holds; detach may have run meanwhile.
 	s.mu.Lock()
@@ -168,7 +168,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		return
 	}
 	s.addSub(entry)
-	srv.index.Add(entry.tags, entry)
+	entry.h = srv.index.Add(sub.Tags, entry)
 	srv.stats.subscriptions.Add(1)
 }
 
@@ -178,7 +178,7 @@ func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) {
 	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
 	s.mu.Lock()
 	if entry := s.removeSub(w.uri); entry != nil {
-		srv.index.Remove(entry.tags, entry)
+		srv.index.RemoveHandle(entry.h, entry)
 		srv.stats.subscriptions.Add(-1)
 	}
 	s.mu.Unlock()

@@ -48,7 +48,7 @@ const subsInline = 8
 type subscription struct {
 	sess  *Session
 	topic string
-	tags  tagindex.Set
+	h     tagindex.Handle // of its tag set in the index, to remove it
 }
 
 // ID returns the session id sent in WELCOME.
@@ -181,7 +181,7 @@ func (s *Session) detach() {
 	s.subs, s.subIndex = nil, nil
 	s.mu.Unlock()
 	for _, sub := range subs {
-		s.c.srv.index.Remove(sub.tags, sub)
+		s.c.srv.index.RemoveHandle(sub.h, sub)
 	}
 	s.c.srv.stats.subscriptions.Add(-int64(len(subs)))
 }

@@ -146,7 +146,7 @@ func BenchmarkMatch(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(max(cands, 1)), "ns/cand")
 				b.ReportMetric(f.bytesPerSub, "B/sub")
 				b.ReportMetric(float64(len(f.idx.groups)-len(f.idx.freeGroups)), "sets")
-				b.ReportMetric(float64(len(f.idx.ids)), "tags")
+				b.ReportMetric(float64(f.idx.ids.count), "tags")
 			})
 		}
 	}
@@ -260,4 +260,58 @@ func BenchmarkParseTopic(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSubscribeLatency times single Adds and RemoveHandles at 1M subscriptions, as the router
+// makes them: each iteration adds one subscription and removes the one added window iterations before,
+// so that the index stays near 1M + window. It reports the median and 99th percentile of each (a
+// time includes reading the clock once, about clock-ns) and the heap the index grew by per Add
+// (amortized growth of its arrays, not allocations per call).
+func BenchmarkSubscribeLatency(b *testing.B) {
+	f := getFixture(b, 1_000_000)
+	const window = 50_000
+	base := len(f.sets)
+	var adds, removes []float64
+	handles := make([]Handle, len(f.extra))
+	i := 0
+	for b.Loop() {
+		k := i % len(f.extra)
+		start := time.Now()
+		handles[k] = f.idx.Add(f.extra[k], &f.subs[base+k])
+		adds = append(adds, float64(time.Since(start)))
+		if i >= window {
+			k = (i - window) % len(f.extra)
+			start = time.Now()
+			ok := f.idx.RemoveHandle(handles[k], &f.subs[base+k])
+			removes = append(removes, float64(time.Since(start)))
+			if !ok {
+				b.Fatal("Remove = false")
+			}
+		}
+		i++
+	}
+	b.StopTimer()
+	for j := max(0, i-window); j < i; j++ {
+		k := j % len(f.extra)
+		f.idx.Remove(f.extra[k], &f.subs[base+k])
+	}
+	clock := make([]float64, 1000)
+	for j := range clock {
+		start := time.Now()
+		clock[j] = float64(time.Since(start))
+	}
+	slices.Sort(adds)
+	slices.Sort(removes)
+	slices.Sort(clock)
+	at := func(q float64, xs []float64) float64 {
+		if len(xs) == 0 {
+			return 0
+		}
+		return xs[min(len(xs)-1, int(q*float64(len(xs))))]
+	}
+	b.ReportMetric(at(0.5, adds), "add-p50-ns")
+	b.ReportMetric(at(0.99, adds), "add-p99-ns")
+	b.ReportMetric(at(0.5, removes), "remove-p50-ns")
+	b.ReportMetric(at(0.99, removes), "remove-p99-ns")
+	b.ReportMetric(at(0.5, clock), "clock-ns")
 }

@@ -14,13 +14,13 @@
 //
 //	s, err := tagindex.ParseTopic("http://example.com/news?lang=FR&user=42")
 //	if err != nil { ... }               // malformed topic: drop the SUBSCRIBE (wamp1.md §3)
-//	idx.Add(s, sub)
+//	sub.h = idx.Add(s, sub)             // keep the Handle, not s
 //
 //	var p tagindex.Set                  // one per worker, reused
 //	if err := p.ParseTopic(topic); err != nil { ... } // topic is a []byte from the frame
 //	idx.Match(p, func(sub *Subscription) { deliver(sub) })
 //
-//	idx.Remove(s, sub)                  // on UNSUBSCRIBE or disconnect
+//	idx.RemoveHandle(sub.h, sub)        // on UNSUBSCRIBE or disconnect
 //
 // # Parsing rules
 //
@@ -35,8 +35,9 @@
 //
 // # Concurrency and borrowed memory
 //
-// Index is safe for concurrent use: Add and Remove take a write lock, Match and Len a read lock,
-// and Match calls its callback under that read lock, so the callback must not call the same index.
+// Index is safe for concurrent use: Add, Remove and RemoveHandle take a write lock, Match and Len a
+// read lock, and Match calls its callback under that read lock, so the callback must not call the
+// same index.
 // Sets from ParseTopic, ParseJSON, NewSet and Set.Clone are immutable and may be shared. A Set
 // filled by (*Set).ParseTopic borrows its own reusable buffers: its strings are valid until the
 // next ParseTopic or Reset of that variable, and it must not be used by one goroutine while

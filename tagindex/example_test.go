@@ -68,3 +68,29 @@ func ExampleIndex_Match() {
 	// news 4 [news news?lang=EN news?lang=FR news?lang=FR&user=42]
 	// ?user=42 2 [news?lang=FR&user=42 sport?user=42]
 }
+
+func ExampleIndex_RemoveHandle() {
+	// A subscriber keeps the Handle that Add returns, not its tag set.
+	type subscription struct {
+		topic string
+		h     tagindex.Handle
+	}
+	var idx tagindex.Index[*subscription]
+	var subs []*subscription
+	for _, topic := range []string{"news?lang=FR", "news?user=42&lang=FR"} {
+		s, _ := tagindex.ParseTopic(topic)
+		sub := &subscription{topic: topic}
+		sub.h = idx.Add(s, sub)
+		subs = append(subs, sub)
+	}
+	p, _ := tagindex.ParseTopic("news?lang=FR")
+	fmt.Println(idx.Match(p, func(*subscription) {}))
+
+	fmt.Println(idx.RemoveHandle(subs[0].h, subs[0])) // on UNSUBSCRIBE
+	fmt.Println(idx.Match(p, func(s *subscription) { fmt.Println(s.topic) }))
+	// Output:
+	// 2
+	// true
+	// news?user=42&lang=FR
+	// 1
+}

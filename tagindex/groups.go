@@ -3,21 +3,23 @@ package tagindex
 import (
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
 // This file holds the write side of Index: groups, value lists, blocks and posting lists. Every
 // function here assumes x.mu is held for writing.
 
-// newGroup adds a group for the set with tag ids ids and hash h, holding the value v.
-func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) {
+// newGroup adds a group for the set with tag ids ids and hash h, holding the value v, and returns
+// its id.
+func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) uint32 {
 	var gid uint32
 	if k := len(x.freeGroups); k > 0 {
 		gid = x.freeGroups[k-1]
 		x.freeGroups = x.freeGroups[:k-1]
 	} else {
 		gid = uint32(len(x.groups))
-		x.groups = append(x.groups, group[T]{})
-		x.gpos = append(x.gpos, [inlineTags]uint32{})
+		x.groups = grow(x.groups)
+		x.gpos = grow(x.gpos)
 	}
 	n := uint32(len(ids))
 	g := &x.groups[gid]
@@ -38,13 +40,54 @@ func (x *Index[T]) newGroup(ids []uint32, h uint32, v T) {
 		ti.posting = append(ti.posting, gid)
 	}
 	x.sets.insert(h, gid)
+	return gid
 }
 
-// dropGroup removes the empty group gid, whose set hashes to h, from the set table and from its
-// tags' posting lists, and frees its slot and block. Tags left with no group are forgotten.
-func (x *Index[T]) dropGroup(gid uint32, h uint32) {
-	x.sets.remove(h, gid)
+// preloadPostings reads what dropGroup will change in the posting lists of group gid's set, whose
+// tag ids are ids at positions pos: the posting list of each tag, the entry of gid in it and the
+// last entry, which will move into its place. At a million subscriptions each of these is a cache
+// miss; read one tag after the other, as dropGroup writes, they add up, while read here in steps
+// over all the tags together, they overlap. It also checks that the posting lists name gid.
+func (x *Index[T]) preloadPostings(gid uint32, ids, pos []uint32) {
+	if len(ids) > internBatch {
+		return
+	}
+	var posting [internBatch][]uint32
+	for i, id := range ids {
+		posting[i] = x.tags[id].posting
+	}
+	bad := false
+	var moved [internBatch]uint32
+	for i, post := range posting[:len(ids)] {
+		bad = bad || post[pos[i]] != gid
+		moved[i] = post[len(post)-1]
+	}
+	if bad {
+		panic("tagindex: a posting list lost its position")
+	}
+	// The records and positions of the moved groups, which dropGroup updates.
+	prefetch(unsafe.Pointer(unsafe.SliceData(x.groups)), unsafe.Sizeof(x.groups[0]), moved[:len(ids)])
+	prefetch(unsafe.Pointer(unsafe.SliceData(x.gpos)), unsafe.Sizeof(x.gpos[0]), moved[:len(ids)])
+}
+
+// grow returns s with one more, zero, element. Unlike append, it grows a long slice by an eighth
+// rather than a quarter, so that the group arrays, the largest of the index, keep less room
+// unused (the copies cost a few ns per group, amortized).
+func grow[E any](s []E) []E {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	t := make([]E, len(s)+1, len(s)+max(len(s)/8, 64))
+	copy(t, s)
+	return t
+}
+
+// dropGroup removes the empty group gid from the set table and from its tags' posting lists, and
+// frees its slot and block. Tags left with no group are forgotten.
+func (x *Index[T]) dropGroup(gid uint32) {
 	ids, pos := x.set(gid)
+	x.preloadPostings(gid, ids, pos)
+	x.sets.remove(x.hash(ids), gid)
 	for i, id := range ids {
 		ti := &x.tags[id]
 		at, last := pos[i], uint32(len(ti.posting)-1)
@@ -56,7 +99,7 @@ func (x *Index[T]) dropGroup(gid uint32, h uint32) {
 		ti.posting = ti.posting[:last]
 		switch {
 		case last == 0:
-			delete(x.ids, ti.tag)
+			x.ids.remove(x.tagHash(ti.tag), id)
 			*ti = tagInfo{}
 			x.freeTags = append(x.freeTags, id)
 		case cap(ti.posting) >= 64 && int(last) < cap(ti.posting)/4:
@@ -77,7 +120,7 @@ func (x *Index[T]) values(g *group[T]) []T {
 	if g.nvals <= arenaVals {
 		return x.vals[g.vals : g.vals+g.nvals]
 	}
-	return x.long[g.vals]
+	return x.long[g.vals].vals
 }
 
 // valClass returns the capacity class in the vals arena of a list of n values, 2 <= n <= arenaVals:
@@ -88,27 +131,20 @@ func valClass(n uint32) int { return bits.Len32(n-1) - 1 }
 func (x *Index[T]) addValue(gid uint32, v T) bool {
 	g := &x.groups[gid]
 	var zero T
-	if g.nvals == 1 {
+	n := g.nvals
+	switch {
+	case n == 1:
 		if g.one == v {
 			return false
 		}
 		off := x.allocVals(0)
 		x.vals[off], x.vals[off+1] = g.one, v
-		g.one, g.vals, g.nvals = zero, off, 2
-		return true
-	}
-	list := x.values(g)
-	pos := x.positions[gid]
-	if pos != nil {
-		if _, ok := pos[v]; ok {
+		g.one, g.vals = zero, off
+	case n < arenaVals:
+		list := x.vals[g.vals : g.vals+n]
+		if slices.Contains(list, v) {
 			return false
 		}
-	} else if slices.Contains(list, v) {
-		return false
-	}
-	n := g.nvals
-	switch {
-	case n < arenaVals:
 		if n&(n-1) == 0 { // full: move to the next class
 			off := x.allocVals(valClass(n + 1))
 			old := x.vals[g.vals : g.vals+n] // not list: allocVals may have moved x.vals
@@ -119,28 +155,24 @@ func (x *Index[T]) addValue(gid uint32, v T) bool {
 		}
 		x.vals[g.vals+n] = v
 	case n == arenaVals: // leave the arena
+		list := x.vals[g.vals : g.vals+n]
+		if slices.Contains(list, v) {
+			return false
+		}
 		long := make([]T, n+1, 2*n)
 		copy(long, list)
 		long[n] = v
 		clear(list)
 		x.freeVal(g.vals, valClass(n))
-		g.vals = x.newLong(long)
+		g.vals = x.newLong(newLongList(x.seed, long))
 	default:
-		x.long[g.vals] = append(list, v)
+		l := &x.long[g.vals]
+		if l.contains(x.seed, v) {
+			return false
+		}
+		l.add(x.seed, v)
 	}
 	g.nvals = n + 1
-	if pos != nil {
-		pos[v] = n
-	} else if n+1 > longList {
-		pos = make(map[T]uint32, n+1)
-		for i, w := range x.values(g) {
-			pos[w] = uint32(i)
-		}
-		if x.positions == nil {
-			x.positions = make(map[uint32]map[T]uint32)
-		}
-		x.positions[gid] = pos
-	}
 	return true
 }
 
@@ -148,47 +180,41 @@ func (x *Index[T]) addValue(gid uint32, v T) bool {
 // now empty (its single value was v); an empty group is left for the caller to drop.
 func (x *Index[T]) removeValue(gid uint32, v T) (empty, ok bool) {
 	g := &x.groups[gid]
-	if g.nvals == 1 {
+	n := g.nvals
+	switch {
+	case n == 0:
+		return false, false
+	case n == 1:
 		return g.one == v, g.one == v
-	}
-	list := x.values(g)
-	pos := x.positions[gid]
-	i := -1
-	if pos != nil {
-		if at, found := pos[v]; found {
-			i = int(at)
-			delete(pos, v)
+	case n > arenaVals:
+		l := &x.long[g.vals]
+		if !l.remove(x.seed, v) {
+			return false, false
 		}
-	} else {
-		i = slices.Index(list, v)
+		if n-1 == arenaVals { // back to the arena
+			off := x.allocVals(valClass(n - 1))
+			copy(x.vals[off:], l.vals)
+			*l = longList[T]{}
+			x.freeLong = append(x.freeLong, g.vals)
+			g.vals = off
+		}
+		g.nvals = n - 1
+		return false, true
 	}
+	list := x.vals[g.vals : g.vals+n]
+	i := slices.Index(list, v)
 	if i < 0 {
 		return false, false
 	}
 	var zero T
-	n := g.nvals - 1 // values left
+	n-- // values left
 	list[i] = list[n]
 	list[n] = zero
-	if pos != nil && uint32(i) != n {
-		pos[list[i]] = uint32(i)
-	}
-	list = list[:n]
 	switch {
 	case n == 1: // back inline
 		g.one = list[0]
 		list[0] = zero
 		x.freeVal(g.vals, 0)
-	case n == arenaVals: // back to the arena
-		off := x.allocVals(valClass(n))
-		copy(x.vals[off:], list)
-		x.long[g.vals] = nil
-		x.freeLong = append(x.freeLong, g.vals)
-		g.vals = off
-	case n > arenaVals:
-		if cap(list) >= 4*int(n) {
-			list = append([]T(nil), list...) // give back memory
-		}
-		x.long[g.vals] = list
 	case n&(n-1) == 0: // half full: move to the smaller class
 		off := x.allocVals(valClass(n))
 		old := x.vals[g.vals : g.vals+n] // not list: allocVals may have moved x.vals
@@ -198,21 +224,18 @@ func (x *Index[T]) removeValue(gid uint32, v T) (empty, ok bool) {
 		g.vals = off
 	}
 	g.nvals = n
-	if pos != nil && n < shortList {
-		delete(x.positions, gid)
-	}
 	return false, true
 }
 
 // newLong stores a value list longer than arenaVals and returns its index in x.long.
-func (x *Index[T]) newLong(list []T) uint32 {
+func (x *Index[T]) newLong(l longList[T]) uint32 {
 	if k := len(x.freeLong); k > 0 {
 		i := x.freeLong[k-1]
 		x.freeLong = x.freeLong[:k-1]
-		x.long[i] = list
+		x.long[i] = l
 		return i
 	}
-	x.long = append(x.long, list)
+	x.long = append(x.long, l)
 	return uint32(len(x.long) - 1)
 }
 

@@ -2,7 +2,10 @@ package tagindex
 
 import (
 	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -118,8 +121,53 @@ func TestAddRemove(t *testing.T) {
 		}
 		checkIndex(t, &x)
 	}
-	if len(x.ids) != 0 || x.sets.count != 0 {
-		t.Fatalf("empty index keeps %d tags and %d sets", len(x.ids), x.sets.count)
+	if x.ids.count != 0 || x.sets.count != 0 {
+		t.Fatalf("empty index keeps %d tags and %d sets", x.ids.count, x.sets.count)
+	}
+}
+
+// TestRemoveHandle checks that Add's handle names the entry's set for RemoveHandle: shared by
+// equal sets and by every value of a set, refused once the entry is gone or for a value the set
+// does not hold.
+func TestRemoveHandle(t *testing.T) {
+	var x Index[int]
+	a := mustTopic(t, "news?lang=FR&user=42")
+	a2 := mustTopic(t, "news?user=42&lang=FR") // equal to a
+	b := mustTopic(t, "news?lang=EN")
+	ha1 := x.Add(a, 1)
+	tests := []struct {
+		name string
+		op   func() bool // the check, true when it holds
+		len  int
+	}{
+		{"zero handle names no set", func() bool { return !x.RemoveHandle(Handle{}, 1) }, 1},
+		{"equal set, same handle", func() bool { return x.Add(a2, 2) == ha1 }, 2},
+		{"duplicate pair, same handle", func() bool { return x.Add(a, 1) == ha1 }, 2},
+		{"other set, other handle", func() bool { return x.Add(b, 1) != ha1 }, 3},
+		{"value not in the set", func() bool { return !x.RemoveHandle(ha1, 3) }, 3},
+		{"remove a 1 by handle", func() bool { return x.RemoveHandle(ha1, 1) }, 2},
+		{"remove a 1 again", func() bool { return !x.RemoveHandle(ha1, 1) }, 2},
+		{"b 1 is still there", func() bool { return x.Match(b, func(int) {}) == 1 }, 2},
+		{"remove a 2 by handle, the set's last", func() bool { return x.RemoveHandle(ha1, 2) }, 1},
+		{"handle of a dropped set", func() bool { return !x.RemoveHandle(ha1, 2) }, 1},
+		{"handle out of range", func() bool { return !x.RemoveHandle(Handle{1 << 30}, 1) }, 1},
+		{"Remove by set after", func() bool { return x.Remove(b, 1) }, 0},
+	}
+	for _, tt := range tests {
+		if !tt.op() {
+			t.Fatalf("%s: check failed", tt.name)
+		}
+		if got := x.Len(); got != tt.len {
+			t.Fatalf("%s: Len() = %d, want %d", tt.name, got, tt.len)
+		}
+		checkIndex(t, &x)
+	}
+	if x.ids.count != 0 || x.sets.count != 0 {
+		t.Fatalf("empty index keeps %d tags and %d sets", x.ids.count, x.sets.count)
+	}
+	var zero Index[int]
+	if zero.RemoveHandle(Handle{}, 0) || zero.RemoveHandle(Handle{1}, 0) {
+		t.Fatal("RemoveHandle on zero index")
 	}
 }
 
@@ -141,7 +189,7 @@ func TestZeroIndex(t *testing.T) {
 func TestLongValueLists(t *testing.T) {
 	var x Index[int]
 	s := mustTopic(t, "news?lang=FR")
-	const n = 3 * longList
+	const n = 5 * arenaVals // past the arena, through several sizes of the position table
 	for round := range 2 {
 		for i := range n {
 			x.Add(s, i)
@@ -218,9 +266,12 @@ func TestConcurrent(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				x.Add(s, w*rounds+i)
-				if i%2 == 0 {
+				h := x.Add(s, w*rounds+i)
+				switch i % 4 {
+				case 0:
 					x.Remove(s, w*rounds+i)
+				case 2:
+					x.RemoveHandle(h, w*rounds+i)
 				}
 			}
 		})
@@ -295,6 +346,9 @@ func TestAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { x.Add(s, 1000); x.Remove(s, 1000) }); n != 0 {
 		t.Errorf("Add+Remove on an existing group allocates %v times", n)
 	}
+	if n := testing.AllocsPerRun(100, func() { x.RemoveHandle(x.Add(s, 1000), 1000) }); n != 0 {
+		t.Errorf("Add+RemoveHandle on an existing group allocates %v times", n)
+	}
 }
 
 // checkIndex verifies the internal invariants of x.
@@ -311,7 +365,7 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			continue
 		}
 		live++
-		if got, ok := x.ids[ti.tag]; !ok || got != uint32(id) {
+		if got, ok := x.lookup(ti.tag, x.tagHash(ti.tag)); !ok || got != uint32(id) {
 			tb.Fatalf("tag %d %q: ids maps to %d, %v", id, ti.tag, got, ok)
 		}
 		for at, gid := range ti.posting {
@@ -326,8 +380,8 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			}
 		}
 	}
-	if live != len(x.ids) {
-		tb.Fatalf("%d live tags, %d in ids", live, len(x.ids))
+	if live != x.ids.count {
+		tb.Fatalf("%d live tags, %d in ids", live, x.ids.count)
 	}
 	entries := 0
 	inTable := 0
@@ -380,20 +434,13 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 			tb.Fatalf("group %d: %d values, nvals %d", gid, len(vals), g.nvals)
 		}
 		entries += len(vals)
-		vpos := x.positions[uint32(gid)]
-		if len(vals) > longList && vpos == nil {
-			tb.Fatalf("group %d: %d values without positions", gid, len(vals))
-		}
 		for i, v := range vals {
 			if slices.Index(vals, v) != i {
 				tb.Fatalf("group %d: duplicate value %v", gid, v)
 			}
-			if vpos != nil && vpos[v] != uint32(i) {
-				tb.Fatalf("group %d: position of %v is %d, want %d", gid, v, vpos[v], i)
-			}
 		}
-		if vpos != nil && len(vpos) != len(vals) {
-			tb.Fatalf("group %d: %d positions for %d values", gid, len(vpos), len(vals))
+		if g.nvals > arenaVals {
+			checkLongList(tb, x.seed, &x.long[g.vals])
 		}
 	}
 	checkArenas(tb, x)
@@ -402,6 +449,27 @@ func checkIndex[T comparable](tb testing.TB, x *Index[T]) {
 	}
 	if entries != x.n {
 		tb.Fatalf("%d entries counted, n = %d", entries, x.n)
+	}
+}
+
+// checkLongList verifies that the position table of l finds every value at its position and
+// holds nothing else.
+func checkLongList[T comparable](tb testing.TB, seed maphash.Seed, l *longList[T]) {
+	tb.Helper()
+	used := 0
+	for _, s := range l.slots {
+		if s != 0 {
+			used++
+		}
+	}
+	if used != len(l.vals) || len(l.vals)*4 > len(l.slots)*3 {
+		tb.Fatalf("long list: %d values, %d of %d slots used", len(l.vals), used, len(l.slots))
+	}
+	for i, v := range l.vals {
+		j := l.slot(seed, v)
+		if j < 0 || l.slots[j] != uint32(i)+1 {
+			tb.Fatalf("long list: value %v at %d, slot %d", v, i, j)
+		}
 	}
 }
 
@@ -462,5 +530,50 @@ func checkArenas[T comparable](tb testing.TB, x *Index[T]) {
 		if i := slices.Index(owners, 0); i >= 0 {
 			tb.Fatalf("%s arena: word %d is neither used nor free", what, i)
 		}
+	}
+}
+
+// TestScanPrefetch checks that the prefetching scan, which Match uses only on indexes of more than
+// prefetchGroups sets, calls fn exactly as the plain scan does, on every posting list of a random
+// index with value lists of every kind (one value, arena, long), for one and for two tags.
+func TestScanPrefetch(t *testing.T) {
+	var x Index[int]
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 20000 {
+		m := map[string]string{"a": strconv.Itoa(rng.IntN(50))}
+		if rng.IntN(2) == 0 {
+			m["b"] = strconv.Itoa(rng.IntN(2000))
+		}
+		s, err := NewSet([]string{"n1", "n2", "n3"}[rng.IntN(3)], m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Add(s, i)
+	}
+	collect := func(scan func(post, pids []uint32, fn func(int)) int, post, pids []uint32) []int {
+		var got []int
+		n := scan(post, pids, func(v int) { got = append(got, v) })
+		if n != len(got) {
+			t.Fatalf("scan returned %d for %d calls", n, len(got))
+		}
+		return got // in posting order, then value order: the same for both scans
+	}
+	lists := 0
+	for id := range x.tags {
+		post := x.tags[id].posting
+		if len(post) == 0 {
+			continue
+		}
+		lists++
+		ids, _ := x.set(post[len(post)/2])
+		for _, pids := range [][]uint32{nil, {ids[0], ids[len(ids)-1]}} { // in key order, as Match
+			want := collect(x.scanPlain, post, pids)
+			if got := collect(x.scanPrefetch, post, pids); !slices.Equal(got, want) {
+				t.Fatalf("tag %d, pids %v: prefetching scan %d calls, plain %d", id, pids, len(got), len(want))
+			}
+		}
+	}
+	if lists < 100 {
+		t.Fatalf("only %d posting lists", lists)
 	}
 }

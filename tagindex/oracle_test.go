@@ -41,7 +41,11 @@ func TestOracle(t *testing.T) {
 				set string
 				v   int
 			}
-			model := map[entry]Set{}
+			type live struct {
+				set Set
+				h   Handle // from the Add of the entry
+			}
+			model := map[entry]live{}
 			var x Index[int]
 			var borrowed Set // reused parse buffers, to check that Add copies what it keeps
 			for step := range tt.steps {
@@ -49,21 +53,26 @@ func TestOracle(t *testing.T) {
 				switch op := rng.IntN(20); {
 				case op < 7: // Add, half of the time from a borrowed set
 					v := rng.IntN(tt.vals)
+					var h Handle
 					if rng.IntN(2) == 0 {
 						if err := borrowed.ParseTopic([]byte(s.String())); err != nil {
 							t.Fatal(err)
 						}
-						x.Add(borrowed, v)
+						h = x.Add(borrowed, v)
 						_ = borrowed.ParseTopic([]byte("zz?zz=zz&yy=yy&xx=xx&ww=ww&vv=vv&uu=uu"))
 					} else {
-						x.Add(s, v)
+						h = x.Add(s, v)
 					}
-					model[entry{s.String(), v}] = s
-				case op < 15: // Remove, of a live entry most of the time
+					e := entry{s.String(), v}
+					if old, ok := model[e]; ok && old.h != h {
+						t.Fatalf("step %d: Add(%q, %d) again = %v, first %v", step, e.set, v, h, old.h)
+					}
+					model[e] = live{s, h}
+				case op < 11: // Remove, of a live entry most of the time
 					v := rng.IntN(tt.vals)
 					if len(model) > 0 && rng.IntN(8) != 0 {
-						for e, es := range model { // a random live entry
-							s, v = es, e.v
+						for e, l := range model { // a random live entry
+							s, v = l.set, e.v
 							break
 						}
 					}
@@ -73,14 +82,22 @@ func TestOracle(t *testing.T) {
 						t.Fatalf("step %d: Remove(%q, %d) = %v, want %v", step, e.set, v, got, want)
 					}
 					delete(model, e)
+				case op < 15: // RemoveHandle of a live entry
+					for e, l := range model {
+						if !x.RemoveHandle(l.h, e.v) {
+							t.Fatalf("step %d: RemoveHandle(%v of %q, %d) = false", step, l.h, e.set, e.v)
+						}
+						delete(model, e)
+						break
+					}
 				default: // Match, of a subset of a random set
 					p := s
 					if rng.IntN(2) == 0 {
 						p = subset(rng, s)
 					}
 					var want []int
-					for e, es := range model {
-						if p.SubsetOf(es) {
+					for e, l := range model {
+						if p.SubsetOf(l.set) {
 							want = append(want, e.v)
 						}
 					}

@@ -1,7 +1,8 @@
 package tagindex
 
-// setTable finds a group by its set: an open-addressing hash table with linear probing, whose slots
-// hold a group id and 32 bits of the set's hash. The slot's hash bits also give its home slot, so
+// setTable finds a group by its set, or a tag id by its tag: an open-addressing hash table with
+// linear probing, whose slots hold an id and 32 bits of the key's hash (Index looks the key up by
+// the id to compare). The slot's hash bits also give its home slot, so
 // that probing, deletion (backward shift) and growth never touch the groups themselves, and a
 // probe reads a group only when its hash bits match. At 8 bytes a slot and a load factor between
 // 3/16 and 3/4, it costs 11 to 43 bytes per distinct set, about half of a Go map.
