@@ -84,16 +84,23 @@ type conn struct {
 	mu    sync.Mutex // guards state and the poller registration
 	state int
 
-	wmu        sync.Mutex // guards the write queue
-	wq         []outFrame
-	wspare     []outFrame
-	wqBytes    int
+	wmu     sync.Mutex // guards the write queue
+	wq      []outFrame
+	wspare  []outFrame
+	wqBytes int
+	// flushing: someone owns writing the queue, either a flush list (a
+	// worker's, or a server-side Publish's) that holds the connection
+	// once, or a flusher goroutine. Frames queued meanwhile are left to it.
 	flushing   bool
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
 
-	// iov and iovw belong to the flusher: the batch's buffers, and the
-	// copy of them that writev consumes.
+	// batch and boff belong to the flusher: a batch that a non-blocking
+	// write left half written, and the bytes of it already written, handed
+	// from flushNow to the flusher goroutine. iov and iovw are the
+	// goroutine's buffers, and the copy of them that writev consumes.
+	batch     []outFrame
+	boff      int
 	iov, iovw net.Buffers
 }
 
@@ -151,6 +158,9 @@ func (c *conn) onReadable(w *worker) {
 	c.sess.w = w
 	ok, more := c.readAvailable(w)
 	c.sess.w = nil
+	// The end of the read batch: write what it queued, one writev per
+	// receiver (and the replies to this connection).
+	w.pend.flush()
 	if !ok {
 		c.reading.Store(false)
 		return
@@ -258,6 +268,9 @@ func (c *conn) processFrames(w *worker) bool {
 		off += total
 		if !c.handleFrame(w, h, payload) {
 			return false
+		}
+		if w.pend.due() {
+			w.pend.flush()
 		}
 	}
 	if off > 0 {
