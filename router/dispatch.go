@@ -218,14 +218,21 @@ func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.P
 	f.targets = f.targets[:0]
 	srv.index.Match(f.pub.Tags, f.collect)
 	n := 0
+	// Receivers of one topic string usually come in a row: the last
+	// encoding is checked before the map.
+	var last string
+	var frame []byte
 	for _, t := range f.targets {
 		if m != nil && !srv.admits(t.sess, from, m) {
 			continue
 		}
-		frame, ok := f.frames[t.topic]
-		if !ok {
-			frame = encodeEvent(t.topic, f.pub.Event)
-			f.frames[t.topic] = frame
+		if frame == nil || t.topic != last {
+			var ok bool
+			if frame, ok = f.frames[t.topic]; !ok {
+				frame = encodeEvent(t.topic, f.pub.Event)
+				f.frames[t.topic] = frame
+			}
+			last = t.topic
 		}
 		if t.sess.c.writeShared(l, frame) {
 			n++

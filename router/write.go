@@ -13,8 +13,12 @@ import (
 // flushAfterFrames bounds the frames a flush list gathers before its owner
 // flushes it in the middle of a read batch, so that a batch of many
 // publications to many receivers still sends the first ones early. Below
-// it, the frames of one batch to one receiver leave in one writev.
-const flushAfterFrames = 1 << 15
+// it, the frames of one batch to one receiver leave in one writev. On a
+// loopback box a writev (with the wakeup of its reader) costs tens of
+// times a queued frame, so the bound is large: 131 publications to 1,000
+// receivers, 13 to 10,000 (with 1<<15, CPU per delivery doubled in
+// BenchmarkLoopbackFanout/subs=1000; see bench/RESULTS.md).
+const flushAfterFrames = 1 << 17
 
 // maxFlushRounds bounds the writevs a flush list's owner makes for one
 // connection that other goroutines keep queuing to; past it a flusher
