@@ -44,7 +44,7 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 			for _, c := range clients {
 				wg.Go(func() {
 					c.conn.SetReadDeadline(time.Now().Add(time.Minute))
-					if err := skipFrames(c.r.Source, n); err != nil {
+					if err := skipFrames(c.r.Source, n, nil); err != nil {
 						b.Error(err)
 					}
 				})
@@ -59,10 +59,62 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 	}
 }
 
+// BenchmarkLoopbackBurst is one publication in flight: each op publishes
+// once and waits until every subscriber has it, so ns/op is the time from
+// the PUBLISH to the last delivery (a burst), and every write carries one
+// frame.
+func BenchmarkLoopbackBurst(b *testing.B) {
+	for _, subs := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
+			srv, url := startServer(b, router.Options{
+				MessageRate: router.RateLimit{PerSecond: 1 << 30},
+				ByteRate:    router.RateLimit{PerSecond: 1 << 30},
+			})
+			clients := make([]*wsClient, subs)
+			for i := range clients {
+				clients[i] = dial(b, url)
+				clients[i].send(`[5,"http://x.com/t?g=1"]`)
+			}
+			for srv.Stats().Subscriptions != int64(subs) {
+				syncSession(b, clients[0])
+			}
+			pub := dial(b, url)
+			msg := `[7,"http://x.com/t?g=1",{"title":"hello","n":12345}]`
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := processCPU()
+			var got, readers sync.WaitGroup
+			n := b.N
+			for _, c := range clients {
+				readers.Go(func() {
+					c.conn.SetReadDeadline(time.Now().Add(time.Minute))
+					if err := skipFrames(c.r.Source, n, got.Done); err != nil {
+						b.Error(err)
+					}
+				})
+			}
+			for range n {
+				got.Add(subs)
+				pub.send(msg)
+				done := make(chan struct{})
+				go func() { got.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-time.After(time.Minute): // a failure guard: a reader failed
+					b.Fatal("a publication did not reach every subscriber")
+				}
+			}
+			readers.Wait()
+			b.ReportMetric(float64(n*subs)/b.Elapsed().Seconds(), "deliveries/s")
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(n*subs), "cpu-ns/delivery")
+		})
+	}
+}
+
 // skipFrames reads n data frames from a server and drops them, parsing
 // only their headers, so that the readers of a benchmark cost little next
-// to the server they measure.
-func skipFrames(r io.Reader, n int) error {
+// to the server they measure. each, if not nil, is called per data frame.
+func skipFrames(r io.Reader, n int, each func()) error {
 	buf := make([]byte, 16<<10)
 	have, off := 0, 0
 	for n > 0 {
@@ -90,6 +142,9 @@ func skipFrames(r io.Reader, n int) error {
 			if len(b) >= hl+size {
 				if op := b[0] & 0x0f; op == 0x1 {
 					n--
+					if each != nil {
+						each()
+					}
 				} else if op == 0x8 {
 					return errors.New("closed by the server")
 				}
