@@ -49,6 +49,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		args = append(args, a)
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
+	w.pend.flushForCall(s.c)
 	result, err := srv.invoke(s, &w.call)
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.

@@ -60,6 +60,16 @@ func (l *flushList) flush() {
 	l.frames, l.full = 0, false
 }
 
+// flushForCall flushes the list before an RPC handler runs, unless it
+// holds nothing or only c, the caller's own connection: frames the batch
+// queued to others do not wait for a handler, and the answers to a
+// pipelined run of calls still leave together.
+func (l *flushList) flushForCall(c *conn) {
+	if n := len(l.conns); n > 1 || n == 1 && l.conns[0] != c {
+		l.flush()
+	}
+}
+
 // write queues a copy of frame, coalesced with the other frames of this
 // connection that wait to be written, and has a flusher goroutine write
 // it. It reports false if the connection takes no more frames. Any
