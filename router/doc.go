@@ -37,7 +37,9 @@
 // receiver leave together, one publication to 10,000 receivers costs
 // 10,000 writevs and no goroutine, and a batch that gathers 131,072 frames,
 // or a receiver whose queue passes a quarter of MaxQueueBytes, flushes
-// early. A server-side Publish does the same on its caller's goroutine.
+// early, and so does a batch about to run an RPC handler while it holds
+// frames for connections other than the caller's (they never wait for a
+// handler). A server-side Publish does the same on its caller's goroutine.
 // Only what a socket does not take at once (a slow receiver, a full
 // buffer) goes to a flusher goroutine, which writes it in order before
 // anything queued later, waiting under WriteTimeout; so a slow receiver
