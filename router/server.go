@@ -36,6 +36,7 @@ type Server struct {
 	pool     *pool
 	bufs     bufPool
 	fans     sync.Pool // *fanout for server-side publishes
+	flushers sync.Pool // *flushList, the helpers of split flushes
 	stats    counters
 	started  time.Time
 	limits   connLimiter

@@ -2,6 +2,7 @@ package router
 
 import (
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -20,6 +21,10 @@ import (
 // BenchmarkLoopbackFanout/subs=1000; see bench/RESULTS.md).
 const flushAfterFrames = 1 << 17
 
+// parallelFlushMin is the least number of connections for each goroutine
+// of a split flush (flushList.flush).
+const parallelFlushMin = 256
+
 // maxFlushRounds bounds the writevs a flush list's owner makes for one
 // connection that other goroutines keep queuing to; past it a flusher
 // goroutine takes over, so one busy receiver cannot hold a worker.
@@ -36,6 +41,7 @@ type flushList struct {
 	conns  []*conn
 	frames int  // frames queued through the list since its last flush
 	full   bool // a connection on the list holds over a quarter of MaxQueueBytes
+	helper bool // the part of a split flush: never split again
 
 	// Scratch of the non-blocking write (write_linux.go) and of the write
 	// to a connection without a descriptor, reused for every connection
@@ -49,8 +55,24 @@ type flushList struct {
 func (l *flushList) due() bool { return l.frames >= flushAfterFrames || l.full }
 
 // flush writes the queue of every connection on the list without waiting:
-// what a socket does not take at once is left to a flusher goroutine.
+// what a socket does not take at once is left to a flusher goroutine. A
+// long list is split among up to GOMAXPROCS goroutines, so that the writevs
+// of one publication to many receivers use every core.
 func (l *flushList) flush() {
+	if n := len(l.conns); n >= 2*parallelFlushMin && !l.helper {
+		srv := l.conns[0].srv
+		parts := min(runtime.GOMAXPROCS(0), n/parallelFlushMin)
+		for p := 1; p < parts; p++ {
+			h, _ := srv.flushers.Get().(*flushList)
+			if h == nil {
+				h = &flushList{helper: true}
+			}
+			h.conns = append(h.conns, l.conns[n*p/parts:n*(p+1)/parts]...)
+			go h.flushFor(srv)
+		}
+		clear(l.conns[n/parts:])
+		l.conns = l.conns[:n/parts]
+	}
 	for i := 0; i < len(l.conns); i++ {
 		c := l.conns[i]
 		l.conns[i] = nil
@@ -68,6 +90,13 @@ func (l *flushList) flushForCall(c *conn) {
 	if n := len(l.conns); n > 1 || n == 1 && l.conns[0] != c {
 		l.flush()
 	}
+}
+
+// flushFor is a helper goroutine of a split flush: it flushes its part
+// and goes back to srv's pool.
+func (l *flushList) flushFor(srv *Server) {
+	l.flush()
+	srv.flushers.Put(l)
 }
 
 // write queues a copy of frame, coalesced with the other frames of this
