@@ -72,10 +72,7 @@ func BenchmarkDispatch(b *testing.B) {
 				if !s.c.handleMessage(w, buf) {
 					b.Fatal("session closed")
 				}
-				s.c.wmu.Lock()
-				s.c.releaseQueue(s.c.wq)
-				s.c.wq, s.c.wqBytes = s.c.wq[:0], 0
-				s.c.wmu.Unlock()
+				w.pend.flush()
 			}
 		})
 	}
@@ -100,9 +97,10 @@ func BenchmarkFanout(b *testing.B) {
 			f.pub = Publication{Topic: "http://example.com/room?g=1", Tags: f.set, Event: event}
 			b.ReportAllocs()
 			for b.Loop() {
-				if n := srv.deliver(f, nil, nil); n != bc.subs {
+				if n := srv.deliver(f, &f.pend, nil, nil); n != bc.subs {
 					b.Fatalf("delivered %d", n)
 				}
+				f.pend.flush()
 				b.StopTimer()
 				for _, s := range sessions { // let the flushers drain
 					for {

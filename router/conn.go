@@ -85,7 +85,10 @@ type conn struct {
 	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
 	fragging bool        // read side
 	state    uint8       // guarded by mu
-	// guarded by wmu
+	// Guarded by wmu. flushing: someone owns writing the queue, either a
+	// flush list (a worker's, or a server-side Publish's) that holds the
+	// connection once, or a flusher goroutine. Frames queued meanwhile are
+	// left to it.
 	flushing   bool
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
@@ -97,8 +100,12 @@ type conn struct {
 	wspare  []outFrame
 	wqBytes int
 
-	// iov and iovw belong to the flusher: the batch's buffers, and the
-	// copy of them that writev consumes.
+	// batch and boff belong to the flusher: a batch that a non-blocking
+	// write left half written, and the bytes of it already written, handed
+	// from flushNow to the flusher goroutine. iov and iovw are the
+	// goroutine's buffers, and the copy of them that writev consumes.
+	batch     []outFrame
+	boff      int
 	iov, iovw net.Buffers
 }
 
@@ -156,6 +163,9 @@ func (c *conn) onReadable(w *worker) {
 	c.sess.w = w
 	ok, more := c.readAvailable(w)
 	c.sess.w = nil
+	// The end of the read batch: write what it queued, one writev per
+	// receiver (and the replies to this connection).
+	w.pend.flush()
 	if !ok {
 		c.reading.Store(false)
 		return
@@ -263,6 +273,9 @@ func (c *conn) processFrames(w *worker) bool {
 		off += total
 		if !c.handleFrame(w, h, payload) {
 			return false
+		}
+		if w.pend.due() {
+			w.pend.flush()
 		}
 	}
 	if off > 0 {

@@ -49,6 +49,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		args = append(args, a)
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
+	w.pend.flushForCall(s.c)
 	result, err := srv.invoke(s, &w.call)
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.
@@ -74,7 +75,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		buf = srv.appendCallError(buf, s, m.CallID, w.call.URI, err)
 	}
 	w.out = buf[:0]
-	s.c.write(endFrame(buf, off, ws.OpText))
+	s.c.writeOn(&w.pend, endFrame(buf, off, ws.OpText))
 	clear(args)
 	w.args = args[:0]
 	w.call = Call{}
@@ -198,30 +199,38 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
 		srv.drop("publish", s, f.pub.Topic, err)
 		return
 	}
-	srv.deliver(f, s, m)
+	srv.deliver(f, &w.pend, s, m)
 	f.pub = Publication{}
 }
 
-// deliver sends f.pub to every matching subscription that the PUBLISH
-// options admit. Each distinct topic string is encoded once and its bytes
-// shared by all its receivers (wamp1.md §4). It returns the receivers.
-func (srv *Server) deliver(f *fanout, from *Session, m *protocol.Publish) int {
+// deliver queues f.pub to every matching subscription that the PUBLISH
+// options admit, leaving the writes to l. Each distinct topic string is
+// encoded once and its bytes shared by all its receivers (wamp1.md §4).
+// It returns the receivers.
+func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.Publish) int {
 	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
 		return 0 // an empty eligible list means nobody (wamp1.md §2)
 	}
 	f.targets = f.targets[:0]
 	srv.index.Match(f.pub.Tags, f.collect)
 	n := 0
+	// Receivers of one topic string usually come in a row: the last
+	// encoding is checked before the map.
+	var last string
+	var frame []byte
 	for _, t := range f.targets {
 		if m != nil && !srv.admits(t.sess, from, m) {
 			continue
 		}
-		frame, ok := f.frames[t.topic]
-		if !ok {
-			frame = encodeEvent(t.topic, f.pub.Event)
-			f.frames[t.topic] = frame
+		if frame == nil || t.topic != last {
+			var ok bool
+			if frame, ok = f.frames[t.topic]; !ok {
+				frame = encodeEvent(t.topic, f.pub.Event)
+				f.frames[t.topic] = frame
+			}
+			last = t.topic
 		}
-		if t.sess.c.writeShared(frame) {
+		if t.sess.c.writeShared(l, frame) {
 			n++
 		}
 	}

@@ -26,11 +26,27 @@
 // then it re-arms the descriptor. A frame larger than MaxMessageSize closes
 // the session with 1009 as soon as its header is read.
 //
-// Writes go to a per-connection queue, bounded by MaxQueueBytes. A flusher
-// goroutine, started only while the queue is non-empty, writes everything
-// pending with one writev. A publication encodes its EVENT once per
-// distinct topic string and queues the same bytes to every receiver of that
-// string (wamp1.md §4).
+// Writes go to a per-connection queue, bounded by MaxQueueBytes. A
+// publication encodes its EVENT once per distinct topic string and queues
+// the same bytes to every receiver of that string (wamp1.md §4). The
+// worker serving a read batch does not write as it queues: it records each
+// connection it queued to on its flush list, once (conn.flushing says that
+// someone owns the queue's writing), and when the batch ends it writes each
+// of them itself with one non-blocking writev of everything pending, the
+// shape of nats-server's flushClients. So the frames of one batch to one
+// receiver leave together, one publication to 10,000 receivers costs
+// 10,000 writevs and no goroutine, and a batch that gathers 131,072 frames,
+// or a receiver whose queue passes a quarter of MaxQueueBytes, flushes
+// early, and so does a batch about to run an RPC handler while it holds
+// frames for connections other than the caller's (they never wait for a
+// handler). A server-side Publish does the same on its caller's goroutine.
+// Only what a socket does not take at once (a slow receiver, a full
+// buffer) goes to a flusher goroutine, which writes it in order before
+// anything queued later, waiting under WriteTimeout; so a slow receiver
+// never holds a worker, and the queue bound and the slow-consumer close
+// hold as before. Writes that come from no worker (a deferred Reply, a
+// ping, the WELCOME, the close frame) and every write of a TLS connection
+// (crypto/tls may block) go to a flusher goroutine too.
 //
 // # Limits
 //
@@ -126,10 +142,13 @@
 //	Session.mu     the session's subscriptions and values
 //	tagindex lock  the index (Add/Remove under Session.mu; Match alone,
 //	               its callback only collects)
-//	conn.wmu       the write queue
+//	conn.wmu       the write queue and its owner (conn.flushing)
 //	conn.mu        connection state and the poller registration
 //
-// conn.mu and conn.wmu are never held together; easygo's epoll lock is
-// taken under conn.mu. A Match callback takes no lock: frames are queued
-// after Match returns.
+// conn.mu and conn.wmu are never held together, nor two connections'
+// wmu; easygo's epoll lock is taken under conn.mu. A Match callback takes
+// no lock: frames are queued after Match returns. A flush list belongs to
+// one goroutine and has no lock; the writev runs with no lock of ours held
+// (only the runtime's per-descriptor write lock, through RawConn.Write),
+// so queuing to a connection never waits for its write.
 package router

@@ -45,9 +45,10 @@ func TestEventEncodedOncePerTopicString(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.pub = Publication{Topic: "http://x.com/t?a=1", Tags: f.set, Event: []byte(`{"n":1}`)}
-	if n := srv.deliver(f, nil, nil); n != 10 {
+	if n := srv.deliver(f, &f.pend, nil, nil); n != 10 {
 		t.Fatalf("delivered to %d", n)
 	}
+	f.pend.flush()
 	deadline := time.Now().Add(5 * time.Second)
 	ptrs := map[string]*byte{}
 	for i, rc := range conns {

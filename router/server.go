@@ -36,6 +36,7 @@ type Server struct {
 	pool     *pool
 	bufs     bufPool
 	fans     sync.Pool // *fanout for server-side publishes
+	flushers sync.Pool // *flushList, the helpers of split flushes
 	stats    counters
 	started  time.Time
 	limits   connLimiter
@@ -316,7 +317,10 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 // Publish delivers event (raw JSON) to every subscription that topic's tag
 // set selects, as a PUBLISH would with no options, and returns the number
 // of receivers. It is for trusted in-process backends: topic handlers are
-// not consulted.
+// not consulted. Before it returns it writes the EVENT to every receiver
+// whose socket has room, one non-blocking writev each, on the caller's
+// goroutine; it never waits for a slow receiver (a flusher goroutine
+// finishes those).
 func (srv *Server) Publish(topic string, event []byte) (int, error) {
 	if !gojson.Valid(event) {
 		return 0, errors.New("router: publish: event is not valid JSON")
@@ -327,8 +331,9 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 		return 0, fmt.Errorf("router: publish: %w", err)
 	}
 	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
-	n := srv.deliver(f, nil, nil)
+	n := srv.deliver(f, &f.pend, nil, nil)
 	f.pub = Publication{}
+	f.pend.flush()
 	return n, nil
 }
 

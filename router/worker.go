@@ -25,6 +25,10 @@ type worker struct {
 	call Call
 
 	fan fanout
+
+	// pend holds the connections this worker queued frames to during the
+	// read batch it serves; it flushes them when the batch ends.
+	pend flushList
 }
 
 // maxInterned bounds a worker's procedure URI cache, so that callers
@@ -57,6 +61,10 @@ type fanout struct {
 	targets []*subscription
 	collect func(*subscription) // appends to targets, bound once
 	frames  map[string][]byte   // topic string -> encoded EVENT frame
+
+	// pend is the flush list of a server-side Publish, which runs on no
+	// worker; a worker's publications use the worker's list.
+	pend flushList
 }
 
 func (f *fanout) init() {

@@ -66,6 +66,12 @@ type Client struct {
 	r *wsutil.Reader
 }
 
+// Source returns the raw bytes the server sent after the upgrade (what
+// the handshake read ahead, then the connection), for readers that parse
+// frames themselves, as the loopback benchmarks do. Do not mix it with
+// Next or Recv.
+func (c *Client) Source() io.Reader { return c.r.Source }
+
 // Open connects to url and completes the upgrade; it reads nothing after
 // it. It touches no testing.TB: the caller closes c.Conn.
 func Open(url string, o Options) (*Client, error) {
