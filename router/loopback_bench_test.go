@@ -20,21 +20,7 @@ import (
 func BenchmarkLoopbackFanout(b *testing.B) {
 	for _, subs := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
-			// The rate limits stay on, at a rate no benchmark reaches, so
-			// that their cost is in the figure.
-			srv, url := startServer(b, router.Options{
-				MessageRate: router.RateLimit{PerSecond: 1 << 30},
-				ByteRate:    router.RateLimit{PerSecond: 1 << 30},
-			})
-			clients := make([]*wsClient, subs)
-			for i := range clients {
-				clients[i] = dial(b, url)
-				clients[i].send(`[5,"http://x.com/t?g=1"]`)
-			}
-			for srv.Stats().Subscriptions != int64(subs) {
-				syncSession(b, clients[0])
-			}
-			pub := dial(b, url)
+			clients, pub := loopbackSubscribers(b, subs)
 			msg := `[7,"http://x.com/t?g=1",{"title":"hello","n":12345}]`
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -66,19 +52,7 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 func BenchmarkLoopbackBurst(b *testing.B) {
 	for _, subs := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
-			srv, url := startServer(b, router.Options{
-				MessageRate: router.RateLimit{PerSecond: 1 << 30},
-				ByteRate:    router.RateLimit{PerSecond: 1 << 30},
-			})
-			clients := make([]*wsClient, subs)
-			for i := range clients {
-				clients[i] = dial(b, url)
-				clients[i].send(`[5,"http://x.com/t?g=1"]`)
-			}
-			for srv.Stats().Subscriptions != int64(subs) {
-				syncSession(b, clients[0])
-			}
-			pub := dial(b, url)
+			clients, pub := loopbackSubscribers(b, subs)
 			msg := `[7,"http://x.com/t?g=1",{"title":"hello","n":12345}]`
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -109,6 +83,26 @@ func BenchmarkLoopbackBurst(b *testing.B) {
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(n*subs), "cpu-ns/delivery")
 		})
 	}
+}
+
+// loopbackSubscribers starts a server and returns subs clients subscribed
+// to http://x.com/t?g=1, their subscriptions in place, and a publisher.
+// The rate limits stay on, at a rate no benchmark reaches, so that their
+// cost is in the figures.
+func loopbackSubscribers(b *testing.B, subs int) (clients []*wsClient, pub *wsClient) {
+	srv, url := startServer(b, router.Options{
+		MessageRate: router.RateLimit{PerSecond: 1 << 30},
+		ByteRate:    router.RateLimit{PerSecond: 1 << 30},
+	})
+	clients = make([]*wsClient, subs)
+	for i := range clients {
+		clients[i] = dial(b, url)
+		clients[i].send(`[5,"http://x.com/t?g=1"]`)
+	}
+	for srv.Stats().Subscriptions != int64(subs) {
+		syncSession(b, clients[0])
+	}
+	return clients, dial(b, url)
 }
 
 // skipFrames reads n data frames from a server and drops them, parsing
