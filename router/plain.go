@@ -7,8 +7,8 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/gobwas/ws"
+	gojson "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
