@@ -98,6 +98,7 @@ type app struct {
 	authorizeOpen bool
 	pol           *policy
 	tokenPol      *policy
+	grant         *grant // of a session or plain request that proved the secret
 }
 
 // New checks o and compiles its permissions.
@@ -155,6 +156,7 @@ func New(o Options) (*Auth, error) {
 			}
 			c.tokenPol = compile(*ap.TokenPermissions)
 		}
+		c.grant = &grant{id: Identity{Method: KeySecret, Key: c.key}, pol: c.pol}
 		a.apps[ap.Key] = c
 	}
 	return a, nil
@@ -273,14 +275,15 @@ func IdentityOf(s *router.Session) Identity {
 }
 
 // SessionOpened starts the auth timeout of a session that has not
-// authenticated (router.SessionHook).
+// authenticated (router.SessionHook). A plain tag connection gets none: it
+// cannot speak WAMP-CRA, and its requests carry their own credentials.
 func (a *Auth) SessionOpened(s *router.Session) {
 	st := stateOf(s)
 	if st == nil {
 		st = newState(&grant{pol: a.anon})
 		s.SetValue(stateKey{}, st)
 	}
-	if a.opts.AuthTimeout <= 0 || st.grant.Load().id.Method.Authenticated() {
+	if a.opts.AuthTimeout <= 0 || s.Plain() || st.grant.Load().id.Method.Authenticated() {
 		return
 	}
 	st.mu.Lock()

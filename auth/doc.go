@@ -72,6 +72,22 @@
 // allocates nothing: a map lookup for exact rules, a scan of the prefix
 // rules, longest first.
 //
+// # Plain tag connections
+//
+// A plain tag connection (no subprotocol, wamp1.md §5) is admitted by
+// Handshake like any other. Its URL tags are offered to Topics.Subscribe
+// before the upgrade as a subscription without a base: it needs a sub rule
+// that matches the empty base (a prefix rule with URI "", as in
+// AllPermissions), and a token's bound tags must hold (a missing one is
+// added); a refusal answers 403. Each request it sends is checked as a
+// publication without a base, so it needs Broadcast, with the identity of
+// the application whose metadata.key and metadata.secret it carries
+// (Gomoob's authorizeSend; compared like ?secret=, never logged), or, when
+// it carries neither, the connection's own if it opened with a key and
+// secret or a token; otherwise it is dropped with ErrPlainCredentials or
+// ErrBadPlainCredentials. AuthTimeout does not apply: a plain connection
+// cannot speak WAMP-CRA.
+//
 // # Secrets
 //
 // Secret prints as "[redacted]" everywhere; secrets are compared as

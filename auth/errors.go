@@ -25,6 +25,13 @@ var (
 	// ErrBoundTag: the topic names a bound tag key (from the session's
 	// token) with another value than the session's own.
 	ErrBoundTag = errors.New("auth: topic names another value of a tag bound to the session")
+	// ErrPlainCredentials: a plain tag connection's request (wamp1.md §5)
+	// carries no metadata.key and metadata.secret, and its connection did
+	// not open with a key and secret or a token (Gomoob's authorizeSend).
+	ErrPlainCredentials = errors.New("auth: a plain request needs metadata.key and metadata.secret of an application")
+	// ErrBadPlainCredentials: a plain request's metadata.key and
+	// metadata.secret are not those of an application, or not strings.
+	ErrBadPlainCredentials = errors.New("auth: unknown application key or wrong secret in a plain request's metadata")
 )
 
 // CALLERROR URIs of WAMP-CRA, as AutobahnPython 0.8 answers them

@@ -68,17 +68,11 @@ func (a *Auth) admit(r *router.Request) (*grant, string) {
 	case hasSecret && !hasKey:
 		return nil, "a secret needs its key"
 	case hasKey && hasSecret:
-		ap := a.apps[q.Get("key")]
-		given := digestOf(q.Get("secret"))
-		want := &dummyDigest
-		if ap != nil {
-			want = &ap.digest
-		}
-		// Compared even for an unknown key, so both answers take as long.
-		if ok := want.equal(&given); !ok || ap == nil {
+		ap := a.checkSecret(q.Get("key"), q.Get("secret"))
+		if ap == nil {
 			return nil, "unknown application key or wrong secret"
 		}
-		return &grant{id: Identity{Method: KeySecret, Key: ap.key}, pol: ap.pol}, ""
+		return ap.grant, ""
 	case hasKey:
 		ap := a.apps[q.Get("key")]
 		if ap == nil {
@@ -92,6 +86,22 @@ func (a *Auth) admit(r *router.Request) (*grant, string) {
 		return nil, "credentials required: connect with ?key=...&secret=..., the key of a public application, or ?token=..."
 	}
 	return &grant{pol: a.anon}, ""
+}
+
+// checkSecret returns the application whose key and secret these are, or
+// nil. The secret is compared in constant time even for an unknown key, so
+// both answers take as long.
+func (a *Auth) checkSecret(key, secret string) *app {
+	ap := a.apps[key]
+	given := digestOf(secret)
+	want := &dummyDigest
+	if ap != nil {
+		want = &ap.digest
+	}
+	if ok := want.equal(&given); !ok || ap == nil {
+		return nil
+	}
+	return ap
 }
 
 // dummyDigest stands for the secret of an unknown key.

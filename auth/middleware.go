@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/tagwamp/tagwamp/protocol"
@@ -73,9 +74,17 @@ func (t *topics) Subscribe(ctx context.Context, s *router.Session, sub *router.S
 
 // Publish allows pub when a rule grants pub on its base, or, for a
 // publication without a base or tags, when the session may broadcast; and
-// when it names no bound key with another value.
+// when it names no bound key with another value. A plain tag connection's
+// request is checked with the identity plainGrant finds.
 func (t *topics) Publish(ctx context.Context, s *router.Session, pub *router.Publication) error {
 	g := t.a.grantOf(s)
+	if s.Plain() {
+		var err error
+		if g, err = t.a.plainGrant(g, pub.Metadata); err != nil {
+			t.a.stats.pubs.Add(1)
+			return err
+		}
+	}
 	base, hasBase := pub.Tags.Base()
 	switch {
 	case !hasBase && !g.pol.broadcast:
@@ -92,6 +101,39 @@ func (t *topics) Publish(ctx context.Context, s *router.Session, pub *router.Pub
 		}
 	}
 	return t.next.Publish(ctx, s, pub)
+}
+
+// plainGrant returns the identity a plain tag connection's request acts
+// as (Gomoob's authorizeSend, wamp1.md §5): the application whose key and
+// secret its metadata carries (compared in constant time; the secret is
+// never logged nor echoed), or, when the metadata carries neither, the
+// connection's own when it opened with a key and secret or a token.
+func (a *Auth) plainGrant(conn *grant, metadata json.RawMessage) (*grant, error) {
+	var md struct {
+		Key, Secret json.RawMessage
+	}
+	if len(metadata) > 0 {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(metadata, &fields); err != nil {
+			return nil, ErrBadPlainCredentials
+		}
+		md.Key, md.Secret = fields["key"], fields["secret"]
+	}
+	if md.Key == nil && md.Secret == nil {
+		if m := conn.id.Method; m == KeySecret || m == Token {
+			return conn, nil
+		}
+		return nil, ErrPlainCredentials
+	}
+	var key, secret string
+	if json.Unmarshal(md.Key, &key) != nil || json.Unmarshal(md.Secret, &secret) != nil {
+		return nil, ErrBadPlainCredentials
+	}
+	ap := a.checkSecret(key, secret)
+	if ap == nil {
+		return nil, ErrBadPlainCredentials
+	}
+	return ap.grant, nil
 }
 
 // checkBound reports whether set names every bound key it holds with the

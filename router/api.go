@@ -58,7 +58,10 @@ type RPCMiddleware func(next RPCHandler) RPCHandler
 // nothing registered for a URI; the caller gets a NoSuchRPCEndpoint CALLERROR.
 var ErrNoSuchProcedure = errors.New("router: no such procedure")
 
-// Subscription is a SUBSCRIBE as a topic handler sees it.
+// Subscription is a SUBSCRIBE as a topic handler sees it, or the tag
+// subscription of a plain tag connection, which the handler sees once,
+// before the upgrade (Session.Plain is true, Topic is "" and Tags has no
+// base; a refusal answers 403, or the handler's *HTTPError).
 type Subscription struct {
 	// Topic is the topic string exactly as subscribed, CURIE resolved. EVENTs
 	// for this subscription carry it (wamp1.md §4). Read-only.
@@ -69,10 +72,11 @@ type Subscription struct {
 	Tags tagindex.Set
 }
 
-// Publication is a PUBLISH (or a server-side publish) as a topic handler
-// sees it.
+// Publication is a PUBLISH (or a server-side publish, or a plain tag
+// connection's request) as a topic handler sees it.
 type Publication struct {
-	// Topic is the topic string as published, CURIE resolved. Read-only,
+	// Topic is the topic string as published, CURIE resolved ("" for a
+	// plain tag connection's request, whose Tags have no base). Read-only,
 	// and borrowed like Event: valid until the handler returns; copy it
 	// (strings.Clone) to keep it.
 	Topic string
@@ -80,8 +84,14 @@ type Publication struct {
 	// set contains P receives it (wamp1.md §4). A handler may replace it.
 	Tags tagindex.Set
 	// Event is the payload as raw JSON. It aliases the frame buffer; a
-	// handler may replace it with other valid JSON.
+	// handler may replace it with other valid JSON. Plain tag connections
+	// receive it alone; WAMP subscribers receive it in an EVENT.
 	Event json.RawMessage
+	// Metadata is the metadata object of a plain tag connection's request
+	// (wamp1.md §5), as raw JSON, or nil: WAMP publications have none.
+	// Borrowed like Event: valid until the handler returns. It may carry
+	// credentials (package auth reads key and secret): never log it.
+	Metadata json.RawMessage
 }
 
 // TopicHandler authorizes or transforms SUBSCRIBE and PUBLISH before the
@@ -124,6 +134,10 @@ func (f ConnMiddlewareFunc) AcceptConn(c net.Conn) error { return f(c) }
 // with Options.KeepRequestHeader (see Session.Request).
 type Request struct {
 	values map[any]any
+	// plain: no subprotocol offered, a plain tag connection (wamp1.md §5),
+	// whose tags plainTags are parsed from the URL's tags parameter.
+	plain     bool
+	plainTags tagindex.Set
 
 	// URI is the request target as sent, e.g. "/?tags=...".
 	URI string
@@ -164,6 +178,10 @@ func (r *Request) SetValue(key, value any) {
 
 // Value returns the value stored under key by SetValue, or nil.
 func (r *Request) Value(key any) any { return r.values[key] }
+
+// Plain reports whether the request offered no subprotocol: it opens a
+// plain tag connection (wamp1.md §5), not a WAMP session.
+func (r *Request) Plain() bool { return r.plain }
 
 // HandshakeMiddleware inspects the upgrade request before the server
 // answers it. A non-nil error refuses the upgrade: an *HTTPError chooses the

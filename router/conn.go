@@ -359,9 +359,13 @@ func (c *conn) handleFrame(w *worker, h ws.Header, payload []byte) bool {
 	return false
 }
 
-// handleMessage decodes one WAMP message and dispatches it.
+// handleMessage decodes one WAMP message and dispatches it, or hands a
+// plain tag connection's request to handlePlain.
 func (c *conn) handleMessage(w *worker, payload []byte) bool {
 	c.srv.stats.messagesIn.Add(1)
+	if c.sess.plain {
+		return c.handlePlain(w, payload)
+	}
 	if err := w.dec.Decode(payload, &w.msg); err != nil {
 		c.violation(err)
 		return false

@@ -205,7 +205,8 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
 
 // deliver queues f.pub to every matching subscription that the PUBLISH
 // options admit, leaving the writes to l. Each distinct topic string is
-// encoded once and its bytes shared by all its receivers (wamp1.md §4).
+// encoded once and its bytes shared by all its receivers (wamp1.md §4);
+// so is the bare event that plain tag connections receive (wamp1.md §5).
 // It returns the receivers.
 func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.Publish) int {
 	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
@@ -217,9 +218,20 @@ func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.P
 	// Receivers of one topic string usually come in a row: the last
 	// encoding is checked before the map.
 	var last string
-	var frame []byte
+	var frame, plain []byte
 	for _, t := range f.targets {
 		if m != nil && !srv.admits(t.sess, from, m) {
+			continue
+		}
+		if t.plain {
+			// The bare event, encoded once for every plain receiver; not
+			// keyed by a topic string, which a WAMP topic may equal.
+			if plain == nil {
+				plain = encodePlain(f.pub.Event)
+			}
+			if t.sess.c.writeShared(l, plain) {
+				n++
+			}
 			continue
 		}
 		if frame == nil || t.topic != last {

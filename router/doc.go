@@ -16,7 +16,9 @@
 // reconnect storm waits in the kernel's listen backlog rather than in
 // goroutines and never takes the workers that serve live sessions; each
 // handshake is bounded by HandshakeTimeout, and Shutdown closes those in
-// progress. The subprotocol "wamp" is required and echoed (wamp1.md §1). After WELCOME the
+// progress. The subprotocol "wamp" is echoed when offered (wamp1.md §1);
+// a client offering others but not "wamp" is refused with 400, and one
+// offering none is a plain tag connection (below). After WELCOME the
 // connection's own descriptor is registered with easygo's epoll
 // (EPOLLONESHOT) and the goroutine ends: an idle session holds no goroutine
 // and no buffer. When the socket becomes readable, a worker of a bounded
@@ -47,6 +49,31 @@
 // hold as before. Writes that come from no worker (a deferred Reply, a
 // ping, the WELCOME, the close frame) and every write of a TLS connection
 // (crypto/tls may block) go to a flusher goroutine too.
+//
+// # Plain tag connections
+//
+// A connection that offers no subprotocol is a plain tag connection, the
+// Gomoob dialect (wamp1.md §5; plain.go). Its URL's tags parameter, a
+// JSON object of strings or integers parsed by tagindex.ParseJSON, is its
+// one subscription, without a base; bad tags answer 400 with the reason
+// before the upgrade, and the TopicHandler sees the subscription there too
+// (Session.Plain, Topic ""), a refusal answering its *HTTPError or 403. It
+// gets no WELCOME, no goroutine and no buffer when idle, like a WAMP
+// session. Each text frame is a request {"message": any, "tags": {...},
+// "metadata": {...}}, published through the TopicHandler with tag set
+// tags and no base (Publication.Metadata borrowed like Event), the sender
+// excluded unless DeliverToPublisher. Closes:
+//
+//	1007  not UTF-8, or not JSON
+//	1002  JSON but not a request: not an object, no "message", a key other
+//	      than message, tags and metadata, tags not an object of strings
+//	      or integers (with tagindex's reason), metadata not an object
+//	1003  a binary frame
+//
+// A plain receiver gets the published event alone, without envelope,
+// from plain requests and WAMP PUBLISHes alike: deliver encodes that frame
+// once per publication and queues the same bytes to every plain receiver
+// (not keyed by topic string, which a WAMP topic may equal).
 //
 // # Limits
 //

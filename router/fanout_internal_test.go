@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/tagwamp/tagwamp/tagindex"
 )
 
 // recordConn records the address and bytes of every write.
@@ -75,5 +77,85 @@ func TestEventEncodedOncePerTopicString(t *testing.T) {
 	}
 	if ptrs[topics[0]] == ptrs[topics[1]] {
 		t.Fatal("two topic strings shared one encoding")
+	}
+}
+
+// TestPlainEncodedOnce checks wamp1.md §5 with §4: one publication
+// encodes the bare event once for all its plain receivers, whose frame is
+// never confused with the EVENT of a WAMP topic string (even "", the
+// topic string a plain subscription does not have).
+func TestPlainEncodedOnce(t *testing.T) {
+	srv := New(Options{})
+	var conns []*recordConn
+	var plain []bool
+	for i := range 9 {
+		rc := &recordConn{}
+		c := &conn{srv: srv, nc: rc}
+		c.flushFn = c.flush
+		s := &Session{id: fmt.Sprint(i), c: c}
+		c.sess = s
+		switch i % 3 {
+		case 0:
+			benchSubscribe(t, srv, s, "?a=1")
+		case 1:
+			benchSubscribe(t, srv, s, "")
+		default:
+			s.plain = true
+			tags, err := tagindex.ParseJSON([]byte(`{"a":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.subscribePlain(s, tags)
+		}
+		conns = append(conns, rc)
+		plain = append(plain, s.plain)
+	}
+	f := srv.fans.Get().(*fanout)
+	f.set.Reset()
+	if err := f.set.ParseTopic([]byte("?a=1")); err != nil {
+		t.Fatal(err)
+	}
+	f.pub = Publication{Tags: f.set, Event: []byte(`{"n":1}`)}
+	if n := srv.deliver(f, &f.pend, nil, nil); n != 6 {
+		t.Fatalf("delivered to %d, want 6", n)
+	}
+	f.pend.flush()
+	deadline := time.Now().Add(5 * time.Second)
+	var plainPtr, eventPtr *byte
+	for i, rc := range conns {
+		for {
+			rc.mu.Lock()
+			n := len(rc.frames)
+			rc.mu.Unlock()
+			if n == 1 || i%3 == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("session %d got %d frames", i, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		switch {
+		case i%3 == 1:
+			if len(rc.frames) != 0 {
+				t.Fatalf("subscriber of %q got %q", "", rc.frames)
+			}
+		case plain[i]:
+			if got := rc.frames[0][2:]; got != `{"n":1}` {
+				t.Fatalf("plain session %d got %s", i, got)
+			}
+			if plainPtr != nil && plainPtr != rc.ptrs[0] {
+				t.Fatalf("plain session %d was written a second encoding", i)
+			}
+			plainPtr = rc.ptrs[0]
+		default:
+			if got := rc.frames[0][2:]; got != `[8,"?a=1",{"n":1}]` {
+				t.Fatalf("session %d got %s", i, got)
+			}
+			eventPtr = rc.ptrs[0]
+		}
+	}
+	if plainPtr == nil || plainPtr == eventPtr {
+		t.Fatal("plain receivers shared the EVENT's encoding")
 	}
 }

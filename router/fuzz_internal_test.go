@@ -47,7 +47,7 @@ func FuzzHandshake(f *testing.F) {
 	f.Fuzz(func(t *testing.T, req []byte) {
 		nc := &memConn{r: bytes.NewReader(req), remote: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 4}}
 		c := &conn{srv: srv, nc: nc}
-		r, asParsed, err := srv.upgrade(c, nc)
+		r, _, asParsed, err := srv.upgrade(c, nc)
 		defer c.releaseSlot()
 		resp := nc.w.String()
 		if err == nil {

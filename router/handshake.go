@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/tagindex"
 )
 
 // errTooManyFiles is accept's error when the process is out of descriptors.
@@ -76,7 +77,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 		}
 		rw = c.tc
 	}
-	req, asParsed, err := srv.upgrade(c, rw)
+	req, s, asParsed, err := srv.upgrade(c, rw)
 	if err != nil {
 		srv.stats.rejected.Add(1)
 		srv.log.Debug("handshake refused", "remote", nc.RemoteAddr().String(),
@@ -86,27 +87,34 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 	}
 	nc.SetDeadline(time.Time{})
 
-	s := &Session{id: newSessionID(), c: c, req: req}
-	if len(req.values) > 0 {
-		s.values = maps.Clone(req.values)
+	if s == nil {
+		s = srv.newSession(c, req)
 	}
-	s.prefixes.Max = srv.opts.MaxPrefixes
 	c.sess = s
 	c.limit.start(&srv.rates, time.Now().UnixNano())
-	buf, off := beginFrame(nil)
-	buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
-	welcome := endFrame(buf, off, ws.OpText)
+	var welcome []byte // a plain tag connection gets none (wamp1.md §5)
+	if !s.plain {
+		buf, off := beginFrame(nil)
+		buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
+		welcome = endFrame(buf, off, ws.OpText)
+	}
 	established = true
 	// Held from before the session can be closed until its SessionOpened
 	// hooks are done: SessionClosed (in abort) waits for it.
 	s.hookMu.Lock()
 	if !srv.register(c) {
 		s.hookMu.Unlock()
-		c.write(welcome)
+		if welcome != nil {
+			c.write(welcome)
+		}
 		c.closeWith(protocol.CloseGoingAway, "server shutting down")
 		return
 	}
-	c.write(welcome)
+	if welcome != nil {
+		c.write(welcome)
+	} else {
+		srv.subscribePlain(s, req.plainTags)
+	}
 	for _, h := range srv.opts.SessionHooks {
 		h.SessionOpened(s)
 	}
@@ -137,7 +145,10 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 // TLS connection) and answers it (RFC 6455 §4.2) with the wamp
 // subprotocol, or refuses it with a status and a plain reason. asParsed is
 // checkRequest's.
-func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, asParsed bool, err error) {
+//
+// A plain tag connection (no subprotocol offered, wamp1.md §5) also gets
+// its session here, whose tag subscription the topic handler has allowed.
+func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, s *Session, asParsed bool, err error) {
 	req = &Request{Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
@@ -176,6 +187,11 @@ func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, asParsed bo
 			if asParsed, err = srv.checkRequest(req); err != nil {
 				return nil, err
 			}
+			if req.plain {
+				if s, err = srv.admitPlain(c, req); err != nil {
+					return nil, err
+				}
+			}
 			if err := c.takeSlot(); err != nil {
 				return nil, rejectWith(err)
 			}
@@ -183,9 +199,42 @@ func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, asParsed bo
 		},
 	}
 	if _, err := u.Upgrade(rw); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	return req, asParsed, nil
+	return req, s, asParsed, nil
+}
+
+// admitPlain makes the session of a plain tag connection and lets the
+// topic handler decide on its subscription before the upgrade: one with
+// exactly the URL's tags and no base (wamp1.md §5), offered as a
+// Subscription whose Topic is "". A refusal answers the handler's
+// *HTTPError, or 403 with a fixed reason (the error itself is logged at
+// debug level, never sent).
+func (srv *Server) admitPlain(c *conn, req *Request) (*Session, error) {
+	s := srv.newSession(c, req)
+	s.plain = true
+	sub := Subscription{Tags: req.plainTags}
+	if err := srv.topics.Subscribe(srv.ctx, s, &sub); err != nil {
+		srv.stats.droppedSubscribes.Add(1)
+		srv.log.Debug("plain connection refused", "client", req.ClientIP, "tags", req.plainTags.String(), "err", err)
+		var he *HTTPError
+		if errors.As(err, &he) {
+			return nil, rejectWith(err)
+		}
+		return nil, reject(http.StatusForbidden, "not authorized to receive publications with these tags")
+	}
+	req.plainTags = sub.Tags
+	return s, nil
+}
+
+// newSession makes the session of an accepted upgrade request.
+func (srv *Server) newSession(c *conn, req *Request) *Session {
+	s := &Session{id: newSessionID(), c: c, req: req}
+	if len(req.values) > 0 {
+		s.values = maps.Clone(req.values)
+	}
+	s.prefixes.Max = srv.opts.MaxPrefixes
+	return s
 }
 
 // checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake
@@ -193,19 +242,24 @@ func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, asParsed bo
 // middleware left URI and URL as the router parsed them, so that URL can be
 // parsed again from URI (Session.trimRequest).
 func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
-	if len(req.Protocols) == 0 {
-		return false, reject(http.StatusBadRequest,
-			"tagwamp speaks WAMP v1: offer the WebSocket subprotocol \"wamp\"")
-	}
-	if !hasProtocol(req.Protocols, subprotocol) {
+	req.plain = len(req.Protocols) == 0
+	if !req.plain && !hasProtocol(req.Protocols, subprotocol) {
 		return false, reject(http.StatusBadRequest, "unsupported subprotocol "+
-			strings.Join(req.Protocols, ", ")+": tagwamp speaks only \"wamp\"")
+			strings.Join(req.Protocols, ", ")+": tagwamp speaks only \"wamp\" (or none, for a plain tag connection)")
 	}
 	u, err := url.ParseRequestURI(req.URI)
 	if err != nil {
 		return false, reject(http.StatusBadRequest, "bad request URI")
 	}
 	req.URL = u
+	if req.plain {
+		// A plain tag connection (wamp1.md §5): its tags come from the URL.
+		if raw := u.Query().Get("tags"); raw != "" {
+			if req.plainTags, err = tagindex.ParseJSON([]byte(raw)); err != nil {
+				return false, reject(http.StatusBadRequest, "bad tags: "+err.Error())
+			}
+		}
+	}
 	if len(srv.opts.HandshakeMiddleware) == 0 {
 		return true, nil
 	}

@@ -22,6 +22,7 @@ type Session struct {
 	w        *worker
 	prefixes protocol.Prefixes
 	overSubs bool // a SUBSCRIBE over MaxSubscriptions was logged
+	plain    bool // a plain tag connection (wamp1.md §5); set before it is shared
 
 	// hookMu is held while the SessionOpened hooks run, so that the
 	// SessionClosed hooks never start before they are done.
@@ -49,10 +50,17 @@ type subscription struct {
 	sess  *Session
 	topic string
 	h     tagindex.Handle // of its tag set in the index, to remove it
+	plain bool            // a plain tag connection's: it receives the bare event
 }
 
-// ID returns the session id sent in WELCOME.
+// ID returns the session id sent in WELCOME (a plain tag connection is
+// sent none, but has one for logs and PUBLISH's exclude lists).
 func (s *Session) ID() string { return s.id }
+
+// Plain reports whether s is a plain tag connection (wamp1.md §5): it
+// offered no subprotocol, was sent no WELCOME, and speaks JSON requests
+// instead of WAMP messages.
+func (s *Session) Plain() bool { return s.plain }
 
 // RemoteAddr returns the peer address of the session's connection.
 func (s *Session) RemoteAddr() net.Addr { return s.c.nc.RemoteAddr() }

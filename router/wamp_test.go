@@ -81,7 +81,6 @@ func TestHandshake(t *testing.T) {
 		protos []string
 		reason string
 	}{
-		{"no subprotocol", []string{}, `offer the WebSocket subprotocol "wamp"`},
 		{"other subprotocol", []string{"wamp.2.json"}, "unsupported subprotocol wamp.2.json"},
 		{"case matters", []string{"WAMP"}, "unsupported subprotocol"},
 	} {
