@@ -2,43 +2,16 @@ package client
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/tagwamp/tagwamp/internal/leakcheck"
 )
 
 // TestMain fails the run when goroutines started by the tests (readers of
 // clients, fake servers) outlive them.
 func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		if err := waitGoroutines(before, 2*time.Second); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// waitGoroutines waits up to d for the number of goroutines to fall back to
-// n, and returns an error with every stack when it does not.
-func waitGoroutines(n int, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		got := runtime.NumGoroutine()
-		if got <= n {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			return fmt.Errorf("goroutine leak: %d goroutines, want %d\n%s", got, n, buf)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leakcheck.Main(m, leakcheck.Options{Wait: 2 * time.Second})
 }
 
 // dial connects to s and closes the client when the test ends.

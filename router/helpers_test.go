@@ -4,48 +4,21 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tagwamp/tagwamp/internal/leakcheck"
 	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
+// TestMain fails the run if router goroutines outlive the tests; the
+// pool's idle workers exit on their own timer, so they are not counted.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkGoroutines(); err != nil {
-			os.Stderr.WriteString(err.Error() + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkGoroutines fails the run if router goroutines outlive the tests.
-func checkGoroutines() error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		st := string(buf[:runtime.Stack(buf, true)])
-		leaked := ""
-		for _, g := range strings.Split(st, "\n\n") {
-			if strings.Contains(g, "tagwamp/router.") && !strings.Contains(g, "router.(*pool).run") {
-				leaked = g
-				break
-			}
-		}
-		if leaked == "" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return errors.New("leaked goroutine:\n" + leaked)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	leakcheck.Main(m, leakcheck.Options{Wait: 15 * time.Second, Leaked: func(g string) bool {
+		return strings.Contains(g, "tagwamp/router.") && !strings.Contains(g, "router.(*pool).run")
+	}})
 }
 
 // startServer serves o on a loopback port and shuts it down with the test.

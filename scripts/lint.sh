@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gofmt, go vet, staticcheck, and the layering rules of STYLE.md: protocol and tagindex
 # import nothing of ours (tagindex only the standard library), router never
-# imports handlers, cmd or client; internal/wstest is for _test.go files only.
+# imports handlers, cmd or client; internal/wstest and internal/leakcheck are for _test.go files only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod=github.com/tagwamp/tagwamp
@@ -21,9 +21,10 @@ check router "^$mod/(handlers|client|cmd)"
 check client "^$mod/(router|handlers|cmd)"
 check auth "^$mod/(handlers|client|cmd)"
 check internal/wstest "^$mod/"
+check internal/leakcheck "^$mod/"
 # internal/wstest is a test client: only _test.go files import it (.Imports
 # lists the imports of a package's non-test files).
-if go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/internal/wstest( |\$)"; then
-  echo "lint: internal/wstest must be imported by _test.go files only"; fail=1
+if go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/internal/(wstest|leakcheck)( |\$)"; then
+  echo "lint: internal/wstest and internal/leakcheck must be imported by _test.go files only"; fail=1
 fi
 exit $fail
