@@ -23,39 +23,6 @@ import (
 	"github.com/tagwamp/tagwamp/internal/wstest"
 )
 
-// startRun runs the command with args on a loopback port and stops it with
-// the test; it returns the listening address and the logs so far.
-func startRun(t *testing.T, args ...string) (string, *syncBuffer) {
-	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	var stderr syncBuffer
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append(args, "-addr", "127.0.0.1:0"), &stderr, func(a, _ net.Addr) { addrc <- a })
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run = %v\n%s", err, stderr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("no shutdown after 10s")
-		}
-	})
-	select {
-	case a := <-addrc:
-		return a.String(), &stderr
-	case err := <-done:
-		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
-	case <-time.After(5 * time.Second):
-		t.Fatalf("not listening after 5s\n%s", stderr.String())
-	}
-	return "", nil
-}
-
 // writeCert writes a self-signed certificate for 127.0.0.1 and its key to
 // PEM files and returns their paths and a pool that trusts it.
 func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
@@ -104,7 +71,8 @@ func TestRunTLS(t *testing.T) {
 		{"flags", []string{"-tls-cert", certFile, "-tls-key", keyFile}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, logs := startRun(t, tc.args...)
+			r := startRun(t, tc.args...)
+			addr, logs := r.addr.String(), r.logs
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			c, err := client.Dial(ctx, "wss://"+addr+"/", client.WithTLSConfig(&tls.Config{RootCAs: pool}))
@@ -137,7 +105,8 @@ middleware:
   ip:
     deny: [203.0.113.0/24]
 `)
-	addr, logs := startRun(t, "-config", file)
+	r := startRun(t, "-config", file)
+	addr, logs := r.addr.String(), r.logs
 	dialFrom := func(xff string) (net.Conn, error) {
 		c, err := wstest.Open("ws://"+addr+"/", wstest.Options{Header: http.Header{"X-Forwarded-For": {xff}}})
 		if err != nil {

@@ -229,28 +229,64 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// running is the command started by startRun.
+type running struct {
+	addr  net.Addr // where it serves
+	debug net.Addr // its debug listener, or nil
+	logs  *syncBuffer
+	stop  func() error // stops it as SIGTERM does and returns run's result
+}
+
+// startRun runs the command with args on a free loopback port and waits
+// until it listens. The test's cleanup stops it if the test did not, and
+// fails the test if that stop fails.
+func startRun(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{logs: &syncBuffer{}}
+	type addrs struct{ addr, debug net.Addr }
+	addrc := make(chan addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append(args, "-addr", "127.0.0.1:0"), r.logs,
+			func(a, d net.Addr) { addrc <- addrs{a, d} })
+	}()
+	var once sync.Once
+	var err error
+	r.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				err = errors.New("no shutdown after 10s")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() {
+		if err := r.stop(); err != nil {
+			t.Errorf("run = %v\n%s", err, r.logs)
+		}
+	})
+	select {
+	case a := <-addrc:
+		r.addr, r.debug = a.addr, a.debug
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v\n%s", err, r.logs)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("not listening after 5s\n%s", r.logs)
+	}
+	return r
+}
+
 // TestRun starts the command on a loopback port from a configuration file,
 // calls the built-in procedures over a real socket, and shuts it down as a
 // signal would.
 func TestRun(t *testing.T) {
 	file := writeFile(t, "server_ident: test/1\nmiddleware:\n  ip:\n    allow: [127.0.0.0/8, \"::1\"]\n")
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stderr syncBuffer
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-config", file, "-addr", "127.0.0.1:0", "-log-level", "debug"}, &stderr,
-			func(a, _ net.Addr) { addrc <- a })
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
-	case <-time.After(5 * time.Second):
-		t.Fatalf("not listening after 5s\n%s", stderr.String())
-	}
+	r := startRun(t, "-config", file, "-log-level", "debug")
+	addr, stderr := r.addr, r.logs
 
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -290,14 +326,8 @@ func TestRun(t *testing.T) {
 		t.Errorf("unknown procedure: err = %v, want NoSuchRPCEndpoint", err)
 	}
 
-	stop() // as SIGTERM does
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run = %v\n%s", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no shutdown after 10s\n%s", stderr.String())
+	if err := r.stop(); err != nil { // as SIGTERM does
+		t.Fatalf("run = %v\n%s", err, stderr)
 	}
 	select {
 	case <-c.Done():
@@ -322,21 +352,8 @@ func TestRun(t *testing.T) {
 func TestRunWithAuth(t *testing.T) {
 	const secret = "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW"
 	file := writeFile(t, "authorizeOpen: false\napplications:\n  - key: application1\n    secret: "+secret+"\n")
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stderr syncBuffer
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-config", file, "-addr", "127.0.0.1:0", "-log-level", "debug"}, &stderr,
-			func(a, _ net.Addr) { addrc <- a })
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
-	}
+	r := startRun(t, "-config", file, "-log-level", "debug")
+	addr, stderr := r.addr, r.logs
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, q := range []string{"", "?key=application1", "?key=application1&secret=wrong"} {
@@ -356,8 +373,7 @@ func TestRunWithAuth(t *testing.T) {
 		t.Fatalf("server-info: %v", err)
 	}
 	c.Close()
-	stop()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatalf("run = %v", err)
 	}
 	logs := stderr.String()
@@ -373,24 +389,8 @@ func TestRunWithAuth(t *testing.T) {
 // router's counters, the Go runtime's memory and a forced-GC heap profile
 // from it over HTTP, with a real session open.
 func TestRunDebug(t *testing.T) {
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stderr syncBuffer
-	type addrs struct{ addr, debug net.Addr }
-	addrc := make(chan addrs, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0"}, &stderr,
-			func(a, d net.Addr) { addrc <- addrs{a, d} })
-	}()
-	var a addrs
-	select {
-	case a = <-addrc:
-	case err := <-done:
-		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
-	case <-time.After(5 * time.Second):
-		t.Fatalf("not listening after 5s\n%s", stderr.String())
-	}
+	a := startRun(t, "-debug-addr", "127.0.0.1:0")
+	stderr := a.logs
 	if a.debug == nil {
 		t.Fatal("no debug address")
 	}
@@ -431,14 +431,8 @@ func TestRunDebug(t *testing.T) {
 	if !strings.Contains(stderr.String(), "must not be reachable from outside") {
 		t.Errorf("no warning about the debug listener in\n%s", stderr.String())
 	}
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run = %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no shutdown after 10s")
+	if err := a.stop(); err != nil {
+		t.Fatalf("run = %v", err)
 	}
 	if _, err := net.DialTimeout("tcp", a.debug.String(), time.Second); err == nil {
 		t.Error("debug listener still open after shutdown")
