@@ -160,16 +160,21 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		srv.drop("subscribe", s, topic, err)
 		return
 	}
-	entry := &subscription{sess: s, topic: topic}
 	// Only this session's worker adds subscriptions, so the duplicate check
-	// above still holds; detach may have run meanwhile.
+	// above still holds.
+	srv.addSubscription(s, &subscription{sess: s, topic: topic}, sub.Tags)
+}
+
+// addSubscription puts entry in s's subscriptions and in the index under
+// tags, unless s is detached (closed) meanwhile.
+func (srv *Server) addSubscription(s *Session, entry *subscription, tags tagindex.Set) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.detached {
 		return
 	}
 	s.addSub(entry)
-	entry.h = srv.index.Add(sub.Tags, entry)
+	entry.h = srv.index.Add(tags, entry)
 	srv.stats.subscriptions.Add(1)
 }
 

@@ -108,15 +108,7 @@ func (c *conn) handlePlain(w *worker, payload []byte) bool {
 // subscribePlain adds the one subscription of a plain tag connection: its
 // URL's tags, no base (wamp1.md §5).
 func (srv *Server) subscribePlain(s *Session, tags tagindex.Set) {
-	entry := &subscription{sess: s, plain: true}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.detached {
-		return
-	}
-	s.addSub(entry)
-	entry.h = srv.index.Add(tags, entry)
-	srv.stats.subscriptions.Add(1)
+	srv.addSubscription(s, &subscription{sess: s, plain: true}, tags)
 }
 
 // encodePlain encodes the frame a plain tag connection receives for a

@@ -353,14 +353,7 @@ func (c *Config) Validate() error {
 		{"limits.retry_after", l.RetryAfter, false},
 		{"limits.shutdown_timeout", l.ShutdownTimeout, false},
 	} {
-		switch {
-		case d.v == Off && !d.offOK:
-			bad(d.key, "cannot be off")
-		case d.v <= 0 && d.v != Off && d.offOK:
-			bad(d.key, "must be positive, or off")
-		case d.v <= 0 && d.v != Off:
-			bad(d.key, "must be positive")
-		}
+		checkDuration(bad, d.key, d.v, d.offOK)
 	}
 	ip := c.Middleware.IP
 	if _, err := handlers.NewIPFilter(ip.Allow, ip.Deny); err != nil {
@@ -422,14 +415,7 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 		{"auth.fail_delay", c.Auth.FailDelay, false},
 		{"auth.token_leeway", c.Auth.TokenLeeway, true},
 	} {
-		switch {
-		case d.v == Off && !d.offOK:
-			bad(d.key, "cannot be off")
-		case d.v <= 0 && d.v != Off && d.offOK:
-			bad(d.key, "must be positive, or off")
-		case d.v <= 0 && d.v != Off:
-			bad(d.key, "must be positive")
-		}
+		checkDuration(bad, d.key, d.v, d.offOK)
 	}
 }
 
@@ -450,4 +436,17 @@ func ParsePrefixes(entries []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// checkDuration reports a duration that is not positive; off is allowed
+// only where offOK.
+func checkDuration(bad func(key, format string, args ...any), key string, v Duration, offOK bool) {
+	switch {
+	case v == Off && !offOK:
+		bad(key, "cannot be off")
+	case v <= 0 && v != Off && offOK:
+		bad(key, "must be positive, or off")
+	case v <= 0 && v != Off:
+		bad(key, "must be positive")
+	}
 }
