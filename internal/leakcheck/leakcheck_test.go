@@ -17,21 +17,38 @@ func TestWait(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Options{Wait: 50 * time.Millisecond, Leaked: tc.leaked}
 			before := countNow()
-			stop := make(chan struct{})
-			go park(stop)
+			// Several parked goroutines, so that goroutines of earlier
+			// tests still exiting cannot hide them from the count.
+			const parked = 8
+			started, stop := make(chan struct{}), make(chan struct{})
+			stopped := false
+			defer func() {
+				if !stopped {
+					close(stop)
+				}
+			}()
+			for range parked {
+				go park(started, stop)
+				<-started
+			}
 			if err := wait(before, o); err == nil || !strings.Contains(err.Error(), "goroutine leak") {
-				t.Fatalf("wait with a parked goroutine = %v, want a leak", err)
+				t.Fatalf("wait with parked goroutines = %v, want a leak", err)
 			}
 			close(stop)
+			stopped = true
 			o.Wait = 5 * time.Second
 			if err := wait(before, o); err != nil {
-				t.Fatalf("wait after the goroutine ended = %v", err)
+				t.Fatalf("wait after the goroutines ended = %v", err)
 			}
 		})
 	}
 }
 
-func park(stop chan struct{}) { <-stop }
+// park runs until stop is closed, after it says it started.
+func park(started, stop chan struct{}) {
+	started <- struct{}{}
+	<-stop
+}
 
 func countNow() int {
 	_, n := leaked(nil)
