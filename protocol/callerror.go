@@ -6,7 +6,7 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// The error URIs a router answers a failed CALL with (wamp1.md §3).
+// The error URIs a router answers a failed CALL with (docs/protocol.md#errors).
 const (
 	// ErrorURINoSuchProcedure: nobody registered the procedure; the desc
 	// is "no procedure registered for <uri>".
@@ -22,16 +22,18 @@ const (
 	ErrorURIInvalidArgument = "http://api.wamp.ws/error#invalid-argument"
 )
 
-// Error is a WAMP CALLERROR a procedure handler returns (wamp1.md §3); the
-// router answers the call with its URI, Desc and Details. Any other error a
-// handler returns becomes ErrorURIInternal, with no internals leaked.
+// Error is a WAMP CALLERROR a procedure handler returns
+// (docs/protocol.md#errors); the router answers the call with its URI, Desc and
+// Details. Any other error a handler returns becomes ErrorURIInternal, with no
+// internals leaked.
 type Error struct {
 	// URI is the error URI, like ErrorURIInvalidArgument.
 	URI string
 	// Desc is a human-readable description; it is always sent, even empty.
 	Desc string
 	// Details is any value go-json can marshal, sent as errorDetails; nil,
-	// or a value that marshals to null, omits errorDetails (wamp1.md §2).
+	// or a value that marshals to null, omits errorDetails
+	// (docs/protocol.md#messages).
 	Details any
 }
 

@@ -12,7 +12,7 @@ import "unicode/utf8"
 //
 // A Decoder keeps its buffers between calls; they grow to the largest frame
 // with escapes and the most elements seen, bounded by the frame size limit
-// (wamp1.md §3).
+// (docs/protocol.md#limits).
 type Decoder struct {
 	// elems holds the extents of the top-level elements of the frame being
 	// decoded; reused across calls.
@@ -32,13 +32,13 @@ type span struct {
 	esc        bool
 }
 
-// Decode decodes one whole frame, a WAMP v1 message (wamp1.md §1-§3), into
-// m, overwriting it. The frame must be strictly valid JSON (RFC 8259) and an
-// array whose element 0 is a known type id followed by the elements that
-// type requires. On failure it returns an error wrapping one of
-// ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage or ErrBadPrefix,
-// whose text names the problem; CloseCodeOf maps it to a close code and
-// Reason cuts it for a close frame.
+// Decode decodes one whole frame, a WAMP v1 message
+// (docs/protocol.md#messages), into m, overwriting it. The frame must be
+// strictly valid JSON (RFC 8259) and an array whose element 0 is a known type
+// id followed by the elements that type requires. On failure it returns an
+// error wrapping one of ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage
+// or ErrBadPrefix, whose text names the problem; CloseCodeOf maps it to a close
+// code and Reason cuts it for a close frame.
 //
 // Decode does not allocate once the Decoder and m have grown to the sizes
 // the frames need. The slices set in m are borrowed (see Message).
@@ -208,7 +208,8 @@ func (d *Decoder) message(frame []byte, m *Message) error {
 	return nil
 }
 
-// publish interprets d.elems as a PUBLISH in its four forms (wamp1.md §2).
+// publish interprets d.elems as a PUBLISH in its four forms
+// (docs/protocol.md#publish-options).
 func (d *Decoder) publish(frame []byte, m *Message) error {
 	e := d.elems
 	n := len(e)

@@ -3,10 +3,10 @@ package protocol
 import "bytes"
 
 // MaxPrefixes is the most CURIE prefixes one session may define
-// (wamp1.md §2 "CURIEs"); redefining one does not count again.
+// (docs/protocol.md#curies); redefining one does not count again.
 const MaxPrefixes = 256
 
-// Prefixes is one session's CURIE map (wamp1.md §2 "CURIEs"): PREFIX
+// Prefixes is one session's CURIE map (docs/protocol.md#curies): PREFIX
 // messages define entries, and Resolve expands procUri and topicUri strings
 // that use them. The zero value is an empty map, ready to use. A Prefixes is
 // not safe for concurrent use; it belongs to its session.
@@ -20,8 +20,8 @@ type Prefixes struct {
 }
 
 // ValidName reports whether b is a name: non-empty, of ASCII letters,
-// digits, '_', '-' and '.' only (wamp1.md §2, §4). Prefix names and tag keys
-// are names, so JSON- or query-shaped strings are never taken for CURIEs.
+// digits, '_', '-' and '.' only (docs/protocol.md#curies). Prefix names and tag
+// keys are names, so JSON- or query-shaped strings are never taken for CURIEs.
 func ValidName(b []byte) bool {
 	if len(b) == 0 {
 		return false
@@ -77,7 +77,7 @@ func (p *Prefixes) limit() int {
 // slice: when s holds a ':' and the text before the first ':' is a defined
 // prefix, the prefix's URI followed by the text after that ':' (plain
 // concatenation); otherwise s unchanged, so that full URIs like
-// "http://..." pass through (wamp1.md §2 "CURIEs"). It does not allocate
+// "http://..." pass through (docs/protocol.md#curies). It does not allocate
 // when dst has room.
 func (p *Prefixes) Resolve(dst, s []byte) []byte {
 	if len(p.m) != 0 {
