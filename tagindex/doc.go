@@ -1,19 +1,18 @@
 // Package tagindex holds tag sets and the inverted index that routes tagged publications to
-// tagged subscriptions (wamp1.md §4 and §5).
+// tagged subscriptions (docs/protocol.md#tag-matching).
 //
 // A topic such as http://example.com/news?lang=FR&user=42 is a tag set: its base
 // (http://example.com/news), held as a tag under the reserved key BaseKey, plus one tag per
 // key=value pair of its query. Plain tag connections and backends give tags as a JSON object
-// instead ({"lang":"FR","user":42}), with no base. A publication with tag set P reaches every
-// subscription with tag set S such that P ⊆ S: the subscriber's tags say who it is, the
-// publisher's tags select whom to reach.
+// instead ({"lang":"FR","user":42}), with no base. Match finds the subscriptions whose set
+// holds every tag of the publication's (docs/protocol.md#tag-matching).
 //
 // # Usage
 //
 //	var idx tagindex.Index[*Subscription] // the zero value is ready
 //
 //	s, err := tagindex.ParseTopic("http://example.com/news?lang=FR&user=42")
-//	if err != nil { ... }               // malformed topic: drop the SUBSCRIBE (wamp1.md §3)
+//	if err != nil { ... }               // malformed topic: drop the SUBSCRIBE
 //	sub.h = idx.Add(s, sub)             // keep the Handle, not s
 //
 //	var p tagindex.Set                  // one per worker, reused
@@ -24,14 +23,10 @@
 //
 // # Parsing rules
 //
-// ParseTopic splits a topic at its first '?': the text before is the base, kept as is (not
-// percent-decoded; an empty base means the set has no base tag), the text after is split on '&'
-// into key=value pairs. Keys and values are percent-decoded with %XX escapes only: '+' is a plus
-// sign, not a space, unlike HTML form encoding. Keys are names (ASCII letters, digits, '_', '-',
-// '.'), each once; values are any valid UTF-8, possibly empty; empty pairs are skipped.
-// ParseJSON takes a JSON object whose values are strings or integers; the integer 42 is the tag
-// value "42". Set.String writes the canonical topic form back, which ParseTopic reads as an equal
-// set.
+// ParseTopic implements the topic rules of docs/protocol.md#tag-topics in one pass over the
+// topic, percent-decoding in place; ParseJSON the JSON tags of docs/protocol.md#plain-connections,
+// with encoding/json's token API. Both return the errors of errors.go for what the rules refuse.
+// Set.String writes the canonical topic form back, which ParseTopic reads as an equal set.
 //
 // # Concurrency and borrowed memory
 //

@@ -11,8 +11,8 @@ import (
 )
 
 // Index is an inverted index from tags to the values subscribed with a tag set holding them
-// (wamp1.md §4): Add(S, v) subscribes v with tag set S, and Match(P, fn) calls fn for every v
-// whose S is a superset of P.
+// (docs/protocol.md#tag-matching): Add(S, v) subscribes v with tag set S, and Match(P, fn) calls fn
+// for every v whose S is a superset of P.
 //
 // The zero value is an empty index ready to use; an Index must not be copied after first use. It is
 // safe for concurrent use: Add, Remove and RemoveHandle take its write lock, Match and Len its read
@@ -31,8 +31,9 @@ import (
 // a set of up to 4 tags in one 32-byte record, so that checking a candidate compares ids in one
 // record; larger sets spill to a []uint32 arena, value lists of up to 64 values live in a []T
 // arena, and longer ones in their own slices with a table of positions. Match prefetches the
-// records of the candidates ahead of the one it checks (see scan). At a million subscriptions of
-// the benchmark's workload this comes to about 61 bytes per subscription (BenchmarkMatch's B/sub).
+// records of the candidates ahead of the one it checks (see scan). BenchmarkMatch reports the bytes
+// the index holds per subscription (B/sub); the figures are in bench/RESULTS.md, "tagindex: match,
+// add, remove".
 type Index[T comparable] struct {
 	mu sync.RWMutex
 
@@ -234,9 +235,8 @@ func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
 }
 
 // scan reads its candidates in batches, prefetching group records ahead batches on, once the
-// index has prefetchGroups groups (8 MiB of records for a pointer T, about 400k subscriptions of
-// the benchmark's workload): below, the index mostly stays in the CPU caches and a plain loop is
-// faster, by 1 to 2 ns a candidate at 10k and 100k subscriptions.
+// index has prefetchGroups groups (8 MiB of records for a pointer T): below, the index mostly stays
+// in the CPU caches and a plain loop is faster (bench/RESULTS.md, "tagindex: match, add, remove").
 const (
 	batch          = 16
 	ahead          = 4
@@ -266,11 +266,11 @@ func (x *Index[T]) scanPlain(post, pids []uint32, fn func(T)) (n int) {
 // scanPrefetch is scan for an index larger than the CPU caches.
 //
 // At a million subscriptions the group records and value lists are out of the caches, and a loop
-// that reads one candidate after the other waits for each cache miss in turn (about 30 ns a
-// candidate where the misses overlap by chance). So scanPrefetch runs a pipeline over batches of
-// candidates: it prefetches the records of the batch ahead batches on, and the value lists of the
-// batch two on, whose records have arrived by then, while it checks and emits the current batch
-// from the cache. A prefetch does not wait for its load, unlike a read, which the CPU can run ahead
+// that reads one candidate after the other waits for each cache miss in turn (bench/RESULTS.md,
+// tagindex section, "What limits the misses, and what would move them"). So scanPrefetch runs a
+// pipeline over batches of candidates: it prefetches the records of the batch ahead batches on,
+// and the value lists of the batch two on, whose records have arrived by then, while it checks and
+// emits the current batch from the cache. A prefetch does not wait for its load, unlike a read, which the CPU can run ahead
 // of only as far as its reorder buffer reaches (a few candidates).
 func (x *Index[T]) scanPrefetch(post, pids []uint32, fn func(T)) (n int) {
 	var zero T

@@ -10,12 +10,10 @@ import (
 )
 
 // ParseJSON parses the JSON tags of a plain tag connection or of a backend's publication
-// (wamp1.md §5), such as {"language":"FR","user":42}. obj must be one JSON object (whitespace
-// around it allowed) in valid UTF-8. Its keys must be names, each once; its values strings or
-// integers, an integer standing for its decimal text, so "user":42 and the topic tag user=42 are
-// the same tag. Integers of any size are accepted as written (JSON allows no leading zeros; -0 is
-// read as 0); floats, exponents, booleans, null, arrays and objects are refused. The set has no
-// base. This is not a hot path: it uses encoding/json's token API.
+// (docs/protocol.md#plain-connections), such as {"language":"FR","user":42}: one JSON object,
+// whitespace around it allowed. An integer value becomes its decimal text as written, of any size
+// (-0 is read as 0). The set has no base. This is not a hot path: it uses encoding/json's token
+// API.
 func ParseJSON(obj []byte) (Set, error) {
 	if !utf8.Valid(obj) {
 		return Set{}, fmt.Errorf("%w: invalid UTF-8", ErrNotObject)

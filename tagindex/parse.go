@@ -7,12 +7,10 @@ import (
 	"unsafe"
 )
 
-// ParseTopic parses a topic URI into its tag set (wamp1.md §4). The text before the first '?' is
-// the base (kept as is, not decoded; an empty base means no base). The query after it is split on
-// '&'; every non-empty pair must be key=value (split at its first '='), its key and value
-// percent-decoded (%XX only: '+' stays '+', it is not a space), the key a name, the value valid
-// UTF-8, each key once. Empty pairs, from "&&", a trailing '&' or a bare trailing '?', are skipped.
-// The result owns its memory.
+// ParseTopic parses a topic URI into its tag set by the rules of docs/protocol.md#tag-topics: the
+// base is kept as is (an empty base means no base), the query is split on '&' and percent-decoded.
+// What the rules refuse returns ErrNoEquals, ErrBadEscape, ErrBadKey, ErrBadUTF8 or
+// ErrDuplicateKey. The result owns its memory.
 func ParseTopic(uri string) (Set, error) {
 	var s Set
 	if err := s.parse(uri); err != nil {
