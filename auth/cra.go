@@ -16,17 +16,16 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// The WAMP-CRA procedures (wamp1.md §6). They are always callable, whatever
-// the permissions.
+// The WAMP-CRA procedures (docs/protocol.md#wamp-cra). They are always
+// callable, whatever the permissions.
 const (
 	ProcAuthReq = "http://api.wamp.ws/procedure#authreq"
 	ProcAuth    = "http://api.wamp.ws/procedure#auth"
 )
 
-// Salted key derivation defaults and bounds (wamp1.md §6). The client
-// chooses iterations in authreq's extra, and the server computes the key on
-// a worker, so MaxIterations bounds the work one authreq costs (about 30ms
-// at 100,000).
+// Salted key derivation defaults and bounds (docs/protocol.md#wamp-cra). The
+// client chooses iterations in authreq's extra, and the server computes the key
+// on a worker, so MaxIterations bounds the work one authreq costs.
 const (
 	DefaultIterations = 10000
 	DefaultKeyLen     = 32
@@ -43,7 +42,7 @@ type challenge struct {
 }
 
 // SaltParams are the PBKDF2 parameters of a salted WAMP-CRA key: extra's
-// salt, iterations and keylen (wamp1.md §6).
+// salt, iterations and keylen (docs/protocol.md#wamp-cra).
 type SaltParams struct {
 	Salt       string `json:"salt"`
 	Iterations int    `json:"iterations"`
@@ -54,7 +53,7 @@ type SaltParams struct {
 // without salt, else base64(PBKDF2-HMAC-SHA256(secret, salt, iterations,
 // keylen)), the base64 text itself being the key, as AutobahnJS's
 // ab.deriveKey and AutobahnPython's WampCraProtocol.deriveKey compute it
-// (wamp1.md §6). Zero Iterations and KeyLen take the defaults.
+// (docs/protocol.md#wamp-cra). Zero Iterations and KeyLen take the defaults.
 func DeriveKey(secret string, p *SaltParams) ([]byte, error) {
 	if p == nil {
 		return []byte(secret), nil
@@ -75,7 +74,7 @@ func DeriveKey(secret string, p *SaltParams) ([]byte, error) {
 
 // Sign returns the WAMP-CRA signature of challenge with key (a secret, or
 // DeriveKey's result): base64(HMAC-SHA256(key, challenge)), what a client
-// sends to auth (wamp1.md §6).
+// sends to auth (docs/protocol.md#wamp-cra).
 func Sign(key []byte, challenge string) string {
 	return base64.StdEncoding.EncodeToString(mac(key, challenge))
 }
@@ -86,10 +85,10 @@ func mac(key []byte, challenge string) []byte {
 	return h.Sum(nil)
 }
 
-// challengeInfo is the challenge a client signs (wamp1.md §6). AuthExtra
-// repeats the salt parameters, with their defaults filled in, when extra
-// holds a salt: AutobahnPython 0.8's client derives its key from authextra
-// and AutobahnJS applications pass authextra to ab.deriveKey.
+// challengeInfo is the challenge a client signs (docs/protocol.md#wamp-cra).
+// AuthExtra repeats the salt parameters, with their defaults filled in, when
+// extra holds a salt: AutobahnPython 0.8's client derives its key from
+// authextra and AutobahnJS applications pass authextra to ab.deriveKey.
 type challengeInfo struct {
 	AuthID      string          `json:"authid"`
 	AuthKey     *string         `json:"authkey"`

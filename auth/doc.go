@@ -1,8 +1,8 @@
 // Package auth authenticates WAMP v1 connections and authorizes what their
 // sessions do: application keys and secrets in Gomoob's format, WAMP-CRA
-// (wamp1.md §6), signed connection tokens with bound tags, and permissions
-// checked on every CALL, SUBSCRIBE and PUBLISH. It sits above package
-// router and plugs into its interfaces; nothing of it runs unless
+// (docs/protocol.md#wamp-cra), signed connection tokens with bound tags, and
+// permissions checked on every CALL, SUBSCRIBE and PUBLISH. It sits above
+// package router and plugs into its interfaces; nothing of it runs unless
 // installed, so a server without it stays open.
 //
 //	a, err := auth.New(auth.Options{
@@ -41,31 +41,21 @@
 //
 // # WAMP-CRA
 //
-// authreq(authKey, extra) returns the challenge, a JSON string of
-// {authid, authkey, timestamp, sessionid, extra, permissions}, and null for
-// a null key (anonymous, allowed unless RequireCredentials). auth(signature)
-// checks base64(HMAC-SHA256(key, challenge)), where key is the secret, or,
-// when extra holds salt, DeriveKey's base64 PBKDF2 text; it returns the
-// permissions granted. A challenge is good for one try within ChallengeTTL;
-// a wrong signature answers ErrorURIInvalidSignature after a random delay
-// (FailDelay) that no worker waits for (router.Call.Defer), and no new
-// challenge is issued until it is answered. The other errors are
-// AutobahnPython's: ErrorURIAlreadyAuthenticated,
-// ErrorURIAlreadyRequested, ErrorURIAnonymousForbidden,
-// ErrorURINoSuchAuthKey, ErrorURINoAuthRequested, and
-// protocol.ErrorURIInvalidArgument for arguments of the wrong type.
+// The procedures ProcAuthReq and ProcAuth follow docs/protocol.md#wamp-cra.
+// authreq keeps the expected MAC (DeriveKey, then Sign's HMAC) in the
+// session's pending challenge, good for one auth call within ChallengeTTL.
+// A wrong signature is answered with ErrorURIInvalidSignature from a timer
+// after a random delay around FailDelay, through router.Call.Defer, so no
+// worker waits for it. The error URIs are AutobahnPython's, in errors.go.
 //
 // # Tokens
 //
-// See token.go's comment and NewToken: HS256 only, iss names the
-// application whose secret verifies it, exp required, sub required, tags
-// the bound tags.
+// The rules are docs/protocol.md#tokens and docs/protocol.md#bound-tags;
+// token.go's comment says how they are checked, and NewToken signs one.
 //
 // # Permissions
 //
-// Rules of Permissions match procedure URIs and topic bases; the most
-// specific rule decides, no rule denies. Publications without a base or
-// with an empty tag set need Broadcast. Denied calls answer
+// Permissions follow docs/protocol.md#permissions. Denied calls answer
 // protocol.ErrorURINotAuthorized; denied SUBSCRIBE and PUBLISH return
 // ErrSubscribeDenied, ErrPublishDenied, ErrBroadcastDenied or ErrBoundTag
 // to the router, which drops, counts and logs them. The allowed path
@@ -74,19 +64,15 @@
 //
 // # Plain tag connections
 //
-// A plain tag connection (no subprotocol, wamp1.md §5) is admitted by
-// Handshake like any other. Its URL tags are offered to Topics.Subscribe
-// before the upgrade as a subscription without a base: it needs a sub rule
-// that matches the empty base (a prefix rule with URI "", as in
-// AllPermissions), and a token's bound tags must hold (a missing one is
-// added); a refusal answers 403. Each request it sends is checked as a
-// publication without a base, so it needs Broadcast, with the identity of
-// the application whose metadata.key and metadata.secret it carries
-// (Gomoob's authorizeSend; compared like ?secret=, never logged), or, when
-// it carries neither, the connection's own if it opened with a key and
-// secret or a token; otherwise it is dropped with ErrPlainCredentials or
-// ErrBadPlainCredentials. AuthTimeout does not apply: a plain connection
-// cannot speak WAMP-CRA.
+// A plain tag connection (docs/protocol.md#plain-connections) is admitted
+// by Handshake like any other. Its URL tags go to Topics.Subscribe before
+// the upgrade, as a subscription without a base (a refusal answers 403),
+// and each request it sends goes to Topics.Publish as a publication
+// without a base, checked with the identity plainGrant finds
+// (docs/protocol.md#permissions; metadata secrets are compared like
+// ?secret= and never logged). A refused request is dropped with
+// ErrPlainCredentials, ErrBadPlainCredentials or the usual denials.
+// AuthTimeout does not apply: a plain connection cannot speak WAMP-CRA.
 //
 // # Secrets
 //

@@ -5,7 +5,8 @@ import "errors"
 // Errors of configuration (New) and of authorization. The authorization
 // errors are what the TopicHandler middleware returns for a denied
 // SUBSCRIBE or PUBLISH, so the router counts and logs the drop with them
-// (wamp1.md §3); denied calls answer a CALLERROR instead (ErrorURI*).
+// (docs/protocol.md#dropped-messages); denied calls answer a CALLERROR instead
+// (ErrorURI*).
 var (
 	// ErrNoApplications: credentials are required but no application can
 	// present any.
@@ -20,14 +21,16 @@ var (
 	// topic's base.
 	ErrPublishDenied = errors.New("auth: publish not authorized")
 	// ErrBroadcastDenied: the publication has no base or no tags at all and
-	// the session lacks the broadcast permission (wamp1.md §4).
+	// the session lacks the broadcast permission
+	// (docs/protocol.md#permissions).
 	ErrBroadcastDenied = errors.New("auth: publication without a base needs the broadcast permission")
 	// ErrBoundTag: the topic names a bound tag key (from the session's
 	// token) with another value than the session's own.
 	ErrBoundTag = errors.New("auth: topic names another value of a tag bound to the session")
-	// ErrPlainCredentials: a plain tag connection's request (wamp1.md §5)
-	// carries no metadata.key and metadata.secret, and its connection did
-	// not open with a key and secret or a token (Gomoob's authorizeSend).
+	// ErrPlainCredentials: a plain tag connection's request
+	// (docs/protocol.md#plain-requests) carries no metadata.key and
+	// metadata.secret, and its connection did not open with a key and secret or
+	// a token (Gomoob's authorizeSend).
 	ErrPlainCredentials = errors.New("auth: a plain request needs metadata.key and metadata.secret of an application")
 	// ErrBadPlainCredentials: a plain request's metadata.key and
 	// metadata.secret are not those of an application, or not strings.
@@ -35,8 +38,9 @@ var (
 )
 
 // CALLERROR URIs of WAMP-CRA, as AutobahnPython 0.8 answers them
-// (wamp1.md §6). Denied calls answer protocol.ErrorURINotAuthorized, bad
-// arguments protocol.ErrorURIInvalidArgument.
+// (docs/protocol.md#wamp-cra). Denied calls answer
+// protocol.ErrorURINotAuthorized, bad arguments
+// protocol.ErrorURIInvalidArgument.
 const (
 	ErrorURIAlreadyAuthenticated = "http://api.wamp.ws/error#already-authenticated"
 	ErrorURIAlreadyRequested     = "http://api.wamp.ws/error#authentication-already-requested"

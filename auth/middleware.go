@@ -13,8 +13,9 @@ import (
 // RPC is the router.RPCMiddleware that answers the WAMP-CRA procedures
 // itself and lets any other call through only when the session's
 // permissions allow it; a denied call answers
-// http://api.wamp.ws/error#not-authorized (wamp1.md §3, §6). The allowed
-// path takes no lock but the session's value lookup and allocates nothing.
+// http://api.wamp.ws/error#not-authorized (docs/protocol.md#permissions). The
+// allowed path takes no lock but the session's value lookup and allocates
+// nothing.
 func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 		switch c.URI {
@@ -34,8 +35,9 @@ func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 
 // Topics is the router.TopicMiddleware that checks every SUBSCRIBE and
 // PUBLISH against the session's permissions and bound tags; what it
-// denies, the router drops, counts and logs (wamp1.md §3). Install it
-// outermost, so that the handlers after it see the bound tags it adds.
+// denies, the router drops, counts and logs
+// (docs/protocol.md#dropped-messages). Install it outermost, so that the
+// handlers after it see the bound tags it adds.
 func (a *Auth) Topics(next router.TopicHandler) router.TopicHandler {
 	return &topics{a: a, next: next}
 }
@@ -104,10 +106,10 @@ func (t *topics) Publish(ctx context.Context, s *router.Session, pub *router.Pub
 }
 
 // plainGrant returns the identity a plain tag connection's request acts
-// as (Gomoob's authorizeSend, wamp1.md §5): the application whose key and
-// secret its metadata carries (compared in constant time; the secret is
-// never logged nor echoed), or, when the metadata carries neither, the
-// connection's own when it opened with a key and secret or a token.
+// as (Gomoob's authorizeSend, docs/protocol.md#permissions): the application
+// whose key and secret its metadata carries (compared in constant time; the
+// secret is never logged nor echoed), or, when the metadata carries neither,
+// the connection's own when it opened with a key and secret or a token.
 func (a *Auth) plainGrant(conn *grant, metadata json.RawMessage) (*grant, error) {
 	var md struct {
 		Key, Secret json.RawMessage

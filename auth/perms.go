@@ -8,7 +8,7 @@ import (
 )
 
 // RPCRule grants or denies calls to one procedure URI, or to every URI
-// that starts with URI when Prefix is set (wamp1.md §6).
+// that starts with URI when Prefix is set (docs/protocol.md#permissions).
 type RPCRule struct {
 	URI    string `json:"uri" yaml:"uri"`
 	Prefix bool   `json:"prefix" yaml:"prefix"`
@@ -17,10 +17,8 @@ type RPCRule struct {
 
 // TopicRule grants or denies publishing (Pub) and subscribing (Sub) on one
 // topic base, or on every base that starts with URI when Prefix is set
-// (wamp1.md §6). A rule is matched against the topic's base, the text
-// before '?' (wamp1.md §4), so a rule for http://example.com/news covers
-// news?lang=FR and news?user=42 alike; bound tags (tokens) restrict the
-// query part.
+// (docs/protocol.md#permissions). It is matched against the topic's base,
+// never its query; bound tags (tokens) restrict the query part.
 type TopicRule struct {
 	URI    string `json:"uri" yaml:"uri"`
 	Prefix bool   `json:"prefix" yaml:"prefix"`
@@ -29,24 +27,14 @@ type TopicRule struct {
 }
 
 // Permissions is what a session may do, in the shape WAMP-CRA returns
-// them (wamp1.md §6): lists of RPC and PubSub rules, plus Broadcast.
+// them (docs/protocol.md#permissions): lists of RPC and PubSub rules, plus
+// Broadcast.
 //
-// For a URI or a topic base, the most specific matching rule decides: an
-// exact rule beats every prefix rule, a longer prefix beats a shorter one,
-// and the empty prefix matches everything. No matching rule denies. So
-//
-//	pubsub:
-//	  - {uri: "http://example.com/", prefix: true, sub: true}
-//	  - {uri: "http://example.com/admin", prefix: true}
-//
-// lets a session subscribe to everything under http://example.com/ except
-// the admin topics.
-//
-// Broadcast allows publications that have no base (tags only, reaching
-// those tags on every base) or an empty tag set (reaching every
-// subscription): wamp1.md §4 reserves them for trusted backends, so no
-// TopicRule allows them, not even the empty prefix; only Broadcast does.
-// Broadcast does not lift bound tags.
+// The most specific matching rule decides, and no matching rule denies;
+// compile and rules.lookup implement it with a map for exact rules and the
+// prefix rules sorted longest first. Broadcast alone allows publications
+// without a base or with an empty tag set; no TopicRule does, not even the
+// empty prefix, and Broadcast does not lift bound tags.
 type Permissions struct {
 	RPC       []RPCRule   `json:"rpc" yaml:"rpc"`
 	PubSub    []TopicRule `json:"pubsub" yaml:"pubsub"`

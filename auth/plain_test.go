@@ -32,8 +32,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// dialPlain opens a plain tag connection (wamp1.md §5) with query q (raw,
-// without '?'), and waits until srv holds want subscriptions.
+// dialPlain opens a plain tag connection (docs/protocol.md#plain-connections)
+// with query q (raw, without '?'), and waits until srv holds want
+// subscriptions.
 func dialPlain(t testing.TB, srv *router.Server, u, q string, want int64) *wsClient {
 	t.Helper()
 	c, err := wstest.Open(u+"?"+q, wstest.Options{Protocols: []string{}})

@@ -12,7 +12,8 @@ import (
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
-// Connection tokens (?token=...) are JWTs a backend signs for a browser.
+// Connection tokens (?token=...) are JWTs a backend signs for a browser
+// (docs/protocol.md#tokens).
 //
 // Design: the token's iss claim names an application key, and the token is
 // verified with that application's secret, so a backend that has a key and
@@ -27,15 +28,8 @@ import (
 //	{"iss": "application1", "sub": "user-42", "exp": 1767225600,
 //	 "tags": {"user": "42"}}
 //
-// A session with bound tags may subscribe only to topics whose tags under a
-// bound key carry the session's value: user 42 may subscribe to
-// news?user=42 but never news?user=43. A subscription that lacks a bound
-// key gets it added in the index (news by user 42 is indexed as
-// news?user=42 and receives what is published to news and to news?user=42;
-// its EVENTs still carry "news"). A publication may not name a bound key
-// with another value; one without the key is left as is, since it targets
-// no one's bound value and the publish permission already decides whether
-// the session may reach everybody on that base.
+// Bound tags follow docs/protocol.md#bound-tags: checkBound and withBound
+// (middleware.go) apply them to every SUBSCRIBE and PUBLISH.
 
 // MaxTokenLen bounds the token a handshake may carry, in bytes.
 const MaxTokenLen = 4096
