@@ -11,8 +11,8 @@ import (
 )
 
 // Call calls the procedure procURI (a URI or a CURIE of a prefix defined
-// with Prefix) with args and waits for its CALLRESULT or CALLERROR (wamp1.md
-// §2).
+// with Prefix) with args and waits for its CALLRESULT or CALLERROR
+// (docs/protocol.md#call-ids).
 //
 // Each arg is marshaled with goccy/go-json, except a json.RawMessage, which
 // is sent as is (it must be valid JSON; nil stands for null). A single slice

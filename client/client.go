@@ -18,7 +18,7 @@ import (
 )
 
 // Subprotocol is the WebSocket subprotocol Dial offers and requires the
-// server to select (wamp1.md §1).
+// server to select (docs/protocol.md#subprotocol).
 const Subprotocol = "wamp"
 
 // Client is one WAMP v1 session with a server. Create it with Dial; all its

@@ -1,7 +1,7 @@
 // Package client is a WAMP v1 client for Go backends: it calls procedures,
 // publishes to topics (tag topics included, see Topic) and subscribes to
 // them over one WebSocket connection to a WAMP v1 router such as tagwamp
-// (wamp1.md §1-§4).
+// (docs/protocol.md).
 //
 // # Usage
 //

@@ -18,11 +18,11 @@ var (
 
 	// ErrSubprotocol is returned by Dial when the server completed the
 	// WebSocket handshake without selecting the "wamp" subprotocol: it is not
-	// a WAMP v1 server, or not one for this URL (wamp1.md §1).
+	// a WAMP v1 server, or not one for this URL (docs/protocol.md#subprotocol).
 	ErrSubprotocol = errors.New("client: server did not select the wamp subprotocol")
 
 	// ErrWelcome is returned by Dial when the first message from the server
-	// is not a WELCOME (wamp1.md §1: WELCOME is the first server message).
+	// is not a WELCOME (docs/protocol.md#welcome).
 	ErrWelcome = errors.New("client: first server message is not a WELCOME")
 
 	// ErrVersion is returned by Dial when the WELCOME announces a protocol
@@ -36,8 +36,8 @@ var (
 	ErrProtocol = errors.New("client: protocol violation by the server")
 
 	// ErrBadPrefix is returned by Prefix for a prefix that is not a name
-	// (letters, digits, '_', '-', '.'; wamp1.md §2 CURIEs): the server would
-	// ignore it, so the local CURIE map would disagree with the server's.
+	// (docs/protocol.md#curies): the server would close the session with
+	// 1002.
 	ErrBadPrefix = errors.New("client: invalid CURIE prefix")
 
 	// ErrTooManyPrefixes is returned by Prefix when the session already has
@@ -46,7 +46,8 @@ var (
 
 	// ErrSubscribed is returned by Subscribe for a topic (after CURIE
 	// resolution) this client is already subscribed to; the server would
-	// treat the second SUBSCRIBE as a no-op (wamp1.md §3).
+	// treat the second SUBSCRIBE as a no-op
+	// (docs/protocol.md#dropped-messages).
 	ErrSubscribed = errors.New("client: already subscribed")
 
 	// ErrNotSubscribed is returned by Unsubscribe for a topic this client is

@@ -24,7 +24,8 @@ const (
 
 	// DefaultMaxMessageSize is the largest message the client reads; a
 	// larger one fails the connection with status 1009. It is the router's
-	// default limit on messages it reads (wamp1.md §3), with room to spare.
+	// default limit on messages it reads (docs/protocol.md#limits), with room
+	// to spare.
 	DefaultMaxMessageSize = 16 << 20
 )
 
@@ -111,10 +112,10 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithCallIDs sets the generator of CALL ids. Every id must differ from the
 // ids of the calls in flight on the client (Call fails with
-// ErrDuplicateCallID otherwise); the server echoes it byte for byte (wamp1.md
-// §2). It is called from the goroutines that call Call, concurrently. Default:
-// a per-client counter in base 36 ("1", "2", ... "a", ...). A nil f restores
-// the default.
+// ErrDuplicateCallID otherwise); the server echoes it byte for byte
+// (docs/protocol.md#call-ids). It is called from the goroutines that call Call,
+// concurrently. Default: a per-client counter in base 36 ("1", "2", ... "a",
+// ...). A nil f restores the default.
 func WithCallIDs(f func() string) Option {
 	return func(o *options) { o.callID = f }
 }

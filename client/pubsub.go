@@ -10,7 +10,7 @@ import (
 )
 
 // MaxPrefixes is the most CURIE prefixes a session may define, as the server
-// allows (wamp1.md §2).
+// allows (docs/protocol.md#curies).
 const MaxPrefixes = protocol.MaxPrefixes
 
 // EventHandler receives the events of a subscription: topic is the topic
@@ -39,8 +39,9 @@ type Publisher interface {
 
 var _ Publisher = (*Client)(nil)
 
-// PublishOption sets who receives a publication (wamp1.md §2 PUBLISH).
-// Options apply in order; for the exclusion, the last one given wins.
+// PublishOption sets who receives a publication
+// (docs/protocol.md#publish-options). Options apply in order; for the
+// exclusion, the last one given wins.
 type PublishOption func(*protocol.PublishOptions)
 
 // ExcludeMe says whether the publishing session is excluded from the
@@ -107,10 +108,10 @@ func (c *Client) Publish(topicURI string, event any, opts ...PublishOption) erro
 	return c.write(op, protocol.AppendPublish(nil, topicURI, ev, o))
 }
 
-// Prefix defines a CURIE prefix for this session (wamp1.md §2): once it
-// returns, "prefix:rest" in a topic or procedure URI stands for uri+"rest",
-// for the server and for Subscribe's local bookkeeping alike. A prefix may be
-// redefined; a subscription keeps the URI it was made with.
+// Prefix defines a CURIE prefix for this session (docs/protocol.md#curies):
+// once it returns, "prefix:rest" in a topic or procedure URI stands for
+// uri+"rest", for the server and for Subscribe's local bookkeeping alike. A
+// prefix may be redefined; a subscription keeps the URI it was made with.
 func (c *Client) Prefix(prefix, uri string) error {
 	op := "prefix " + prefix
 	if err := c.checkOpen(op); err != nil {
@@ -131,9 +132,9 @@ func (c *Client) Prefix(prefix, uri string) error {
 // query part or not. The server sends each event with the topic string of
 // the subscription, CURIE resolved, so the handler is registered under the
 // resolved string; two topic strings are two subscriptions even when they
-// hold the same tags in another order (wamp1.md §4). Subscribing again to the
-// same resolved topic returns ErrSubscribed. See EventHandler for where and
-// how h runs.
+// hold the same tags in another order (docs/protocol.md#dropped-messages).
+// Subscribing again to the same resolved topic returns ErrSubscribed. See
+// EventHandler for where and how h runs.
 func (c *Client) Subscribe(topicURI string, h EventHandler) error {
 	op := "subscribe " + topicURI
 	if h == nil {
@@ -178,8 +179,8 @@ func (c *Client) Unsubscribe(topicURI string) error {
 
 // curie returns the URI the server makes of uri: a CURIE "p:rest" whose p
 // was defined with Prefix becomes the prefix URI followed by rest, anything
-// else stays as is (wamp1.md §2). It resolves with protocol.Prefixes, as the
-// router does. The caller holds smu.
+// else stays as is (docs/protocol.md#curies). It resolves with
+// protocol.Prefixes, as the router does. The caller holds smu.
 func (c *Client) curie(uri string) string {
 	return string(c.prefixes.Resolve(nil, []byte(uri)))
 }

@@ -5,11 +5,12 @@ import (
 	"strings"
 )
 
-// Topic returns the tag topic URI base?k1=v1&k2=v2... (wamp1.md §4) with the
-// keys of tags in sorted order and keys and values percent-encoded: every
-// byte but the RFC 3986 unreserved characters (letters, digits, '-', '.',
-// '_', '~') is written %XX. With no tags it returns base alone; with an empty
-// base, "?k=v..." is a publication to those tags on any base.
+// Topic returns the tag topic URI base?k1=v1&k2=v2...
+// (docs/protocol.md#tag-topics) with the keys of tags in sorted order and keys
+// and values percent-encoded: every byte but the RFC 3986 unreserved characters
+// (letters, digits, '-', '.', '_', '~') is written %XX. With no tags it returns
+// base alone; with an empty base, "?k=v..." is a publication to those tags on
+// any base.
 //
 // Keys should be names (letters, digits, '_', '-', '.'): the server refuses
 // other keys. Sorting makes the string stable, which matters to subscribers:

@@ -14,7 +14,7 @@ type PowerfulService struct {
 }
 
 // ServiceMethod publishes three messages to tag topics without a base, which
-// reach every subscription holding the tags (wamp1.md §4).
+// reach every subscription holding the tags (docs/protocol.md#tag-matching).
 func (s *PowerfulService) ServiceMethod() error {
 	for _, m := range []struct {
 		msg  string

@@ -34,8 +34,8 @@ func (p Publication) Base() string {
 }
 
 // Tags returns the tags of the topic, percent-decoded, without the base;
-// nil when the topic has none or is not a well-formed tag topic (wamp1.md
-// §4).
+// nil when the topic has none or is not a well-formed tag topic
+// (docs/protocol.md#tag-topics).
 func (p Publication) Tags() map[string]string {
 	s, err := tagindex.ParseTopic(p.Topic)
 	if err != nil {
@@ -108,8 +108,8 @@ func (p *Publisher) Publications() []Publication {
 // of tags (and maybe others), as Gomoob's WebSocketClientMock::findByTags.
 // Tags are compared percent-decoded, so a topic built with client.Topic is
 // found by the tags it was built from. A publication whose topic is not a
-// well-formed tag topic (wamp1.md §4) is never found; with no tags, every
-// other one is.
+// well-formed tag topic (docs/protocol.md#tag-topics) is never found; with no
+// tags, every other one is.
 func (p *Publisher) FindByTags(tags map[string]string) []Publication {
 	want, err := tagindex.NewSet("", tags)
 	if err != nil {
