@@ -6,7 +6,7 @@
 //
 // The layering follows BabDev's WebSocket Server (and Ratchet before it):
 // connection middleware (IPFilter) runs on the raw connection, handshake
-// middleware (OriginCheck) on the HTTP upgrade request, and message
+// middleware (OriginCheck) on the HTTP upgrade request, and RPC and topic
 // middleware (LogCalls, or your access control) around the RPC and topic
 // handlers (Mux, TopicMux).
 //

@@ -18,8 +18,8 @@ import (
 //     [2]string) takes all the arguments, in order, as if they were one JSON
 //     array: [CALL, id, uri, 1, 2, 3] gives []int{1, 2, 3}, and a call
 //     without arguments gives an empty slice. A single list argument is one
-//     argument (wamp1.md §2): [CALL, id, uri, [1, 2]] into []int fails, into
-//     [][]int gives [][]int{{1, 2}}.
+//     argument (docs/protocol.md#call-args): [CALL, id, uri, [1, 2]] into
+//     []int fails, into [][]int gives [][]int{{1, 2}}.
 //   - Any other type (a struct, a map, a string, a number, any,
 //     json.RawMessage, ...) takes exactly one argument: the call must have
 //     one. Struct fields follow go-json's rules (json tags); unknown fields

@@ -13,8 +13,8 @@ import (
 // LogCalls returns a router.RPCMiddleware that logs every call at debug
 // level when it returns: msg "rpc call", with uri, session (its id), dur
 // (the handler's duration) and, when the call failed, error_uri, the
-// CALLERROR URI the router will answer with (wamp1.md §3). It never logs
-// arguments or results, which may hold secrets.
+// CALLERROR URI the router will answer with (docs/protocol.md#errors). It never
+// logs arguments or results, which may hold secrets.
 //
 // When logger does not enable debug level for the call's context, the
 // middleware costs one Enabled check per call. A nil logger logs nothing.

@@ -14,7 +14,7 @@ import (
 // any prefix, and among prefixes the longest wins; the empty prefix matches
 // every URI, a fallback. A URI that matches nothing gets a
 // *NoProcedureError, which wraps router.ErrNoSuchProcedure, so the router
-// answers http://api.wamp.ws/error#NoSuchRPCEndpoint (wamp1.md §3).
+// answers http://api.wamp.ws/error#NoSuchRPCEndpoint (docs/protocol.md#errors).
 //
 // Registering a URI or prefix twice, an empty URI with Handle, or a nil
 // handler is a programming error and panics, as with http.ServeMux: the
