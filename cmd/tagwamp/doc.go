@@ -5,7 +5,12 @@
 // tagwamp.example.yaml) sets everything else, and flags override the file:
 //
 //	tagwamp [-config FILE] [-addr HOST:PORT] [-log-level debug|info|warn|error]
-//	        [-max-message-size BYTES] [-deliver-to-publisher] [-debug-addr HOST:PORT]
+//	        [-max-message-size BYTES] [-deliver-to-publisher]
+//	        [-tls-cert FILE -tls-key FILE] [-debug-addr HOST:PORT]
+//
+// -tls-cert and -tls-key (keys tls.cert_file and tls.key_file, both or
+// neither) serve wss:// with a PEM certificate chain, leaf first, and its
+// private key.
 //
 // -debug-addr (key debug_addr, off by default) starts a second listener
 // with Prometheus metrics (/metrics: the router's counters, the Go runtime

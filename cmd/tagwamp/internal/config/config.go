@@ -31,8 +31,8 @@ type Config struct {
 	// (the router sends "tagwamp/<version>").
 	ServerIdent string `yaml:"server_ident"`
 	// DeliverToPublisher, key deliver_to_publisher, makes a PUBLISH without
-	// an exclude element reach its own publisher (wamp1.md §2). Default
-	// false.
+	// an exclude element reach its own publisher
+	// (docs/protocol.md#publish-options). Default false.
 	DeliverToPublisher bool `yaml:"deliver_to_publisher"`
 	// Limits, key limits, bound sizes and times.
 	Limits Limits `yaml:"limits"`
