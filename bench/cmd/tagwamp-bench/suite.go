@@ -6,9 +6,9 @@ import (
 )
 
 // suiteRuns is a predefined list of runs. standard is `make bench`: every
-// scenario at the sizes issue 4's targets name, under 10 minutes on a
-// 2-core box with both servers; smoke is the seconds-long run of the
-// tests, small N, every scenario.
+// scenario at the sizes the bench targets name (bench/RESULTS.md, "The
+// bench targets"), under 10 minutes on a 2-core box with both servers;
+// smoke is the seconds-long run of the tests, small N, every scenario.
 func suiteRuns(name string, base params) ([]runSpec, error) {
 	with := func(sc string, edit func(p *params)) runSpec {
 		p := base

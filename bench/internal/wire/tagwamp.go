@@ -2,9 +2,10 @@ package wire
 
 import "strconv"
 
-// tagwamp speaks WAMP v1 (wamp1.md §2): the server sends WELCOME first,
-// SUBSCRIBE has no answer, and a CALL to the built-in ping procedure is
-// the barrier, since one session's messages are handled in order.
+// tagwamp speaks WAMP v1 (docs/protocol.md#messages): the server sends
+// WELCOME first, SUBSCRIBE has no answer, and a CALL to the built-in ping
+// procedure is the barrier, since one session's messages are handled in
+// order.
 type tagwamp struct{}
 
 const (
@@ -63,7 +64,8 @@ func (tagwamp) AppendCall(dst []byte, mask [4]byte, id uint32, payload []byte) [
 
 func (tagwamp) Split(payload []byte, fn func([]byte)) { fn(payload) }
 
-// Classify reads the message type, the first element (wamp1.md §2).
+// Classify reads the message type, the first element
+// (docs/protocol.md#messages).
 func (tagwamp) Classify(msg []byte) Kind {
 	if len(msg) < 3 || msg[0] != '[' || msg[2] != ',' {
 		return KindOther
@@ -91,7 +93,7 @@ func (tagwamp) GroupTopic(g int) string {
 
 // MixedTopics is one subscription carrying both tags: it receives what is
 // published to the user and what is published to the group (P ⊆ S,
-// wamp1.md §4).
+// docs/protocol.md#tag-matching).
 func (tagwamp) MixedTopics(i, g int) []string {
 	return []string{tagBase + "m?group=" + strconv.Itoa(g) + "&user=" + strconv.Itoa(i)}
 }
