@@ -1,8 +1,8 @@
-// Drives plain tag connections (wamp1.md §5, the Gomoob dialect) with the
+// Drives plain tag connections (docs/protocol.md#plain-connections, the Gomoob dialect) with the
 // third-party WebSocket client "ws" (npm) against a running tagwamp server,
 // beside a WAMP v1 subscriber speaking through the npm client "wamp1":
 //   node plain_client.js ws://127.0.0.1:PORT/
-// Exits 0 and prints "plain ok" when every step behaved as wamp1.md says.
+// Exits 0 and prints "plain ok" when every step behaved as docs/protocol.md says.
 // No step depends on timing: publications are repeated until they arrive,
 // and a receiver that gets what its tags do not select fails at once.
 "use strict";
@@ -70,7 +70,7 @@ function next(socket, check) {
   const browser = await wamp();
 
   // The WAMP subscriber on a base receives a base-less publication as an
-  // EVENT with its own topic string (wamp1.md §4, §5).
+  // EVENT with its own topic string (docs/protocol.md#event-topic).
   const topic = "http://example.com/news?language=FR";
   let gotEvent;
   const event = new Promise((resolve) => { gotEvent = resolve; });

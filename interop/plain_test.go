@@ -6,9 +6,9 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// TestPlainClient drives plain tag connections (wamp1.md §5) with the npm
-// WebSocket client ws, beside a WAMP v1 subscriber from the npm client
-// wamp1 (see plain_client.js).
+// TestPlainClient drives plain tag connections
+// (docs/protocol.md#plain-connections) with the npm WebSocket client ws, beside
+// a WAMP v1 subscriber from the npm client wamp1 (see plain_client.js).
 func TestPlainClient(t *testing.T) {
 	needNode(t)
 	addr := serve(t, router.New(router.Options{}))

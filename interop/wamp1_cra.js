@@ -1,11 +1,11 @@
-// WAMP-CRA (wamp1.md §6) with the third-party WAMP v1 client "wamp1" (npm)
+// WAMP-CRA (docs/protocol.md#wamp-cra) with the third-party WAMP v1 client "wamp1" (npm)
 // against a running tagwamp server, done the way an AutobahnJS 0.8
 // application does it: authreq(key, extra), key = ab.deriveKey(secret,
 // challenge.authextra), signature = base64(HMAC-SHA256(key, challenge)),
 // auth(signature). Node's crypto stands in for CryptoJS: PBKDF2-HMAC-SHA256
 // with keylen bytes, its base64 text being the HMAC key.
 //   node wamp1_cra.js ws://127.0.0.1:PORT/ KEY SECRET
-// Exits 0 and prints "cra ok" when every step behaved as wamp1.md says.
+// Exits 0 and prints "cra ok" when every step behaved as docs/protocol.md says.
 "use strict";
 const assert = require("assert");
 const crypto = require("crypto");
