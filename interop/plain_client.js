@@ -1,9 +1,10 @@
-// Drives plain tag connections (docs/protocol.md#plain-connections, the Gomoob dialect) with the
-// third-party WebSocket client "ws" (npm) against a running tagwamp server,
-// beside a WAMP v1 subscriber speaking through the npm client "wamp1":
+// Drives plain tag connections (docs/protocol.md#plain-connections, the Gomoob
+// dialect) with the third-party WebSocket client "ws" (npm) against a running
+// tagwamp server, beside a WAMP v1 subscriber speaking through the npm client
+// "wamp1":
 //   node plain_client.js ws://127.0.0.1:PORT/
-// Exits 0 and prints "plain ok" when every step behaved as docs/protocol.md says.
-// No step depends on timing: publications are repeated until they arrive,
+// Exits 0 and prints "plain ok" when every step behaved as docs/protocol.md
+// says. No step depends on timing: publications are repeated until they arrive,
 // and a receiver that gets what its tags do not select fails at once.
 "use strict";
 const assert = require("assert");

@@ -1,6 +1,7 @@
 // Drives the third-party WAMP v1 client "wamp1" (npm, Arpad Borsos) against
 // a running tagwamp server: node wamp1_client.js ws://127.0.0.1:PORT/
-// Exits 0 and prints "interop ok" when every step behaved as docs/protocol.md says.
+// Exits 0 and prints "interop ok" when every step behaved as docs/protocol.md
+// says.
 "use strict";
 const assert = require("assert");
 const WebSocket = require("ws");

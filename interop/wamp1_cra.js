@@ -1,6 +1,6 @@
-// WAMP-CRA (docs/protocol.md#wamp-cra) with the third-party WAMP v1 client "wamp1" (npm)
-// against a running tagwamp server, done the way an AutobahnJS 0.8
-// application does it: authreq(key, extra), key = ab.deriveKey(secret,
+// WAMP-CRA (docs/protocol.md#wamp-cra) with the third-party WAMP v1 client
+// "wamp1" (npm) against a running tagwamp server, done the way an AutobahnJS
+// 0.8 application does it: authreq(key, extra), key = ab.deriveKey(secret,
 // challenge.authextra), signature = base64(HMAC-SHA256(key, challenge)),
 // auth(signature). Node's crypto stands in for CryptoJS: PBKDF2-HMAC-SHA256
 // with keylen bytes, its base64 text being the HMAC key.
