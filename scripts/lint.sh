@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# gofmt, go vet, staticcheck, and the layering rules of STYLE.md: protocol and tagindex
-# import nothing of ours (tagindex only the standard library), router never
-# imports handlers, cmd or client; internal/wstest and internal/leakcheck are for _test.go files only.
+# gofmt, go vet, staticcheck, and the package layering: a lower package never
+# imports a higher one. protocol and tagindex import nothing of ours (tagindex
+# only the standard library), router never imports handlers, cmd or client;
+# internal/wstest and internal/leakcheck are for _test.go files only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod=github.com/tagwamp/tagwamp
