@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -154,7 +155,7 @@ func (a *Auth) authreq(s *router.Session, c *router.Call) (any, error) {
 	}
 	ap := a.apps[*key]
 	if ap == nil {
-		return nil, callError(ErrorURINoSuchAuthKey, fmt.Sprintf("authentication key %q does not exist", *key))
+		return nil, callError(ErrorURINoSuchAuthKey, fmt.Sprintf("authentication key %q does not exist", logval.String(*key)))
 	}
 	signKey, err := DeriveKey(ap.secret.Reveal(), salt)
 	if err != nil {

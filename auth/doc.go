@@ -93,10 +93,12 @@
 // Secret prints as "[redacted]" everywhere; secrets are compared as
 // SHA-256 digests with crypto/subtle (an unknown key costs the same
 // comparison), MACs with hmac.Equal. Refusal reasons, CALLERRORs and logs
-// never hold a secret, a signature or a token, and Handshake replaces the
-// secret and the token in the admitted request's URI (which the session
-// keeps) with "[redacted]". Prefer WAMP-CRA or tokens to ?secret=: a query
-// string can end up in a proxy's access log.
+// never hold a secret, a signature or a token; what the logs and
+// CALLERRORs copy from a client (a procedure URI, a key, a token's tag) is
+// cut to logval.Max bytes (package internal/logval). Handshake replaces
+// the secret and the token in the admitted request's URI (which the
+// session keeps) with "[redacted]". Prefer WAMP-CRA or tokens to ?secret=:
+// a query string can end up in a proxy's access log.
 //
 // # Concurrency
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 	"github.com/tagwamp/tagwamp/tagindex"
@@ -25,8 +26,8 @@ func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 		}
 		if !a.grantOf(s).pol.canCall(c.URI) {
 			a.stats.calls.Add(1)
-			a.log.Debug("auth: call denied", "session", s.ID(), "procedure", c.URI)
-			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized to call " + c.URI}
+			a.log.Debug("auth: call denied", "session", s.ID(), "procedure", logval.String(c.URI))
+			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized to call " + logval.String(c.URI)}
 		}
 		return next.ServeCall(ctx, s, c)
 	})
