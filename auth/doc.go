@@ -64,7 +64,11 @@
 // # Permissions
 //
 // Rules of Permissions match procedure URIs and topic bases; the most
-// specific rule decides, no rule denies. Publications without a base or
+// specific rule decides, no rule denies. A prefix rule matches on URI
+// boundaries (docs/protocol.md#permissions): prefix P matches P itself and
+// P followed by one of / # ? . : (or anything, when P itself ends with one
+// of them), so a rule for http://example.com/news covers news/sport and
+// news?lang=FR but never newsletter. Publications without a base or
 // with an empty tag set need Broadcast. Denied calls answer
 // protocol.ErrorURINotAuthorized; denied SUBSCRIBE and PUBLISH return
 // ErrSubscribeDenied, ErrPublishDenied, ErrBroadcastDenied or ErrBoundTag
