@@ -57,7 +57,8 @@ type Options struct {
 	Anonymous Permissions
 	// AuthTimeout closes (1008) a session that has not authenticated
 	// within it: one opened anonymously or with a public key that has not
-	// completed WAMP-CRA. Default 0: off.
+	// completed WAMP-CRA with an application key. WAMP-CRA as anonymous (a
+	// null key) does not stop it: it proves nothing. Default 0: off.
 	AuthTimeout time.Duration
 	// ChallengeTTL is how long a WAMP-CRA challenge may be answered.
 	// Default 1 minute.
@@ -192,7 +193,9 @@ const (
 	Token
 	// CRA: WAMP-CRA with an application key (wamp1.md §6).
 	CRA
-	// CRAAnonymous: WAMP-CRA as anonymous (a null key).
+	// CRAAnonymous: WAMP-CRA as anonymous (a null key). It proves
+	// nothing: the session has the anonymous permissions and stays subject
+	// to the auth timeout.
 	CRAAnonymous
 )
 
@@ -206,9 +209,10 @@ func (m Method) String() string {
 	return fmt.Sprintf("auth.Method(%d)", uint8(m))
 }
 
-// Authenticated reports whether m proved something: everything but
-// Anonymous and PublicKey. The auth timeout waits for it.
-func (m Method) Authenticated() bool { return m != Anonymous && m != PublicKey }
+// Authenticated reports whether m proved a secret: KeySecret, Token or
+// CRA, never Anonymous, PublicKey or CRAAnonymous. The auth timeout waits
+// for it, and a session that has it may not authenticate again.
+func (m Method) Authenticated() bool { return m == KeySecret || m == Token || m == CRA }
 
 // Identity is who a session is.
 type Identity struct {

@@ -237,7 +237,11 @@ func (a *Auth) auth(s *router.Session, c *router.Call) (any, error) {
 		return nil, nil
 	}
 	st.grant.Store(ch.grant)
-	if st.timer != nil {
+	// Only a proven secret stops the auth timeout: an anonymous challenge
+	// answered with null (AutobahnJS's ab.launch without a key) succeeds,
+	// as AutobahnPython 0.8 answers it, but grants the anonymous
+	// permissions and leaves the timer running.
+	if st.timer != nil && ch.grant.id.Method.Authenticated() {
 		st.timer.Stop()
 		st.timer = nil
 	}
@@ -246,7 +250,9 @@ func (a *Auth) auth(s *router.Session, c *router.Call) (any, error) {
 }
 
 // signatureOK compares a signature with the expected MAC in constant time.
-// An anonymous challenge (mac nil) wants a null signature.
+// A challenge for a key wants a base64 string: null or a missing signature
+// fails it. An anonymous challenge (mac nil) wants null, and proves
+// nothing.
 func signatureOK(want []byte, sig *string) bool {
 	if want == nil || sig == nil {
 		return want == nil && sig == nil

@@ -291,6 +291,12 @@ func TestCRAAnonymous(t *testing.T) {
 	if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra-anonymous" {
 		t.Fatalf("identity %v", id)
 	}
+	// Anonymous CRA proved nothing: the session may still authenticate
+	// with a key.
+	checkPerms(t, c.mustResult(ProcAuth, sign(t, c.mustResult(ProcAuthReq, appKey))), AllPermissions())
+	if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != appKey {
+		t.Fatalf("identity after CRA with a key %v", id)
+	}
 
 	c2 := dial(t, u)
 	c2.mustResult(ProcAuthReq) // no arguments at all: anonymous too
@@ -341,14 +347,71 @@ func TestAuthTimeout(t *testing.T) {
 	backend := dial(t, u+"?key="+appKey+"&secret="+appSecret.Reveal()) // authenticated at the handshake
 	viaCRA := dial(t, u+"?key=public")
 	viaCRA.mustResult(ProcAuth, autobahnSign(t, "public-app-secret-0123456789", viaCRA.mustResult(ProcAuthReq, "public").(string)))
+	// authreq(null) + auth(null) succeeds, as anonymous, and proves
+	// nothing: the timer keeps running (the bypass of issue 9).
+	anonCRA := dial(t, u)
+	if r := anonCRA.mustResult(ProcAuthReq, nil); r != nil {
+		t.Fatalf("anonymous authreq returned %v", r)
+	}
+	anonCRA.mustResult(ProcAuth, nil)
 	late := dial(t, u)
 	late.ExpectClose(ws.StatusPolicyViolation, "authentication timeout: authenticate with WAMP-CRA within 300ms")
+	anonCRA.ExpectClose(ws.StatusPolicyViolation, "authentication timeout: authenticate with WAMP-CRA within 300ms")
 	// late opened after the others, so their timers would have fired by
 	// now: both are still served.
 	backend.mustResult(whoami)
 	viaCRA.mustResult(whoami)
-	if n := a.Stats().AuthTimeouts; n != 1 {
-		t.Fatalf("AuthTimeouts = %d", n)
+	if n := a.Stats().AuthTimeouts; n != 2 {
+		t.Fatalf("AuthTimeouts = %d, want 2", n)
+	}
+}
+
+// TestAnonymousCRAProvesNothing: whatever a session sends as its key or
+// signature, a null or absent key never yields more than the anonymous
+// permissions, and only a string signature can answer a key's challenge.
+func TestAnonymousCRAProvesNothing(t *testing.T) {
+	o := quickFail(Options{Applications: testApps(), Anonymous: whoamiOnly})
+	_, _, u := startAuth(t, o, router.Options{})
+	tests := []struct {
+		name    string
+		key     []any // authreq's arguments
+		sig     []any // auth's arguments
+		wantURI string
+		method  string // the identity after auth
+	}{
+		{name: "null key, null signature", key: []any{nil}, sig: []any{nil}, method: "wamp-cra-anonymous"},
+		{name: "no key, no signature", sig: []any{}, method: "wamp-cra-anonymous"},
+		{name: "null key, a signature", key: []any{nil}, sig: []any{Sign([]byte(appSecret), "x")},
+			wantURI: ErrorURIInvalidSignature, method: "anonymous"},
+		{name: "null key, a number", key: []any{nil}, sig: []any{0}, wantURI: protocol.ErrorURIInvalidArgument, method: "anonymous"},
+		{name: "key, null signature", key: []any{appKey}, sig: []any{nil}, wantURI: ErrorURIInvalidSignature, method: "anonymous"},
+		{name: "key, no signature", key: []any{appKey}, sig: []any{}, wantURI: ErrorURIInvalidSignature, method: "anonymous"},
+		{name: "key, a number", key: []any{appKey}, sig: []any{1}, wantURI: protocol.ErrorURIInvalidArgument, method: "anonymous"},
+		{name: "key, an object", key: []any{appKey}, sig: []any{map[string]any{}}, wantURI: protocol.ErrorURIInvalidArgument,
+			method: "anonymous"},
+		{name: "key, true", key: []any{appKey}, sig: []any{true}, wantURI: protocol.ErrorURIInvalidArgument, method: "anonymous"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, u)
+			c.mustResult(ProcAuthReq, tt.key...)
+			r := c.call("auth", ProcAuth, tt.sig...)
+			switch {
+			case tt.wantURI == "" && r[0] != float64(3):
+				t.Fatalf("auth answered %v", r)
+			case tt.wantURI != "" && (r[0] != float64(4) || r[2] != tt.wantURI):
+				t.Fatalf("auth answered %v, want %s", r, tt.wantURI)
+			}
+			if tt.wantURI == "" {
+				checkPerms(t, r[2], whoamiOnly)
+			}
+			if id := c.mustResult(whoami).(map[string]any); id["method"] != tt.method || id["key"] != "" {
+				t.Fatalf("identity %v, want %s without a key", id, tt.method)
+			}
+			if uri, _ := c.callError("urn:app#x"); uri != protocol.ErrorURINotAuthorized {
+				t.Fatalf("call after auth: %s", uri)
+			}
+		})
 	}
 }
 

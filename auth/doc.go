@@ -28,8 +28,9 @@
 // refused with HTTP 401 and a plain reason. Inside the session, WAMP-CRA
 // (the procedures ProcAuthReq and ProcAuth, as AutobahnJS 0.8 and
 // AutobahnPython 0.8 call them) authenticates a session that opened
-// without a secret; AuthTimeout closes one that does not. IdentityOf tells
-// handlers who a session is.
+// without a secret; AuthTimeout closes one that does not prove a secret
+// in time (WAMP-CRA as anonymous proves none). IdentityOf tells handlers
+// who a session is.
 //
 // What each identity may do:
 //

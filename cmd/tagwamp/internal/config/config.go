@@ -94,7 +94,8 @@ type Auth struct {
 	// credentials (and of public-key sessions). Default none.
 	Anonymous auth.Permissions `yaml:"anonymous"`
 	// AuthTimeout, key auth_timeout, closes a session that has not
-	// authenticated (WAMP-CRA) within it. Default off.
+	// authenticated (WAMP-CRA with an application key; as anonymous does
+	// not count) within it. Default off.
 	AuthTimeout Duration `yaml:"auth_timeout"`
 	// ChallengeTTL, key challenge_ttl, is how long a WAMP-CRA challenge
 	// may be answered. Default 1m.
