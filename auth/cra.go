@@ -97,9 +97,17 @@ type challengeInfo struct {
 	Timestamp   string          `json:"timestamp"`
 	SessionID   string          `json:"sessionid"`
 	Extra       json.RawMessage `json:"extra"`
-	Permissions Permissions     `json:"permissions"`
+	Permissions json.RawMessage `json:"permissions"` // always noPermissions
 	AuthExtra   *SaltParams     `json:"authextra,omitempty"`
 }
+
+// noPermissions is the challenge's permissions field. AutobahnPython 0.8
+// puts the key's permissions there, but the challenge is answered before
+// the secret is proven, so it would tell anyone who knows a key what the
+// key may do; auth returns them once the signature is checked. The field
+// stays, empty in AutobahnPython's own shape for "none", for clients that
+// read it (docs/protocol.md#wamp-cra).
+var noPermissions = json.RawMessage(`{"rpc":[],"pubsub":[]}`)
 
 func callError(uri, desc string) error { return &protocol.Error{URI: uri, Desc: desc} }
 
@@ -162,7 +170,7 @@ func (a *Auth) authreq(s *router.Session, c *router.Call) (any, error) {
 		return nil, err
 	}
 	info := challengeInfo{AuthID: crand.Text(), AuthKey: key, Timestamp: now.UTC().Format("2006-01-02T15:04:05Z"),
-		SessionID: s.ID(), Extra: extra, Permissions: ap.pol.perms, AuthExtra: salt}
+		SessionID: s.ID(), Extra: extra, Permissions: noPermissions, AuthExtra: salt}
 	text, err := json.Marshal(info)
 	if err != nil {
 		return nil, fmt.Errorf("auth: encoding the challenge: %w", err)

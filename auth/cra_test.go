@@ -168,6 +168,10 @@ func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid string, e
 	if !timestampRE.Match(info["timestamp"]) {
 		t.Fatalf("timestamp %s", info["timestamp"])
 	}
+	// The permissions come from auth, once the secret is proven.
+	if string(info["permissions"]) != `{"rpc":[],"pubsub":[]}` {
+		t.Fatalf("the challenge carries permissions %s", info["permissions"])
+	}
 	wantExtra := []byte("{}")
 	if extra != nil {
 		wantExtra, _ = json.Marshal(extra)

@@ -44,10 +44,12 @@
 //
 // authreq(authKey, extra) returns the challenge, a JSON string of
 // {authid, authkey, timestamp, sessionid, extra, permissions}, and null for
-// a null key (anonymous, allowed unless RequireCredentials). auth(signature)
-// checks base64(HMAC-SHA256(key, challenge)), where key is the secret, or,
-// when extra holds salt, DeriveKey's base64 PBKDF2 text; it returns the
-// permissions granted. A challenge is good for one try within ChallengeTTL;
+// a null key (anonymous, allowed unless RequireCredentials). Its
+// permissions are always empty ({"rpc":[],"pubsub":[]}): nothing of the
+// key's is told before the secret is proven. auth(signature) checks
+// base64(HMAC-SHA256(key, challenge)), where key is the secret, or, when
+// extra holds salt, DeriveKey's base64 PBKDF2 text; only then does it
+// return the permissions granted. A challenge is good for one try within ChallengeTTL;
 // a wrong signature answers ErrorURIInvalidSignature after a random delay
 // (FailDelay) that no worker waits for (router.Call.Defer), and no new
 // challenge is issued until it is answered. The other errors are
