@@ -37,6 +37,15 @@ type Application struct {
 	// TokenPermissions are granted to sessions opened with a token this
 	// application signed. Nil grants Options.Anonymous.
 	TokenPermissions *Permissions
+	// CRA salts the application's WAMP-CRA key (docs/protocol.md#wamp-cra):
+	// the key that signs its challenges is DeriveKey(Secret, CRA), derived
+	// once by New, and every challenge's authextra tells clients the salt,
+	// iterations and keylen to derive it with. Nil (the default) signs with
+	// the secret itself, unsalted. The server chooses these per
+	// application; what a client puts in authreq's extra is only repeated
+	// in the challenge, never used. Iterations may be up to MaxIterations:
+	// the cost is New's, once.
+	CRA *SaltParams
 }
 
 // Options configure Auth. The zero value is valid and open: anyone may
@@ -99,7 +108,9 @@ type app struct {
 	authorizeOpen bool
 	pol           *policy
 	tokenPol      *policy
-	grant         *grant // of a session or plain request that proved the secret
+	grant         *grant      // of a session or plain request that proved the secret
+	craKey        []byte      // signs its WAMP-CRA challenges: DeriveKey(secret, craParams)
+	craParams     *SaltParams // the challenges' authextra; nil when unsalted
 }
 
 // New checks o and compiles its permissions.
@@ -158,6 +169,17 @@ func New(o Options) (*Auth, error) {
 			c.tokenPol = compile(*ap.TokenPermissions)
 		}
 		c.grant = &grant{id: Identity{Method: KeySecret, Key: c.key}, pol: c.pol}
+		if ap.CRA != nil {
+			p, err := ap.CRA.withDefaults()
+			if err != nil {
+				return nil, bad("key %q: cra: %v", ap.Key, err)
+			}
+			c.craParams = &p
+		}
+		var err error
+		if c.craKey, err = DeriveKey(ap.Secret.Reveal(), c.craParams); err != nil {
+			return nil, bad("key %q: cra: %v", ap.Key, err)
+		}
 		a.apps[ap.Key] = c
 	}
 	return a, nil

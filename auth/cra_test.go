@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,27 +98,38 @@ func TestCRAHandshake(t *testing.T) {
 		RPC:    []RPCRule{{URI: "urn:app#", Prefix: true, Call: true}, {URI: whoami, Call: true}},
 		PubSub: []TopicRule{{URI: "urn:news", Sub: true, Pub: true}},
 	}
-	apps := []Application{{Key: appKey, Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms}}
+	// The server chooses each application's salt parameters.
+	apps := []Application{
+		{Key: appKey, Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms},
+		{Key: "salted", Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms,
+			CRA: &SaltParams{Salt: "salt123"}},
+		{Key: "peppered", Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms,
+			CRA: &SaltParams{Salt: "pepper", Iterations: 100, KeyLen: 16}},
+	}
 	_, _, u := startAuth(t, Options{RequireCredentials: true, Applications: apps, Anonymous: whoamiOnly}, router.Options{})
+	// A client's salt parameters are repeated in extra and used for nothing.
+	costly := map[string]any{"salt": "evil", "iterations": 1 << 30, "keylen": 1 << 20}
 	tests := []struct {
 		name  string
+		key   string
 		extra any // authreq's second argument; nil sends none
 		salt  *SaltParams
 	}{
-		{name: "no extra"},
-		{name: "extra without salt", extra: map[string]any{"client": "test"}},
-		{name: "salt with defaults", extra: map[string]any{"salt": "salt123"},
-			salt: &SaltParams{Salt: "salt123", Iterations: 10000, KeyLen: 32}},
-		{name: "salt with parameters", extra: map[string]any{"salt": "pepper", "iterations": 100, "keylen": 16},
+		{name: "unsalted, no extra", key: appKey},
+		{name: "unsalted, extra without salt", key: appKey, extra: map[string]any{"client": "test"}},
+		{name: "unsalted, client salt ignored", key: appKey, extra: costly},
+		{name: "salt with defaults", key: "salted", salt: &SaltParams{Salt: "salt123", Iterations: 10000, KeyLen: 32}},
+		{name: "salt with parameters", key: "peppered", salt: &SaltParams{Salt: "pepper", Iterations: 100, KeyLen: 16}},
+		{name: "server salt, client salt ignored", key: "peppered", extra: costly,
 			salt: &SaltParams{Salt: "pepper", Iterations: 100, KeyLen: 16}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := dial(t, u+"?key="+appKey) // a public key: anonymous until CRA
+			c := dial(t, u+"?key="+tt.key) // a public key: anonymous until CRA
 			if uri, _ := c.callError("urn:app#x"); uri != protocol.ErrorURINotAuthorized {
 				t.Fatalf("before CRA: %s", uri)
 			}
-			args := []any{appKey}
+			args := []any{tt.key}
 			if tt.extra != nil {
 				args = append(args, tt.extra)
 			}
@@ -129,16 +141,16 @@ func TestCRAHandshake(t *testing.T) {
 			if err := json.Unmarshal([]byte(challenge), &info); err != nil {
 				t.Fatalf("challenge %q is not a JSON object: %v", challenge, err)
 			}
-			checkChallenge(t, info, c.SessionID, tt.extra, tt.salt)
+			checkChallenge(t, info, c.SessionID, tt.key, tt.extra, tt.salt)
 
 			checkPerms(t, c.mustResult(ProcAuth, autobahnSign(t, appSecret.Reveal(), challenge)), appPerms)
-			if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != appKey {
+			if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != tt.key {
 				t.Fatalf("identity after CRA %v", id)
 			}
 			if r := c.mustResult("urn:app#x"); r != "ok:urn:app#x" {
 				t.Fatalf("after CRA: %v", r)
 			}
-			if uri, desc := c.callError(ProcAuthReq, appKey); uri != ErrorURIAlreadyAuthenticated || desc != "already authenticated" {
+			if uri, desc := c.callError(ProcAuthReq, tt.key); uri != ErrorURIAlreadyAuthenticated || desc != "already authenticated" {
 				t.Fatalf("authreq after CRA: %s %s", uri, desc)
 			}
 			if uri, _ := c.callError(ProcAuth, "x"); uri != ErrorURIAlreadyAuthenticated {
@@ -150,8 +162,9 @@ func TestCRAHandshake(t *testing.T) {
 
 var timestampRE = regexp.MustCompile(`^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"$`)
 
-// checkChallenge checks the fields of a challenge (wamp1.md §6).
-func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid string, extra any, salt *SaltParams) {
+// checkChallenge checks the fields of a challenge for key
+// (docs/protocol.md#wamp-cra).
+func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid, key string, extra any, salt *SaltParams) {
 	t.Helper()
 	for _, k := range []string{"authid", "authkey", "timestamp", "sessionid", "extra", "permissions"} {
 		if _, ok := info[k]; !ok {
@@ -162,7 +175,7 @@ func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid string, e
 	if json.Unmarshal(info["authid"], &authid) != nil || len(authid) < 16 {
 		t.Fatalf("authid %s", info["authid"])
 	}
-	if string(info["authkey"]) != `"`+appKey+`"` || string(info["sessionid"]) != `"`+sid+`"` {
+	if string(info["authkey"]) != `"`+key+`"` || string(info["sessionid"]) != `"`+sid+`"` {
 		t.Fatalf("authkey %s sessionid %s", info["authkey"], info["sessionid"])
 	}
 	if !timestampRE.Match(info["timestamp"]) {
@@ -225,18 +238,8 @@ func TestCRAErrors(t *testing.T) {
 			wantDesc: "authentication key must be a string or null"},
 		{name: "extra not an object", proc: ProcAuthReq, args: []any{appKey, "x"}, wantURI: protocol.ErrorURIInvalidArgument,
 			wantDesc: "extra must be an object"},
-		{name: "salt not a string", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": 1}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.salt must be a non-empty string"},
-		{name: "empty salt", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": ""}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.salt must be a non-empty string"},
-		{name: "fractional iterations", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "iterations": 1.5}},
-			wantURI: protocol.ErrorURIInvalidArgument},
-		{name: "too many iterations", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "iterations": MaxIterations + 1}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.iterations must be an integer from 1 to 100000"},
-		{name: "zero iterations", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "iterations": 0}},
-			wantURI: protocol.ErrorURIInvalidArgument},
-		{name: "keylen too long", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "keylen": 65}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.keylen must be an integer from 1 to 64"},
+		{name: "extra too long", proc: ProcAuthReq, args: []any{appKey, map[string]any{"x": strings.Repeat("x", MaxExtraLen)}},
+			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra must be at most 4096 bytes of JSON"},
 		{name: "too many arguments", proc: ProcAuthReq, args: []any{appKey, nil, 3}, wantURI: protocol.ErrorURIInvalidArgument},
 		{name: "authreq", proc: ProcAuthReq, args: []any{appKey}},
 		{name: "authreq again", proc: ProcAuthReq, args: []any{appKey}, wantURI: ErrorURIAlreadyRequested},

@@ -47,9 +47,13 @@
 // a null key (anonymous, allowed unless RequireCredentials). Its
 // permissions are always empty ({"rpc":[],"pubsub":[]}): nothing of the
 // key's is told before the secret is proven. auth(signature) checks
-// base64(HMAC-SHA256(key, challenge)), where key is the secret, or, when
-// extra holds salt, DeriveKey's base64 PBKDF2 text; only then does it
-// return the permissions granted. A challenge is good for one try within ChallengeTTL;
+// base64(HMAC-SHA256(key, challenge)), where key is the secret, or, for an
+// application with CRA salt parameters, DeriveKey's base64 PBKDF2 text; only
+// then does it return the permissions granted. The server chooses the salt,
+// iterations and keylen per application (Application.CRA) and derives each
+// key once, in New, so a challenge costs one HMAC; the challenge's
+// authextra tells them to the client (docs/protocol.md#wamp-cra), and the
+// client's extra (at most MaxExtraLen bytes) is only repeated. A challenge is good for one try within ChallengeTTL;
 // a wrong signature answers ErrorURIInvalidSignature after a random delay
 // (FailDelay) that no worker waits for (router.Call.Defer), and no new
 // challenge is issued until it is answered. The other errors are

@@ -246,6 +246,19 @@ func TestNew(t *testing.T) {
 			want: ErrBadApplication, text: "token permissions: pubsub[0]: uri \"x?a=1\" has a query"},
 		{name: "bad anonymous", o: Options{Anonymous: Permissions{PubSub: []TopicRule{{URI: "x"}, {URI: "x"}}}},
 			text: `anonymous permissions: pubsub[1]: duplicate rule for "x"`},
+		{name: "cra with defaults", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s"}}}}},
+		{name: "cra without salt", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Iterations: 10}}}}, want: ErrBadApplication, text: `key "a": cra: salt must not be empty`},
+		{name: "cra iterations over the bound", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s", Iterations: MaxIterations + 1}}}},
+			want: ErrBadApplication, text: `key "a": cra: iterations must be from 1 to 1000000`},
+		{name: "cra negative iterations", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s", Iterations: -1}}}},
+			want: ErrBadApplication, text: `key "a": cra: iterations must be from 1 to 1000000`},
+		{name: "cra keylen over the bound", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s", KeyLen: MaxKeyLen + 1}}}},
+			want: ErrBadApplication, text: `key "a": cra: keylen must be from 1 to 64`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

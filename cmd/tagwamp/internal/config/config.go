@@ -85,6 +85,13 @@ type Application struct {
 	// TokenPermissions, key token_permissions, of sessions opened with a
 	// token this application signed. Absent: auth.anonymous.
 	TokenPermissions *auth.Permissions `yaml:"token_permissions"`
+	// CRA, key cra, salts the application's WAMP-CRA key
+	// (auth.Application.CRA): salt (required), iterations (default 10000,
+	// at most auth.MaxIterations) and keylen (default 32, at most
+	// auth.MaxKeyLen). The key is derived once at startup and the
+	// challenges tell clients these values; clients never choose them.
+	// Absent: challenges are signed with the secret itself (unsalted).
+	CRA *auth.SaltParams `yaml:"cra"`
 }
 
 // Auth is the auth section; each field maps to the auth.Options field of
@@ -128,7 +135,7 @@ func (c *Config) AuthOptions(logger *slog.Logger) auth.Options {
 	}
 	for _, a := range c.Applications {
 		o.Applications = append(o.Applications, auth.Application{Key: a.Key, Secret: a.Secret,
-			AuthorizeOpen: a.AuthorizeOpen, Permissions: a.Permissions, TokenPermissions: a.TokenPermissions})
+			AuthorizeOpen: a.AuthorizeOpen, Permissions: a.Permissions, TokenPermissions: a.TokenPermissions, CRA: a.CRA})
 	}
 	return o
 }
@@ -402,6 +409,9 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 				bad(key+".token_permissions", "%v", err)
 			}
 		}
+		if a.CRA != nil {
+			validateCRA(bad, key+".cra", a.CRA)
+		}
 	}
 	if err := c.Auth.Anonymous.Validate(); err != nil {
 		bad("auth.anonymous", "%v", err)
@@ -417,6 +427,20 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 		{"auth.token_leeway", c.Auth.TokenLeeway, true},
 	} {
 		checkDuration(bad, d.key, d.v, d.offOK)
+	}
+}
+
+// validateCRA checks an application's cra section; 0 (absent) takes the
+// default. The bounds are auth.New's, named here by key.
+func validateCRA(bad func(key, format string, args ...any), key string, p *auth.SaltParams) {
+	if p.Salt == "" {
+		bad(key+".salt", "must not be empty (leave cra out for an unsalted key)")
+	}
+	if p.Iterations < 0 || p.Iterations > auth.MaxIterations {
+		bad(key+".iterations", "must be from 1 to %d (absent: %d)", auth.MaxIterations, auth.DefaultIterations)
+	}
+	if p.KeyLen < 0 || p.KeyLen > auth.MaxKeyLen {
+		bad(key+".keylen", "must be from 1 to %d (absent: %d)", auth.MaxKeyLen, auth.DefaultKeyLen)
 	}
 }
 
