@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,6 +81,15 @@ type Options struct {
 	// TokenLeeway is the clock skew allowed on a token's exp, nbf and iat.
 	// Default 5s; a negative value means none.
 	TokenLeeway time.Duration
+	// ChallengeRate limits WAMP-CRA challenges per client address
+	// (router.Request.ClientIP; an IPv6 client by its /64): each authreq
+	// call takes a token from the address's bucket of Burst tokens,
+	// refilled at PerSecond. Over it, authreq answers ErrorURIRateLimited,
+	// with errorDetails {"retry_after_ms": n}, and counts
+	// Stats.RateLimitedChallenges. Default 100 per second with a burst of
+	// 1,000 (a zero Burst is twice PerSecond); a negative PerSecond turns
+	// it off.
+	ChallengeRate router.RateLimit
 	// Logger receives refusals and authentication failures (never secrets,
 	// signatures or tokens). Default: discarded.
 	Logger *slog.Logger
@@ -92,12 +102,13 @@ type Options struct {
 // the RPC and topic middleware; Install wires all four. Safe for
 // concurrent use; immutable after New.
 type Auth struct {
-	opts   Options
-	log    *slog.Logger
-	apps   map[string]*app
-	anon   *policy
-	nobody *grant // the grant of a session a did not admit
-	stats  counters
+	opts    Options
+	log     *slog.Logger
+	apps    map[string]*app
+	anon    *policy
+	nobody  *grant       // the grant of a session a did not admit
+	limiter *addrLimiter // of authreq; nil when off
+	stats   counters
 }
 
 // app is an Application, compiled.
@@ -138,7 +149,8 @@ func New(o Options) (*Auth, error) {
 	if err := o.Anonymous.Validate(); err != nil {
 		return nil, fmt.Errorf("auth: anonymous permissions: %w", err)
 	}
-	a := &Auth{opts: o, log: o.Logger, apps: make(map[string]*app, len(o.Applications)), anon: compile(o.Anonymous)}
+	a := &Auth{opts: o, log: o.Logger, apps: make(map[string]*app, len(o.Applications)), anon: compile(o.Anonymous),
+		limiter: newAddrLimiter(o.ChallengeRate)}
 	a.nobody = &grant{pol: a.anon}
 	for i, ap := range o.Applications {
 		bad := func(format string, args ...any) error {
@@ -261,6 +273,7 @@ type grant struct {
 // and kept in the session's values under stateKey.
 type state struct {
 	grant atomic.Pointer[grant]
+	ip    netip.Addr // the client's (router.Request.ClientIP), for ChallengeRate
 
 	mu      sync.Mutex // guards the rest
 	pending *challenge
@@ -270,8 +283,8 @@ type state struct {
 
 type stateKey struct{}
 
-func newState(g *grant) *state {
-	st := new(state)
+func newState(g *grant, ip netip.Addr) *state {
+	st := &state{ip: ip}
 	st.grant.Store(g)
 	return st
 }
@@ -306,7 +319,7 @@ func IdentityOf(s *router.Session) Identity {
 func (a *Auth) SessionOpened(s *router.Session) {
 	st := stateOf(s)
 	if st == nil {
-		st = newState(&grant{pol: a.anon})
+		st = newState(&grant{pol: a.anon}, s.Request().ClientIP)
 		s.SetValue(stateKey{}, st)
 	}
 	if a.opts.AuthTimeout <= 0 || s.Plain() || st.grant.Load().id.Method.Authenticated() {
@@ -349,10 +362,13 @@ type Stats struct {
 	DeniedPublishes    uint64 // PUBLISHes dropped
 	FailedCRA          uint64 // wrong WAMP-CRA signatures
 	AuthTimeouts       uint64 // sessions closed by AuthTimeout
+	// RateLimitedChallenges counts authreq calls refused by
+	// Options.ChallengeRate.
+	RateLimitedChallenges uint64
 }
 
 type counters struct {
-	refused, calls, subs, pubs, cra, authTimeouts atomic.Uint64
+	refused, calls, subs, pubs, cra, authTimeouts, challengeLimited atomic.Uint64
 }
 
 // Stats returns a snapshot of a's counters.
@@ -365,5 +381,7 @@ func (a *Auth) Stats() Stats {
 		DeniedPublishes:    c.pubs.Load(),
 		FailedCRA:          c.cra.Load(),
 		AuthTimeouts:       c.authTimeouts.Load(),
+
+		RateLimitedChallenges: c.challengeLimited.Load(),
 	}
 }

@@ -152,6 +152,17 @@ func (a *Auth) authreq(s *router.Session, c *router.Call) (any, error) {
 	if st == nil {
 		return nil, callError(protocol.ErrorURINotAuthorized, "authentication is not available on this session")
 	}
+	// Every authreq costs a token, whatever it asks: nothing below runs
+	// for a client over its rate.
+	if a.limiter != nil {
+		if ok, retry := a.limiter.allow(st.ip, a.opts.now()); !ok {
+			a.stats.challengeLimited.Add(1)
+			a.log.Debug("auth: authreq rate limited", "session", s.ID(), "client", st.ip.String())
+			return nil, &protocol.Error{URI: ErrorURIRateLimited,
+				Desc:    "too many authentication requests from this address: retry later",
+				Details: map[string]int64{"retry_after_ms": int64((retry + time.Millisecond - 1) / time.Millisecond)}}
+		}
+	}
 	if len(c.Args) > 2 {
 		return nil, callError(protocol.ErrorURIInvalidArgument, "authreq takes (authKey, extra)")
 	}

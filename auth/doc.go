@@ -53,7 +53,11 @@
 // iterations and keylen per application (Application.CRA) and derives each
 // key once, in New, so a challenge costs one HMAC; the challenge's
 // authextra tells them to the client (docs/protocol.md#wamp-cra), and the
-// client's extra (at most MaxExtraLen bytes) is only repeated. A challenge is good for one try within ChallengeTTL;
+// client's extra (at most MaxExtraLen bytes) is only repeated. Challenges
+// are rate-limited per client address (Options.ChallengeRate, a token
+// bucket per IPv4 address or IPv6 /64, 100 a second with a burst of 1,000
+// by default): over it authreq answers ErrorURIRateLimited and
+// Stats.RateLimitedChallenges counts it. A challenge is good for one try within ChallengeTTL;
 // a wrong signature answers ErrorURIInvalidSignature after a random delay
 // (FailDelay) that no worker waits for (router.Call.Defer), and no new
 // challenge is issued until it is answered. The other errors are

@@ -32,7 +32,7 @@ func (a *Auth) Handshake(r *router.Request) error {
 		a.log.Info("auth: connection refused", "remote", r.RemoteAddr.String(), "reason", logval.String(reason))
 		return &router.HTTPError{Status: http.StatusUnauthorized, Reason: reason}
 	}
-	r.SetValue(stateKey{}, newState(g))
+	r.SetValue(stateKey{}, newState(g, r.ClientIP))
 	redactQuery(r)
 	return nil
 }

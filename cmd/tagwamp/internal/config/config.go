@@ -15,6 +15,7 @@ import (
 
 	"github.com/tagwamp/tagwamp/auth"
 	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/router"
 )
 
 // Config is the whole configuration file. Each field documents its key;
@@ -113,6 +114,11 @@ type Auth struct {
 	// TokenLeeway, key token_leeway, is the clock skew allowed on a
 	// token's exp, nbf and iat. Default 5s; off allows none.
 	TokenLeeway Duration `yaml:"token_leeway"`
+	// ChallengeRate, key challenge_rate, limits WAMP-CRA challenges
+	// (authreq calls) per client IP (an IPv6 client by its /64); over it
+	// authreq answers http://tagwamp.dev/error#rate-limited. Default 100
+	// per second, burst 1000; per_second 0 disables it.
+	ChallengeRate Rate `yaml:"challenge_rate"`
 }
 
 // AuthEnabled reports whether the configuration turns authentication on:
@@ -128,7 +134,11 @@ func (c *Config) AuthOptions(logger *slog.Logger) auth.Options {
 		ChallengeTTL:       time.Duration(c.Auth.ChallengeTTL),
 		FailDelay:          time.Duration(c.Auth.FailDelay),
 		TokenLeeway:        time.Duration(c.Auth.TokenLeeway), // Off is negative: none
+		ChallengeRate:      router.RateLimit{PerSecond: c.Auth.ChallengeRate.PerSecond, Burst: c.Auth.ChallengeRate.Burst},
 		Logger:             logger,
+	}
+	if c.Auth.ChallengeRate.PerSecond == 0 {
+		o.ChallengeRate.PerSecond = -1 // the file's 0 is off; auth's 0 is its default
 	}
 	if c.Auth.AuthTimeout == Off {
 		o.AuthTimeout = 0
@@ -246,10 +256,11 @@ func Default() Config {
 		Builtins:      true,
 		AuthorizeOpen: true,
 		Auth: Auth{
-			AuthTimeout:  Off,
-			ChallengeTTL: Duration(time.Minute),
-			FailDelay:    Duration(800 * time.Millisecond),
-			TokenLeeway:  Duration(5 * time.Second),
+			AuthTimeout:   Off,
+			ChallengeTTL:  Duration(time.Minute),
+			FailDelay:     Duration(800 * time.Millisecond),
+			TokenLeeway:   Duration(5 * time.Second),
+			ChallengeRate: Rate{PerSecond: 100, Burst: 1000},
 		},
 		Limits: Limits{
 			MaxMessageSize:   1 << 20,
@@ -415,6 +426,12 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 	}
 	if err := c.Auth.Anonymous.Validate(); err != nil {
 		bad("auth.anonymous", "%v", err)
+	}
+	if c.Auth.ChallengeRate.PerSecond < 0 {
+		bad("auth.challenge_rate.per_second", "must be 0 or positive")
+	}
+	if c.Auth.ChallengeRate.Burst < 0 {
+		bad("auth.challenge_rate.burst", "must be 0 or positive")
 	}
 	for _, d := range []struct {
 		key   string

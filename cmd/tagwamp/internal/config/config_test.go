@@ -114,6 +114,7 @@ auth:
   challenge_ttl: 10s
   fail_delay: 1s
   token_leeway: off
+  challenge_rate: {per_second: 5, burst: 0}
 `,
 			check: func(t *testing.T, c Config) {
 				want := Default()
@@ -129,11 +130,12 @@ auth:
 						CRA: &auth.SaltParams{Salt: "salt123", Iterations: 1000}},
 				}
 				want.Auth = Auth{
-					Anonymous:    auth.Permissions{PubSub: []auth.TopicRule{{URI: "http://example.com/", Prefix: true, Sub: true}}},
-					AuthTimeout:  Duration(30 * time.Second),
-					ChallengeTTL: Duration(10 * time.Second),
-					FailDelay:    Duration(time.Second),
-					TokenLeeway:  Off,
+					Anonymous:     auth.Permissions{PubSub: []auth.TopicRule{{URI: "http://example.com/", Prefix: true, Sub: true}}},
+					AuthTimeout:   Duration(30 * time.Second),
+					ChallengeTTL:  Duration(10 * time.Second),
+					FailDelay:     Duration(time.Second),
+					TokenLeeway:   Off,
+					ChallengeRate: Rate{PerSecond: 5},
 				}
 				equal(t, c, want)
 				if !c.AuthEnabled() {
@@ -141,7 +143,8 @@ auth:
 				}
 				o := c.AuthOptions(nil)
 				if !o.RequireCredentials || len(o.Applications) != 2 || o.AuthTimeout != 30*time.Second || o.TokenLeeway >= 0 ||
-					o.Applications[1].CRA == nil || *o.Applications[1].CRA != (auth.SaltParams{Salt: "salt123", Iterations: 1000}) {
+					o.Applications[1].CRA == nil || *o.Applications[1].CRA != (auth.SaltParams{Salt: "salt123", Iterations: 1000}) ||
+					o.ChallengeRate.PerSecond != 5 || o.ChallengeRate.Burst != 0 {
 					t.Fatalf("auth options %+v", o)
 				}
 				if _, err := auth.New(o); err != nil {
@@ -219,6 +222,20 @@ applications:
 			name:    "bad auth durations",
 			yaml:    "auth:\n  challenge_ttl: off\n  fail_delay: 0s\n  auth_timeout: -1s\n",
 			wantErr: []string{"config: auth.challenge_ttl: cannot be off", "config: auth.fail_delay: must be positive", "config: auth.auth_timeout: must be positive, or off"},
+		},
+		{
+			name:    "bad challenge rate",
+			yaml:    "auth:\n  challenge_rate: {per_second: -1, burst: -2}\n",
+			wantErr: []string{"config: auth.challenge_rate.per_second: must be 0 or positive", "config: auth.challenge_rate.burst: must be 0 or positive"},
+		},
+		{
+			name: "challenge rate off",
+			yaml: "applications: [{key: a, secret: 0123456789abcdef}]\nauth:\n  challenge_rate: {per_second: 0}\n",
+			check: func(t *testing.T, c Config) {
+				if o := c.AuthOptions(nil); o.ChallengeRate.PerSecond >= 0 {
+					t.Fatalf("challenge_rate per_second 0 maps to %+v, want off (negative)", o.ChallengeRate)
+				}
+			},
 		},
 		{
 			name:    "bad anonymous permissions",
