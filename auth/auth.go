@@ -225,7 +225,7 @@ const (
 	KeySecret
 	// Token: a signed connection token (?token=).
 	Token
-	// CRA: WAMP-CRA with an application key (wamp1.md §6).
+	// CRA: WAMP-CRA with an application key (docs/protocol.md#wamp-cra).
 	CRA
 	// CRAAnonymous: WAMP-CRA as anonymous (a null key). It proves
 	// nothing: the session has the anonymous permissions and stays subject

@@ -18,8 +18,8 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// The WAMP-CRA procedures (wamp1.md §6). They are always callable, whatever
-// the permissions.
+// The WAMP-CRA procedures (docs/protocol.md#wamp-cra). They are always
+// callable, whatever the permissions.
 const (
 	ProcAuthReq = "http://api.wamp.ws/procedure#authreq"
 	ProcAuth    = "http://api.wamp.ws/procedure#auth"
@@ -86,7 +86,8 @@ func (p SaltParams) withDefaults() (SaltParams, error) {
 // without salt, else base64(PBKDF2-HMAC-SHA256(secret, salt, iterations,
 // keylen)), the base64 text itself being the key, as AutobahnJS's
 // ab.deriveKey and AutobahnPython's WampCraProtocol.deriveKey compute it
-// (wamp1.md §6). Zero Iterations and KeyLen take the defaults.
+// (docs/protocol.md#wamp-cra). Zero Iterations and KeyLen take the
+// defaults.
 func DeriveKey(secret string, p *SaltParams) ([]byte, error) {
 	if p == nil {
 		return []byte(secret), nil
@@ -107,7 +108,7 @@ func DeriveKey(secret string, p *SaltParams) ([]byte, error) {
 
 // Sign returns the WAMP-CRA signature of challenge with key (a secret, or
 // DeriveKey's result): base64(HMAC-SHA256(key, challenge)), what a client
-// sends to auth (wamp1.md §6).
+// sends to auth (docs/protocol.md#wamp-cra).
 func Sign(key []byte, challenge string) string {
 	return base64.StdEncoding.EncodeToString(mac(key, challenge))
 }

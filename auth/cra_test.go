@@ -25,7 +25,8 @@ import (
 // 7914's PBKDF2-HMAC-SHA256 vector. AutobahnJS's ab.deriveKey
 // (CryptoJS.PBKDF2, keySize keylen/4 words, .toString(Base64)) and
 // AutobahnPython's deriveKey (pbkdf2_bin, b2a_base64) compute the same
-// base64 text, which then is the HMAC key, as wamp1.md §6 says.
+// base64 text, which then is the HMAC key, as docs/protocol.md#wamp-cra
+// says.
 func TestDeriveKeyAndSignVectors(t *testing.T) {
 	rfc, _ := hex.DecodeString("120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b")
 	const challenge = `{"authid":"X","authkey":"application1"}`
@@ -65,8 +66,8 @@ func TestDeriveKeyAndSignVectors(t *testing.T) {
 }
 
 // autobahnSign signs a challenge the way an AutobahnJS 0.8 application
-// does, written here from the spec (wamp1.md §6) with the standard library
-// alone: key = ab.deriveKey(secret, authextra), then
+// does, written here from the spec (docs/protocol.md#wamp-cra) with the
+// standard library alone: key = ab.deriveKey(secret, authextra), then
 // base64(HMAC-SHA256(key, challenge)).
 func autobahnSign(t testing.TB, secret, challenge string) string {
 	t.Helper()
@@ -423,7 +424,7 @@ func TestAnonymousCRAProvesNothing(t *testing.T) {
 }
 
 // checkPerms checks that a CALLRESULT holds want, in the wire shape of
-// wamp1.md §6.
+// docs/protocol.md#wamp-cra.
 func checkPerms(t *testing.T, got any, want Permissions) {
 	t.Helper()
 	b, _ := json.Marshal(got)

@@ -1,7 +1,7 @@
 // Package auth authenticates WAMP v1 connections and authorizes what their
 // sessions do: application keys and secrets in Gomoob's format, WAMP-CRA
-// (wamp1.md §6), signed connection tokens with bound tags, and permissions
-// checked on every CALL, SUBSCRIBE and PUBLISH. It sits above package
+// (docs/protocol.md#wamp-cra), signed connection tokens with bound tags,
+// and permissions checked on every CALL, SUBSCRIBE and PUBLISH. It sits above package
 // router and plugs into its interfaces; nothing of it runs unless
 // installed, so a server without it stays open.
 //

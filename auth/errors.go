@@ -35,8 +35,9 @@ var (
 )
 
 // CALLERROR URIs of WAMP-CRA, as AutobahnPython 0.8 answers them
-// (wamp1.md §6). Denied calls answer protocol.ErrorURINotAuthorized, bad
-// arguments protocol.ErrorURIInvalidArgument.
+// (docs/protocol.md#wamp-cra). Denied calls answer
+// protocol.ErrorURINotAuthorized, bad arguments
+// protocol.ErrorURIInvalidArgument.
 const (
 	ErrorURIAlreadyAuthenticated = "http://api.wamp.ws/error#already-authenticated"
 	ErrorURIAlreadyRequested     = "http://api.wamp.ws/error#authentication-already-requested"

@@ -19,10 +19,9 @@ type RPCRule struct {
 // TopicRule grants or denies publishing (Pub) and subscribing (Sub) on one
 // topic base, or, when Prefix is set, on every base under URI, as for
 // RPCRule (docs/protocol.md#permissions). A rule is matched against the
-// topic's base, the text
-// before '?' (wamp1.md §4), so a rule for http://example.com/news covers
-// news?lang=FR and news?user=42 alike; bound tags (tokens) restrict the
-// query part.
+// topic's base, the text before '?' (wamp1.md §4), so a rule for
+// http://example.com/news covers news?lang=FR and news?user=42 alike;
+// bound tags (tokens) restrict the query part.
 type TopicRule struct {
 	URI    string `json:"uri" yaml:"uri"`
 	Prefix bool   `json:"prefix" yaml:"prefix"`
@@ -31,7 +30,8 @@ type TopicRule struct {
 }
 
 // Permissions is what a session may do, in the shape WAMP-CRA returns
-// them (wamp1.md §6): lists of RPC and PubSub rules, plus Broadcast.
+// them (docs/protocol.md#permissions): lists of RPC and PubSub rules, plus
+// Broadcast.
 //
 // A prefix rule matches on URI boundaries, never in the middle of a word:
 // prefix P matches U when U is P, or U starts with P and either P ends with
