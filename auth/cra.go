@@ -262,7 +262,11 @@ func (a *Auth) auth(s *router.Session, c *router.Call) (any, error) {
 	// answered with null (AutobahnJS's ab.launch without a key) succeeds,
 	// as AutobahnPython 0.8 answers it, but grants the anonymous
 	// permissions and leaves the timer running.
-	if st.timer != nil && ch.grant.id.Method.Authenticated() {
+	if !ch.grant.id.Method.Authenticated() {
+		a.log.Debug("auth: WAMP-CRA as anonymous", "session", s.ID())
+		return ch.grant.pol.perms, nil
+	}
+	if st.timer != nil {
 		st.timer.Stop()
 		st.timer = nil
 	}
