@@ -126,10 +126,3 @@ func (l *addrLimiter) sweep(t int64) {
 		delete(l.buckets, k)
 	}
 }
-
-// tracked returns how many addresses l remembers (tests).
-func (l *addrLimiter) tracked() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
-}

@@ -137,3 +137,10 @@ func TestChallengeRate(t *testing.T) {
 		t.Fatalf("RateLimitedChallenges = %d with the limit off", n)
 	}
 }
+
+// tracked returns how many addresses l remembers.
+func (l *addrLimiter) tracked() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
