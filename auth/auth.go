@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,15 @@ type Application struct {
 	// TokenPermissions are granted to sessions opened with a token this
 	// application signed. Nil grants Options.Anonymous.
 	TokenPermissions *Permissions
+	// CRA salts the application's WAMP-CRA key (docs/protocol.md#wamp-cra):
+	// the key that signs its challenges is DeriveKey(Secret, CRA), derived
+	// once by New, and every challenge's authextra tells clients the salt,
+	// iterations and keylen to derive it with. Nil (the default) signs with
+	// the secret itself, unsalted. The server chooses these per
+	// application; what a client puts in authreq's extra is only repeated
+	// in the challenge, never used. Iterations may be up to MaxIterations:
+	// the cost is New's, once.
+	CRA *SaltParams
 }
 
 // Options configure Auth. The zero value is valid and open: anyone may
@@ -57,7 +67,8 @@ type Options struct {
 	Anonymous Permissions
 	// AuthTimeout closes (1008) a session that has not authenticated
 	// within it: one opened anonymously or with a public key that has not
-	// completed WAMP-CRA. Default 0: off.
+	// completed WAMP-CRA with an application key. WAMP-CRA as anonymous (a
+	// null key) does not stop it: it proves nothing. Default 0: off.
 	AuthTimeout time.Duration
 	// ChallengeTTL is how long a WAMP-CRA challenge may be answered.
 	// Default 1 minute.
@@ -70,6 +81,15 @@ type Options struct {
 	// TokenLeeway is the clock skew allowed on a token's exp, nbf and iat.
 	// Default 5s; a negative value means none.
 	TokenLeeway time.Duration
+	// ChallengeRate limits WAMP-CRA challenges per client address
+	// (router.Request.ClientIP; an IPv6 client by its /64): each authreq
+	// call takes a token from the address's bucket of Burst tokens,
+	// refilled at PerSecond. Over it, authreq answers ErrorURIRateLimited,
+	// with errorDetails {"retry_after_ms": n}, and counts
+	// Stats.RateLimitedChallenges. Default 100 per second with a burst of
+	// 1,000 (a zero Burst is twice PerSecond); a negative PerSecond turns
+	// it off.
+	ChallengeRate router.RateLimit
 	// Logger receives refusals and authentication failures (never secrets,
 	// signatures or tokens). Default: discarded.
 	Logger *slog.Logger
@@ -82,12 +102,13 @@ type Options struct {
 // the RPC and topic middleware; Install wires all four. Safe for
 // concurrent use; immutable after New.
 type Auth struct {
-	opts   Options
-	log    *slog.Logger
-	apps   map[string]*app
-	anon   *policy
-	nobody *grant // the grant of a session a did not admit
-	stats  counters
+	opts    Options
+	log     *slog.Logger
+	apps    map[string]*app
+	anon    *policy
+	nobody  *grant       // the grant of a session a did not admit
+	limiter *addrLimiter // of authreq; nil when off
+	stats   counters
 }
 
 // app is an Application, compiled.
@@ -98,7 +119,9 @@ type app struct {
 	authorizeOpen bool
 	pol           *policy
 	tokenPol      *policy
-	grant         *grant // of a session or plain request that proved the secret
+	grant         *grant      // of a session or plain request that proved the secret
+	craKey        []byte      // signs its WAMP-CRA challenges: DeriveKey(secret, craParams)
+	craParams     *SaltParams // the challenges' authextra; nil when unsalted
 }
 
 // New checks o and compiles its permissions.
@@ -126,7 +149,8 @@ func New(o Options) (*Auth, error) {
 	if err := o.Anonymous.Validate(); err != nil {
 		return nil, fmt.Errorf("auth: anonymous permissions: %w", err)
 	}
-	a := &Auth{opts: o, log: o.Logger, apps: make(map[string]*app, len(o.Applications)), anon: compile(o.Anonymous)}
+	a := &Auth{opts: o, log: o.Logger, apps: make(map[string]*app, len(o.Applications)), anon: compile(o.Anonymous),
+		limiter: newAddrLimiter(o.ChallengeRate)}
 	a.nobody = &grant{pol: a.anon}
 	for i, ap := range o.Applications {
 		bad := func(format string, args ...any) error {
@@ -157,6 +181,17 @@ func New(o Options) (*Auth, error) {
 			c.tokenPol = compile(*ap.TokenPermissions)
 		}
 		c.grant = &grant{id: Identity{Method: KeySecret, Key: c.key}, pol: c.pol}
+		if ap.CRA != nil {
+			p, err := ap.CRA.withDefaults()
+			if err != nil {
+				return nil, bad("key %q: cra: %v", ap.Key, err)
+			}
+			c.craParams = &p
+		}
+		var err error
+		if c.craKey, err = DeriveKey(ap.Secret.Reveal(), c.craParams); err != nil {
+			return nil, bad("key %q: cra: %v", ap.Key, err)
+		}
 		a.apps[ap.Key] = c
 	}
 	return a, nil
@@ -192,7 +227,9 @@ const (
 	Token
 	// CRA: WAMP-CRA with an application key (docs/protocol.md#wamp-cra).
 	CRA
-	// CRAAnonymous: WAMP-CRA as anonymous (a null key).
+	// CRAAnonymous: WAMP-CRA as anonymous (a null key). It proves
+	// nothing: the session has the anonymous permissions and stays subject
+	// to the auth timeout.
 	CRAAnonymous
 )
 
@@ -206,9 +243,10 @@ func (m Method) String() string {
 	return fmt.Sprintf("auth.Method(%d)", uint8(m))
 }
 
-// Authenticated reports whether m proved something: everything but
-// Anonymous and PublicKey. The auth timeout waits for it.
-func (m Method) Authenticated() bool { return m != Anonymous && m != PublicKey }
+// Authenticated reports whether m proved a secret: KeySecret, Token or
+// CRA, never Anonymous, PublicKey or CRAAnonymous. The auth timeout waits
+// for it, and a session that has it may not authenticate again.
+func (m Method) Authenticated() bool { return m == KeySecret || m == Token || m == CRA }
 
 // Identity is who a session is.
 type Identity struct {
@@ -235,6 +273,7 @@ type grant struct {
 // and kept in the session's values under stateKey.
 type state struct {
 	grant atomic.Pointer[grant]
+	ip    netip.Addr // the client's (router.Request.ClientIP), for ChallengeRate
 
 	mu      sync.Mutex // guards the rest
 	pending *challenge
@@ -244,8 +283,8 @@ type state struct {
 
 type stateKey struct{}
 
-func newState(g *grant) *state {
-	st := new(state)
+func newState(g *grant, ip netip.Addr) *state {
+	st := &state{ip: ip}
 	st.grant.Store(g)
 	return st
 }
@@ -280,7 +319,7 @@ func IdentityOf(s *router.Session) Identity {
 func (a *Auth) SessionOpened(s *router.Session) {
 	st := stateOf(s)
 	if st == nil {
-		st = newState(&grant{pol: a.anon})
+		st = newState(&grant{pol: a.anon}, s.Request().ClientIP)
 		s.SetValue(stateKey{}, st)
 	}
 	if a.opts.AuthTimeout <= 0 || s.Plain() || st.grant.Load().id.Method.Authenticated() {
@@ -323,10 +362,13 @@ type Stats struct {
 	DeniedPublishes    uint64 // PUBLISHes dropped
 	FailedCRA          uint64 // wrong WAMP-CRA signatures
 	AuthTimeouts       uint64 // sessions closed by AuthTimeout
+	// RateLimitedChallenges counts authreq calls refused by
+	// Options.ChallengeRate.
+	RateLimitedChallenges uint64
 }
 
 type counters struct {
-	refused, calls, subs, pubs, cra, authTimeouts atomic.Uint64
+	refused, calls, subs, pubs, cra, authTimeouts, challengeLimited atomic.Uint64
 }
 
 // Stats returns a snapshot of a's counters.
@@ -339,5 +381,7 @@ func (a *Auth) Stats() Stats {
 		DeniedPublishes:    c.pubs.Load(),
 		FailedCRA:          c.cra.Load(),
 		AuthTimeouts:       c.authTimeouts.Load(),
+
+		RateLimitedChallenges: c.challengeLimited.Load(),
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -23,15 +25,21 @@ const (
 	ProcAuth    = "http://api.wamp.ws/procedure#auth"
 )
 
-// Salted key derivation defaults and bounds (docs/protocol.md#wamp-cra). The
-// client chooses iterations in authreq's extra, and the server computes the key
-// on a worker, so MaxIterations bounds the work one authreq costs.
+// Salted key derivation defaults and bounds of Application.CRA
+// (docs/protocol.md#wamp-cra). The server chooses them per application,
+// never the client, and New derives each key once, so a challenge costs
+// one HMAC whatever the iterations; MaxIterations only bounds the work New
+// does per application at startup.
 const (
 	DefaultIterations = 10000
 	DefaultKeyLen     = 32
-	MaxIterations     = 100000
+	MaxIterations     = 1_000_000
 	MaxKeyLen         = 64
 )
+
+// MaxExtraLen bounds authreq's extra, in bytes of JSON: the challenge
+// repeats it, so it is signed and sent back (docs/protocol.md#limits).
+const MaxExtraLen = 4096
 
 // challenge is a pending WAMP-CRA challenge: good for one auth call before
 // it expires.
@@ -41,19 +49,45 @@ type challenge struct {
 	expires time.Time
 }
 
-// SaltParams are the PBKDF2 parameters of a salted WAMP-CRA key: extra's
-// salt, iterations and keylen (docs/protocol.md#wamp-cra).
+// SaltParams are the PBKDF2 parameters of a salted WAMP-CRA key: salt,
+// iterations and keylen, as a challenge's authextra tells them to clients
+// (docs/protocol.md#wamp-cra). In Application.CRA they are the server's
+// choice for that application; zero Iterations and KeyLen take
+// DefaultIterations and DefaultKeyLen.
 type SaltParams struct {
-	Salt       string `json:"salt"`
-	Iterations int    `json:"iterations"`
-	KeyLen     int    `json:"keylen"`
+	Salt       string `json:"salt" yaml:"salt"`
+	Iterations int    `json:"iterations" yaml:"iterations"`
+	KeyLen     int    `json:"keylen" yaml:"keylen"`
+}
+
+// withDefaults returns p with zero Iterations and KeyLen replaced by the
+// defaults, after checking them: a non-empty salt (AutobahnJS derives no
+// key from an empty one, AutobahnPython would), Iterations up to
+// MaxIterations, KeyLen up to MaxKeyLen.
+func (p SaltParams) withDefaults() (SaltParams, error) {
+	if p.Iterations == 0 {
+		p.Iterations = DefaultIterations
+	}
+	if p.KeyLen == 0 {
+		p.KeyLen = DefaultKeyLen
+	}
+	switch {
+	case p.Salt == "":
+		return p, errors.New("salt must not be empty")
+	case p.Iterations < 1 || p.Iterations > MaxIterations:
+		return p, fmt.Errorf("iterations must be from 1 to %d", MaxIterations)
+	case p.KeyLen < 1 || p.KeyLen > MaxKeyLen:
+		return p, fmt.Errorf("keylen must be from 1 to %d", MaxKeyLen)
+	}
+	return p, nil
 }
 
 // DeriveKey returns the WAMP-CRA signing key for secret: the secret itself
 // without salt, else base64(PBKDF2-HMAC-SHA256(secret, salt, iterations,
 // keylen)), the base64 text itself being the key, as AutobahnJS's
 // ab.deriveKey and AutobahnPython's WampCraProtocol.deriveKey compute it
-// (docs/protocol.md#wamp-cra). Zero Iterations and KeyLen take the defaults.
+// (docs/protocol.md#wamp-cra). Zero Iterations and KeyLen take the
+// defaults.
 func DeriveKey(secret string, p *SaltParams) ([]byte, error) {
 	if p == nil {
 		return []byte(secret), nil
@@ -85,19 +119,30 @@ func mac(key []byte, challenge string) []byte {
 	return h.Sum(nil)
 }
 
-// challengeInfo is the challenge a client signs (docs/protocol.md#wamp-cra).
-// AuthExtra repeats the salt parameters, with their defaults filled in, when
-// extra holds a salt: AutobahnPython 0.8's client derives its key from
-// authextra and AutobahnJS applications pass authextra to ab.deriveKey.
+// challengeInfo is the challenge a client signs
+// (docs/protocol.md#wamp-cra). Extra repeats the client's extra, which
+// chooses nothing. AuthExtra holds the application's salt parameters
+// (Application.CRA, defaults filled in) when it has them, and is left out
+// otherwise: AutobahnPython 0.8's client derives its key from authextra and
+// AutobahnJS applications pass authextra to ab.deriveKey, so both follow
+// the server's choice.
 type challengeInfo struct {
 	AuthID      string          `json:"authid"`
 	AuthKey     *string         `json:"authkey"`
 	Timestamp   string          `json:"timestamp"`
 	SessionID   string          `json:"sessionid"`
 	Extra       json.RawMessage `json:"extra"`
-	Permissions Permissions     `json:"permissions"`
+	Permissions json.RawMessage `json:"permissions"` // always noPermissions
 	AuthExtra   *SaltParams     `json:"authextra,omitempty"`
 }
+
+// noPermissions is the challenge's permissions field. AutobahnPython 0.8
+// puts the key's permissions there, but the challenge is answered before
+// the secret is proven, so it would tell anyone who knows a key what the
+// key may do; auth returns them once the signature is checked. The field
+// stays, empty in AutobahnPython's own shape for "none", for clients that
+// read it (docs/protocol.md#wamp-cra).
+var noPermissions = json.RawMessage(`{"rpc":[],"pubsub":[]}`)
 
 func callError(uri, desc string) error { return &protocol.Error{URI: uri, Desc: desc} }
 
@@ -107,6 +152,17 @@ func (a *Auth) authreq(s *router.Session, c *router.Call) (any, error) {
 	st := stateOf(s)
 	if st == nil {
 		return nil, callError(protocol.ErrorURINotAuthorized, "authentication is not available on this session")
+	}
+	// Every authreq costs a token, whatever it asks: nothing below runs
+	// for a client over its rate.
+	if a.limiter != nil {
+		if ok, retry := a.limiter.allow(st.ip, a.opts.now()); !ok {
+			a.stats.challengeLimited.Add(1)
+			a.log.Debug("auth: authreq rate limited", "session", s.ID(), "client", st.ip.String())
+			return nil, &protocol.Error{URI: ErrorURIRateLimited,
+				Desc:    "too many authentication requests from this address: retry later",
+				Details: map[string]int64{"retry_after_ms": int64((retry + time.Millisecond - 1) / time.Millisecond)}}
+		}
 	}
 	if len(c.Args) > 2 {
 		return nil, callError(protocol.ErrorURIInvalidArgument, "authreq takes (authKey, extra)")
@@ -122,11 +178,10 @@ func (a *Auth) authreq(s *router.Session, c *router.Call) (any, error) {
 		if t := bytes.TrimSpace(c.Args[1]); len(t) == 0 || t[0] != '{' {
 			return nil, callError(protocol.ErrorURIInvalidArgument, "extra must be an object")
 		}
+		if len(c.Args[1]) > MaxExtraLen {
+			return nil, callError(protocol.ErrorURIInvalidArgument, fmt.Sprintf("extra must be at most %d bytes of JSON", MaxExtraLen))
+		}
 		extra = c.Args[1]
-	}
-	salt, err := saltOf(extra)
-	if err != nil {
-		return nil, err
 	}
 
 	st.mu.Lock()
@@ -153,50 +208,18 @@ func (a *Auth) authreq(s *router.Session, c *router.Call) (any, error) {
 	}
 	ap := a.apps[*key]
 	if ap == nil {
-		return nil, callError(ErrorURINoSuchAuthKey, fmt.Sprintf("authentication key %q does not exist", *key))
-	}
-	signKey, err := DeriveKey(ap.secret.Reveal(), salt)
-	if err != nil {
-		return nil, err
+		return nil, callError(ErrorURINoSuchAuthKey, fmt.Sprintf("authentication key %q does not exist", logval.String(*key)))
 	}
 	info := challengeInfo{AuthID: crand.Text(), AuthKey: key, Timestamp: now.UTC().Format("2006-01-02T15:04:05Z"),
-		SessionID: s.ID(), Extra: extra, Permissions: ap.pol.perms, AuthExtra: salt}
+		SessionID: s.ID(), Extra: extra, Permissions: noPermissions, AuthExtra: ap.craParams}
 	text, err := json.Marshal(info)
 	if err != nil {
 		return nil, fmt.Errorf("auth: encoding the challenge: %w", err)
 	}
-	ch.mac = mac(signKey, string(text))
+	ch.mac = mac(ap.craKey, string(text))
 	ch.grant = &grant{id: Identity{Method: CRA, Key: ap.key}, pol: ap.pol}
 	st.pending = ch
 	return string(text), nil
-}
-
-// saltOf reads the salt parameters of extra, nil when it holds no salt.
-func saltOf(extra json.RawMessage) (*SaltParams, error) {
-	var e struct {
-		Salt       *json.RawMessage `json:"salt"`
-		Iterations *json.RawMessage `json:"iterations"`
-		KeyLen     *json.RawMessage `json:"keylen"`
-	}
-	if err := json.Unmarshal(extra, &e); err != nil {
-		return nil, callError(protocol.ErrorURIInvalidArgument, "extra must be an object")
-	}
-	if e.Salt == nil {
-		return nil, nil
-	}
-	p := &SaltParams{Iterations: DefaultIterations, KeyLen: DefaultKeyLen}
-	// An empty salt is refused: AutobahnJS would not derive with it
-	// (extra.salt is falsy) while AutobahnPython would.
-	if json.Unmarshal(*e.Salt, &p.Salt) != nil || p.Salt == "" {
-		return nil, callError(protocol.ErrorURIInvalidArgument, "extra.salt must be a non-empty string")
-	}
-	if e.Iterations != nil && (json.Unmarshal(*e.Iterations, &p.Iterations) != nil || p.Iterations < 1 || p.Iterations > MaxIterations) {
-		return nil, callError(protocol.ErrorURIInvalidArgument, fmt.Sprintf("extra.iterations must be an integer from 1 to %d", MaxIterations))
-	}
-	if e.KeyLen != nil && (json.Unmarshal(*e.KeyLen, &p.KeyLen) != nil || p.KeyLen < 1 || p.KeyLen > MaxKeyLen) {
-		return nil, callError(protocol.ErrorURIInvalidArgument, fmt.Sprintf("extra.keylen must be an integer from 1 to %d", MaxKeyLen))
-	}
-	return p, nil
 }
 
 // auth answers http://api.wamp.ws/procedure#auth(signature): the
@@ -235,6 +258,14 @@ func (a *Auth) auth(s *router.Session, c *router.Call) (any, error) {
 		return nil, nil
 	}
 	st.grant.Store(ch.grant)
+	// Only a proven secret stops the auth timeout: an anonymous challenge
+	// answered with null (AutobahnJS's ab.launch without a key) succeeds,
+	// as AutobahnPython 0.8 answers it, but grants the anonymous
+	// permissions and leaves the timer running.
+	if !ch.grant.id.Method.Authenticated() {
+		a.log.Debug("auth: WAMP-CRA as anonymous", "session", s.ID())
+		return ch.grant.pol.perms, nil
+	}
 	if st.timer != nil {
 		st.timer.Stop()
 		st.timer = nil
@@ -244,7 +275,9 @@ func (a *Auth) auth(s *router.Session, c *router.Call) (any, error) {
 }
 
 // signatureOK compares a signature with the expected MAC in constant time.
-// An anonymous challenge (mac nil) wants a null signature.
+// A challenge for a key wants a base64 string: null or a missing signature
+// fails it. An anonymous challenge (mac nil) wants null, and proves
+// nothing.
 func signatureOK(want []byte, sig *string) bool {
 	if want == nil || sig == nil {
 		return want == nil && sig == nil

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,7 +25,8 @@ import (
 // 7914's PBKDF2-HMAC-SHA256 vector. AutobahnJS's ab.deriveKey
 // (CryptoJS.PBKDF2, keySize keylen/4 words, .toString(Base64)) and
 // AutobahnPython's deriveKey (pbkdf2_bin, b2a_base64) compute the same
-// base64 text, which then is the HMAC key, as docs/protocol.md#wamp-cra says.
+// base64 text, which then is the HMAC key, as docs/protocol.md#wamp-cra
+// says.
 func TestDeriveKeyAndSignVectors(t *testing.T) {
 	rfc, _ := hex.DecodeString("120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b")
 	const challenge = `{"authid":"X","authkey":"application1"}`
@@ -97,27 +99,38 @@ func TestCRAHandshake(t *testing.T) {
 		RPC:    []RPCRule{{URI: "urn:app#", Prefix: true, Call: true}, {URI: whoami, Call: true}},
 		PubSub: []TopicRule{{URI: "urn:news", Sub: true, Pub: true}},
 	}
-	apps := []Application{{Key: appKey, Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms}}
+	// The server chooses each application's salt parameters.
+	apps := []Application{
+		{Key: appKey, Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms},
+		{Key: "salted", Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms,
+			CRA: &SaltParams{Salt: "salt123"}},
+		{Key: "peppered", Secret: appSecret, AuthorizeOpen: true, Permissions: &appPerms,
+			CRA: &SaltParams{Salt: "pepper", Iterations: 100, KeyLen: 16}},
+	}
 	_, _, u := startAuth(t, Options{RequireCredentials: true, Applications: apps, Anonymous: whoamiOnly}, router.Options{})
+	// A client's salt parameters are repeated in extra and used for nothing.
+	costly := map[string]any{"salt": "evil", "iterations": 1 << 30, "keylen": 1 << 20}
 	tests := []struct {
 		name  string
+		key   string
 		extra any // authreq's second argument; nil sends none
 		salt  *SaltParams
 	}{
-		{name: "no extra"},
-		{name: "extra without salt", extra: map[string]any{"client": "test"}},
-		{name: "salt with defaults", extra: map[string]any{"salt": "salt123"},
-			salt: &SaltParams{Salt: "salt123", Iterations: 10000, KeyLen: 32}},
-		{name: "salt with parameters", extra: map[string]any{"salt": "pepper", "iterations": 100, "keylen": 16},
+		{name: "unsalted, no extra", key: appKey},
+		{name: "unsalted, extra without salt", key: appKey, extra: map[string]any{"client": "test"}},
+		{name: "unsalted, client salt ignored", key: appKey, extra: costly},
+		{name: "salt with defaults", key: "salted", salt: &SaltParams{Salt: "salt123", Iterations: 10000, KeyLen: 32}},
+		{name: "salt with parameters", key: "peppered", salt: &SaltParams{Salt: "pepper", Iterations: 100, KeyLen: 16}},
+		{name: "server salt, client salt ignored", key: "peppered", extra: costly,
 			salt: &SaltParams{Salt: "pepper", Iterations: 100, KeyLen: 16}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := dial(t, u+"?key="+appKey) // a public key: anonymous until CRA
+			c := dial(t, u+"?key="+tt.key) // a public key: anonymous until CRA
 			if uri, _ := c.callError("urn:app#x"); uri != protocol.ErrorURINotAuthorized {
 				t.Fatalf("before CRA: %s", uri)
 			}
-			args := []any{appKey}
+			args := []any{tt.key}
 			if tt.extra != nil {
 				args = append(args, tt.extra)
 			}
@@ -129,16 +142,16 @@ func TestCRAHandshake(t *testing.T) {
 			if err := json.Unmarshal([]byte(challenge), &info); err != nil {
 				t.Fatalf("challenge %q is not a JSON object: %v", challenge, err)
 			}
-			checkChallenge(t, info, c.SessionID, tt.extra, tt.salt)
+			checkChallenge(t, info, c.SessionID, tt.key, tt.extra, tt.salt)
 
 			checkPerms(t, c.mustResult(ProcAuth, autobahnSign(t, appSecret.Reveal(), challenge)), appPerms)
-			if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != appKey {
+			if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != tt.key {
 				t.Fatalf("identity after CRA %v", id)
 			}
 			if r := c.mustResult("urn:app#x"); r != "ok:urn:app#x" {
 				t.Fatalf("after CRA: %v", r)
 			}
-			if uri, desc := c.callError(ProcAuthReq, appKey); uri != ErrorURIAlreadyAuthenticated || desc != "already authenticated" {
+			if uri, desc := c.callError(ProcAuthReq, tt.key); uri != ErrorURIAlreadyAuthenticated || desc != "already authenticated" {
 				t.Fatalf("authreq after CRA: %s %s", uri, desc)
 			}
 			if uri, _ := c.callError(ProcAuth, "x"); uri != ErrorURIAlreadyAuthenticated {
@@ -150,8 +163,9 @@ func TestCRAHandshake(t *testing.T) {
 
 var timestampRE = regexp.MustCompile(`^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"$`)
 
-// checkChallenge checks the fields of a challenge (docs/protocol.md#wamp-cra).
-func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid string, extra any, salt *SaltParams) {
+// checkChallenge checks the fields of a challenge for key
+// (docs/protocol.md#wamp-cra).
+func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid, key string, extra any, salt *SaltParams) {
 	t.Helper()
 	for _, k := range []string{"authid", "authkey", "timestamp", "sessionid", "extra", "permissions"} {
 		if _, ok := info[k]; !ok {
@@ -162,11 +176,15 @@ func checkChallenge(t *testing.T, info map[string]json.RawMessage, sid string, e
 	if json.Unmarshal(info["authid"], &authid) != nil || len(authid) < 16 {
 		t.Fatalf("authid %s", info["authid"])
 	}
-	if string(info["authkey"]) != `"`+appKey+`"` || string(info["sessionid"]) != `"`+sid+`"` {
+	if string(info["authkey"]) != `"`+key+`"` || string(info["sessionid"]) != `"`+sid+`"` {
 		t.Fatalf("authkey %s sessionid %s", info["authkey"], info["sessionid"])
 	}
 	if !timestampRE.Match(info["timestamp"]) {
 		t.Fatalf("timestamp %s", info["timestamp"])
+	}
+	// The permissions come from auth, once the secret is proven.
+	if string(info["permissions"]) != `{"rpc":[],"pubsub":[]}` {
+		t.Fatalf("the challenge carries permissions %s", info["permissions"])
 	}
 	wantExtra := []byte("{}")
 	if extra != nil {
@@ -221,18 +239,8 @@ func TestCRAErrors(t *testing.T) {
 			wantDesc: "authentication key must be a string or null"},
 		{name: "extra not an object", proc: ProcAuthReq, args: []any{appKey, "x"}, wantURI: protocol.ErrorURIInvalidArgument,
 			wantDesc: "extra must be an object"},
-		{name: "salt not a string", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": 1}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.salt must be a non-empty string"},
-		{name: "empty salt", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": ""}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.salt must be a non-empty string"},
-		{name: "fractional iterations", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "iterations": 1.5}},
-			wantURI: protocol.ErrorURIInvalidArgument},
-		{name: "too many iterations", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "iterations": MaxIterations + 1}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.iterations must be an integer from 1 to 100000"},
-		{name: "zero iterations", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "iterations": 0}},
-			wantURI: protocol.ErrorURIInvalidArgument},
-		{name: "keylen too long", proc: ProcAuthReq, args: []any{appKey, map[string]any{"salt": "s", "keylen": 65}},
-			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra.keylen must be an integer from 1 to 64"},
+		{name: "extra too long", proc: ProcAuthReq, args: []any{appKey, map[string]any{"x": strings.Repeat("x", MaxExtraLen)}},
+			wantURI: protocol.ErrorURIInvalidArgument, wantDesc: "extra must be at most 4096 bytes of JSON"},
 		{name: "too many arguments", proc: ProcAuthReq, args: []any{appKey, nil, 3}, wantURI: protocol.ErrorURIInvalidArgument},
 		{name: "authreq", proc: ProcAuthReq, args: []any{appKey}},
 		{name: "authreq again", proc: ProcAuthReq, args: []any{appKey}, wantURI: ErrorURIAlreadyRequested},
@@ -291,6 +299,12 @@ func TestCRAAnonymous(t *testing.T) {
 	if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra-anonymous" {
 		t.Fatalf("identity %v", id)
 	}
+	// Anonymous CRA proved nothing: the session may still authenticate
+	// with a key.
+	checkPerms(t, c.mustResult(ProcAuth, sign(t, c.mustResult(ProcAuthReq, appKey))), AllPermissions())
+	if id := c.mustResult(whoami).(map[string]any); id["method"] != "wamp-cra" || id["key"] != appKey {
+		t.Fatalf("identity after CRA with a key %v", id)
+	}
 
 	c2 := dial(t, u)
 	c2.mustResult(ProcAuthReq) // no arguments at all: anonymous too
@@ -341,19 +355,76 @@ func TestAuthTimeout(t *testing.T) {
 	backend := dial(t, u+"?key="+appKey+"&secret="+appSecret.Reveal()) // authenticated at the handshake
 	viaCRA := dial(t, u+"?key=public")
 	viaCRA.mustResult(ProcAuth, autobahnSign(t, "public-app-secret-0123456789", viaCRA.mustResult(ProcAuthReq, "public").(string)))
+	// authreq(null) + auth(null) succeeds, as anonymous, and proves
+	// nothing: the timer keeps running (the bypass of issue 9).
+	anonCRA := dial(t, u)
+	if r := anonCRA.mustResult(ProcAuthReq, nil); r != nil {
+		t.Fatalf("anonymous authreq returned %v", r)
+	}
+	anonCRA.mustResult(ProcAuth, nil)
 	late := dial(t, u)
 	late.ExpectClose(ws.StatusPolicyViolation, "authentication timeout: authenticate with WAMP-CRA within 300ms")
+	anonCRA.ExpectClose(ws.StatusPolicyViolation, "authentication timeout: authenticate with WAMP-CRA within 300ms")
 	// late opened after the others, so their timers would have fired by
 	// now: both are still served.
 	backend.mustResult(whoami)
 	viaCRA.mustResult(whoami)
-	if n := a.Stats().AuthTimeouts; n != 1 {
-		t.Fatalf("AuthTimeouts = %d", n)
+	if n := a.Stats().AuthTimeouts; n != 2 {
+		t.Fatalf("AuthTimeouts = %d, want 2", n)
+	}
+}
+
+// TestAnonymousCRAProvesNothing: whatever a session sends as its key or
+// signature, a null or absent key never yields more than the anonymous
+// permissions, and only a string signature can answer a key's challenge.
+func TestAnonymousCRAProvesNothing(t *testing.T) {
+	o := quickFail(Options{Applications: testApps(), Anonymous: whoamiOnly})
+	_, _, u := startAuth(t, o, router.Options{})
+	tests := []struct {
+		name    string
+		key     []any // authreq's arguments
+		sig     []any // auth's arguments
+		wantURI string
+		method  string // the identity after auth
+	}{
+		{name: "null key, null signature", key: []any{nil}, sig: []any{nil}, method: "wamp-cra-anonymous"},
+		{name: "no key, no signature", sig: []any{}, method: "wamp-cra-anonymous"},
+		{name: "null key, a signature", key: []any{nil}, sig: []any{Sign([]byte(appSecret), "x")},
+			wantURI: ErrorURIInvalidSignature, method: "anonymous"},
+		{name: "null key, a number", key: []any{nil}, sig: []any{0}, wantURI: protocol.ErrorURIInvalidArgument, method: "anonymous"},
+		{name: "key, null signature", key: []any{appKey}, sig: []any{nil}, wantURI: ErrorURIInvalidSignature, method: "anonymous"},
+		{name: "key, no signature", key: []any{appKey}, sig: []any{}, wantURI: ErrorURIInvalidSignature, method: "anonymous"},
+		{name: "key, a number", key: []any{appKey}, sig: []any{1}, wantURI: protocol.ErrorURIInvalidArgument, method: "anonymous"},
+		{name: "key, an object", key: []any{appKey}, sig: []any{map[string]any{}}, wantURI: protocol.ErrorURIInvalidArgument,
+			method: "anonymous"},
+		{name: "key, true", key: []any{appKey}, sig: []any{true}, wantURI: protocol.ErrorURIInvalidArgument, method: "anonymous"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, u)
+			c.mustResult(ProcAuthReq, tt.key...)
+			r := c.call("auth", ProcAuth, tt.sig...)
+			switch {
+			case tt.wantURI == "" && r[0] != float64(3):
+				t.Fatalf("auth answered %v", r)
+			case tt.wantURI != "" && (r[0] != float64(4) || r[2] != tt.wantURI):
+				t.Fatalf("auth answered %v, want %s", r, tt.wantURI)
+			}
+			if tt.wantURI == "" {
+				checkPerms(t, r[2], whoamiOnly)
+			}
+			if id := c.mustResult(whoami).(map[string]any); id["method"] != tt.method || id["key"] != "" {
+				t.Fatalf("identity %v, want %s without a key", id, tt.method)
+			}
+			if uri, _ := c.callError("urn:app#x"); uri != protocol.ErrorURINotAuthorized {
+				t.Fatalf("call after auth: %s", uri)
+			}
+		})
 	}
 }
 
 // checkPerms checks that a CALLRESULT holds want, in the wire shape of
-// docs/protocol.md#permissions.
+// docs/protocol.md#wamp-cra.
 func checkPerms(t *testing.T, got any, want Permissions) {
 	t.Helper()
 	b, _ := json.Marshal(got)

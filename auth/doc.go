@@ -1,8 +1,8 @@
 // Package auth authenticates WAMP v1 connections and authorizes what their
 // sessions do: application keys and secrets in Gomoob's format, WAMP-CRA
-// (docs/protocol.md#wamp-cra), signed connection tokens with bound tags, and
-// permissions checked on every CALL, SUBSCRIBE and PUBLISH. It sits above
-// package router and plugs into its interfaces; nothing of it runs unless
+// (docs/protocol.md#wamp-cra), signed connection tokens with bound tags,
+// and permissions checked on every CALL, SUBSCRIBE and PUBLISH. It sits above package
+// router and plugs into its interfaces; nothing of it runs unless
 // installed, so a server without it stays open.
 //
 //	a, err := auth.New(auth.Options{
@@ -28,8 +28,9 @@
 // refused with HTTP 401 and a plain reason. Inside the session, WAMP-CRA
 // (the procedures ProcAuthReq and ProcAuth, as AutobahnJS 0.8 and
 // AutobahnPython 0.8 call them) authenticates a session that opened
-// without a secret; AuthTimeout closes one that does not. IdentityOf tells
-// handlers who a session is.
+// without a secret; AuthTimeout closes one that does not prove a secret
+// in time (WAMP-CRA as anonymous proves none). IdentityOf tells handlers
+// who a session is.
 //
 // What each identity may do:
 //
@@ -41,12 +42,29 @@
 //
 // # WAMP-CRA
 //
-// The procedures ProcAuthReq and ProcAuth follow docs/protocol.md#wamp-cra.
-// authreq keeps the expected MAC (DeriveKey, then Sign's HMAC) in the
-// session's pending challenge, good for one auth call within ChallengeTTL.
-// A wrong signature is answered with ErrorURIInvalidSignature from a timer
-// after a random delay around FailDelay, through router.Call.Defer, so no
-// worker waits for it. The error URIs are AutobahnPython's, in errors.go.
+// authreq(authKey, extra) returns the challenge, a JSON string of
+// {authid, authkey, timestamp, sessionid, extra, permissions}, and null for
+// a null key (anonymous, allowed unless RequireCredentials). Its
+// permissions are always empty ({"rpc":[],"pubsub":[]}): nothing of the
+// key's is told before the secret is proven. auth(signature) checks
+// base64(HMAC-SHA256(key, challenge)), where key is the secret, or, for an
+// application with CRA salt parameters, DeriveKey's base64 PBKDF2 text; only
+// then does it return the permissions granted. The server chooses the salt,
+// iterations and keylen per application (Application.CRA) and derives each
+// key once, in New, so a challenge costs one HMAC; the challenge's
+// authextra tells them to the client (docs/protocol.md#wamp-cra), and the
+// client's extra (at most MaxExtraLen bytes) is only repeated. Challenges
+// are rate-limited per client address (Options.ChallengeRate, a token
+// bucket per IPv4 address or IPv6 /64, 100 a second with a burst of 1,000
+// by default): over it authreq answers ErrorURIRateLimited and
+// Stats.RateLimitedChallenges counts it. A challenge is good for one try within ChallengeTTL;
+// a wrong signature answers ErrorURIInvalidSignature after a random delay
+// (FailDelay) that no worker waits for (router.Call.Defer), and no new
+// challenge is issued until it is answered. The other errors are
+// AutobahnPython's: ErrorURIAlreadyAuthenticated,
+// ErrorURIAlreadyRequested, ErrorURIAnonymousForbidden,
+// ErrorURINoSuchAuthKey, ErrorURINoAuthRequested, and
+// protocol.ErrorURIInvalidArgument for arguments of the wrong type.
 //
 // # Tokens
 //
@@ -55,7 +73,13 @@
 //
 // # Permissions
 //
-// Permissions follow docs/protocol.md#permissions. Denied calls answer
+// Rules of Permissions match procedure URIs and topic bases; the most
+// specific rule decides, no rule denies. A prefix rule matches on URI
+// boundaries (docs/protocol.md#permissions): prefix P matches P itself and
+// P followed by one of / # ? . : (or anything, when P itself ends with one
+// of them), so a rule for http://example.com/news covers news/sport and
+// news?lang=FR but never newsletter. Publications without a base or
+// with an empty tag set need Broadcast. Denied calls answer
 // protocol.ErrorURINotAuthorized; denied SUBSCRIBE and PUBLISH return
 // ErrSubscribeDenied, ErrPublishDenied, ErrBroadcastDenied or ErrBoundTag
 // to the router, which drops, counts and logs them. The allowed path
@@ -79,10 +103,12 @@
 // Secret prints as "[redacted]" everywhere; secrets are compared as
 // SHA-256 digests with crypto/subtle (an unknown key costs the same
 // comparison), MACs with hmac.Equal. Refusal reasons, CALLERRORs and logs
-// never hold a secret, a signature or a token, and Handshake replaces the
-// secret and the token in the admitted request's URI (which the session
-// keeps) with "[redacted]". Prefer WAMP-CRA or tokens to ?secret=: a query
-// string can end up in a proxy's access log.
+// never hold a secret, a signature or a token; what the logs and
+// CALLERRORs copy from a client (a procedure URI, a key, a token's tag) is
+// cut to logval.Max bytes (package internal/logval). Handshake replaces
+// the secret and the token in the admitted request's URI (which the
+// session keeps) with "[redacted]". Prefer WAMP-CRA or tokens to ?secret=:
+// a query string can end up in a proxy's access log.
 //
 // # Concurrency
 //

@@ -49,3 +49,8 @@ const (
 	ErrorURINoAuthRequested      = "http://api.wamp.ws/error#no-authentication-requested"
 	ErrorURIInvalidSignature     = "http://api.wamp.ws/error#invalid-signature"
 )
+
+// ErrorURIRateLimited answers an authreq over Options.ChallengeRate, with
+// errorDetails {"retry_after_ms": n}: tagwamp's own, AutobahnPython has no
+// such limit (docs/protocol.md#limits).
+const ErrorURIRateLimited = "http://tagwamp.dev/error#rate-limited"

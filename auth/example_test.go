@@ -42,7 +42,7 @@ func Example() {
 
 // What a WAMP-CRA client computes: the signature of the challenge that
 // authreq returned, with the secret, or with a key derived from it when
-// the challenge's extra holds a salt.
+// the challenge's authextra holds a salt (the server's Application.CRA).
 func ExampleSign() {
 	key, err := auth.DeriveKey("B4ajW3P7jfWEYPZsQV8mnteHg97G67uW", &auth.SaltParams{Salt: "salt123"})
 	if err != nil {
@@ -62,5 +62,5 @@ func ExampleSecret() {
 	fmt.Printf("%+v\n", auth.Application{Key: "application1", Secret: s})
 	// Output:
 	// [redacted]
-	// {Key:application1 Secret:[redacted] AuthorizeOpen:false Permissions:<nil> TokenPermissions:<nil>}
+	// {Key:application1 Secret:[redacted] AuthorizeOpen:false Permissions:<nil> TokenPermissions:<nil> CRA:<nil>}
 }

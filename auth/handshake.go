@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -28,10 +29,10 @@ func (a *Auth) Handshake(r *router.Request) error {
 	g, reason := a.admit(r)
 	if reason != "" {
 		a.stats.refused.Add(1)
-		a.log.Info("auth: connection refused", "remote", r.RemoteAddr.String(), "reason", reason)
+		a.log.Info("auth: connection refused", "remote", r.RemoteAddr.String(), "reason", logval.String(reason))
 		return &router.HTTPError{Status: http.StatusUnauthorized, Reason: reason}
 	}
-	r.SetValue(stateKey{}, newState(g))
+	r.SetValue(stateKey{}, newState(g, r.ClientIP))
 	redactQuery(r)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 	"github.com/tagwamp/tagwamp/tagindex"
@@ -13,9 +14,9 @@ import (
 // RPC is the router.RPCMiddleware that answers the WAMP-CRA procedures
 // itself and lets any other call through only when the session's
 // permissions allow it; a denied call answers
-// http://api.wamp.ws/error#not-authorized (docs/protocol.md#permissions). The
-// allowed path takes no lock but the session's value lookup and allocates
-// nothing.
+// http://api.wamp.ws/error#not-authorized (wamp1.md §3,
+// docs/protocol.md#permissions). The allowed path takes no lock but the
+// session's value lookup and allocates nothing.
 func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 		switch c.URI {
@@ -26,8 +27,8 @@ func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 		}
 		if !a.grantOf(s).pol.canCall(c.URI) {
 			a.stats.calls.Add(1)
-			a.log.Debug("auth: call denied", "session", s.ID(), "procedure", c.URI)
-			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized to call " + c.URI}
+			a.log.Debug("auth: call denied", "session", s.ID(), "procedure", logval.String(c.URI))
+			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized to call " + logval.String(c.URI)}
 		}
 		return next.ServeCall(ctx, s, c)
 	})

@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// RPCRule grants or denies calls to one procedure URI, or to every URI
-// that starts with URI when Prefix is set (docs/protocol.md#permissions).
+// RPCRule grants or denies calls to one procedure URI, or, when Prefix is
+// set, to every URI under URI: URI itself and what extends it past a
+// boundary (see Permissions; docs/protocol.md#permissions).
 type RPCRule struct {
 	URI    string `json:"uri" yaml:"uri"`
 	Prefix bool   `json:"prefix" yaml:"prefix"`
@@ -16,9 +17,11 @@ type RPCRule struct {
 }
 
 // TopicRule grants or denies publishing (Pub) and subscribing (Sub) on one
-// topic base, or on every base that starts with URI when Prefix is set
-// (docs/protocol.md#permissions). It is matched against the topic's base,
-// never its query; bound tags (tokens) restrict the query part.
+// topic base, or, when Prefix is set, on every base under URI, as for
+// RPCRule (docs/protocol.md#permissions). A rule is matched against the
+// topic's base, the text before '?' (wamp1.md §4), so a rule for
+// http://example.com/news covers news?lang=FR and news?user=42 alike;
+// bound tags (tokens) restrict the query part.
 type TopicRule struct {
 	URI    string `json:"uri" yaml:"uri"`
 	Prefix bool   `json:"prefix" yaml:"prefix"`
@@ -30,11 +33,30 @@ type TopicRule struct {
 // them (docs/protocol.md#permissions): lists of RPC and PubSub rules, plus
 // Broadcast.
 //
-// The most specific matching rule decides, and no matching rule denies;
-// compile and rules.lookup implement it with a map for exact rules and the
-// prefix rules sorted longest first. Broadcast alone allows publications
-// without a base or with an empty tag set; no TopicRule does, not even the
-// empty prefix, and Broadcast does not lift bound tags.
+// A prefix rule matches on URI boundaries, never in the middle of a word:
+// prefix P matches U when U is P, or U starts with P and either P ends with
+// one of the separators / # ? . : or the byte of U right after P is one.
+// So a rule for http://example.com/news covers news, news/sport, news#top,
+// news.fr, news:42 and news?lang=FR, but not newsletter; a rule for
+// http://example.com/app# covers every procedure of app#; and the empty
+// prefix matches everything (docs/protocol.md#permissions).
+//
+// For a URI or a topic base, the most specific matching rule decides: an
+// exact rule beats every prefix rule, a longer prefix beats a shorter one.
+// No matching rule denies. So
+//
+//	pubsub:
+//	  - {uri: "http://example.com/", prefix: true, sub: true}
+//	  - {uri: "http://example.com/admin", prefix: true}
+//
+// lets a session subscribe to everything under http://example.com/ except
+// the admin topics.
+//
+// Broadcast allows publications that have no base (tags only, reaching
+// those tags on every base) or an empty tag set (reaching every
+// subscription): wamp1.md §4 reserves them for trusted backends, so no
+// TopicRule allows them, not even the empty prefix; only Broadcast does.
+// Broadcast does not lift bound tags.
 type Permissions struct {
 	RPC       []RPCRule   `json:"rpc" yaml:"rpc"`
 	PubSub    []TopicRule `json:"pubsub" yaml:"pubsub"`
@@ -111,11 +133,32 @@ func (r *rules) lookup(uri string) uint8 {
 		return b
 	}
 	for i := range r.prefixes {
-		if strings.HasPrefix(uri, r.prefixes[i].prefix) {
+		if underPrefix(uri, r.prefixes[i].prefix) {
 			return r.prefixes[i].bits
 		}
 	}
 	return 0
+}
+
+// underPrefix reports whether a prefix rule for prefix matches uri: uri is
+// prefix, or extends it past a URI boundary (Permissions,
+// docs/protocol.md#permissions). The empty prefix matches every URI.
+func underPrefix(uri, prefix string) bool {
+	if !strings.HasPrefix(uri, prefix) {
+		return false
+	}
+	return len(uri) == len(prefix) || prefix == "" ||
+		isBoundary(prefix[len(prefix)-1]) || isBoundary(uri[len(prefix)])
+}
+
+// isBoundary reports whether b separates the parts of a URI for prefix
+// rules: / # ? . or :.
+func isBoundary(b byte) bool {
+	switch b {
+	case '/', '#', '?', '.', ':':
+		return true
+	}
+	return false
 }
 
 func (r *rules) add(uri string, prefix bool, bits uint8) {

@@ -246,6 +246,19 @@ func TestNew(t *testing.T) {
 			want: ErrBadApplication, text: "token permissions: pubsub[0]: uri \"x?a=1\" has a query"},
 		{name: "bad anonymous", o: Options{Anonymous: Permissions{PubSub: []TopicRule{{URI: "x"}, {URI: "x"}}}},
 			text: `anonymous permissions: pubsub[1]: duplicate rule for "x"`},
+		{name: "cra with defaults", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s"}}}}},
+		{name: "cra without salt", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Iterations: 10}}}}, want: ErrBadApplication, text: `key "a": cra: salt must not be empty`},
+		{name: "cra iterations over the bound", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s", Iterations: MaxIterations + 1}}}},
+			want: ErrBadApplication, text: `key "a": cra: iterations must be from 1 to 1000000`},
+		{name: "cra negative iterations", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s", Iterations: -1}}}},
+			want: ErrBadApplication, text: `key "a": cra: iterations must be from 1 to 1000000`},
+		{name: "cra keylen over the bound", o: Options{Applications: []Application{{Key: "a", Secret: appSecret,
+			CRA: &SaltParams{Salt: "s", KeyLen: MaxKeyLen + 1}}}},
+			want: ErrBadApplication, text: `key "a": cra: keylen must be from 1 to 64`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,9 +283,89 @@ func TestPolicyLookup(t *testing.T) {
 	p := compile(Permissions{
 		RPC: []RPCRule{{URI: "", Prefix: true, Call: true}, {URI: "a#", Prefix: true}, {URI: "a#b", Prefix: true, Call: true}, {URI: "a#bc", Call: false}},
 	})
-	for uri, want := range map[string]bool{"x": true, "a#": false, "a#x": false, "a#b": true, "a#bcd": true, "a#bc": false} {
+	// a#bcd is not under the prefix a#b (no boundary after it): a# decides.
+	for uri, want := range map[string]bool{"x": true, "a#": false, "a#x": false, "a#b": true, "a#b.c": true, "a#bcd": false, "a#bc": false} {
 		if got := p.canCall(uri); got != want {
 			t.Errorf("canCall(%q) = %v, want %v", uri, got, want)
 		}
 	}
+}
+
+// TestPrefixBoundaries: a prefix rule covers its URI and what extends it
+// past a boundary (/ # ? . :), never a longer word.
+func TestPrefixBoundaries(t *testing.T) {
+	const app = "http://example.com/app#"
+	tests := []struct {
+		prefix, uri string
+		want        bool
+	}{
+		{news, news, true},
+		{news, news + "letter", false},
+		{news, news + "?lang=FR", true},
+		{news, news + "/", true},
+		{news, news + "/sport", true},
+		{news, news + "#top", true},
+		{news, news + ".fr", true},
+		{news, news + ":42", true},
+		{news, news + "-fr", false},
+		{news, news + "_fr", false},
+		{news, "http://example.com/new", false},
+		{news, "http://example.com/", false},
+		{news + "/", news + "/", true},
+		{news + "/", news + "/sport", true},
+		{news + "/", news, false}, // shorter than the prefix
+		{app, app, true},
+		{app, app + "add", true}, // the prefix ends with a boundary
+		{app, "http://example.com/app", false},
+		{app, "http://example.com/apple#add", false},
+		{"http://example.com/", "http://example.com/anything", true},
+		{"urn:calc", "urn:calc:add", true},
+		{"urn:calc", "urn:calculator", false},
+		{"", "", true},
+		{"", "anything", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prefix+" "+tt.uri, func(t *testing.T) {
+			if got := underPrefix(tt.uri, tt.prefix); got != tt.want {
+				t.Fatalf("underPrefix(%q, %q) = %v, want %v", tt.uri, tt.prefix, got, tt.want)
+			}
+			// The same through compiled rules: RPC on the URI, PubSub on
+			// the topic's base (the text before '?').
+			p := compile(Permissions{
+				RPC:    []RPCRule{{URI: tt.prefix, Prefix: true, Call: true}},
+				PubSub: []TopicRule{{URI: tt.prefix, Prefix: true, Sub: true}},
+			})
+			if got := p.canCall(tt.uri); got != tt.want {
+				t.Fatalf("canCall(%q) = %v, want %v", tt.uri, got, tt.want)
+			}
+			base, _, _ := strings.Cut(tt.uri, "?")
+			if got, want := p.canTopic(base, canSub), underPrefix(base, tt.prefix); got != want {
+				t.Fatalf("canTopic(%q) = %v, want %v", base, got, want)
+			}
+		})
+	}
+}
+
+// TestTopicPrefixBoundary subscribes over a socket: a rule for news lets a
+// browser subscribe to news?lang=FR and news/sport, never to newsletter.
+func TestTopicPrefixBoundary(t *testing.T) {
+	anon := Permissions{
+		RPC:    []RPCRule{{URI: whoami, Call: true}},
+		PubSub: []TopicRule{{URI: news, Prefix: true, Sub: true}},
+	}
+	a, _, u := startAuth(t, Options{Applications: testApps(), Anonymous: anon}, router.Options{})
+	backend := dial(t, backendURL(u))
+	browser := dial(t, u)
+	for _, topic := range []string{news + "letter", news + "?lang=FR", news + "/sport"} {
+		browser.Send(`[5,"` + topic + `"]`)
+	}
+	browser.mustResult(whoami)
+	if n := a.Stats().DeniedSubscribes; n != 1 {
+		t.Fatalf("DeniedSubscribes = %d, want 1 (newsletter)", n)
+	}
+	backend.Send(`[7,"` + news + `letter","letter"]`)
+	backend.Send(`[7,"` + news + `/sport","sport"]`)
+	backend.Send(`[7,"` + news + `?lang=FR","fr"]`)
+	browser.expectEvent(news+"/sport", "sport")
+	browser.expectEvent(news+"?lang=FR", "fr")
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tagwamp/tagwamp/auth"
 	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/router"
 )
 
 // Config is the whole configuration file. Each field documents its key;
@@ -85,6 +86,13 @@ type Application struct {
 	// TokenPermissions, key token_permissions, of sessions opened with a
 	// token this application signed. Absent: auth.anonymous.
 	TokenPermissions *auth.Permissions `yaml:"token_permissions"`
+	// CRA, key cra, salts the application's WAMP-CRA key
+	// (auth.Application.CRA): salt (required), iterations (default 10000,
+	// at most auth.MaxIterations) and keylen (default 32, at most
+	// auth.MaxKeyLen). The key is derived once at startup and the
+	// challenges tell clients these values; clients never choose them.
+	// Absent: challenges are signed with the secret itself (unsalted).
+	CRA *auth.SaltParams `yaml:"cra"`
 }
 
 // Auth is the auth section; each field maps to the auth.Options field of
@@ -94,7 +102,8 @@ type Auth struct {
 	// credentials (and of public-key sessions). Default none.
 	Anonymous auth.Permissions `yaml:"anonymous"`
 	// AuthTimeout, key auth_timeout, closes a session that has not
-	// authenticated (WAMP-CRA) within it. Default off.
+	// authenticated (WAMP-CRA with an application key; as anonymous does
+	// not count) within it. Default off.
 	AuthTimeout Duration `yaml:"auth_timeout"`
 	// ChallengeTTL, key challenge_ttl, is how long a WAMP-CRA challenge
 	// may be answered. Default 1m.
@@ -105,6 +114,11 @@ type Auth struct {
 	// TokenLeeway, key token_leeway, is the clock skew allowed on a
 	// token's exp, nbf and iat. Default 5s; off allows none.
 	TokenLeeway Duration `yaml:"token_leeway"`
+	// ChallengeRate, key challenge_rate, limits WAMP-CRA challenges
+	// (authreq calls) per client IP (an IPv6 client by its /64); over it
+	// authreq answers http://tagwamp.dev/error#rate-limited. Default 100
+	// per second, burst 1000; per_second 0 disables it.
+	ChallengeRate Rate `yaml:"challenge_rate"`
 }
 
 // AuthEnabled reports whether the configuration turns authentication on:
@@ -120,14 +134,18 @@ func (c *Config) AuthOptions(logger *slog.Logger) auth.Options {
 		ChallengeTTL:       time.Duration(c.Auth.ChallengeTTL),
 		FailDelay:          time.Duration(c.Auth.FailDelay),
 		TokenLeeway:        time.Duration(c.Auth.TokenLeeway), // Off is negative: none
+		ChallengeRate:      router.RateLimit{PerSecond: c.Auth.ChallengeRate.PerSecond, Burst: c.Auth.ChallengeRate.Burst},
 		Logger:             logger,
+	}
+	if c.Auth.ChallengeRate.PerSecond == 0 {
+		o.ChallengeRate.PerSecond = -1 // the file's 0 is off; auth's 0 is its default
 	}
 	if c.Auth.AuthTimeout == Off {
 		o.AuthTimeout = 0
 	}
 	for _, a := range c.Applications {
 		o.Applications = append(o.Applications, auth.Application{Key: a.Key, Secret: a.Secret,
-			AuthorizeOpen: a.AuthorizeOpen, Permissions: a.Permissions, TokenPermissions: a.TokenPermissions})
+			AuthorizeOpen: a.AuthorizeOpen, Permissions: a.Permissions, TokenPermissions: a.TokenPermissions, CRA: a.CRA})
 	}
 	return o
 }
@@ -238,10 +256,11 @@ func Default() Config {
 		Builtins:      true,
 		AuthorizeOpen: true,
 		Auth: Auth{
-			AuthTimeout:  Off,
-			ChallengeTTL: Duration(time.Minute),
-			FailDelay:    Duration(800 * time.Millisecond),
-			TokenLeeway:  Duration(5 * time.Second),
+			AuthTimeout:   Off,
+			ChallengeTTL:  Duration(time.Minute),
+			FailDelay:     Duration(800 * time.Millisecond),
+			TokenLeeway:   Duration(5 * time.Second),
+			ChallengeRate: Rate{PerSecond: 100, Burst: 1000},
 		},
 		Limits: Limits{
 			MaxMessageSize:   1 << 20,
@@ -401,9 +420,18 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 				bad(key+".token_permissions", "%v", err)
 			}
 		}
+		if a.CRA != nil {
+			validateCRA(bad, key+".cra", a.CRA)
+		}
 	}
 	if err := c.Auth.Anonymous.Validate(); err != nil {
 		bad("auth.anonymous", "%v", err)
+	}
+	if c.Auth.ChallengeRate.PerSecond < 0 {
+		bad("auth.challenge_rate.per_second", "must be 0 or positive")
+	}
+	if c.Auth.ChallengeRate.Burst < 0 {
+		bad("auth.challenge_rate.burst", "must be 0 or positive")
 	}
 	for _, d := range []struct {
 		key   string
@@ -416,6 +444,20 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 		{"auth.token_leeway", c.Auth.TokenLeeway, true},
 	} {
 		checkDuration(bad, d.key, d.v, d.offOK)
+	}
+}
+
+// validateCRA checks an application's cra section; 0 (absent) takes the
+// default. The bounds are auth.New's, named here by key.
+func validateCRA(bad func(key, format string, args ...any), key string, p *auth.SaltParams) {
+	if p.Salt == "" {
+		bad(key+".salt", "must not be empty (leave cra out for an unsalted key)")
+	}
+	if p.Iterations < 0 || p.Iterations > auth.MaxIterations {
+		bad(key+".iterations", "must be from 1 to %d (absent: %d)", auth.MaxIterations, auth.DefaultIterations)
+	}
+	if p.KeyLen < 0 || p.KeyLen > auth.MaxKeyLen {
+		bad(key+".keylen", "must be from 1 to %d (absent: %d)", auth.MaxKeyLen, auth.DefaultKeyLen)
 	}
 }
 

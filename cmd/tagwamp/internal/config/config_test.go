@@ -105,6 +105,7 @@ applications:
         - {uri: "http://example.com/news", pub: true, sub: true}
       broadcast: true
     token_permissions: {}
+    cra: {salt: salt123, iterations: 1000}
 auth:
   anonymous:
     pubsub:
@@ -113,6 +114,7 @@ auth:
   challenge_ttl: 10s
   fail_delay: 1s
   token_leeway: off
+  challenge_rate: {per_second: 5, burst: 0}
 `,
 			check: func(t *testing.T, c Config) {
 				want := Default()
@@ -124,21 +126,25 @@ auth:
 				}
 				want.Applications = []Application{
 					{Key: "application1", Secret: "B4ajW3P7jfWEYPZsQV8mnteHg97G67uW", AuthorizeOpen: true},
-					{Key: "backend", Secret: "another-secret-0123456789", Permissions: &backend, TokenPermissions: &auth.Permissions{}},
+					{Key: "backend", Secret: "another-secret-0123456789", Permissions: &backend, TokenPermissions: &auth.Permissions{},
+						CRA: &auth.SaltParams{Salt: "salt123", Iterations: 1000}},
 				}
 				want.Auth = Auth{
-					Anonymous:    auth.Permissions{PubSub: []auth.TopicRule{{URI: "http://example.com/", Prefix: true, Sub: true}}},
-					AuthTimeout:  Duration(30 * time.Second),
-					ChallengeTTL: Duration(10 * time.Second),
-					FailDelay:    Duration(time.Second),
-					TokenLeeway:  Off,
+					Anonymous:     auth.Permissions{PubSub: []auth.TopicRule{{URI: "http://example.com/", Prefix: true, Sub: true}}},
+					AuthTimeout:   Duration(30 * time.Second),
+					ChallengeTTL:  Duration(10 * time.Second),
+					FailDelay:     Duration(time.Second),
+					TokenLeeway:   Off,
+					ChallengeRate: Rate{PerSecond: 5},
 				}
 				equal(t, c, want)
 				if !c.AuthEnabled() {
 					t.Fatal("auth is off")
 				}
 				o := c.AuthOptions(nil)
-				if !o.RequireCredentials || len(o.Applications) != 2 || o.AuthTimeout != 30*time.Second || o.TokenLeeway >= 0 {
+				if !o.RequireCredentials || len(o.Applications) != 2 || o.AuthTimeout != 30*time.Second || o.TokenLeeway >= 0 ||
+					o.Applications[1].CRA == nil || *o.Applications[1].CRA != (auth.SaltParams{Salt: "salt123", Iterations: 1000}) ||
+					o.ChallengeRate.PerSecond != 5 || o.ChallengeRate.Burst != 0 {
 					t.Fatalf("auth options %+v", o)
 				}
 				if _, err := auth.New(o); err != nil {
@@ -187,6 +193,12 @@ applications:
       rpc: [{uri: "", call: true}]
     token_permissions:
       pubsub: [{uri: "news?user=1", sub: true}]
+  - key: b
+    secret: B4ajW3P7jfWEYPZsQV8mnteHg97G67uW
+    cra: {iterations: 1000001, keylen: 65}
+  - key: c
+    secret: B4ajW3P7jfWEYPZsQV8mnteHg97G67uW
+    cra: {salt: s, iterations: -1, keylen: -1}
 `,
 			wantErr: []string{
 				"config: applications[0].key: must not be empty",
@@ -194,12 +206,36 @@ applications:
 				`config: applications[2].key: duplicate key "a"`,
 				"config: applications[2].permissions: rpc[0]: empty uri",
 				`config: applications[2].token_permissions: pubsub[0]: uri "news?user=1" has a query`,
+				"config: applications[3].cra.salt: must not be empty (leave cra out for an unsalted key)",
+				"config: applications[3].cra.iterations: must be from 1 to 1000000 (absent: 10000)",
+				"config: applications[3].cra.keylen: must be from 1 to 64 (absent: 32)",
+				"config: applications[4].cra.iterations: must be from 1 to 1000000",
+				"config: applications[4].cra.keylen: must be from 1 to 64",
 			},
+		},
+		{
+			name:    "unknown cra key",
+			yaml:    "applications:\n  - key: a\n    secret: 0123456789abcdef\n    cra: {salt: s, iters: 5}\n",
+			wantErr: []string{"config: applications[0].cra.iters: unknown key (line 4)"},
 		},
 		{
 			name:    "bad auth durations",
 			yaml:    "auth:\n  challenge_ttl: off\n  fail_delay: 0s\n  auth_timeout: -1s\n",
 			wantErr: []string{"config: auth.challenge_ttl: cannot be off", "config: auth.fail_delay: must be positive", "config: auth.auth_timeout: must be positive, or off"},
+		},
+		{
+			name:    "bad challenge rate",
+			yaml:    "auth:\n  challenge_rate: {per_second: -1, burst: -2}\n",
+			wantErr: []string{"config: auth.challenge_rate.per_second: must be 0 or positive", "config: auth.challenge_rate.burst: must be 0 or positive"},
+		},
+		{
+			name: "challenge rate off",
+			yaml: "applications: [{key: a, secret: 0123456789abcdef}]\nauth:\n  challenge_rate: {per_second: 0}\n",
+			check: func(t *testing.T, c Config) {
+				if o := c.AuthOptions(nil); o.ChallengeRate.PerSecond >= 0 {
+					t.Fatalf("challenge_rate per_second 0 maps to %+v, want off (negative)", o.ChallengeRate)
+				}
+			},
 		},
 		{
 			name:    "bad anonymous permissions",
