@@ -14,7 +14,7 @@ import (
 // RPC is the router.RPCMiddleware that answers the WAMP-CRA procedures
 // itself and lets any other call through only when the session's
 // permissions allow it; a denied call answers
-// http://api.wamp.ws/error#not-authorized (wamp1.md §3,
+// http://api.wamp.ws/error#not-authorized (docs/protocol.md#errors,
 // docs/protocol.md#permissions). The allowed path takes no lock but the
 // session's value lookup and allocates nothing.
 func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {

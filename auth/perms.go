@@ -19,7 +19,7 @@ type RPCRule struct {
 // TopicRule grants or denies publishing (Pub) and subscribing (Sub) on one
 // topic base, or, when Prefix is set, on every base under URI, as for
 // RPCRule (docs/protocol.md#permissions). A rule is matched against the
-// topic's base, the text before '?' (wamp1.md §4), so a rule for
+// topic's base, the text before '?' (docs/protocol.md#tag-topics), so a rule for
 // http://example.com/news covers news?lang=FR and news?user=42 alike;
 // bound tags (tokens) restrict the query part.
 type TopicRule struct {
@@ -54,7 +54,7 @@ type TopicRule struct {
 //
 // Broadcast allows publications that have no base (tags only, reaching
 // those tags on every base) or an empty tag set (reaching every
-// subscription): wamp1.md §4 reserves them for trusted backends, so no
+// subscription): docs/protocol.md#tag-matching reserves them for trusted backends, so no
 // TopicRule allows them, not even the empty prefix; only Broadcast does.
 // Broadcast does not lift bound tags.
 type Permissions struct {
