@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 
-	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
@@ -219,20 +218,3 @@ type SessionHook interface {
 	SessionOpened(s *Session)
 	SessionClosed(s *Session)
 }
-
-// MessageHandler handles one decoded WAMP message of a session. The message
-// and all bytes it references are valid only until HandleMessage returns.
-// A non-nil error closes the session with protocol.CloseCodeOf(err).
-type MessageHandler interface {
-	HandleMessage(s *Session, m *protocol.Message) error
-}
-
-// MessageHandlerFunc adapts a function to MessageHandler.
-type MessageHandlerFunc func(s *Session, m *protocol.Message) error
-
-// HandleMessage calls f.
-func (f MessageHandlerFunc) HandleMessage(s *Session, m *protocol.Message) error { return f(s, m) }
-
-// MessageMiddleware decorates the WAMP message layer: it sees every decoded
-// message of every session before the router dispatches it.
-type MessageMiddleware func(next MessageHandler) MessageHandler

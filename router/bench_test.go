@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
@@ -25,12 +26,19 @@ func (discardConn) SetDeadline(t time.Time) error    { return nil }
 
 // benchSession returns a session on a discarding connection.
 func benchSession(srv *Server, id string) *Session {
-	c := &conn{srv: srv, nc: discardConn{}}
-	c.flushFn = c.flush
-	s := &Session{id: id, c: c}
-	c.sess = s
+	return attachSession(srv, id, discardConn{})
+}
+
+// attachSession returns a session whose connection writes to nc and is
+// never read (wsconn.Transport.Attach).
+func attachSession(srv *Server, id string, nc net.Conn) *Session {
+	s := &Session{id: id, srv: srv}
+	s.c = srv.t.Attach(nc, (*connHandler)(s))
 	return s
 }
+
+// benchWorker returns the router's scratch of a worker outside the pool.
+func benchWorker() *worker { return newWorker(&wsconn.Worker{}).(*worker) }
 
 // benchSubscribe subscribes s to topic directly in the index.
 func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
@@ -60,8 +68,7 @@ func BenchmarkDispatch(b *testing.B) {
 		{"subscribe-duplicate", `[5,"http://example.com/news?lang=FR"]`, srv},
 	} {
 		s := benchSession(bc.srv, "pub")
-		w := newWorker()
-		s.w = w
+		w := benchWorker()
 		b.Run(bc.name, func(b *testing.B) {
 			frame := []byte(bc.msg)
 			buf := make([]byte, len(frame))
@@ -69,10 +76,10 @@ func BenchmarkDispatch(b *testing.B) {
 			b.SetBytes(int64(len(frame)))
 			for b.Loop() {
 				copy(buf, frame)
-				if !s.c.handleMessage(w, buf) {
+				if !bc.srv.handleMessage(w, s, buf) {
 					b.Fatal("session closed")
 				}
-				w.pend.flush()
+				w.batch.Flush()
 			}
 		})
 	}
@@ -100,70 +107,16 @@ func BenchmarkFanout(b *testing.B) {
 				if n := srv.deliver(f, &f.pend, nil, nil); n != bc.subs {
 					b.Fatalf("delivered %d", n)
 				}
-				f.pend.flush()
+				f.pend.Flush()
 				b.StopTimer()
 				for _, s := range sessions { // let the flushers drain
-					for {
-						s.c.wmu.Lock()
-						idle := !s.c.flushing
-						s.c.wmu.Unlock()
-						if idle {
-							break
-						}
+					for !s.c.Idle() {
 						time.Sleep(time.Microsecond)
 					}
 				}
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*bc.subs), "ns/delivery")
-		})
-	}
-}
-
-// BenchmarkReadFrames is the frame reader over a read of 64 masked frames
-// (duplicate SUBSCRIBEs, the cheapest dispatch), with the rate limits off
-// and on: the difference is what the limits cost per message.
-func BenchmarkReadFrames(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		opts Options
-	}{
-		{"limits=off", Options{MessageRate: RateLimit{PerSecond: -1}, ByteRate: RateLimit{PerSecond: -1}}},
-		{"limits=on", Options{MessageRate: RateLimit{PerSecond: 1 << 30}, ByteRate: RateLimit{PerSecond: 1 << 30}}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			srv := New(bc.opts)
-			s := benchSession(srv, "reader")
-			benchSubscribe(b, srv, s, "http://example.com/news?lang=FR")
-			c := s.c
-			c.limit.start(&srv.rates, time.Now().UnixNano())
-			w := newWorker()
-			s.w = w
-			const frames = 64
-			payload := []byte(`[5,"http://example.com/news?lang=FR"]`)
-			var data []byte
-			for range frames {
-				data = append(data, 0x81, 0x80|byte(len(payload)), 1, 2, 3, 4)
-				for i, p := range payload {
-					data = append(data, p^byte(1+i%4))
-				}
-			}
-			c.rbuf = make([]byte, bufSize)
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				c.rlen = copy(c.rbuf, data)
-				if srv.rates.on() {
-					c.limit.refill(&srv.rates, time.Now().UnixNano())
-					if !take(&c.limit.bytes, int64(c.rlen)) {
-						b.Fatal("byte limit")
-					}
-				}
-				if !c.processFrames(w) {
-					b.Fatal("session closed")
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*frames), "ns/frame")
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/tagwamp/tagwamp/internal/jsonval"
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -18,10 +19,38 @@ import (
 // ...error#internal (wamp1.md §3).
 var errPanic = errors.New("router: handler panicked")
 
-// dispatch is the innermost MessageHandler: it routes one decoded client
-// message of s (wamp1.md §2). It runs on the worker serving s.
-func (srv *Server) dispatch(s *Session, m *protocol.Message) error {
-	w := s.w
+// handleMessage decodes one WAMP message of s and dispatches it, or hands
+// a plain tag connection's request to handlePlain. It runs on the worker w
+// serving s and reports false when s is closing.
+func (srv *Server) handleMessage(w *worker, s *Session, payload []byte) bool {
+	srv.stats.messagesIn.Add(1)
+	if s.plain {
+		return srv.handlePlain(w, s, payload)
+	}
+	if err := w.dec.Decode(payload, &w.msg); err != nil {
+		srv.violation(s, err)
+		return false
+	}
+	if err := srv.dispatch(w, s, &w.msg); err != nil {
+		srv.violation(s, err)
+		return false
+	}
+	return !s.c.Closing()
+}
+
+// violation closes s for a bad message, with the close code the error maps
+// to (wamp1.md §3), and logs it with the session id.
+func (srv *Server) violation(s *Session, err error) {
+	srv.stats.protocolErrors.Add(1)
+	code := protocol.CloseCodeOf(err)
+	srv.log.Info("closing session: protocol violation",
+		"session", s.id, "client", s.c.ClientIP(), "code", int(code), "err", err)
+	s.c.Close(ws.StatusCode(code), protocol.Reason(err))
+}
+
+// dispatch routes one decoded client message of s (wamp1.md §2). It runs
+// on the worker w serving s.
+func (srv *Server) dispatch(w *worker, s *Session, m *protocol.Message) error {
 	switch m.Type {
 	case protocol.TypePrefix:
 		return s.prefixes.Set(m.Prefix.Prefix, m.Prefix.URI)
@@ -49,7 +78,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		args = append(args, a)
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
-	w.pend.flushForCall(s.c)
+	w.batch.FlushUnlessOnly(s.c)
 	result, err := srv.invoke(s, &w.call)
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.
@@ -62,7 +91,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		return
 	}
 
-	buf, off := beginFrame(w.out[:0])
+	buf, off := wsconn.BeginFrame(w.out[:0])
 	if err == nil {
 		var raw []byte
 		if raw, err = jsonval.Marshal(result); err == nil {
@@ -75,7 +104,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		buf = srv.appendCallError(buf, s, m.CallID, w.call.URI, err)
 	}
 	w.out = buf[:0]
-	s.c.writeOn(&w.pend, endFrame(buf, off, ws.OpText))
+	s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
 	clear(args)
 	w.args = args[:0]
 	w.call = Call{}
@@ -145,7 +174,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 		if !s.overSubs { // logged once per session: the counter has the rest
 			s.overSubs = true
 			srv.log.Warn("dropping subscribes over the subscription limit", "session", s.id,
-				"client", s.c.clientIP, "limit", limit)
+				"client", s.c.ClientIP(), "limit", limit)
 		}
 		return
 	}
@@ -204,7 +233,7 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
 		srv.drop("publish", s, f.pub.Topic, err)
 		return
 	}
-	srv.deliver(f, &w.pend, s, m)
+	srv.deliver(f, w.batch, s, m)
 	f.pub = Publication{}
 }
 
@@ -213,7 +242,7 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
 // encoded once and its bytes shared by all its receivers (wamp1.md §4);
 // so is the bare event that plain tag connections receive (wamp1.md §5).
 // It returns the receivers.
-func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.Publish) int {
+func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protocol.Publish) int {
 	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
 		return 0 // an empty eligible list means nobody (wamp1.md §2)
 	}
@@ -234,7 +263,7 @@ func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.P
 			if plain == nil {
 				plain = encodePlain(f.pub.Event)
 			}
-			if t.sess.c.writeShared(l, plain) {
+			if t.sess.c.WriteShared(l, plain) {
 				n++
 			}
 			continue
@@ -247,7 +276,7 @@ func (srv *Server) deliver(f *fanout, l *flushList, from *Session, m *protocol.P
 			}
 			last = t.topic
 		}
-		if t.sess.c.writeShared(l, frame) {
+		if t.sess.c.WriteShared(l, frame) {
 			n++
 		}
 	}
@@ -287,10 +316,10 @@ func containsID(ids [][]byte, id string) bool {
 
 // encodeEvent encodes one EVENT frame, to be shared by its receivers.
 func encodeEvent(topic string, event []byte) []byte {
-	b := make([]byte, 0, maxFrameHeader+len(topic)+len(event)+16)
-	b, off := beginFrame(b)
+	b := make([]byte, 0, wsconn.MaxFrameHeader+len(topic)+len(event)+16)
+	b, off := wsconn.BeginFrame(b)
 	b = protocol.AppendEvent(b, topic, event)
-	return endFrame(b, off, ws.OpText)
+	return wsconn.EndFrame(b, off, ws.OpText)
 }
 
 // drop counts and logs a SUBSCRIBE or PUBLISH that WAMP v1 cannot answer.

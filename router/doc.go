@@ -9,46 +9,31 @@
 //
 // # Shape
 //
-// Each accepted connection runs the connection middleware, the TLS
-// handshake when configured, and the zero-copy HTTP upgrade of gobwas/ws on
-// a short-lived goroutine of the handshake pool: at most MaxHandshakes at
-// once, the accept loop taking a place before it accepts, so that a
-// reconnect storm waits in the kernel's listen backlog rather than in
-// goroutines and never takes the workers that serve live sessions; each
-// handshake is bounded by HandshakeTimeout, and Shutdown closes those in
-// progress. The subprotocol "wamp" is echoed when offered (wamp1.md §1);
-// a client offering others but not "wamp" is refused with 400, and one
-// offering none is a plain tag connection (below). After WELCOME the
-// connection's own descriptor is registered with easygo's epoll
-// (EPOLLONESHOT) and the goroutine ends: an idle session holds no goroutine
-// and no buffer. When the socket becomes readable, a worker of a bounded
-// pool reads what is there with a non-blocking read(2) into a pooled
-// buffer, parses frames with gobwas/ws's low-level API, unmasks them in
-// place, and decodes and dispatches each message straight from that buffer;
-// then it re-arms the descriptor. A frame larger than MaxMessageSize closes
-// the session with 1009 as soon as its header is read.
+// The router is the WAMP layer over package internal/wsconn, the WebSocket
+// transport (docs/architecture.md draws both). Each accepted connection
+// runs the connection middleware, the TLS handshake when configured and
+// the zero-copy HTTP upgrade of gobwas/ws on a short-lived goroutine of
+// the handshake pool: at most MaxHandshakes at once, the accept loop
+// taking a place before it accepts, so that a reconnect storm waits in the
+// kernel's listen backlog rather than in goroutines and never takes the
+// workers that serve live sessions; each handshake is bounded by
+// HandshakeTimeout, and Shutdown closes those in progress. The subprotocol
+// "wamp" is echoed when offered (docs/protocol.md#subprotocol); a client
+// offering others but not "wamp" is refused with 400, and one offering
+// none is a plain tag connection (below). After WELCOME the session's
+// wsconn.Conn starts and the goroutine ends: from then on the transport
+// reads the socket when epoll says it is readable, on a worker of its
+// pool, and hands each complete message to the session (connHandler,
+// session.go), which decodes it in place and dispatches it (dispatch.go)
+// with the worker's scratch (worker.go) passed explicitly.
 //
-// Writes go to a per-connection queue, bounded by MaxQueueBytes. A
-// publication encodes its EVENT once per distinct topic string and queues
-// the same bytes to every receiver of that string (wamp1.md §4). The
-// worker serving a read batch does not write as it queues: it records each
-// connection it queued to on its flush list, once (conn.flushing says that
-// someone owns the queue's writing), and when the batch ends it writes each
-// of them itself with one non-blocking writev of everything pending, the
-// shape of nats-server's flushClients. So the frames of one batch to one
-// receiver leave together, one publication to 10,000 receivers costs
-// 10,000 writevs and no goroutine, and a batch that gathers 131,072 frames,
-// or a receiver whose queue passes a quarter of MaxQueueBytes, flushes
-// early, and so does a batch about to run an RPC handler while it holds
-// frames for connections other than the caller's (they never wait for a
-// handler). A server-side Publish does the same on its caller's goroutine.
-// Only what a socket does not take at once (a slow receiver, a full
-// buffer) goes to a flusher goroutine, which writes it in order before
-// anything queued later, waiting under WriteTimeout; so a slow receiver
-// never holds a worker, and the queue bound and the slow-consumer close
-// hold as before. Writes that come from no worker (a deferred Reply, a
-// ping, the WELCOME, the close frame) and every write of a TLS connection
-// (crypto/tls may block) go to a flusher goroutine too.
+// A publication encodes its EVENT once per distinct topic string and
+// queues the same bytes to every receiver of that string
+// (docs/protocol.md#encode-once) on the worker's wsconn.Batch, which the
+// transport flushes with one writev per receiver when the readiness event
+// ends; a worker flushes it early before an RPC handler runs, so that
+// deliveries never wait for a handler. A server-side Publish does the same
+// with a Batch of its own on its caller's goroutine.
 //
 // # Plain tag connections
 //
@@ -94,38 +79,10 @@
 //
 // # TLS
 //
-// With Options.TLSConfig the socket carries TLS, and epoll sees only the
-// socket: it cannot see bytes that crypto/tls has already read off it and
-// holds, decrypted or not. The TLS path is correct by construction:
-//
-//   - The TLS handshake and the HTTP upgrade run in the handshake pool,
-//     through a *tls.Conn over a transport (tls.go) that reads the socket
-//     as usual, blocking, under the HandshakeTimeout deadline.
-//   - Before the descriptor goes to the poller the transport turns
-//     non-blocking: each Read is one read(2) on the descriptor that answers
-//     a net.Error whose Timeout and Temporary are true when the socket is
-//     empty, instead of waiting. (A read deadline in the past cannot do
-//     this: the runtime's poller refuses a read whose deadline has passed
-//     before it tries read(2), so it would never read new bytes.)
-//     crypto/tls does not make such an error sticky: readRecordOrCCS
-//     records an error as the connection's permanent one only when it is
-//     not a Temporary net.Error (crypto/tls/conn.go, `if e, ok :=
-//     err.(net.Error); !ok || !e.Temporary() { c.in.setErrorLocked(err) }`),
-//     and the bytes of a partial record it has read stay in its raw input
-//     buffer for the next Read.
-//   - A worker woken for the descriptor reads through the tls.Conn until
-//     that error comes back. By then crypto/tls has returned every byte of
-//     every complete record (several frames in one record, one frame over
-//     many records, a partial record kept for later), and only then is the
-//     descriptor re-armed. A worker stopped earlier by its read budget does
-//     not re-arm: it schedules the connection again, since crypto/tls may
-//     still hold records while the socket is empty. Right after the upgrade
-//     the connection is also read once, for a client that sent frames
-//     without waiting for the 101.
-//   - Writes go through the tls.Conn under the write deadline; crypto/tls
-//     has no vectored write, so a flush coalesces its frames into buffers
-//     of up to 64 KiB, borrowed for the flush. Reads and writes of one
-//     tls.Conn may run at once (crypto/tls locks each direction).
+// With Options.TLSConfig the TLS handshake runs in the handshake pool
+// under HandshakeTimeout, and the transport reads and writes through
+// crypto/tls (internal/wsconn's package doc says how epoll and crypto/tls's
+// buffered records are reconciled).
 //
 // # Handlers and middleware
 //
@@ -163,19 +120,18 @@
 //	Session.hookMu held while a session is registered and its
 //	               SessionOpened hooks run, and while its SessionClosed
 //	               hooks run
-//	Server.mu      listeners, the connection registry, shutdown
+//	Server.mu      listeners, the session registry, shutdown
 //	connLimiter.mu connection counts (a leaf: taken alone, at an upgrade
 //	               and when a connection ends)
 //	Session.mu     the session's subscriptions and values
-//	tagindex lock  the index (Add/Remove under Session.mu; Match alone,
-//	               its callback only collects)
-//	conn.wmu       the write queue and its owner (conn.flushing)
-//	conn.mu        connection state and the poller registration
+//	tagindex lock  the index: Add under Session.mu, and Remove under it
+//	               for an UNSUBSCRIBE; a closing session (detach) takes
+//	               its subscriptions out under Session.mu and removes them
+//	               from the index after unlocking it. Match alone: its
+//	               callback only collects.
+//	wsconn locks   a connection's state and write queue (see its package
+//	               doc); taken by queuing a frame, never while a lock
+//	               above is held.
 //
-// conn.mu and conn.wmu are never held together, nor two connections'
-// wmu; easygo's epoll lock is taken under conn.mu. A Match callback takes
-// no lock: frames are queued after Match returns. A flush list belongs to
-// one goroutine and has no lock; the writev runs with no lock of ours held
-// (only the runtime's per-descriptor write lock, through RawConn.Write),
-// so queuing to a connection never waits for its write.
+// A Match callback takes no lock: frames are queued after Match returns.
 package router

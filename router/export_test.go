@@ -1,5 +1,7 @@
 package router
 
+import "github.com/tagwamp/tagwamp/internal/wsconn"
+
 // QueuedBytes reports, for tests, the bytes waiting in the sessions' write
 // queues: their total over all sessions and the largest of one session.
 //
@@ -10,15 +12,13 @@ package router
 // the receivers of one EVENT are counted once per receiver.
 func (srv *Server) QueuedBytes() (total, largest int) {
 	srv.mu.Lock()
-	conns := make([]*conn, 0, len(srv.conns))
-	for c := range srv.conns {
-		conns = append(conns, c)
+	sessions := make([]*Session, 0, len(srv.conns))
+	for s := range srv.conns {
+		sessions = append(sessions, s)
 	}
 	srv.mu.Unlock()
-	for _, c := range conns {
-		c.wmu.Lock()
-		n := c.wqBytes
-		c.wmu.Unlock()
+	for _, s := range sessions {
+		n := s.c.QueuedBytes()
 		total += n
 		largest = max(largest, n)
 	}
@@ -28,4 +28,7 @@ func (srv *Server) QueuedBytes() (total, largest int) {
 // SetReadBudget lowers the bytes a worker reads from one connection per
 // notification, so that tests can stop a read with bytes left inside
 // crypto/tls. Call it before Serve.
-func SetReadBudget(srv *Server, n int) { srv.readBudget = n }
+func SetReadBudget(srv *Server, n int) {
+	srv.tcfg.ReadBudget = n
+	srv.t = wsconn.New(srv.tcfg)
+}

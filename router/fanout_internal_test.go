@@ -35,10 +35,7 @@ func TestEventEncodedOncePerTopicString(t *testing.T) {
 	var conns []*recordConn
 	for i := range 10 {
 		rc := &recordConn{}
-		c := &conn{srv: srv, nc: rc}
-		c.flushFn = c.flush
-		s := &Session{id: fmt.Sprint(i), c: c}
-		c.sess = s
+		s := attachSession(srv, fmt.Sprint(i), rc)
 		benchSubscribe(t, srv, s, topics[i%2])
 		conns = append(conns, rc)
 	}
@@ -50,7 +47,7 @@ func TestEventEncodedOncePerTopicString(t *testing.T) {
 	if n := srv.deliver(f, &f.pend, nil, nil); n != 10 {
 		t.Fatalf("delivered to %d", n)
 	}
-	f.pend.flush()
+	f.pend.Flush()
 	deadline := time.Now().Add(5 * time.Second)
 	ptrs := map[string]*byte{}
 	for i, rc := range conns {
@@ -90,10 +87,7 @@ func TestPlainEncodedOnce(t *testing.T) {
 	var plain []bool
 	for i := range 9 {
 		rc := &recordConn{}
-		c := &conn{srv: srv, nc: rc}
-		c.flushFn = c.flush
-		s := &Session{id: fmt.Sprint(i), c: c}
-		c.sess = s
+		s := attachSession(srv, fmt.Sprint(i), rc)
 		switch i % 3 {
 		case 0:
 			benchSubscribe(t, srv, s, "?a=1")
@@ -119,7 +113,7 @@ func TestPlainEncodedOnce(t *testing.T) {
 	if n := srv.deliver(f, &f.pend, nil, nil); n != 6 {
 		t.Fatalf("delivered to %d, want 6", n)
 	}
-	f.pend.flush()
+	f.pend.Flush()
 	deadline := time.Now().Add(5 * time.Second)
 	var plainPtr, eventPtr *byte
 	for i, rc := range conns {

@@ -2,7 +2,6 @@ package router
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tagwamp/tagwamp/protocol"
 )
 
 // memConn is a net.Conn for fuzzing: reads come from r (then EOF), writes
@@ -46,15 +43,16 @@ func FuzzHandshake(f *testing.F) {
 	})
 	f.Fuzz(func(t *testing.T, req []byte) {
 		nc := &memConn{r: bytes.NewReader(req), remote: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 4}}
-		c := &conn{srv: srv, nc: nc}
-		r, _, asParsed, err := srv.upgrade(c, nc)
-		defer c.releaseSlot()
+		s := srv.newSession()
+		s.c = srv.t.Attach(nc, (*connHandler)(s))
+		r, asParsed, err := srv.upgrade(s, nc)
+		defer s.releaseSlot()
 		resp := nc.w.String()
 		if err == nil {
 			if !strings.HasPrefix(resp, "HTTP/1.1 101 ") || r == nil || !r.ClientIP.IsValid() {
 				t.Fatalf("upgraded with response %q, request %+v", resp, r)
 			}
-			if !c.slot.Load() {
+			if !s.slot.Load() {
 				t.Fatal("upgraded without a connection slot")
 			}
 			// A session drops such a URL and parses URI again (trimRequest).
@@ -77,69 +75,8 @@ func FuzzHandshake(f *testing.F) {
 		if _, body, _ := strings.Cut(rest, "\r\n\r\n"); body == "" {
 			t.Fatalf("refused (%v) with %d and no reason", err, code)
 		}
-		if c.slot.Load() {
+		if s.slot.Load() {
 			t.Fatalf("refused (%v) but holds a connection slot", err)
-		}
-	})
-}
-
-// FuzzFrames feeds arbitrary bytes to the frame reader of a session, as
-// the socket would deliver them, once whole and once cut into reads of
-// 1 to 17 bytes (the first input byte picks the size). It must never
-// panic, keep its buffer within MaxMessageSize plus a header, and handle
-// the same messages and reach the same end either way.
-func FuzzFrames(f *testing.F) {
-	const maxMsg = 4096
-	var got *[]string
-	record := func(next MessageHandler) MessageHandler {
-		return MessageHandlerFunc(func(s *Session, m *protocol.Message) error {
-			*got = append(*got, m.Type.String())
-			return next.HandleMessage(s, m)
-		})
-	}
-	srv := New(Options{MaxMessageSize: maxMsg, PingInterval: -1, MessageMiddleware: []MessageMiddleware{record}})
-	if err := srv.init(); err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { srv.poller.close() })
-	run := func(t *testing.T, data []byte, chunk int) ([]string, bool) {
-		var msgs []string
-		got = &msgs
-		nc := &memConn{r: bytes.NewReader(nil), remote: &net.TCPAddr{}}
-		c := &conn{srv: srv, nc: nc, fd: -1}
-		c.flushFn = c.flush
-		s := &Session{id: "fuzz", c: c}
-		c.sess = s
-		w := newWorker()
-		s.w = w
-		open := true
-		for len(data) > 0 && open {
-			if c.rbuf == nil {
-				c.rbuf = srv.bufs.get()
-			}
-			n := copy(c.rbuf[c.rlen:], data[:min(len(data), chunk)])
-			data = data[n:]
-			c.rlen += n
-			open = c.processFrames(w)
-			if c.rlen > len(c.rbuf) || len(c.rbuf) > max(bufSize, maxMsg+14) {
-				t.Fatalf("read buffer: %d of %d bytes", c.rlen, len(c.rbuf))
-			}
-		}
-		if open != !c.closing() {
-			t.Fatalf("processFrames said open=%v, closing() says %v", open, c.closing())
-		}
-		c.abort()
-		return msgs, open
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) == 0 {
-			return
-		}
-		chunk := 1 + int(data[0])%17
-		whole, openWhole := run(t, data[1:], len(data))
-		split, openSplit := run(t, data[1:], chunk)
-		if fmt.Sprint(whole) != fmt.Sprint(split) || openWhole != openSplit {
-			t.Fatalf("whole: %v open=%v; in %d-byte reads: %v open=%v", whole, openWhole, chunk, split, openSplit)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -40,78 +41,65 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 		<-srv.handshakes
 		srv.handshake.Done()
 	}()
-	established := false
-	var c *conn
-	defer func() {
-		if !established {
-			srv.mu.Lock()
-			delete(srv.pending, nc)
-			srv.mu.Unlock()
-			if c != nil {
-				c.releaseSlot()
-			}
-		}
-	}()
 	for _, m := range srv.opts.ConnMiddleware {
 		if err := m.AcceptConn(nc); err != nil {
 			srv.stats.rejected.Add(1)
 			srv.log.Info("connection refused", "remote", nc.RemoteAddr().String(), "err", err)
+			srv.forget(nc)
 			nc.Close()
 			return
 		}
 	}
-	c, err := newConn(srv, nc)
+	s := srv.newSession()
+	c, err := srv.t.NewConn(nc, (*connHandler)(s))
 	if err != nil {
 		srv.log.Error("connection setup failed", "remote", nc.RemoteAddr().String(), "err", err)
+		srv.forget(nc)
 		nc.Close()
 		return
 	}
+	s.c = c
+	// refuse ends a connection that did not become a session: its slot
+	// (if it took one) is released by ConnClosed.
+	refuse := func(msg string, err error) {
+		srv.stats.rejected.Add(1)
+		srv.log.Debug(msg, "remote", nc.RemoteAddr().String(), "client", c.ClientIP(), "err", err)
+		srv.forget(nc)
+		c.Abort()
+	}
 	nc.SetDeadline(time.Now().Add(srv.opts.HandshakeTimeout))
-	var rw io.ReadWriter = nc
 	if tlsConfig != nil {
-		if err := c.startTLS(tlsConfig); err != nil {
-			srv.stats.rejected.Add(1)
-			srv.log.Debug("TLS handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
-			nc.Close()
+		if err := c.StartTLS(tlsConfig); err != nil {
+			refuse("TLS handshake failed", err)
 			return
 		}
-		rw = c.tc
 	}
-	req, s, asParsed, err := srv.upgrade(c, rw)
+	req, asParsed, err := srv.upgrade(s, c.HandshakeIO())
 	if err != nil {
-		srv.stats.rejected.Add(1)
-		srv.log.Debug("handshake refused", "remote", nc.RemoteAddr().String(),
-			"client", c.clientIP, "err", err)
-		nc.Close()
+		refuse("handshake refused", err)
 		return
 	}
 	nc.SetDeadline(time.Time{})
 
-	if s == nil {
-		s = srv.newSession(c, req)
-	}
-	c.sess = s
-	c.limit.start(&srv.rates, time.Now().UnixNano())
 	var welcome []byte // a plain tag connection gets none (wamp1.md §5)
 	if !s.plain {
-		buf, off := beginFrame(nil)
+		buf, off := wsconn.BeginFrame(nil)
 		buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
-		welcome = endFrame(buf, off, ws.OpText)
+		welcome = wsconn.EndFrame(buf, off, ws.OpText)
 	}
-	established = true
 	// Held from before the session can be closed until its SessionOpened
-	// hooks are done: SessionClosed (in abort) waits for it.
+	// hooks are done: SessionClosed (in ConnClosed) waits for it.
 	s.hookMu.Lock()
-	if !srv.register(c) {
+	if !srv.register(s) {
 		s.hookMu.Unlock()
 		if welcome != nil {
-			c.write(welcome)
+			c.Write(welcome)
 		}
-		c.closeWith(protocol.CloseGoingAway, "server shutting down")
+		c.Close(ws.StatusGoingAway, "server shutting down")
 		return
 	}
 	if welcome != nil {
-		c.write(welcome)
+		c.Write(welcome)
 	} else {
 		srv.subscribePlain(s, req.plainTags)
 	}
@@ -120,36 +108,30 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 	}
 	s.hookMu.Unlock()
 	s.trimRequest(asParsed)
-	c.mu.Lock()
-	if c.tr != nil {
-		c.tr.nonblock = true
-	}
-	if c.state == stateOpen { // a SessionOpened hook may have closed it
-		err = srv.poller.add(c)
-	}
-	c.mu.Unlock()
-	if err != nil {
+	if err := c.Start(); err != nil {
 		srv.log.Error("poller add failed", "session", s.id, "err", err)
-		c.abort()
+		c.Abort()
 		return
 	}
-	if c.tc != nil {
-		// crypto/tls may already hold bytes read with the upgrade request,
-		// which epoll cannot see: read once now (package doc, "TLS").
-		srv.pool.schedule(c.readTask)
-	}
-	srv.log.Debug("session opened", "session", s.id, "remote", nc.RemoteAddr().String(), "client", c.clientIP)
+	srv.log.Debug("session opened", "session", s.id, "remote", nc.RemoteAddr().String(), "client", c.ClientIP())
 }
 
-// upgrade reads the HTTP upgrade request of c from rw (the socket, or its
+// forget drops nc, which will not become a session, from the pending set.
+func (srv *Server) forget(nc net.Conn) {
+	srv.mu.Lock()
+	delete(srv.pending, nc)
+	srv.mu.Unlock()
+}
+
+// upgrade reads the HTTP upgrade request of s from rw (the socket, or its
 // TLS connection) and answers it (RFC 6455 §4.2) with the wamp
 // subprotocol, or refuses it with a status and a plain reason. asParsed is
 // checkRequest's.
 //
-// A plain tag connection (no subprotocol offered, wamp1.md §5) also gets
-// its session here, whose tag subscription the topic handler has allowed.
-func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, s *Session, asParsed bool, err error) {
-	req = &Request{Header: make(http.Header), RemoteAddr: c.nc.RemoteAddr()}
+// A plain tag connection (no subprotocol offered, wamp1.md §5) also has
+// its tag subscription allowed by the topic handler here.
+func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed bool, err error) {
+	req = &Request{Header: make(http.Header), RemoteAddr: s.c.NetConn().RemoteAddr()}
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
 			req.URI = string(uri)
@@ -182,36 +164,36 @@ func (srv *Server) upgrade(c *conn, rw io.ReadWriter) (req *Request, s *Session,
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
 			req.ClientIP = clientIP(srv.opts.TrustedProxies, peerIP(req.RemoteAddr),
 				req.Header.Values("X-Forwarded-For"))
-			c.clientIP = req.ClientIP
+			s.c.SetClientIP(req.ClientIP)
 			var err error
 			if asParsed, err = srv.checkRequest(req); err != nil {
 				return nil, err
 			}
+			s.admit(req)
 			if req.plain {
-				if s, err = srv.admitPlain(c, req); err != nil {
+				if err = srv.admitPlain(s, req); err != nil {
 					return nil, err
 				}
 			}
-			if err := c.takeSlot(); err != nil {
+			if err := s.takeSlot(); err != nil {
 				return nil, rejectWith(err)
 			}
 			return ws.HandshakeHeaderString(""), nil
 		},
 	}
 	if _, err := u.Upgrade(rw); err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
-	return req, s, asParsed, nil
+	return req, asParsed, nil
 }
 
-// admitPlain makes the session of a plain tag connection and lets the
+// admitPlain makes s a plain tag connection's session and lets the
 // topic handler decide on its subscription before the upgrade: one with
 // exactly the URL's tags and no base (wamp1.md §5), offered as a
 // Subscription whose Topic is "". A refusal answers the handler's
 // *HTTPError, or 403 with a fixed reason (the error itself is logged at
 // debug level, never sent).
-func (srv *Server) admitPlain(c *conn, req *Request) (*Session, error) {
-	s := srv.newSession(c, req)
+func (srv *Server) admitPlain(s *Session, req *Request) error {
 	s.plain = true
 	sub := Subscription{Tags: req.plainTags}
 	if err := srv.topics.Subscribe(srv.ctx, s, &sub); err != nil {
@@ -219,22 +201,29 @@ func (srv *Server) admitPlain(c *conn, req *Request) (*Session, error) {
 		srv.log.Debug("plain connection refused", "client", req.ClientIP, "tags", req.plainTags.String(), "err", err)
 		var he *HTTPError
 		if errors.As(err, &he) {
-			return nil, rejectWith(err)
+			return rejectWith(err)
 		}
-		return nil, reject(http.StatusForbidden, "not authorized to receive publications with these tags")
+		return reject(http.StatusForbidden, "not authorized to receive publications with these tags")
 	}
 	req.plainTags = sub.Tags
-	return s, nil
+	return nil
 }
 
-// newSession makes the session of an accepted upgrade request.
-func (srv *Server) newSession(c *conn, req *Request) *Session {
-	s := &Session{id: newSessionID(), c: c, req: req}
+// newSession makes the session of an accepted connection; admit gives it
+// its upgrade request.
+func (srv *Server) newSession() *Session {
+	s := &Session{id: newSessionID(), srv: srv}
+	s.prefixes.Max = srv.opts.MaxPrefixes
+	return s
+}
+
+// admit gives s its upgrade request once the handshake middleware has
+// seen it, with a copy of the values the middleware stored.
+func (s *Session) admit(req *Request) {
+	s.req = req
 	if len(req.values) > 0 {
 		s.values = maps.Clone(req.values)
 	}
-	s.prefixes.Max = srv.opts.MaxPrefixes
-	return s
 }
 
 // checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 )
 
 // The idle-session benchmark (issue 4, "idle"): what an idle session with
@@ -143,8 +145,8 @@ func BenchmarkIdleSessions(b *testing.B) {
 	// waitIdle waits for the worker goroutines to exit (workerIdle), so
 	// that their stacks are not counted.
 	waitIdle := func() {
-		deadline := time.Now().Add(3 * workerIdle)
-		for len(srv.pool.sem) > 0 && time.Now().Before(deadline) {
+		deadline := time.Now().Add(3 * wsconn.WorkerIdle)
+		for srv.t.Workers() > 0 && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}

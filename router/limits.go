@@ -1,111 +1,13 @@
 package router
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/tagwamp/tagwamp/protocol"
 )
-
-// bucketRate is the configuration of a token bucket counted in nanotokens
-// (one token is 1e9), so that refilling is integer arithmetic: rate tokens
-// per second add rate nanotokens per elapsed nanosecond. A bucket's state is
-// just its level (an int64, in the session's limiter); its rate and burst
-// are the server's.
-type bucketRate struct {
-	rate  int64 // tokens per second
-	burst int64 // in nanotokens
-}
-
-// maxBurst keeps burst*1e9 inside an int64.
-const maxBurst = 1 << 32
-
-func newBucketRate(r RateLimit) bucketRate {
-	return bucketRate{rate: int64(r.PerSecond), burst: min(int64(r.Burst), maxBurst) * 1e9}
-}
-
-// refill adds to level the tokens earned in d nanoseconds, up to burst.
-func (b bucketRate) refill(level *int64, d int64) {
-	if d >= (b.burst-*level)/b.rate {
-		*level = b.burst
-		return
-	}
-	*level += d * b.rate
-}
-
-// take spends n tokens of level and reports whether it still holds a
-// non-negative amount.
-func take(level *int64, n int64) bool {
-	*level -= n * 1e9
-	return *level >= 0
-}
-
-// rates is the server's rate-limit configuration (Options.MessageRate and
-// ByteRate).
-type rates struct {
-	msgs, bytes     bucketRate
-	msgsOn, bytesOn bool
-}
-
-func newRates(o *Options) rates {
-	r := rates{msgsOn: o.MessageRate.PerSecond > 0, bytesOn: o.ByteRate.PerSecond > 0}
-	if r.msgsOn {
-		r.msgs = newBucketRate(o.MessageRate)
-	}
-	if r.bytesOn {
-		r.bytes = newBucketRate(o.ByteRate)
-	}
-	return r
-}
-
-// on reports whether a rate limit is on.
-func (r *rates) on() bool { return r.msgsOn || r.bytesOn }
-
-// limiter is a session's rate-limit state, held inline in its conn (24
-// bytes, rather than a pointer to buckets that repeat the server's rates):
-// the levels of its two buckets and the time of their last refill. It is
-// refilled once per read notification, with the clock read the worker
-// takes anyway, so charging a message costs a subtraction. It belongs to
-// the worker serving its session (EPOLLONESHOT), so it takes no lock.
-type limiter struct {
-	last        int64 // unix nanoseconds of the last refill
-	msgs, bytes int64 // bucket levels, in nanotokens
-}
-
-// start fills both buckets at now.
-func (l *limiter) start(r *rates, now int64) {
-	*l = limiter{last: now, msgs: r.msgs.burst, bytes: r.bytes.burst}
-}
-
-// refill refills both buckets at now; a clock that goes back changes
-// nothing.
-func (l *limiter) refill(r *rates, now int64) {
-	d := now - l.last
-	if d <= 0 {
-		return
-	}
-	l.last = now
-	if r.msgsOn {
-		r.msgs.refill(&l.msgs, d)
-	}
-	if r.bytesOn {
-		r.bytes.refill(&l.bytes, d)
-	}
-}
-
-// rateLimited closes a session that emptied one of its buckets; what names
-// the limit ("messages", "bytes").
-func (c *conn) rateLimited(what string, r RateLimit) {
-	c.srv.stats.rateLimited.Add(1)
-	c.srv.log.Warn("closing session: rate limit exceeded", "session", c.sess.id,
-		"client", c.clientIP, "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
-	c.closeWith(protocol.ClosePolicyViolation, fmt.Sprintf("rate limit exceeded: more than %d %s per second", r.PerSecond, what))
-}
 
 // connLimiter counts open connections in total and per client IP, for
 // MaxConns and MaxConnsPerIP. A connection holds a slot from its accepted
@@ -155,33 +57,34 @@ func (l *connLimiter) release(ip netip.Addr) {
 	}
 }
 
-// takeSlot acquires a connection slot for c's client IP, or returns the
+// takeSlot acquires a connection slot for s's client IP, or returns the
 // 503 that refuses the upgrade.
-func (c *conn) takeSlot() error {
-	l := &c.srv.limits
-	if !l.on() {
+func (s *Session) takeSlot() error {
+	srv := s.srv
+	if !srv.limits.on() {
 		return nil
 	}
-	ok, why := l.acquire(c.clientIP)
+	ip := s.c.ClientIP()
+	ok, why := srv.limits.acquire(ip)
 	if !ok {
-		c.srv.stats.connsRefused.Add(1)
-		c.srv.log.Info("connection refused: limit", "client", c.clientIP, "reason", why)
-		secs := int((c.srv.opts.RetryAfter + 999_999_999) / 1e9)
+		srv.stats.connsRefused.Add(1)
+		srv.log.Info("connection refused: limit", "client", ip, "reason", why)
+		secs := int((srv.opts.RetryAfter + 999_999_999) / 1e9)
 		return &HTTPError{
 			Status: http.StatusServiceUnavailable,
 			Reason: why,
 			Header: http.Header{"Retry-After": {strconv.Itoa(secs)}},
 		}
 	}
-	c.slot.Store(true)
+	s.slot.Store(true)
 	return nil
 }
 
-// releaseSlot gives back c's connection slot, exactly once, whichever of
+// releaseSlot gives back s's connection slot, exactly once, whichever of
 // the session's close or a failed handshake gets here first.
-func (c *conn) releaseSlot() {
-	if c.slot.CompareAndSwap(true, false) {
-		c.srv.limits.release(c.clientIP)
+func (s *Session) releaseSlot() {
+	if s.slot.CompareAndSwap(true, false) {
+		s.srv.limits.release(s.c.ClientIP())
 	}
 }
 

@@ -69,31 +69,6 @@ func TestHandshakeMiddleware(t *testing.T) {
 	}
 }
 
-func TestMessageMiddleware(t *testing.T) {
-	var calls atomic.Int32
-	_, url := startServer(t, router.Options{
-		MessageMiddleware: []router.MessageMiddleware{func(next router.MessageHandler) router.MessageHandler {
-			return router.MessageHandlerFunc(func(s *router.Session, m *protocol.Message) error {
-				if m.Type == protocol.TypeCall {
-					calls.Add(1)
-				}
-				if m.Type == protocol.TypePublish {
-					return errors.New("no publishing here")
-				}
-				return next.HandleMessage(s, m)
-			})
-		}},
-	})
-	c := dial(t, url)
-	c.call(`[2,"1","x"]`)
-	c.call(`[2,"2","x"]`)
-	if calls.Load() != 2 {
-		t.Fatalf("middleware saw %d calls", calls.Load())
-	}
-	c.Send(`[7,"t",1]`)
-	c.ExpectClose(1011, "")
-}
-
 // denyRPC answers not-authorized for procedures under /private/.
 func denyRPC(next router.RPCHandler) router.RPCHandler {
 	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {

@@ -151,12 +151,10 @@ type Options struct {
 	TopicMiddleware []TopicMiddleware
 
 	// ConnMiddleware runs on every accepted connection before its
-	// handshake, in order; HandshakeMiddleware on every upgrade request;
-	// MessageMiddleware on every decoded WAMP message, the first one
-	// outermost. Default: none.
+	// handshake, in order; HandshakeMiddleware on every upgrade request.
+	// Default: none.
 	ConnMiddleware      []ConnMiddleware
 	HandshakeMiddleware []HandshakeMiddleware
-	MessageMiddleware   []MessageMiddleware
 
 	// SessionHooks observe each session's opening and closing, in order
 	// (see SessionHook). Default: none.

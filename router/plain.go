@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 	gojson "github.com/goccy/go-json"
 
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -86,11 +87,10 @@ func parsePlain(b []byte) (plainRequest, protocol.CloseCode, string) {
 // and reaches every subscription, plain or WAMP, whose set contains it
 // (wamp1.md §4, §5). The publisher is excluded unless DeliverToPublisher
 // (wamp1.md §2's default). A denied request is dropped and counted.
-func (c *conn) handlePlain(w *worker, payload []byte) bool {
-	srv, s := c.srv, c.sess
+func (srv *Server) handlePlain(w *worker, s *Session, payload []byte) bool {
 	r, code, reason := parsePlain(payload)
 	if code != 0 {
-		c.fail(code, reason)
+		s.c.Fail(ws.StatusCode(code), reason)
 		return false
 	}
 	f := &w.fan
@@ -99,10 +99,10 @@ func (c *conn) handlePlain(w *worker, payload []byte) bool {
 		srv.drop("publish", s, "", err)
 	} else {
 		var m protocol.Publish // ExcludeDefault: as a PUBLISH without element 3
-		srv.deliver(f, &w.pend, s, &m)
+		srv.deliver(f, w.batch, s, &m)
 	}
 	f.pub = Publication{}
-	return !c.closing()
+	return !s.c.Closing()
 }
 
 // subscribePlain adds the one subscription of a plain tag connection: its
@@ -114,8 +114,8 @@ func (srv *Server) subscribePlain(s *Session, tags tagindex.Set) {
 // encodePlain encodes the frame a plain tag connection receives for a
 // publication: the event alone, to be shared by its plain receivers.
 func encodePlain(event []byte) []byte {
-	b := make([]byte, 0, maxFrameHeader+len(event))
-	b, off := beginFrame(b)
+	b := make([]byte, 0, wsconn.MaxFrameHeader+len(event))
+	b, off := wsconn.BeginFrame(b)
 	b = append(b, event...)
-	return endFrame(b, off, ws.OpText)
+	return wsconn.EndFrame(b, off, ws.OpText)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/tagwamp/tagwamp/internal/jsonval"
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
@@ -46,7 +47,7 @@ func (r *Reply) Send(result any, err error) bool {
 	if r.sess == nil || !r.sent.CompareAndSwap(false, true) {
 		return false
 	}
-	buf, off := beginFrame(nil)
+	buf, off := wsconn.BeginFrame(nil)
 	if err == nil {
 		var raw []byte
 		if raw, err = jsonval.Marshal(result); err == nil {
@@ -58,5 +59,5 @@ func (r *Reply) Send(result any, err error) bool {
 	if err != nil {
 		buf = r.srv.appendCallError(buf, r.sess, r.id, r.uri, err)
 	}
-	return r.sess.c.write(endFrame(buf, off, ws.OpText))
+	return r.sess.c.Write(wsconn.EndFrame(buf, off, ws.OpText))
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/gobwas/ws"
 	gojson "github.com/goccy/go-json"
 
-	"github.com/tagwamp/tagwamp/protocol"
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
@@ -27,23 +27,17 @@ var ErrServerClosed = errors.New("router: server closed")
 // Server is a WAMP v1 router over tag topics. Create it with New; its
 // methods are safe for concurrent use.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	rpc      RPCHandler
-	topics   TopicHandler
-	messages MessageHandler
-	index    tagindex.Index[*subscription]
-	pool     *pool
-	bufs     bufPool
-	fans     sync.Pool // *fanout for server-side publishes
-	flushers sync.Pool // *flushList, the helpers of split flushes
-	stats    counters
-	started  time.Time
-	limits   connLimiter
-	rates    rates // MessageRate and ByteRate
-	// readBudget is the readBudget constant; tests lower it.
-	readBudget int
-	tlsBufs    sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
+	opts    Options
+	log     *slog.Logger
+	rpc     RPCHandler
+	topics  TopicHandler
+	index   tagindex.Index[*subscription]
+	t       *wsconn.Transport // the sessions' sockets, their reads and writes
+	tcfg    wsconn.Config     // t's configuration
+	fans    sync.Pool         // *fanout for server-side publishes
+	stats   counters
+	started time.Time
+	limits  connLimiter
 
 	// handshakes holds a token per connection accepted and not yet a
 	// session (Options.MaxHandshakes); Serve takes one before it accepts.
@@ -52,14 +46,12 @@ type Server struct {
 	ctx    context.Context // canceled by Shutdown
 	cancel context.CancelFunc
 
-	initOnce sync.Once
-	initErr  error
-	poller   *poller
+	sweepOnce sync.Once
 
 	mu        sync.Mutex // guards listeners, pending, conns and shutdown
 	listeners map[net.Listener]struct{}
 	pending   map[net.Conn]struct{} // accepted, handshake not done
-	conns     map[*conn]struct{}
+	conns     map[*Session]struct{}
 	shutdown  bool
 	drained   chan struct{} // closed when conns empties after shutdown
 	sweeper   chan struct{} // closed to stop the ping sweeper
@@ -77,15 +69,13 @@ func New(o Options) *Server {
 		started:   time.Now(),
 		listeners: make(map[net.Listener]struct{}),
 		pending:   make(map[net.Conn]struct{}),
-		conns:     make(map[*conn]struct{}),
+		conns:     make(map[*Session]struct{}),
 		drained:   make(chan struct{}),
 		sweeper:   make(chan struct{}),
 	}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
 	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
-	srv.readBudget = readBudget
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
-	srv.rates = newRates(&srv.opts)
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
 		srv.opts.TLSConfig = o.TLSConfig.Clone()
@@ -93,18 +83,24 @@ func New(o Options) *Server {
 			srv.opts.TLSConfig.NextProtos = []string{"http/1.1"}
 		}
 	}
-	srv.tlsBufs.New = func() any { return new([tlsChunk]byte) }
 	for i := len(o.RPCMiddleware) - 1; i >= 0 && srv.rpc != nil; i-- {
 		srv.rpc = o.RPCMiddleware[i](srv.rpc)
 	}
 	for i := len(o.TopicMiddleware) - 1; i >= 0; i-- {
 		srv.topics = o.TopicMiddleware[i](srv.topics)
 	}
-	srv.messages = MessageHandlerFunc(srv.dispatch)
-	for i := len(o.MessageMiddleware) - 1; i >= 0; i-- {
-		srv.messages = o.MessageMiddleware[i](srv.messages)
+	srv.tcfg = wsconn.Config{
+		MaxMessageSize: o.MaxMessageSize,
+		MaxQueueBytes:  o.MaxQueueBytes,
+		Workers:        o.Workers,
+		WriteTimeout:   o.WriteTimeout,
+		MessageRate:    wsconn.RateLimit(o.MessageRate),
+		ByteRate:       wsconn.RateLimit(o.ByteRate),
+		RefuseBinary:   "binary frames are not supported: WAMP v1 is text",
+		Local:          newWorker,
+		Logger:         o.Logger,
 	}
-	srv.pool = newPool(o.Workers)
+	srv.t = wsconn.New(srv.tcfg)
 	srv.fans.New = func() any {
 		f := new(fanout)
 		f.init()
@@ -113,16 +109,13 @@ func New(o Options) *Server {
 	return srv
 }
 
-func (srv *Server) init() error {
-	srv.initOnce.Do(func() {
-		srv.poller, srv.initErr = newPoller(func(err error) {
-			srv.log.Error("poller wait failed", "err", err)
-		})
-		if srv.initErr == nil && srv.opts.PingInterval > 0 {
+// startSweeper starts the ping sweeper with the first listener.
+func (srv *Server) startSweeper() {
+	srv.sweepOnce.Do(func() {
+		if srv.opts.PingInterval > 0 {
 			go srv.sweep()
 		}
 	})
-	return srv.initErr
 }
 
 // ListenAndServe listens on the TCP address addr and serves.
@@ -170,10 +163,6 @@ func (srv *Server) Serve(ln net.Listener) error {
 // serve is Serve with the TLS configuration of ln's connections, nil for
 // plain ones.
 func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
-	if err := srv.init(); err != nil {
-		ln.Close()
-		return fmt.Errorf("router: starting the poller: %w", err)
-	}
 	srv.mu.Lock()
 	if srv.shutdown {
 		srv.mu.Unlock()
@@ -182,6 +171,7 @@ func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
 	}
 	srv.listeners[ln] = struct{}{}
 	srv.mu.Unlock()
+	srv.startSweeper()
 	defer func() {
 		srv.mu.Lock()
 		delete(srv.listeners, ln)
@@ -233,27 +223,27 @@ func (srv *Server) isShutdown() bool {
 
 // register moves a session's connection from the pending set to the
 // registry; false once the server shuts down.
-func (srv *Server) register(c *conn) bool {
+func (srv *Server) register(s *Session) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	delete(srv.pending, c.nc)
+	delete(srv.pending, s.c.NetConn())
 	if srv.shutdown {
 		return false
 	}
-	srv.conns[c] = struct{}{}
+	srv.conns[s] = struct{}{}
 	srv.stats.sessions.Add(1)
 	return true
 }
 
-// unregister removes a closed connection and reports whether it was
+// unregister removes a closed session and reports whether it was
 // registered.
-func (srv *Server) unregister(c *conn) bool {
+func (srv *Server) unregister(s *Session) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if _, ok := srv.conns[c]; !ok {
+	if _, ok := srv.conns[s]; !ok {
 		return false
 	}
-	delete(srv.conns, c)
+	delete(srv.conns, s)
 	srv.stats.sessions.Add(-1)
 	if srv.shutdown && len(srv.conns) == 0 {
 		close(srv.drained)
@@ -278,9 +268,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	for nc := range srv.pending {
 		nc.Close() // a handshake in progress fails at once
 	}
-	conns := make([]*conn, 0, len(srv.conns))
-	for c := range srv.conns {
-		conns = append(conns, c)
+	conns := make([]*Session, 0, len(srv.conns))
+	for s := range srv.conns {
+		conns = append(conns, s)
 	}
 	if len(srv.conns) == 0 {
 		close(srv.drained)
@@ -289,8 +279,8 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	close(srv.sweeper)
 
 	srv.handshake.Wait()
-	for _, c := range conns {
-		c.closeWith(protocol.CloseGoingAway, "server shutting down")
+	for _, s := range conns {
+		s.c.Close(ws.StatusGoingAway, "server shutting down")
 	}
 	var err error
 	select {
@@ -299,18 +289,16 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		srv.mu.Lock()
 		conns = conns[:0]
-		for c := range srv.conns {
-			conns = append(conns, c)
+		for s := range srv.conns {
+			conns = append(conns, s)
 		}
 		srv.mu.Unlock()
-		for _, c := range conns {
-			c.abort()
+		for _, s := range conns {
+			s.c.Abort()
 		}
 	}
 	srv.cancel()
-	if srv.poller != nil {
-		srv.poller.close()
-	}
+	srv.t.Close()
 	return err
 }
 
@@ -333,7 +321,7 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
 	n := srv.deliver(f, &f.pend, nil, nil)
 	f.pub = Publication{}
-	f.pend.flush()
+	f.pend.Flush()
 	return n, nil
 }
 
@@ -342,7 +330,7 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 func (srv *Server) sweep() {
 	tick := time.NewTicker(max(srv.opts.PingInterval/4, 10*time.Millisecond))
 	defer tick.Stop()
-	var batch []*conn
+	var batch []*Session
 	for {
 		select {
 		case <-srv.sweeper:
@@ -352,21 +340,14 @@ func (srv *Server) sweep() {
 		now := time.Now().UnixNano()
 		batch = batch[:0]
 		srv.mu.Lock()
-		for c := range srv.conns {
-			batch = append(batch, c)
+		for s := range srv.conns {
+			batch = append(batch, s)
 		}
 		srv.mu.Unlock()
-		for _, c := range batch {
-			last, sent := c.lastRead.Load(), c.pingSent.Load()
-			switch {
-			case sent != 0 && last > sent:
-				c.pingSent.Store(0)
-			case sent != 0 && now-sent > int64(srv.opts.PingTimeout):
-				srv.log.Info("closing dead session: no answer to ping", "session", c.sess.id)
-				c.closeWith(protocol.CloseGoingAway, "ping timeout")
-			case sent == 0 && now-last > int64(srv.opts.PingInterval):
-				c.pingSent.Store(now)
-				c.writeControl(ws.OpPing, nil)
+		for _, s := range batch {
+			if s.c.Keepalive(now, srv.opts.PingInterval, srv.opts.PingTimeout) {
+				srv.log.Info("closing dead session: no answer to ping", "session", s.id)
+				s.c.Close(ws.StatusGoingAway, "ping timeout")
 			}
 		}
 		clear(batch)
@@ -405,17 +386,20 @@ type Stats struct {
 	Started      time.Time
 }
 
+// counters are the router's own; the transport counts the rest
+// (wsconn.Stats).
 type counters struct {
-	sessions, subscriptions                     atomic.Int64
-	accepted, rejected, messagesIn, calls       atomic.Uint64
-	eventsOut, slowConsumers, protocolErrors    atomic.Uint64
-	tooBig, droppedSubscribes, droppedPublishes atomic.Uint64
-	subsOverLimit, rateLimited, connsRefused    atomic.Uint64
+	sessions, subscriptions               atomic.Int64
+	accepted, rejected, messagesIn, calls atomic.Uint64
+	eventsOut, protocolErrors             atomic.Uint64
+	droppedSubscribes, droppedPublishes   atomic.Uint64
+	subsOverLimit, connsRefused           atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
 func (srv *Server) Stats() Stats {
 	c := &srv.stats
+	ts := srv.t.Stats()
 	return Stats{
 		Sessions:          c.sessions.Load(),
 		Subscriptions:     c.subscriptions.Load(),
@@ -424,14 +408,14 @@ func (srv *Server) Stats() Stats {
 		MessagesIn:        c.messagesIn.Load(),
 		Calls:             c.calls.Load(),
 		EventsOut:         c.eventsOut.Load(),
-		SlowConsumers:     c.slowConsumers.Load(),
-		ProtocolErrors:    c.protocolErrors.Load(),
-		TooBig:            c.tooBig.Load(),
+		SlowConsumers:     ts.SlowConsumers,
+		ProtocolErrors:    c.protocolErrors.Load() + ts.BadFrames,
+		TooBig:            ts.TooBig,
 		DroppedSubscribes: c.droppedSubscribes.Load(),
 		DroppedPublishes:  c.droppedPublishes.Load(),
 
 		SubscriptionsOverLimit: c.subsOverLimit.Load(),
-		RateLimited:            c.rateLimited.Load(),
+		RateLimited:            ts.RateLimited,
 		ConnsRefused:           c.connsRefused.Load(),
 		Started:                srv.started,
 	}

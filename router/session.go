@@ -1,10 +1,15 @@
 package router
 
 import (
+	"log/slog"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -13,16 +18,16 @@ import (
 // and received its WELCOME. Its methods are safe for concurrent use.
 type Session struct {
 	id  string
-	c   *conn
+	srv *Server
+	c   *wsconn.Conn
 	req *Request
 
-	// w, prefixes and overSubs belong to the worker serving the session, one at a
-	// time (EPOLLONESHOT): w is that worker while it runs, prefixes the
-	// session's CURIE map.
-	w        *worker
+	// prefixes and overSubs belong to the worker serving the session, one
+	// at a time (EPOLLONESHOT): prefixes is the session's CURIE map.
 	prefixes protocol.Prefixes
-	overSubs bool // a SUBSCRIBE over MaxSubscriptions was logged
-	plain    bool // a plain tag connection (wamp1.md §5); set before it is shared
+	overSubs bool        // a SUBSCRIBE over MaxSubscriptions was logged
+	plain    bool        // a plain tag connection (wamp1.md §5); set before it is shared
+	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
 
 	// hookMu is held while the SessionOpened hooks run, so that the
 	// SessionClosed hooks never start before they are done.
@@ -63,7 +68,7 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Plain() bool { return s.plain }
 
 // RemoteAddr returns the peer address of the session's connection.
-func (s *Session) RemoteAddr() net.Addr { return s.c.nc.RemoteAddr() }
+func (s *Session) RemoteAddr() net.Addr { return s.c.NetConn().RemoteAddr() }
 
 // Request returns the HTTP upgrade request that opened the session, as the
 // handshake middleware left it. Unless Options.KeepRequestHeader is set,
@@ -88,7 +93,7 @@ func (s *Session) Request() *Request {
 // Request parses it again on demand). A copy, so that middleware holding
 // the original still sees all of it.
 func (s *Session) trimRequest(asParsed bool) {
-	if s.c.srv.opts.KeepRequestHeader {
+	if s.srv.opts.KeepRequestHeader {
 		return
 	}
 	r := s.req
@@ -173,7 +178,7 @@ func (s *Session) SetValue(key, value any) {
 // Close closes the session with a WebSocket close code and reason, after
 // what is already queued for it.
 func (s *Session) Close(code protocol.CloseCode, reason string) {
-	s.c.closeWith(code, reason)
+	s.c.Close(ws.StatusCode(code), reason)
 }
 
 // detach removes the session's subscriptions from the index; it takes no
@@ -189,7 +194,40 @@ func (s *Session) detach() {
 	s.subs, s.subIndex = nil, nil
 	s.mu.Unlock()
 	for _, sub := range subs {
-		s.c.srv.index.RemoveHandle(sub.h, sub)
+		s.srv.index.RemoveHandle(sub.h, sub)
 	}
-	s.c.srv.stats.subscriptions.Add(-int64(len(subs)))
+	s.srv.stats.subscriptions.Add(-int64(len(subs)))
 }
+
+// connHandler is a Session as the wsconn.Handler of its connection: the
+// transport hands it each message and the connection's end. (A conversion
+// of *Session, so the session needs no second object.)
+type connHandler Session
+
+// HandleMessage decodes and dispatches one message of the session, on the
+// transport worker tw.
+func (h *connHandler) HandleMessage(tw *wsconn.Worker, _ ws.OpCode, payload []byte) bool {
+	s := (*Session)(h)
+	return s.srv.handleMessage(tw.Local.(*worker), s, payload)
+}
+
+// ConnClosing takes the session out of the tag index as soon as its
+// connection stops reading, so nothing more is queued for it.
+func (h *connHandler) ConnClosing() { (*Session)(h).detach() }
+
+// ConnClosed releases the session's connection slot and, for a registered
+// session, runs the SessionClosed hooks.
+func (h *connHandler) ConnClosed() {
+	s := (*Session)(h)
+	s.releaseSlot()
+	if s.srv.unregister(s) && len(s.srv.opts.SessionHooks) > 0 {
+		s.hookMu.Lock() // after the SessionOpened hooks, never during
+		for _, hook := range s.srv.opts.SessionHooks {
+			hook.SessionClosed(s)
+		}
+		s.hookMu.Unlock()
+	}
+}
+
+// LogValue names the session in the transport's logs.
+func (h *connHandler) LogValue() slog.Value { return slog.StringValue(h.id) }

@@ -1,20 +1,23 @@
 package router
 
 import (
-	"bytes"
 	"encoding/json"
 
-	"github.com/gobwas/ws"
-
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
-// worker is the scratch state of one pool goroutine, reused for every
-// message it handles so that steady-state dispatch allocates nothing.
+// worker is the router's scratch of one transport worker (its
+// wsconn.Worker.Local), reused for every message that worker handles so
+// that steady-state dispatch allocates nothing. It belongs to that
+// worker's goroutine and is passed explicitly down the dispatch path.
 type worker struct {
-	br  bytes.Reader
-	hdr [ws.MaxHeaderSize - 2]byte
+	// batch is the transport worker's Batch: the connections this worker
+	// queued frames to during the readiness event it serves, flushed when
+	// the event ends.
+	batch *wsconn.Batch
+
 	dec protocol.Decoder
 	msg protocol.Message
 
@@ -25,18 +28,16 @@ type worker struct {
 	call Call
 
 	fan fanout
-
-	// pend holds the connections this worker queued frames to during the
-	// read batch it serves; it flushes them when the batch ends.
-	pend flushList
 }
 
 // maxInterned bounds a worker's procedure URI cache, so that callers
 // inventing URIs cannot grow it without end; past it URIs are allocated.
 const maxInterned = 1024
 
-func newWorker() *worker {
-	w := &worker{uris: make(map[string]string)}
+// newWorker makes the router's scratch of the transport worker tw
+// (wsconn.Config.Local).
+func newWorker(tw *wsconn.Worker) any {
+	w := &worker{batch: &tw.Batch, uris: make(map[string]string)}
 	w.fan.init()
 	return w
 }
@@ -62,9 +63,9 @@ type fanout struct {
 	collect func(*subscription) // appends to targets, bound once
 	frames  map[string][]byte   // topic string -> encoded EVENT frame
 
-	// pend is the flush list of a server-side Publish, which runs on no
-	// worker; a worker's publications use the worker's list.
-	pend flushList
+	// pend is the Batch of a server-side Publish, which runs on no
+	// worker; a worker's publications use the worker's Batch.
+	pend wsconn.Batch
 }
 
 func (f *fanout) init() {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestProcURICache(t *testing.T) {
-	w := newWorker()
+	w := benchWorker()
 	for i := range maxInterned + 10 {
 		w.uri = fmt.Appendf(w.uri[:0], "http://example.com/p%d", i)
 		if got, want := w.procURI(), string(w.uri); got != want {

@@ -13,7 +13,7 @@ import (
 
 // socketSession returns a session whose connection is the server side of a
 // real loopback TCP connection, and the client side. The connection is
-// marked closing, so that nothing touches a poller; writes work as usual.
+// not started, so it is never read; writes work as usual.
 func socketSession(t testing.TB, srv *Server, id string) (*Session, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -29,13 +29,10 @@ func socketSession(t testing.TB, srv *Server, id string) (*Session, net.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := newConn(srv, nc)
-	if err != nil {
+	s := &Session{id: id, srv: srv}
+	if s.c, err = srv.t.NewConn(nc, (*connHandler)(s)); err != nil {
 		t.Fatal(err)
 	}
-	c.state = stateClosing
-	s := &Session{id: id, c: c}
-	c.sess = s
 	t.Cleanup(func() {
 		peer.Close()
 		nc.Close()
@@ -51,7 +48,7 @@ func publishTo(t testing.TB, srv *Server, f *fanout, topic string, event []byte)
 	}
 	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
 	n := srv.deliver(f, &f.pend, nil, nil)
-	f.pend.flush()
+	f.pend.Flush()
 	f.pub = Publication{}
 	return n
 }
@@ -126,10 +123,7 @@ func TestSlowReceiverDoesNotHoldTheFlush(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the fast receiver did not get every frame")
 	}
-	slow.c.wmu.Lock()
-	handedOff := slow.c.flushing
-	slow.c.wmu.Unlock()
-	if !handedOff {
+	if slow.c.Idle() {
 		t.Fatal("the slow receiver's queue was written whole: the test did not fill its socket")
 	}
 	slowPeer.SetReadDeadline(time.Now().Add(30 * time.Second))

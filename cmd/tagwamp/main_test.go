@@ -197,11 +197,11 @@ func TestOptions(t *testing.T) {
 				t.Errorf("RPC is not the returned mux")
 			}
 			if len(o.ConnMiddleware) != tt.conn || len(o.HandshakeMiddleware) != tt.shake ||
-				len(o.RPCMiddleware) != tt.rpcMW || len(o.MessageMiddleware) != 0 || len(o.TopicMiddleware) != tt.topic ||
+				len(o.RPCMiddleware) != tt.rpcMW || len(o.TopicMiddleware) != tt.topic ||
 				len(o.SessionHooks) != tt.hooks {
-				t.Errorf("middleware conn=%d handshake=%d rpc=%d message=%d topic=%d hooks=%d; want %d %d %d 0 %d %d",
+				t.Errorf("middleware conn=%d handshake=%d rpc=%d topic=%d hooks=%d; want %d %d %d %d %d",
 					len(o.ConnMiddleware), len(o.HandshakeMiddleware), len(o.RPCMiddleware),
-					len(o.MessageMiddleware), len(o.TopicMiddleware), len(o.SessionHooks),
+					len(o.TopicMiddleware), len(o.SessionHooks),
 					tt.conn, tt.shake, tt.rpcMW, tt.topic, tt.hooks)
 			}
 			if tt.check != nil && !tt.check(o) {

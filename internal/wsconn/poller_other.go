@@ -1,6 +1,6 @@
 //go:build !linux
 
-package router
+package wsconn
 
 import "sync"
 
@@ -11,15 +11,15 @@ import "sync"
 // goroutine.
 type poller struct {
 	mu     sync.Mutex
-	wake   map[*conn]chan struct{}
+	wake   map[*Conn]chan struct{}
 	closed bool
 }
 
 func newPoller(func(error)) (*poller, error) {
-	return &poller{wake: make(map[*conn]chan struct{})}, nil
+	return &poller{wake: make(map[*Conn]chan struct{})}, nil
 }
 
-func (p *poller) add(c *conn) error {
+func (p *poller) add(c *Conn) error {
 	ch := make(chan struct{}, 1)
 	p.mu.Lock()
 	p.wake[c] = ch
@@ -37,7 +37,7 @@ func (p *poller) add(c *conn) error {
 			if err != nil {
 				return
 			}
-			c.srv.pool.schedule(c.readTask)
+			c.t.pool.schedule(c.readTask)
 			if _, ok := <-ch; !ok {
 				return
 			}
@@ -46,7 +46,7 @@ func (p *poller) add(c *conn) error {
 	return nil
 }
 
-func (p *poller) rearm(c *conn) error {
+func (p *poller) rearm(c *Conn) error {
 	p.mu.Lock()
 	ch := p.wake[c]
 	p.mu.Unlock()
@@ -59,7 +59,7 @@ func (p *poller) rearm(c *conn) error {
 	return nil
 }
 
-func (p *poller) remove(c *conn) error {
+func (p *poller) remove(c *Conn) error {
 	p.mu.Lock()
 	if ch, ok := p.wake[c]; ok {
 		close(ch)

@@ -1,4 +1,4 @@
-package router
+package wsconn
 
 import (
 	"crypto/tls"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 )
 
 // tlsChunk bounds the plaintext a flush hands crypto/tls in one Write: the
@@ -25,11 +26,11 @@ var errWouldBlock error = wouldBlock{}
 
 type wouldBlock struct{}
 
-func (wouldBlock) Error() string   { return "router: read would block" }
+func (wouldBlock) Error() string   { return "wsconn: read would block" }
 func (wouldBlock) Timeout() bool   { return true }
 func (wouldBlock) Temporary() bool { return true }
 
-// tlsTransport is the net.Conn under a session's *tls.Conn. During the
+// tlsTransport is the net.Conn under a connection's *tls.Conn. During the
 // handshake (TLS and HTTP upgrade) it reads the TCP connection as usual,
 // blocking, under the handshake deadline. Once nonblock is set, before the
 // descriptor goes to the poller, each Read is one non-blocking read(2) on
@@ -43,7 +44,7 @@ type tlsTransport struct {
 	nonblock bool // set once, before the poller first reports the socket
 
 	// The read in progress, for readFn (bound once, so a read allocates
-	// nothing). Only the worker serving the session reads.
+	// nothing). Only the worker serving the connection reads.
 	p      []byte
 	n      int
 	err    error
@@ -93,19 +94,22 @@ func (t *tlsTransport) Read(p []byte) (int, error) {
 
 // startTLS runs the server side of the TLS handshake on c's socket with
 // cfg, under the deadline the caller set.
-func (c *conn) startTLS(cfg *tls.Config) error {
+func (c *Conn) StartTLS(cfg *tls.Config) error {
 	c.tr = newTLSTransport(c.nc, c.rc)
 	c.tc = tls.Server(c.tr, cfg)
 	if err := c.tc.Handshake(); err != nil {
-		return fmt.Errorf("router: TLS handshake: %w", err)
+		return fmt.Errorf("wsconn: TLS handshake: %w", err)
 	}
 	return nil
 }
 
-// readTLS reads decrypted bytes into the free part of rbuf. A read that
+// readTLS reads decrypted bytes into p. A read that
 // would block reports syscall.EAGAIN, as the plain path does.
-func (c *conn) readTLS() (int, error) {
-	n, err := c.tc.Read(c.rbuf[c.rlen:])
+func (c *Conn) readTLS(p []byte) (int, error) {
+	n, err := c.tc.Read(p)
+	if n > 0 {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
 	if errors.Is(err, errWouldBlock) {
 		err = syscall.EAGAIN
 	}
@@ -116,9 +120,9 @@ func (c *conn) readTLS() (int, error) {
 // of at most tlsChunk bytes as the batch allows (in a buffer borrowed for
 // the flush, so an idle connection keeps none); a frame that large on its
 // own is written as is. The caller set the write deadline.
-func (c *conn) writeTLS(batch []outFrame) error {
-	bp := c.srv.tlsBufs.Get().(*[tlsChunk]byte)
-	defer c.srv.tlsBufs.Put(bp)
+func (c *Conn) writeTLS(batch []outFrame) error {
+	bp := c.t.tlsBufs.Get().(*[tlsChunk]byte)
+	defer c.t.tlsBufs.Put(bp)
 	buf := bp[:0]
 	for _, f := range batch {
 		if len(buf) > 0 && len(buf)+len(f.b) > tlsChunk {

@@ -1,4 +1,4 @@
-package router
+package wsconn
 
 import (
 	"encoding/binary"
@@ -7,26 +7,30 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// maxFrameHeader is the largest header of a frame the server sends: it never
+// MaxFrameHeader is the largest header of a frame the server sends: it never
 // masks, so 2 bytes plus at most 8 of extended length.
-const maxFrameHeader = 10
+const MaxFrameHeader = 10
 
-// beginFrame reserves room for a frame header at the end of dst and returns
+// bufSize is the size of the pooled buffers: a connection's queued frames
+// are coalesced into them, and a short partial frame waits in one.
+const bufSize = 4096
+
+// BeginFrame reserves room for a frame header at the end of dst and returns
 // the extended slice and the offset where the header space starts. The
-// payload is then appended to the result and endFrame writes the header.
+// payload is then appended to the result and EndFrame writes the header.
 // Encoding the payload in place this way costs no copy.
-func beginFrame(dst []byte) ([]byte, int) {
+func BeginFrame(dst []byte) ([]byte, int) {
 	off := len(dst)
-	var pad [maxFrameHeader]byte
+	var pad [MaxFrameHeader]byte
 	return append(dst, pad[:]...), off
 }
 
-// endFrame writes, right-aligned in the space beginFrame reserved at off, the
+// EndFrame writes, right-aligned in the space BeginFrame reserved at off, the
 // header of an unfragmented, unmasked frame of opcode op whose payload runs
-// from off+maxFrameHeader to the end of b. It returns the frame.
-func endFrame(b []byte, off int, op ws.OpCode) []byte {
-	n := len(b) - off - maxFrameHeader
-	var h [maxFrameHeader]byte
+// from off+MaxFrameHeader to the end of b. It returns the frame.
+func EndFrame(b []byte, off int, op ws.OpCode) []byte {
+	n := len(b) - off - MaxFrameHeader
+	var h [MaxFrameHeader]byte
 	h[0] = 0x80 | byte(op)
 	size := 2
 	switch {
@@ -41,14 +45,14 @@ func endFrame(b []byte, off int, op ws.OpCode) []byte {
 		binary.BigEndian.PutUint64(h[2:], uint64(n))
 		size = 10
 	}
-	start := off + maxFrameHeader - size
+	start := off + MaxFrameHeader - size
 	copy(b[start:], h[:size])
 	return b[start:]
 }
 
-// appendControl appends a whole control frame (ping, pong, close) with
+// AppendControl appends a whole control frame (ping, pong, close) with
 // payload p, which must be at most 125 bytes.
-func appendControl(dst []byte, op ws.OpCode, p []byte) []byte {
+func AppendControl(dst []byte, op ws.OpCode, p []byte) []byte {
 	dst = append(dst, 0x80|byte(op), byte(len(p)))
 	return append(dst, p...)
 }

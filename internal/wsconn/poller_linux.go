@@ -1,6 +1,6 @@
 //go:build linux
 
-package router
+package wsconn
 
 import (
 	"github.com/mailru/easygo/netpoll"
@@ -32,20 +32,20 @@ func newPoller(onErr func(error)) (*poller, error) {
 }
 
 // add starts watching c; c.onReadable is scheduled on each notification.
-func (p *poller) add(c *conn) error {
+func (p *poller) add(c *Conn) error {
 	return p.ep.Add(c.fd, readEvents, func(ev netpoll.EpollEvent) {
 		if ev == epollClosed {
 			return
 		}
-		c.srv.pool.schedule(c.readTask)
+		c.t.pool.schedule(c.readTask)
 	})
 }
 
 // rearm asks for the next read notification of c. The caller holds c.mu
 // and has checked that c is not closed, so the descriptor is still c's.
-func (p *poller) rearm(c *conn) error { return p.ep.Mod(c.fd, readEvents) }
+func (p *poller) rearm(c *Conn) error { return p.ep.Mod(c.fd, readEvents) }
 
 // remove stops watching c. The caller holds c.mu, before closing the socket.
-func (p *poller) remove(c *conn) error { return p.ep.Del(c.fd) }
+func (p *poller) remove(c *Conn) error { return p.ep.Del(c.fd) }
 
 func (p *poller) close() error { return p.ep.Close() }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package router
+package wsconn
 
 import (
 	"syscall"
@@ -24,7 +24,7 @@ type wscratch struct {
 // writeRaw writes batch to c's descriptor with writev, never waiting for
 // the socket: it returns the bytes the kernel took, which may be fewer
 // than total when the socket buffer is full.
-func (c *conn) writeRaw(s *wscratch, batch []outFrame) (n, total int, err error) {
+func (c *Conn) writeRaw(s *wscratch, batch []outFrame) (n, total int, err error) {
 	if s.fn == nil {
 		s.fn = s.rawWritev
 	}

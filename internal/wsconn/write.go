@@ -1,4 +1,4 @@
-package router
+package wsconn
 
 import (
 	"net"
@@ -7,38 +7,34 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-
-	"github.com/tagwamp/tagwamp/protocol"
 )
 
-// flushAfterFrames bounds the frames a flush list gathers before its owner
-// flushes it in the middle of a read batch, so that a batch of many
+// flushAfterFrames bounds the frames a Batch gathers before its owner
+// flushes it in the middle of a readiness event, so that an event of many
 // publications to many receivers still sends the first ones early. Below
-// it, the frames of one batch to one receiver leave in one writev. On a
-// loopback box a writev (with the wakeup of its reader) costs tens of
-// times a queued frame, so the bound is large: 131 publications to 1,000
-// receivers, 13 to 10,000 (with 1<<15, CPU per delivery doubled in
-// BenchmarkLoopbackFanout/subs=1000; see bench/RESULTS.md).
+// it, the frames of one event to one receiver leave in one writev. A
+// writev (with the wakeup of its reader) costs far more than a queued
+// frame, so the bound is large (bench/RESULTS.md, "Router write path").
 const flushAfterFrames = 1 << 17
 
 // parallelFlushMin is the least number of connections for each goroutine
-// of a split flush (flushList.flush).
+// of a split flush (Batch.Flush).
 const parallelFlushMin = 256
 
-// maxFlushRounds bounds the writevs a flush list's owner makes for one
+// maxFlushRounds bounds the writevs a Batch's owner makes for one
 // connection that other goroutines keep queuing to; past it a flusher
 // goroutine takes over, so one busy receiver cannot hold a worker.
 const maxFlushRounds = 4
 
-// flushList is the set of connections whose queues one goroutine (a worker
-// serving a read batch, or a server-side Publish) has queued frames to and
-// will flush itself, once each, with a non-blocking writev: the shape of
-// nats-server's flushClients. A connection is on at most one list or has
-// one flusher goroutine at a time (conn.flushing), so a list holds each
-// connection once. A list belongs to one goroutine and is not safe for
-// concurrent use.
-type flushList struct {
-	conns  []*conn
+// Batch is the set of connections whose queues one goroutine (a worker
+// serving a readiness event, or any goroutine that publishes) has queued
+// frames to and will flush itself, once each, with a non-blocking writev:
+// the shape of nats-server's flushClients. A connection is on at most one
+// Batch or has one flusher goroutine at a time (Conn.flushing), so a Batch
+// holds each connection once. The zero value is empty and ready; a Batch
+// belongs to one goroutine and is not safe for concurrent use.
+type Batch struct {
+	conns  []*Conn
 	frames int  // frames queued through the list since its last flush
 	full   bool // a connection on the list holds over a quarter of MaxQueueBytes
 	helper bool // the part of a split flush: never split again
@@ -50,25 +46,25 @@ type flushList struct {
 	bufs, bufw net.Buffers
 }
 
-// due reports whether the list should be flushed before the read batch
-// ends: too many frames wait, or one receiver's queue grows large.
-func (l *flushList) due() bool { return l.frames >= flushAfterFrames || l.full }
+// due reports whether the Batch should be flushed before the readiness
+// event ends: too many frames wait, or one receiver's queue grows large.
+func (l *Batch) due() bool { return l.frames >= flushAfterFrames || l.full }
 
-// flush writes the queue of every connection on the list without waiting:
+// Flush writes the queue of every connection in the Batch without waiting:
 // what a socket does not take at once is left to a flusher goroutine. A
 // long list is split among up to GOMAXPROCS goroutines, so that the writevs
 // of one publication to many receivers use every core.
-func (l *flushList) flush() {
+func (l *Batch) Flush() {
 	if n := len(l.conns); n >= 2*parallelFlushMin && !l.helper {
-		srv := l.conns[0].srv
+		t := l.conns[0].t
 		parts := min(runtime.GOMAXPROCS(0), n/parallelFlushMin)
 		for p := 1; p < parts; p++ {
-			h, _ := srv.flushers.Get().(*flushList)
+			h, _ := t.flushers.Get().(*Batch)
 			if h == nil {
-				h = &flushList{helper: true}
+				h = &Batch{helper: true}
 			}
 			h.conns = append(h.conns, l.conns[n*p/parts:n*(p+1)/parts]...)
-			go h.flushFor(srv)
+			go h.flushFor(t)
 		}
 		clear(l.conns[n/parts:])
 		l.conns = l.conns[:n/parts]
@@ -82,31 +78,31 @@ func (l *flushList) flush() {
 	l.frames, l.full = 0, false
 }
 
-// flushForCall flushes the list before an RPC handler runs, unless it
-// holds nothing or only c, the caller's own connection: frames the batch
-// queued to others do not wait for a handler, and the answers to a
-// pipelined run of calls still leave together.
-func (l *flushList) flushForCall(c *conn) {
+// FlushUnlessOnly flushes the Batch unless it holds nothing or only c. A
+// worker calls it before it runs something slow for c (an RPC handler):
+// frames queued to others do not wait for it, and c's own answers to a
+// pipelined run of requests still leave together.
+func (l *Batch) FlushUnlessOnly(c *Conn) {
 	if n := len(l.conns); n > 1 || n == 1 && l.conns[0] != c {
-		l.flush()
+		l.Flush()
 	}
 }
 
 // flushFor is a helper goroutine of a split flush: it flushes its part
-// and goes back to srv's pool.
-func (l *flushList) flushFor(srv *Server) {
-	l.flush()
-	srv.flushers.Put(l)
+// and goes back to t's pool.
+func (l *Batch) flushFor(t *Transport) {
+	l.Flush()
+	t.flushers.Put(l)
 }
 
-// write queues a copy of frame, coalesced with the other frames of this
+// Write queues a copy of frame, coalesced with the other frames of this
 // connection that wait to be written, and has a flusher goroutine write
 // it. It reports false if the connection takes no more frames. Any
 // goroutine may call it.
-func (c *conn) write(frame []byte) bool { return c.writeOn(nil, frame) }
+func (c *Conn) Write(frame []byte) bool { return c.WriteOn(nil, frame) }
 
-// writeOn is write, with the flush left to l when l is not nil.
-func (c *conn) writeOn(l *flushList, frame []byte) bool {
+// WriteOn is Write, with the flush left to l when l is not nil.
+func (c *Conn) WriteOn(l *Batch, frame []byte) bool {
 	c.wmu.Lock()
 	if c.wclosed {
 		c.wmu.Unlock()
@@ -115,7 +111,7 @@ func (c *conn) writeOn(l *flushList, frame []byte) bool {
 	if n := len(c.wq); n > 0 && c.wq[n-1].own && cap(c.wq[n-1].b)-len(c.wq[n-1].b) >= len(frame) {
 		c.wq[n-1].b = append(c.wq[n-1].b, frame...)
 	} else if len(frame) <= bufSize {
-		b := append(c.srv.bufs.get()[:0], frame...)
+		b := append(c.t.bufs.get()[:0], frame...)
 		c.wq = append(c.wq, outFrame{b: b, own: true})
 	} else {
 		c.wq = append(c.wq, outFrame{b: append([]byte(nil), frame...)})
@@ -123,10 +119,10 @@ func (c *conn) writeOn(l *flushList, frame []byte) bool {
 	return c.queued(l, len(frame))
 }
 
-// writeShared queues frame without copying it: frame is shared by all the
+// WriteShared queues frame without copying it: frame is shared by all the
 // receivers of one EVENT encoding and must never be modified. l flushes
 // it, or a flusher goroutine when l is nil.
-func (c *conn) writeShared(l *flushList, frame []byte) bool {
+func (c *Conn) WriteShared(l *Batch, frame []byte) bool {
 	c.wmu.Lock()
 	if c.wclosed {
 		c.wmu.Unlock()
@@ -139,9 +135,9 @@ func (c *conn) writeShared(l *flushList, frame []byte) bool {
 // queued accounts n more queued bytes and makes sure someone will write
 // them: the current flusher if there is one, else l, else a new flusher
 // goroutine. The caller holds wmu; queued releases it.
-func (c *conn) queued(l *flushList, n int) bool {
+func (c *Conn) queued(l *Batch, n int) bool {
 	c.wqBytes += n
-	if c.wqBytes > c.srv.opts.MaxQueueBytes {
+	if c.wqBytes > c.t.cfg.MaxQueueBytes {
 		c.wmu.Unlock()
 		c.slowConsumer()
 		return false
@@ -159,7 +155,7 @@ func (c *conn) queued(l *flushList, n int) bool {
 		go c.flushFn()
 		return true
 	}
-	full := c.wqBytes > c.srv.opts.MaxQueueBytes/4
+	full := c.wqBytes > c.t.cfg.MaxQueueBytes/4
 	c.wmu.Unlock()
 	l.conns = append(l.conns, c)
 	l.frames++
@@ -167,33 +163,33 @@ func (c *conn) queued(l *flushList, n int) bool {
 	return true
 }
 
-// slowConsumer closes a session whose write queue passed its bound: the
+// slowConsumer closes a connection whose write queue passed its bound: the
 // frames not yet being written are dropped, and a close frame follows
 // whatever write is in progress.
-func (c *conn) slowConsumer() {
+func (c *Conn) slowConsumer() {
 	c.markSlow("send queue over its limit")
 	c.wmu.Lock()
 	c.releaseQueue(c.wq)
 	c.wq = c.wq[:0]
 	c.wqBytes = 0
 	c.wmu.Unlock()
-	c.closeWith(protocol.ClosePolicyViolation, "slow consumer: send queue over its limit")
+	c.Close(ws.StatusPolicyViolation, "slow consumer: send queue over its limit")
 }
 
 // markSlow counts and logs the connection as a slow consumer, once.
-func (c *conn) markSlow(why string) {
+func (c *Conn) markSlow(why string) {
 	if c.slow.CompareAndSwap(false, true) {
-		c.srv.stats.slowConsumers.Add(1)
-		c.srv.log.Warn("closing slow consumer: "+why, "session", c.sess.id,
-			"client", c.clientIP, "max_queue_bytes", c.srv.opts.MaxQueueBytes,
-			"write_timeout", c.srv.opts.WriteTimeout)
+		c.t.stats.slowConsumers.Add(1)
+		c.t.log.Warn("closing slow consumer: "+why, "session", c.h,
+			"client", c.clientIP, "max_queue_bytes", c.t.cfg.MaxQueueBytes,
+			"write_timeout", c.t.cfg.WriteTimeout)
 	}
 }
 
 // writeControl queues a control frame.
-func (c *conn) writeControl(op ws.OpCode, payload []byte) bool {
+func (c *Conn) writeControl(op ws.OpCode, payload []byte) bool {
 	var b [2 + 125]byte
-	return c.write(appendControl(b[:0], op, payload))
+	return c.Write(AppendControl(b[:0], op, payload))
 }
 
 // flushNow writes c's queue for the flush list l that holds c, with
@@ -202,7 +198,7 @@ func (c *conn) writeControl(op ws.OpCode, payload []byte) bool {
 // buffer) hands the rest of the batch and the queue to a flusher
 // goroutine, which waits under WriteTimeout. TLS connections always go to
 // a flusher goroutine, since crypto/tls writes may block.
-func (c *conn) flushNow(l *flushList) {
+func (c *Conn) flushNow(l *Batch) {
 	if c.tc != nil {
 		go c.flushFn()
 		return
@@ -251,7 +247,7 @@ func (c *conn) flushNow(l *flushList) {
 // over the kernel's iovec limit) and returns the bytes written and the
 // bytes of the batch. A connection without a raw descriptor (the
 // in-memory connections of tests) is written through its net.Conn.
-func (c *conn) writeNow(l *flushList, batch []outFrame) (n, total int, err error) {
+func (c *Conn) writeNow(l *Batch, batch []outFrame) (n, total int, err error) {
 	if c.rc == nil {
 		for _, f := range batch {
 			total += len(f.b)
@@ -268,7 +264,7 @@ func (c *conn) writeNow(l *flushList, batch []outFrame) (n, total int, err error
 
 // writeFailed ends a flush whose write failed: the connection is closed at
 // once, counted as a slow consumer when the write timed out.
-func (c *conn) writeFailed(err error) {
+func (c *Conn) writeFailed(err error) {
 	c.wmu.Lock()
 	c.flushing = false
 	c.wmu.Unlock()
@@ -277,7 +273,7 @@ func (c *conn) writeFailed(err error) {
 		// one whose socket is too full for a close frame.
 		c.markSlow("write timed out")
 	}
-	c.abort()
+	c.Abort()
 }
 
 // flush is the flusher goroutine: it finishes a batch that flushNow left
@@ -285,7 +281,7 @@ func (c *conn) writeFailed(err error) {
 // under WriteTimeout, until it is empty. It exists only while a socket is
 // slower than its senders, or for writes queued off the workers (Reply,
 // pings, the close frame).
-func (c *conn) flush() {
+func (c *Conn) flush() {
 	for {
 		batch, off := c.batch, c.boff
 		c.batch, c.boff = nil, 0
@@ -306,7 +302,7 @@ func (c *conn) flush() {
 			c.wmu.Unlock()
 		}
 
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+		c.nc.SetWriteDeadline(time.Now().Add(c.t.cfg.WriteTimeout))
 		var err error
 		if c.tc != nil {
 			err = c.writeTLS(batch)
@@ -341,10 +337,10 @@ func (c *conn) flush() {
 }
 
 // releaseQueue returns pooled buffers and forgets shared frames.
-func (c *conn) releaseQueue(q []outFrame) {
+func (c *Conn) releaseQueue(q []outFrame) {
 	for i := range q {
 		if q[i].own && cap(q[i].b) == bufSize {
-			c.srv.bufs.put(q[i].b[:bufSize])
+			c.t.bufs.put(q[i].b[:bufSize])
 		}
 		q[i] = outFrame{}
 	}

@@ -1,13 +1,13 @@
-package router
+package wsconn
 
 import (
 	"sync"
 	"time"
 )
 
-// workerIdle is how long an idle worker waits for a task before it exits,
+// WorkerIdle is how long an idle worker waits for a task before it exits,
 // so that an idle server holds no worker goroutines.
-const workerIdle = 10 * time.Second
+const WorkerIdle = 10 * time.Second
 
 // pool runs tasks on at most max goroutines, started on demand (the shape of
 // gobwas/ws's gopool). A task is handed to an idle worker when one waits;
@@ -15,20 +15,29 @@ const workerIdle = 10 * time.Second
 // schedule blocks until a worker frees up, which is the back-pressure the
 // poller feels.
 type pool struct {
-	work chan func(*worker)
-	sem  chan struct{}
-	wg   sync.WaitGroup
+	work      chan func(*Worker)
+	sem       chan struct{}
+	wg        sync.WaitGroup
+	newWorker func() *Worker
 }
 
-func newPool(max int) *pool {
+func newPool(max int, newWorker func() *Worker) *pool {
 	return &pool{
-		work: make(chan func(*worker)),
-		sem:  make(chan struct{}, max),
+		work:      make(chan func(*Worker)),
+		sem:       make(chan struct{}, max),
+		newWorker: newWorker,
 	}
 }
 
 // schedule runs task on a worker. It may block while all workers are busy.
-func (p *pool) schedule(task func(*worker)) {
+func (p *pool) schedule(task func(*Worker)) {
+	// An idle worker first: a select with both cases ready picks one at
+	// random, and would start workers while idle ones wait.
+	select {
+	case p.work <- task:
+		return
+	default:
+	}
 	select {
 	case p.work <- task:
 	case p.sem <- struct{}{}:
@@ -37,20 +46,20 @@ func (p *pool) schedule(task func(*worker)) {
 	}
 }
 
-func (p *pool) run(task func(*worker)) {
+func (p *pool) run(task func(*Worker)) {
 	defer func() {
 		<-p.sem
 		p.wg.Done()
 	}()
-	w := newWorker()
+	w := p.newWorker()
 	task(w)
-	idle := time.NewTimer(workerIdle)
+	idle := time.NewTimer(WorkerIdle)
 	defer idle.Stop()
 	for {
 		select {
 		case task = <-p.work:
 			task(w)
-			idle.Reset(workerIdle)
+			idle.Reset(WorkerIdle)
 		case <-idle.C:
 			return
 		}

@@ -1,0 +1,311 @@
+package wsconn
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// lingerTimeout bounds how long a closing connection waits for the peer's
+// answer to its close frame.
+const lingerTimeout = time.Second
+
+// connection states, guarded by Conn.mu.
+const (
+	stateOpen    = iota
+	stateClosing // close frame queued; no more reads
+	stateClosed  // socket closed
+)
+
+// Handler is what a connection's messages and end go to. Its methods run
+// with no lock of the transport held.
+type Handler interface {
+	// HandleMessage handles one complete data message (ws.OpText or
+	// ws.OpBinary), unmasked, fragments joined. It runs on w, the worker
+	// serving the connection; payload is borrowed and valid only until it
+	// returns. It returns false when it closed the connection, so that no
+	// further frame of this read is handled.
+	HandleMessage(w *Worker, op ws.OpCode, payload []byte) bool
+	// ConnClosing runs once, when the connection stops reading: its close
+	// handshake started or it was aborted. No message is handled after.
+	ConnClosing()
+	// ConnClosed runs once, after the socket is closed, and after
+	// ConnClosing.
+	ConnClosed()
+}
+
+// outFrame is one queued write: either a pooled buffer of the connection's
+// own frames (own), or a frame shared with other receivers, never written to.
+type outFrame struct {
+	b   []byte
+	own bool
+}
+
+// Conn is one WebSocket connection of a Transport: the socket, the read
+// state machine run by one worker at a time, and the write queue.
+type Conn struct {
+	t  *Transport
+	h  Handler
+	nc net.Conn
+	rc syscall.RawConn
+	fd int
+
+	// TLS connections only: tc is the connection's TLS layer, over tr,
+	// the transport that reads tc's socket without blocking once the
+	// connection has started (tls.go).
+	tc *tls.Conn
+	tr *tlsTransport
+
+	clientIP netip.Addr // for logs, set by SetClientIP
+	limit    limiter    // the connection's rate-limit state
+
+	readTask func(*Worker) // c.onReadable, bound once
+	flushFn  func()        // c.flush, bound once: `go c.flushFn()` allocates nothing
+
+	// Read side, owned by the worker running onReadable (EPOLLONESHOT
+	// guarantees there is one at a time). part holds the bytes of a frame
+	// not yet whole; need is that frame's whole length when it is larger
+	// than a worker's buffer (it is then read straight into part), else 0.
+	part []byte
+	need int
+	frag []byte
+
+	lastRead atomic.Int64 // unix nanoseconds of the last read
+	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
+
+	// The small fields sit together, whatever guards them, so that an idle
+	// connection's struct stays small.
+	reading  atomic.Bool // a worker is in onReadable
+	slow     atomic.Bool // counted as a slow consumer
+	fragging bool        // read side
+	fragOp   ws.OpCode   // read side: the opcode of the message being joined
+	state    uint8       // guarded by mu
+	// Guarded by wmu. flushing: someone owns writing the queue, either a
+	// Batch that holds the connection once, or a flusher goroutine.
+	// Frames queued meanwhile are left to it.
+	flushing   bool
+	wclosed    bool // no more frames are accepted
+	closeAfter bool // close the socket once the queue is written
+
+	mu  sync.Mutex // guards state and the poller registration
+	wmu sync.Mutex // guards the write queue and the flags above it
+
+	wq      []outFrame
+	wspare  []outFrame
+	wqBytes int
+
+	// batch and boff belong to the flusher: a batch that a non-blocking
+	// write left half written, and the bytes of it already written, handed
+	// from flushNow to the flusher goroutine. iov and iovw are the
+	// goroutine's buffers, and the copy of them that writev consumes.
+	batch     []outFrame
+	boff      int
+	iov, iovw net.Buffers
+}
+
+// NewConn takes nc, an accepted TCP connection (or any net.Conn with a
+// file descriptor), for the handshake, with h as its handler; Start then
+// hands it to the poller. From here on the handler learns of its end
+// (ConnClosing, ConnClosed) whichever way it ends, through Close or Abort.
+func (t *Transport) NewConn(nc net.Conn, h Handler) (*Conn, error) {
+	if err := t.init(); err != nil {
+		return nil, err
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("wsconn: connection has no file descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{t: t, h: h, nc: nc, rc: rc}
+	if err := rc.Control(func(fd uintptr) { c.fd = int(fd) }); err != nil {
+		return nil, err
+	}
+	c.bind()
+	return c, nil
+}
+
+func (c *Conn) bind() {
+	c.readTask = c.onReadable
+	c.flushFn = c.flush
+	c.lastRead.Store(time.Now().UnixNano())
+}
+
+// HandshakeIO is what the handshake reads and writes: the socket, or its
+// TLS layer after StartTLS. It blocks, under the deadline the caller sets
+// on NetConn.
+func (c *Conn) HandshakeIO() io.ReadWriter {
+	if c.tc != nil {
+		return c.tc
+	}
+	return c.nc
+}
+
+// NetConn returns the connection's socket. Reading it or writing it after
+// Start would break the connection: it is for addresses and deadlines
+// during the handshake.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetClientIP records the client's address for the transport's logs. Call
+// it before Start.
+func (c *Conn) SetClientIP(ip netip.Addr) { c.clientIP = ip }
+
+// Start starts reading the connection: the rate-limit buckets fill, the socket goes to the poller, and a TLS
+// connection is read once at once (crypto/tls may already hold frames
+// that came with the upgrade request). A connection closed before Start
+// (by a write that failed, say) is not registered. An error means the
+// poller refused the socket: the caller should Abort.
+func (c *Conn) Start() error {
+	c.limit.start(&c.t.rates, time.Now().UnixNano())
+	c.mu.Lock()
+	if c.tr != nil {
+		c.tr.nonblock = true
+	}
+	var err error
+	if c.state == stateOpen {
+		err = c.t.poller.add(c)
+	}
+	c.mu.Unlock()
+	if err == nil && c.tc != nil {
+		c.t.pool.schedule(c.readTask)
+	}
+	return err
+}
+
+// Closing reports whether the connection no longer reads.
+func (c *Conn) Closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state != stateOpen
+}
+
+// Close starts the closing handshake: the queued frames are written, then
+// a close frame with code and reason, then the socket is closed. The
+// handler's ConnClosing runs at once; nothing more is read.
+func (c *Conn) Close(code ws.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosing
+	c.t.poller.remove(c)
+	c.mu.Unlock()
+	c.h.ConnClosing()
+
+	frame := AppendControl(nil, ws.OpClose, closePayload(uint16(code), reason))
+	c.wmu.Lock()
+	if c.wclosed {
+		c.wmu.Unlock()
+		return
+	}
+	c.wclosed, c.closeAfter = true, true
+	c.wq = append(c.wq, outFrame{b: frame})
+	start := !c.flushing
+	c.flushing = true
+	c.wmu.Unlock()
+	if start {
+		go c.flushFn()
+	}
+}
+
+// Abort closes the socket at once, dropping whatever is queued.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	wasOpen := c.state == stateOpen
+	if wasOpen {
+		c.t.poller.remove(c)
+	}
+	c.state = stateClosed
+	c.nc.Close()
+	c.mu.Unlock()
+
+	if wasOpen {
+		c.h.ConnClosing()
+	}
+	c.wmu.Lock()
+	c.wclosed = true
+	if !c.flushing {
+		c.releaseQueue(c.wq)
+		c.wq = nil
+	}
+	c.wqBytes = 0
+	c.wmu.Unlock()
+	c.h.ConnClosed()
+}
+
+// finishClose ends a close handshake whose close frame is written: it
+// half-closes the socket, waits briefly for the peer to close its side (so
+// the peer reads the close frame rather than a reset) and closes it.
+func (c *Conn) finishClose() {
+	if c.tc != nil {
+		c.tc.CloseWrite() // close_notify; the TCP half-close follows
+	}
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(c.nc, int64(c.t.cfg.MaxMessageSize)+bufSize))
+	c.Abort()
+}
+
+// Keepalive pings a connection that has sent nothing for interval and
+// reports it dead when a ping has gone unanswered, by any frame, for
+// timeout. now is in unix nanoseconds. One goroutine (a sweeper) calls it.
+func (c *Conn) Keepalive(now int64, interval, timeout time.Duration) (dead bool) {
+	last, sent := c.lastRead.Load(), c.pingSent.Load()
+	switch {
+	case sent != 0 && last > sent:
+		c.pingSent.Store(0)
+	case sent != 0 && now-sent > int64(timeout):
+		return true
+	case sent == 0 && now-last > int64(interval):
+		c.pingSent.Store(now)
+		c.writeControl(ws.OpPing, nil)
+	}
+	return false
+}
+
+// QueuedBytes reports the bytes waiting in the write queue that no
+// flusher has taken yet, the quantity MaxQueueBytes bounds.
+func (c *Conn) QueuedBytes() int {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.wqBytes
+}
+
+// ClientIP returns the address set by SetClientIP.
+func (c *Conn) ClientIP() netip.Addr { return c.clientIP }
+
+// Attach makes a Conn of nc, a connection without a file descriptor (an
+// in-memory pipe, a test double), with h as its handler. It is never
+// polled and never read: only its write side works, through nc.Write on
+// a flusher goroutine.
+func (t *Transport) Attach(nc net.Conn, h Handler) *Conn {
+	t.init() // Close and Abort unregister from the poller, which must exist
+	c := &Conn{t: t, h: h, nc: nc, fd: -1}
+	c.bind()
+	return c
+}
+
+// Idle reports whether nothing is queued to the connection and nobody is
+// writing to it.
+func (c *Conn) Idle() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return !c.flushing && len(c.wq) == 0
+}

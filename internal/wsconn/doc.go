@@ -1,0 +1,79 @@
+// Package wsconn is tagwamp's WebSocket transport: it owns the sockets of
+// established connections, reads their frames when epoll says they are
+// readable, and writes what is queued to them with vectored writes. It
+// knows RFC 6455, not WAMP: a Handler (package router's session) gets each
+// complete data message and decides what it means.
+//
+//	t := wsconn.New(wsconn.Config{MaxMessageSize: 1 << 20, Local: newScratch})
+//	c, err := t.NewConn(nc)         // after accept
+//	c.StartTLS(cfg)                 // optional, under the caller's deadline
+//	... upgrade over c.HandshakeIO() ...
+//	err = c.Start(handler)          // the poller watches it from now on
+//	c.Write(frame)                  // from any goroutine
+//	c.Close(ws.StatusNormalClosure, "bye")
+//
+// # Reading
+//
+// A connection is registered with easygo's epoll with EPOLLONESHOT, so at
+// most one worker serves it at a time and a session's messages are handled
+// in order. When it becomes readable a worker of a bounded pool (started on
+// demand, idle ones exit) borrows a read buffer (ReadBufferSize) for the
+// event, reads into it with non-blocking read(2)s, parses the frames there
+// with gobwas/ws, unmasks them in place and hands each complete message to
+// the Handler straight from that buffer. Only the tail of a frame that has
+// not fully arrived is copied to the connection, and a frame larger than
+// the read buffer is read straight into a buffer of its own that grows (by
+// 4x, from 256 KiB) with the bytes that arrive, never with the length a
+// header announces. So an idle connection holds no goroutine and no
+// buffer, neither does an idle worker, and one readiness event costs a few
+// large reads. A worker reads at most ReadBudget bytes of one
+// connection per event, then re-arms it.
+//
+// Frame headers are checked with gobwas/ws's CheckHeader (RFC 6455 §5.2,
+// masking, control frames, fragmentation); the message size limit is
+// applied to the header, before any payload is buffered. Close codes are
+// checked here (validCloseCode): gobwas/ws's CheckCloseFrameData accepts
+// codes above 4999, which RFC 6455 §7.4.2 forbids, and refuses 1012-1014,
+// which IANA registered. Close reasons are cut on a rune boundary
+// (closePayload), which ws.NewCloseFrameBody does not do.
+//
+// # Writing
+//
+// Each connection has a write queue bounded by MaxQueueBytes (a connection
+// over it is a slow consumer: closed with 1008). Writers queue frames,
+// copied (Write, WriteOn) or shared among receivers without a copy
+// (WriteShared), and say who writes them: a Batch, which a worker (or any
+// goroutine) owns and flushes once, with one non-blocking writev per
+// connection, or, without one, a flusher goroutine. Only what a socket
+// does not take at once goes to a flusher goroutine, which waits under
+// WriteTimeout; a slow receiver never holds a worker. A long Batch is
+// flushed by up to GOMAXPROCS goroutines.
+//
+// # TLS
+//
+// With StartTLS the socket carries TLS. epoll sees only the socket, not the
+// bytes crypto/tls already holds, so: once the connection starts, the
+// tls.Conn reads through a transport whose Read is one non-blocking
+// read(2) that answers a Temporary net.Error when the socket is empty
+// (crypto/tls keeps a partial record and does not make such an error
+// sticky); a worker reads until that error before it re-arms, and a worker
+// stopped by its budget schedules the connection again instead of
+// re-arming. Right after Start a TLS connection is read once, for bytes
+// that arrived with the upgrade request. Writes go through crypto/tls on a
+// flusher goroutine, coalesced into 64 KiB buffers.
+//
+// # Ownership of bytes
+//
+// The payload given to Handler.HandleMessage is borrowed from the worker's
+// read buffer (or the connection's frame buffer): valid until
+// HandleMessage returns. Write and WriteOn copy the frame; WriteShared
+// keeps it until written, and it must never change after.
+//
+// # Concurrency
+//
+// LOCKS, outermost first: Conn.mu (state and the poller registration;
+// easygo's epoll lock is taken under it), Conn.wmu (the write queue and
+// its owner). They are never held together, nor two connections' wmu. A
+// Batch belongs to one goroutine. The writev runs with no lock of ours
+// held. Handler methods are called with no lock held.
+package wsconn

@@ -1,0 +1,391 @@
+package wsconn
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// rawRead is a non-blocking read(2) into w.rp; returning true tells the
+// runtime not to wait for readability. It is w.readFn, bound once, so that
+// a read allocates nothing and a connection keeps no read scratch.
+func (w *Worker) rawRead(fd uintptr) bool {
+	for {
+		w.rn, w.rerr = syscall.Read(int(fd), w.rp)
+		if w.rerr != syscall.EINTR {
+			return true
+		}
+	}
+}
+
+// onReadable runs on a worker after the poller saw the socket readable. It
+// reads what is there, hands every complete message to the handler and
+// re-arms the poller. Between events the connection keeps a buffer only
+// for a frame that is partly received.
+func (c *Conn) onReadable(w *Worker) {
+	// EPOLLONESHOT already gives one worker at a time; the flag also drops
+	// a stale notification that easygo could deliver for a reused
+	// descriptor number while this connection is being served.
+	if !c.reading.CompareAndSwap(false, true) {
+		return
+	}
+	if c.Closing() {
+		c.reading.Store(false)
+		return
+	}
+	if c.t.rates.on() {
+		c.limit.refill(&c.t.rates, time.Now().UnixNano())
+	}
+	ok, more := c.readAvailable(w)
+	if w.buf != nil {
+		c.t.readBufs.Put((*[ReadBufferSize]byte)(w.buf))
+		w.buf = nil
+	}
+	// The end of the event: write what it queued, one writev per receiver
+	// (and the replies to this connection).
+	w.Batch.Flush()
+	if !ok {
+		c.reading.Store(false)
+		return
+	}
+	c.releasePart()
+	// c.mu orders this worker's writes to the read state before the next
+	// worker's reads: that one starts with Closing(), under c.mu.
+	c.mu.Lock()
+	c.reading.Store(false)
+	if c.state == stateOpen && more {
+		// A TLS connection stopped by its budget may hold decrypted
+		// bytes the poller cannot see: come back after the others.
+		go c.t.pool.schedule(c.readTask)
+	} else if c.state == stateOpen {
+		if err := c.t.poller.rearm(c); err != nil {
+			c.mu.Unlock()
+			c.Abort()
+			return
+		}
+	}
+	c.mu.Unlock()
+}
+
+// readAvailable reads and handles what the socket holds, up to the read
+// budget; ok is false when the connection is closing. more reports a TLS
+// connection stopped by the budget before it saw the socket empty:
+// crypto/tls may hold more that the poller will not report.
+func (c *Conn) readAvailable(w *Worker) (ok, more bool) {
+	for budget := c.t.readBudget; budget > 0; {
+		var n int
+		var err error
+		if c.need > 0 {
+			n, err = c.readLarge(w)
+		} else {
+			n, err = c.readSmall(w)
+		}
+		budget -= n
+		if n < 0 {
+			return false, false // closed while handling
+		}
+		if err == syscall.EAGAIN {
+			return true, false
+		}
+		if err != nil || n == 0 {
+			// Reset by the peer or EOF: the peer is gone.
+			c.Abort()
+			return false, false
+		}
+	}
+	return true, c.tc != nil
+}
+
+// readSmall reads into the worker's buffer, after the tail of a frame kept
+// from the last read, and handles the complete frames there. The tail of
+// an incomplete frame is copied to c.part; if that frame is larger than
+// the worker's buffer, c.need says so and readLarge reads the rest. It
+// returns the bytes read, or -1 when the connection is closing.
+func (c *Conn) readSmall(w *Worker) (int, error) {
+	if w.buf == nil {
+		w.buf = c.t.readBufs.Get().(*[ReadBufferSize]byte)[:]
+	}
+	off := copy(w.buf, c.part)
+	c.part = c.part[:0]
+	n, err := c.read(w, w.buf[off:])
+	if n > 0 && !c.charge(n) {
+		return -1, nil
+	}
+	data := w.buf[:off+max(n, 0)]
+	done, need, ok := c.processFrames(w, data)
+	if !ok {
+		return -1, nil
+	}
+	if tail := data[done:]; len(tail) > 0 {
+		c.keepTail(tail, need)
+	}
+	return n, err
+}
+
+// keepTail copies the start of an incomplete frame, whose whole length is
+// need (or unknown yet, 0), to c.part.
+func (c *Conn) keepTail(tail []byte, need int) {
+	if need > ReadBufferSize {
+		// Read the rest straight into a buffer of the frame's own,
+		// grown as its bytes arrive (or the one of the large frame
+		// before it in this event, when that is large enough).
+		c.need = need
+		if size := min(need, max(4*len(tail), largeFrameStep)); cap(c.part) < size {
+			c.t.bufs.put(c.part)
+			c.part = make([]byte, 0, size)
+		}
+		c.part = append(c.part[:0], tail...)
+		return
+	}
+	// A short tail waits in a pooled buffer, a longer one in one of its
+	// size; never in the large buffer of an earlier frame.
+	switch {
+	case len(tail) <= bufSize && cap(c.part) != bufSize:
+		c.part = c.t.bufs.get()[:0]
+	case len(tail) > bufSize && (cap(c.part) < len(tail) || cap(c.part) > ReadBufferSize):
+		c.t.bufs.put(c.part)
+		c.part = make([]byte, 0, len(tail))
+	}
+	c.part = append(c.part[:0], tail...)
+}
+
+// releasePart lets the read buffer of the connection go when it holds no
+// partial frame: an idle connection keeps none.
+func (c *Conn) releasePart() {
+	if len(c.part) == 0 && c.part != nil {
+		c.t.bufs.put(c.part)
+		c.part = nil
+	}
+}
+
+// readLarge reads a frame larger than a worker's buffer into c.part,
+// growing it by at most 4x, never past the frame's length, so that the
+// memory a frame holds follows the bytes that arrived. When the frame
+// is whole it is handled from there. It returns the bytes read, or -1 when
+// the connection is closing.
+func (c *Conn) readLarge(w *Worker) (int, error) {
+	if len(c.part) == cap(c.part) {
+		grown := make([]byte, len(c.part), min(c.need, 4*cap(c.part)))
+		copy(grown, c.part)
+		c.part = grown
+	}
+	n, err := c.read(w, c.part[len(c.part):cap(c.part)])
+	if n <= 0 {
+		return n, err
+	}
+	c.part = c.part[:len(c.part)+n]
+	if !c.charge(n) {
+		return -1, nil
+	}
+	if len(c.part) == c.need {
+		frame := c.part
+		c.need = 0
+		if done, _, ok := c.processFrames(w, frame); !ok || done != len(frame) {
+			return -1, nil
+		}
+		// Kept for a next large frame of this event; onReadable lets
+		// it go when the event ends.
+		c.part = frame[:0]
+	}
+	return n, err
+}
+
+// read reads once from the socket, or through TLS, into p, without
+// blocking: syscall.EAGAIN when nothing is there, (0, nil) or an error
+// when the peer is gone.
+func (c *Conn) read(w *Worker, p []byte) (int, error) {
+	if c.tc != nil {
+		return c.readTLS(p)
+	}
+	w.rp = p
+	err := c.rc.Read(w.readFn)
+	w.rp = nil
+	if err != nil {
+		return 0, err
+	}
+	if w.rn > 0 {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
+	return max(w.rn, 0), w.rerr
+}
+
+// charge takes n bytes from the byte-rate bucket; false when it closed
+// the connection for it.
+func (c *Conn) charge(n int) bool {
+	if c.t.rates.bytesOn && !take(&c.limit.bytes, int64(n)) {
+		c.rateLimited("bytes", c.t.cfg.ByteRate)
+		return false
+	}
+	return true
+}
+
+// processFrames handles the complete frames at the start of data and
+// returns the bytes they took; need is the whole length of the incomplete
+// frame after them, when its header is there (else 0). ok is false when
+// the connection is closing.
+func (c *Conn) processFrames(w *Worker, data []byte) (done, need int, ok bool) {
+	for {
+		b := data[done:]
+		hl := headerLen(b)
+		if hl == 0 || len(b) < hl {
+			return done, 0, true
+		}
+		w.br.Reset(b[:hl])
+		h, err := ws.ReadHeaderBuffer(&w.br, w.hdr[:])
+		if err != nil {
+			c.Fail(ws.StatusProtocolError, "bad frame header")
+			return done, 0, false
+		}
+		if code, reason := c.checkHeader(h); code != 0 {
+			if code == ws.StatusMessageTooBig {
+				c.t.stats.tooBig.Add(1)
+			}
+			c.Fail(code, reason)
+			return done, 0, false
+		}
+		total := hl + int(h.Length)
+		if len(b) < total {
+			return done, total, true
+		}
+		payload := b[hl:total]
+		ws.Cipher(payload, h.Mask, 0)
+		done += total
+		if !c.handleFrame(w, h, payload) {
+			return done, 0, false
+		}
+		if w.Batch.due() {
+			w.Batch.Flush()
+		}
+	}
+}
+
+// checkHeader applies RFC 6455 §5 (with gobwas/ws's CheckHeader) and the
+// message size limit to a client frame header; it returns a close code and
+// reason, or 0.
+func (c *Conn) checkHeader(h ws.Header) (ws.StatusCode, string) {
+	state := ws.StateServerSide
+	if c.fragging {
+		state |= ws.StateFragmented
+	}
+	if err := ws.CheckHeader(h, state); err != nil {
+		return ws.StatusProtocolError, headerReason(err)
+	}
+	if h.OpCode == ws.OpBinary && c.t.cfg.RefuseBinary != "" {
+		return ws.StatusUnsupportedData, c.t.cfg.RefuseBinary
+	}
+	max := int64(c.t.cfg.MaxMessageSize)
+	if h.OpCode.IsData() && h.Length > max ||
+		h.OpCode == ws.OpContinuation && int64(len(c.frag))+h.Length > max {
+		return ws.StatusMessageTooBig, "message too big"
+	}
+	return 0, ""
+}
+
+// headerReason is the close reason sent for a header CheckHeader refused.
+func headerReason(err error) string {
+	switch {
+	case errors.Is(err, ws.ErrProtocolNonZeroRsv):
+		return "reserved bits set: no extension was negotiated"
+	case errors.Is(err, ws.ErrProtocolMaskRequired):
+		return "client frames must be masked"
+	case errors.Is(err, ws.ErrProtocolControlPayloadOverflow), errors.Is(err, ws.ErrProtocolControlNotFinal):
+		return "control frames must be unfragmented and at most 125 bytes"
+	case errors.Is(err, ws.ErrProtocolOpCodeReserved):
+		return "reserved opcode"
+	case errors.Is(err, ws.ErrProtocolContinuationExpected):
+		return "data frame inside a fragmented message"
+	case errors.Is(err, ws.ErrProtocolContinuationUnexpected):
+		return "continuation frame without a message"
+	}
+	return err.Error()
+}
+
+// handleFrame handles one whole frame whose payload is unmasked in place.
+func (c *Conn) handleFrame(w *Worker, h ws.Header, payload []byte) bool {
+	if c.t.rates.msgsOn && !take(&c.limit.msgs, 1) {
+		c.rateLimited("messages", c.t.cfg.MessageRate)
+		return false
+	}
+	switch h.OpCode {
+	case ws.OpText, ws.OpBinary:
+		if !h.Fin {
+			c.fragging, c.fragOp = true, h.OpCode
+			c.frag = append(c.frag[:0], payload...)
+			return true
+		}
+		return c.h.HandleMessage(w, h.OpCode, payload)
+	case ws.OpContinuation:
+		c.frag = append(c.frag, payload...)
+		if !h.Fin {
+			return true
+		}
+		msg := c.frag
+		c.frag, c.fragging = nil, false
+		return c.h.HandleMessage(w, c.fragOp, msg)
+	case ws.OpPing:
+		c.writeControl(ws.OpPong, payload)
+		return true
+	case ws.OpPong:
+		c.pingSent.Store(0)
+		return true
+	case ws.OpClose:
+		c.onCloseFrame(payload)
+		return false
+	}
+	c.Fail(ws.StatusProtocolError, "unknown opcode")
+	return false
+}
+
+// onCloseFrame answers the peer's close handshake (RFC 6455 §5.5.1).
+func (c *Conn) onCloseFrame(p []byte) {
+	switch {
+	case len(p) == 0:
+		c.Close(ws.StatusNormalClosure, "")
+	case len(p) == 1:
+		c.Fail(ws.StatusProtocolError, "close frame with a one-byte body")
+	default:
+		code := uint16(p[0])<<8 | uint16(p[1])
+		switch {
+		case !validCloseCode(code):
+			c.Fail(ws.StatusProtocolError, "invalid close code")
+		case !utf8.Valid(p[2:]):
+			c.Fail(ws.StatusInvalidFramePayloadData, "close reason is not UTF-8")
+		default:
+			c.Close(ws.StatusCode(code), "")
+		}
+	}
+}
+
+// validCloseCode reports whether a peer may send code (RFC 6455 §7.4 and
+// the IANA registry): 1000-1003, 1007-1014, 3000-4999. See the package
+// doc for why not ws.CheckCloseFrameData.
+func validCloseCode(code uint16) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
+}
+
+// Fail closes the connection for input its handler cannot accept, counted
+// in Stats.BadFrames and logged.
+func (c *Conn) Fail(code ws.StatusCode, reason string) {
+	c.t.stats.badFrames.Add(1)
+	c.t.log.Info("closing session: bad frame",
+		"session", c.h, "client", c.clientIP, "code", int(code), "reason", reason)
+	c.Close(code, reason)
+}
+
+// rateLimited closes a connection that emptied a bucket.
+func (c *Conn) rateLimited(what string, r RateLimit) {
+	c.t.stats.rateLimited.Add(1)
+	c.t.log.Warn("closing session: rate limit exceeded", "session", c.h,
+		"client", c.clientIP, "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
+	c.Close(ws.StatusPolicyViolation, fmt.Sprintf("rate limit exceeded: more than %d %s per second", r.PerSecond, what))
+}

@@ -1,0 +1,193 @@
+package wsconn
+
+import (
+	"bytes"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// Defaults of Config.
+const (
+	// ReadBufferSize is the size of the read buffer a worker borrows for
+	// one readiness event: frames up to about this size are parsed where
+	// they were read.
+	ReadBufferSize = 64 << 10
+	// largeFrameStep is the least room given to a frame larger than
+	// ReadBufferSize when its tail is first kept; it then grows by 4x as
+	// its bytes arrive, never past the frame's length.
+	largeFrameStep = 256 << 10
+	// DefaultReadBudget bounds the bytes one worker reads from one
+	// connection per readiness event, so a fast sender cannot monopolize a
+	// worker.
+	DefaultReadBudget = 256 << 10
+)
+
+// Config configures a Transport. MaxMessageSize and MaxQueueBytes must be
+// set; the rest work at their zero value.
+type Config struct {
+	// MaxMessageSize is the largest message, fragments added up; a frame
+	// header announcing more closes the connection with 1009 before its
+	// payload is read.
+	MaxMessageSize int
+	// MaxQueueBytes bounds the bytes queued to one connection and not yet
+	// written; past it the connection is a slow consumer (closed, 1008).
+	MaxQueueBytes int
+	// Workers bounds the pool goroutines that read connections and run
+	// their handlers. Default 64 per GOMAXPROCS.
+	Workers int
+	// WriteTimeout bounds one blocking write of a flusher goroutine; a
+	// peer that takes nothing for that long is closed as a slow consumer.
+	// Default 10s.
+	WriteTimeout time.Duration
+	// MessageRate and ByteRate are token buckets per connection over the
+	// frames and bytes it sends; a connection that empties one is closed
+	// with 1008. A zero PerSecond turns a limit off.
+	MessageRate, ByteRate RateLimit
+	// RefuseBinary, when set, is the reason with which a binary frame
+	// closes its connection (1003) as soon as its header is read.
+	// Default "": binary messages go to the handler.
+	RefuseBinary string
+	// ReadBudget overrides DefaultReadBudget (tests lower it).
+	ReadBudget int
+	// Local makes the application's scratch of a new worker (Worker.Local),
+	// or nil for none.
+	Local func(*Worker) any
+	// Logger receives the transport's logs: connections closed for bad
+	// frames, rate limits and slow consumers. Default: discarded.
+	Logger *slog.Logger
+}
+
+// RateLimit is a token bucket: Burst tokens, refilled at PerSecond tokens
+// per second. A zero PerSecond is no limit.
+type RateLimit struct {
+	PerSecond int
+	Burst     int
+}
+
+// Transport serves the connections it made: one poller, one worker pool,
+// the buffer pools and the counters. Its methods are safe for concurrent
+// use.
+type Transport struct {
+	cfg        Config
+	log        *slog.Logger
+	pool       *pool
+	rates      rates
+	readBudget int
+
+	bufs     bufPool   // bufSize buffers: queued frames, short partial frames
+	readBufs sync.Pool // *[ReadBufferSize]byte, borrowed by a worker per event
+	flushers sync.Pool // *Batch, the helpers of split flushes
+	tlsBufs  sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
+
+	initOnce sync.Once
+	initErr  error
+	poller   *poller
+
+	stats counters
+}
+
+// Stats counts what the transport did to connections.
+type Stats struct {
+	TooBig        uint64 // closed for a message over MaxMessageSize (1009)
+	BadFrames     uint64 // closed for a frame RFC 6455 forbids (1002, 1003, 1007)
+	SlowConsumers uint64 // closed for a full queue or a write timeout
+	RateLimited   uint64 // closed over MessageRate or ByteRate
+}
+
+type counters struct {
+	tooBig, badFrames, slowConsumers, rateLimited atomic.Uint64
+}
+
+// New returns a transport configured by cfg. Its poller starts with the
+// first connection.
+func New(cfg Config) *Transport {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.ReadBudget <= 0 {
+		cfg.ReadBudget = DefaultReadBudget
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Transport{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		rates:      newRates(cfg.MessageRate, cfg.ByteRate),
+		readBudget: cfg.ReadBudget,
+	}
+	t.pool = newPool(cfg.Workers, t.newWorker)
+	t.tlsBufs.New = func() any { return new([tlsChunk]byte) }
+	t.readBufs.New = func() any { return new([ReadBufferSize]byte) }
+	return t
+}
+
+func (t *Transport) init() error {
+	t.initOnce.Do(func() {
+		t.poller, t.initErr = newPoller(func(err error) {
+			t.log.Error("poller wait failed", "err", err)
+		})
+	})
+	return t.initErr
+}
+
+// Close stops the poller. Connections still open are no longer read.
+func (t *Transport) Close() error {
+	if t.init() != nil || t.poller == nil {
+		return nil
+	}
+	return t.poller.close()
+}
+
+// Stats returns a snapshot of the transport's counters.
+func (t *Transport) Stats() Stats {
+	c := &t.stats
+	return Stats{
+		TooBig:        c.tooBig.Load(),
+		BadFrames:     c.badFrames.Load(),
+		SlowConsumers: c.slowConsumers.Load(),
+		RateLimited:   c.rateLimited.Load(),
+	}
+}
+
+// Worker is the scratch of one pool goroutine, handed to every
+// Handler.HandleMessage it runs. It belongs to that goroutine.
+type Worker struct {
+	// Batch collects the connections this worker queued frames to while it
+	// serves one readiness event; the transport flushes it when the event
+	// is done, and a handler may flush it earlier.
+	Batch Batch
+	// Local is the application's scratch, made by Config.Local.
+	Local any
+
+	buf []byte // the read buffer (ReadBufferSize), borrowed for one event
+	hdr [ws.MaxHeaderSize - 2]byte
+	br  bytes.Reader
+
+	// The read(2) in progress, for readFn (w.rawRead, bound once).
+	rp     []byte
+	rn     int
+	rerr   error
+	readFn func(uintptr) bool
+}
+
+func (t *Transport) newWorker() *Worker {
+	w := new(Worker)
+	w.readFn = w.rawRead
+	if t.cfg.Local != nil {
+		w.Local = t.cfg.Local(w)
+	}
+	return w
+}
+
+// Workers reports how many worker goroutines run now; idle ones exit after
+// WorkerIdle.
+func (t *Transport) Workers() int { return len(t.pool.sem) }
