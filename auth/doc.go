@@ -15,9 +15,15 @@
 //		}},
 //	})
 //	if err != nil { ... }
-//	opts := router.Options{RPC: mux}
-//	a.Install(&opts)
-//	srv := router.New(opts)
+//	srv := router.New(router.Options{
+//		RPC:        mux,
+//		Extensions: []router.Extension{a.Extension()},
+//	})
+//
+// Extension hands the router a's four parts (its handshake filter, RPC
+// middleware, topic handler and session hook), which the router layers in
+// a fixed order (router.Extension): the other options may be set in any
+// order, before or after.
 //
 // # Who a session is
 //
@@ -75,7 +81,7 @@
 // # Plain tag connections
 //
 // A plain tag connection (no subprotocol, wamp1.md §5) is admitted by
-// Handshake like any other. Its URL tags are offered to Topics.Subscribe
+// Handshake like any other. Its URL tags are offered to Auth.Subscribe
 // before the upgrade as a subscription without a base: it needs a sub rule
 // that matches the empty base (a prefix rule with URI "", as in
 // AllPermissions), and a token's bound tags must hold (a missing one is

@@ -59,7 +59,7 @@ func ExampleNewIPFilter() {
 		fmt.Println(err)
 		return
 	}
-	_ = router.Options{ConnMiddleware: []router.ConnMiddleware{f}}
+	_ = router.Options{Filters: []router.HandshakeFilter{f}}
 
 	_, err = handlers.NewIPFilter([]string{"10.0.0.0/33"}, nil)
 	fmt.Println(err)

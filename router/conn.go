@@ -370,7 +370,7 @@ func (c *conn) handleMessage(w *worker, payload []byte) bool {
 		c.violation(err)
 		return false
 	}
-	if err := c.srv.messages.HandleMessage(c.sess, &w.msg); err != nil {
+	if err := c.srv.dispatch(c.sess, &w.msg); err != nil {
 		c.violation(err)
 		return false
 	}

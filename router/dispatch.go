@@ -18,8 +18,9 @@ import (
 // ...error#internal (wamp1.md §3).
 var errPanic = errors.New("router: handler panicked")
 
-// dispatch is the innermost MessageHandler: it routes one decoded client
-// message of s (wamp1.md §2). It runs on the worker serving s.
+// dispatch routes one decoded client message of s (wamp1.md §2); an error
+// closes the session with protocol.CloseCodeOf(err). It runs on the worker
+// serving s.
 func (srv *Server) dispatch(s *Session, m *protocol.Message) error {
 	w := s.w
 	switch m.Type {
@@ -79,6 +80,12 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	clear(args)
 	w.args = args[:0]
 	w.call = Call{}
+}
+
+// noProcedure is the RPC handler under RPCMiddleware when Options.RPC is
+// nil.
+func noProcedure(context.Context, *Session, *Call) (any, error) {
+	return nil, ErrNoSuchProcedure
 }
 
 // invoke calls the RPC handler with a deadline, containing its panics.

@@ -2,6 +2,7 @@ package router
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tagwamp/tagwamp/protocol"
 )
 
 // memConn is a net.Conn for fuzzing: reads come from r (then EOF), writes
@@ -90,14 +89,28 @@ func FuzzHandshake(f *testing.F) {
 // the same messages and reach the same end either way.
 func FuzzFrames(f *testing.F) {
 	const maxMsg = 4096
+	// What the session's messages did, as the plug points see it: each
+	// CALL, SUBSCRIBE and PUBLISH with its URI (so PREFIXes show in how
+	// they resolve), and, after the run, the messages read and the
+	// subscriptions left (so UNSUBSCRIBEs show).
 	var got *[]string
-	record := func(next MessageHandler) MessageHandler {
-		return MessageHandlerFunc(func(s *Session, m *protocol.Message) error {
-			*got = append(*got, m.Type.String())
-			return next.HandleMessage(s, m)
-		})
-	}
-	srv := New(Options{MaxMessageSize: maxMsg, PingInterval: -1, MessageMiddleware: []MessageMiddleware{record}})
+	record := func(what, uri string) { *got = append(*got, what+" "+uri) }
+	srv := New(Options{MaxMessageSize: maxMsg, PingInterval: -1,
+		RPC: RPCHandlerFunc(func(_ context.Context, _ *Session, c *Call) (any, error) {
+			record("CALL", c.URI)
+			return nil, nil
+		}),
+		Topics: []TopicHandler{TopicFuncs{
+			OnSubscribe: func(_ context.Context, _ *Session, sub *Subscription) error {
+				record("SUBSCRIBE", sub.Topic)
+				return nil
+			},
+			OnPublish: func(_ context.Context, _ *Session, pub *Publication) error {
+				record("PUBLISH", pub.Topic)
+				return nil
+			},
+		}},
+	})
 	if err := srv.init(); err != nil {
 		f.Fatal(err)
 	}
@@ -105,6 +118,7 @@ func FuzzFrames(f *testing.F) {
 	run := func(t *testing.T, data []byte, chunk int) ([]string, bool) {
 		var msgs []string
 		got = &msgs
+		in := srv.stats.messagesIn.Load()
 		nc := &memConn{r: bytes.NewReader(nil), remote: &net.TCPAddr{}}
 		c := &conn{srv: srv, nc: nc, fd: -1}
 		c.flushFn = c.flush
@@ -128,6 +142,10 @@ func FuzzFrames(f *testing.F) {
 		if open != !c.closing() {
 			t.Fatalf("processFrames said open=%v, closing() says %v", open, c.closing())
 		}
+		s.mu.Lock()
+		subs := len(s.subs)
+		s.mu.Unlock()
+		msgs = append(msgs, fmt.Sprintf("read %d, subscribed %d", srv.stats.messagesIn.Load()-in, subs))
 		c.abort()
 		return msgs, open
 	}

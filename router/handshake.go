@@ -52,8 +52,8 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 			}
 		}
 	}()
-	for _, m := range srv.opts.ConnMiddleware {
-		if err := m.AcceptConn(nc); err != nil {
+	for _, f := range srv.connFilters(nc) {
+		if err := f.AcceptConn(nc); err != nil {
 			srv.stats.rejected.Add(1)
 			srv.log.Info("connection refused", "remote", nc.RemoteAddr().String(), "err", err)
 			nc.Close()
@@ -260,16 +260,26 @@ func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 			}
 		}
 	}
-	if len(srv.opts.HandshakeMiddleware) == 0 {
+	if len(srv.opts.Filters) == 0 {
 		return true, nil
 	}
 	uri, parsed := req.URI, *u
-	for _, m := range srv.opts.HandshakeMiddleware {
-		if err := m.Handshake(req); err != nil {
+	for _, f := range srv.opts.Filters {
+		if err := f.Handshake(req); err != nil {
 			return false, rejectWith(err)
 		}
 	}
 	return req.URI == uri && req.URL != nil && *req.URL == parsed, nil
+}
+
+// connFilters returns the ConnFilters to ask about nc: none when its peer
+// is a trusted proxy, whose address is not the client's (see ConnFilter).
+func (srv *Server) connFilters(nc net.Conn) []ConnFilter {
+	if len(srv.filters) == 0 || len(srv.opts.TrustedProxies) == 0 ||
+		!trusted(srv.opts.TrustedProxies, peerIP(nc.RemoteAddr())) {
+		return srv.filters
+	}
+	return nil
 }
 
 func hasProtocol(ps []string, p string) bool {

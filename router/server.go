@@ -31,7 +31,7 @@ type Server struct {
 	log      *slog.Logger
 	rpc      RPCHandler
 	topics   TopicHandler
-	messages MessageHandler
+	filters  []ConnFilter // the Options.Filters that are ConnFilters
 	index    tagindex.Index[*subscription]
 	pool     *pool
 	bufs     bufPool
@@ -73,7 +73,7 @@ func New(o Options) *Server {
 		opts:      o,
 		log:       o.Logger,
 		rpc:       o.RPC,
-		topics:    o.Topics,
+		topics:    topicsOf(o.Topics),
 		started:   time.Now(),
 		listeners: make(map[net.Listener]struct{}),
 		pending:   make(map[net.Conn]struct{}),
@@ -94,15 +94,16 @@ func New(o Options) *Server {
 		}
 	}
 	srv.tlsBufs.New = func() any { return new([tlsChunk]byte) }
-	for i := len(o.RPCMiddleware) - 1; i >= 0 && srv.rpc != nil; i-- {
+	if srv.rpc == nil && len(o.RPCMiddleware) > 0 {
+		srv.rpc = RPCHandlerFunc(noProcedure) // middleware may answer some
+	}
+	for i := len(o.RPCMiddleware) - 1; i >= 0; i-- {
 		srv.rpc = o.RPCMiddleware[i](srv.rpc)
 	}
-	for i := len(o.TopicMiddleware) - 1; i >= 0; i-- {
-		srv.topics = o.TopicMiddleware[i](srv.topics)
-	}
-	srv.messages = MessageHandlerFunc(srv.dispatch)
-	for i := len(o.MessageMiddleware) - 1; i >= 0; i-- {
-		srv.messages = o.MessageMiddleware[i](srv.messages)
+	for _, f := range o.Filters {
+		if cf, ok := f.(ConnFilter); ok {
+			srv.filters = append(srv.filters, cf)
+		}
 	}
 	srv.pool = newPool(o.Workers)
 	srv.fans.New = func() any {
