@@ -30,11 +30,10 @@ type Call struct {
 
 // RPCHandler answers calls. The result is marshaled to JSON for the
 // CALLRESULT (nil becomes null; a json.RawMessage passes through as is). An
-// error becomes a CALLERROR: a *protocol.Error keeps its URI, description and
-// details; an error wrapping ErrNoSuchProcedure becomes
-// http://api.wamp.ws/error#NoSuchRPCEndpoint; context.DeadlineExceeded
-// becomes ...#timeout; anything else becomes ...#internal with a generic
-// description (the error itself is logged, never sent).
+// error becomes the CALLERROR that CallError maps it to: a *protocol.Error
+// as is, ErrNoSuchProcedure as NoSuchRPCEndpoint, a deadline as timeout,
+// anything else as internal with a generic description (the error itself
+// is logged, never sent).
 //
 // ServeCall runs on the server's worker pool and must honour ctx: a slow
 // handler delays the other messages of its session.
