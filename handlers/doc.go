@@ -31,19 +31,21 @@
 //
 // # Built-in procedures
 //
-// RegisterBuiltins registers these procedures. Their results are JSON, as
-// the CALLRESULT carries them:
+// RegisterBuiltins registers these procedures under these URIs; each is
+// also exported, to mount under URIs of your own
+// (mux.HandleFunc("urn:myapp#ping", handlers.Ping)). Their results are
+// JSON, as the CALLRESULT carries them:
 //
-//	http://tagwamp.dev/procedure#ping          (ProcPing)
+//	Ping          http://tagwamp.dev/procedure#ping          (ProcPing)
 //	    Any arguments. Result: "pong". A liveness probe.
-//	http://tagwamp.dev/procedure#echo          (ProcEcho)
+//	Echo          http://tagwamp.dev/procedure#echo          (ProcEcho)
 //	    Any arguments. Result: the arguments as one list, [] for none:
 //	    [2,"c1","http://tagwamp.dev/procedure#echo",1,"a"] answers [1,"a"].
 //	    Handy to test a client's encoding.
-//	http://tagwamp.dev/procedure#session-info  (ProcSessionInfo)
+//	SessionInfo   http://tagwamp.dev/procedure#session-info  (ProcSessionInfo)
 //	    No arguments needed. Result: the caller's own session,
 //	    {"session_id":"...","remote_addr":"192.0.2.7:51234"}.
-//	http://tagwamp.dev/procedure#server-info   (ProcServerInfo)
+//	ServerInfo    http://tagwamp.dev/procedure#server-info   (ProcServerInfo)
 //	    No arguments needed. Result:
 //	    {"server":"tagwamp/0.1.0","version":"0.1.0","uptime_seconds":42,
 //	     "sessions":3,"subscriptions":7,"go":"go1.26.0"}
@@ -56,6 +58,6 @@
 // routes while serving; their lookups take no lock and allocate nothing.
 // IPFilter and OriginCheck are immutable once built. Handlers receive the
 // router's borrowed bytes (router.Call.Args, router.Publication.Event) valid
-// until they return: Func decodes into memory of its own, and echo copies
+// until they return: Func decodes into memory of its own, and Echo copies
 // the arguments into a fresh list before returning it.
 package handlers

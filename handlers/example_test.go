@@ -66,3 +66,33 @@ func ExampleNewIPFilter() {
 	// Output:
 	// handlers: ip filter: allow[0] "10.0.0.0/33": not an IP address or CIDR prefix
 }
+
+// The built-in procedures are plain RPC handlers: mount them under URIs of
+// your own, or all at once under theirs with RegisterBuiltins.
+func ExamplePing() {
+	var m handlers.Mux
+	m.HandleFunc("urn:myapp#alive", handlers.Ping)
+	m.HandleFunc("urn:myapp#echo", handlers.Echo)
+
+	res, _ := m.ServeCall(context.Background(), nil, &router.Call{URI: "urn:myapp#alive"})
+	fmt.Println(res)
+	res, _ = m.ServeCall(context.Background(), nil, &router.Call{
+		URI:  "urn:myapp#echo",
+		Args: []json.RawMessage{json.RawMessage(`1`), json.RawMessage(`"a"`)},
+	})
+	fmt.Printf("%s\n", res)
+	// Output:
+	// pong
+	// [1,"a"]
+}
+
+func ExampleServerInfo() {
+	srv := router.New(router.Options{})
+	var m handlers.Mux
+	m.Handle("urn:myapp#status", handlers.ServerInfo(srv))
+
+	res, _ := m.ServeCall(context.Background(), nil, &router.Call{URI: "urn:myapp#status"})
+	info := res.(handlers.ServerInfoResult)
+	fmt.Println(info.Server == "tagwamp/"+router.Version, info.Sessions)
+	// Output: true 0
+}

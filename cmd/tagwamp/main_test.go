@@ -303,14 +303,14 @@ func TestRun(t *testing.T) {
 		t.Errorf("server ident %q, want test/1", got)
 	}
 
-	var info handlers.ServerInfo
+	var info handlers.ServerInfoResult
 	if err := c.Call(cctx, handlers.ProcServerInfo, &info); err != nil {
 		t.Fatalf("server-info: %v", err)
 	}
 	if info.Server != "tagwamp/"+router.Version || info.Sessions != 1 || info.Go == "" {
 		t.Errorf("server-info = %+v", info)
 	}
-	var si handlers.SessionInfo
+	var si handlers.SessionInfoResult
 	if err := c.Call(cctx, handlers.ProcSessionInfo, &si); err != nil {
 		t.Fatalf("session-info: %v", err)
 	}
@@ -372,7 +372,7 @@ func TestRunWithAuth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial with credentials: %v", err)
 	}
-	var info handlers.ServerInfo
+	var info handlers.ServerInfoResult
 	if err := c.Call(cctx, handlers.ProcServerInfo, &info); err != nil {
 		t.Fatalf("server-info: %v", err)
 	}
