@@ -1,14 +1,14 @@
 // Package handlers is application policy over the router's small
-// interfaces: an RPC mux, a topic mux, connection and handshake filters, a
-// call logger and the built-in procedures. The router never imports it;
+// interfaces: an RPC mux, a topic mux, connection filters, a call logger
+// and the built-in procedures. The router never imports it;
 // everything here is optional and replaceable by your own implementation of
 // the same router interface.
 //
-// The layering follows BabDev's WebSocket Server (and Ratchet before it):
-// connection middleware (IPFilter) runs on the raw connection, handshake
-// middleware (OriginCheck) on the HTTP upgrade request, and message
-// middleware (LogCalls, or your access control) around the RPC and topic
-// handlers (Mux, TopicMux).
+// Each fits one of the router's plug points (router package doc,
+// "Handlers and middleware"): IPFilter and OriginCheck are
+// router.HandshakeFilters (Options.Filters), Mux an RPC handler
+// (Options.RPC), LogCalls an RPC middleware (Options.RPCMiddleware), and
+// TopicMux a topic handler (Options.Topics).
 //
 // # Usage
 //
@@ -22,10 +22,9 @@
 //	oc, err := handlers.NewOriginCheck([]string{"https://*.example.com"}, false)
 //	if err != nil { ... }
 //	srv := router.New(router.Options{
-//		RPC:                 mux,
-//		RPCMiddleware:       []router.RPCMiddleware{handlers.LogCalls(logger)},
-//		ConnMiddleware:      []router.ConnMiddleware{ipf},
-//		HandshakeMiddleware: []router.HandshakeMiddleware{oc},
+//		Filters:       []router.HandshakeFilter{ipf, oc},
+//		RPC:           mux,
+//		RPCMiddleware: []router.RPCMiddleware{handlers.LogCalls(logger)},
 //	})
 //	handlers.RegisterBuiltins(mux, srv)
 //
