@@ -18,9 +18,9 @@ import (
 // ...error#internal (wamp1.md §3).
 var errPanic = errors.New("router: handler panicked")
 
-// dispatch routes one decoded client message of s (wamp1.md §2); an error
-// closes the session with protocol.CloseCodeOf(err). It runs on the worker
-// serving s.
+// dispatch routes one decoded client message of s
+// (docs/protocol.md#messages); an error closes the session with
+// protocol.CloseCodeOf(err). It runs on the worker serving s.
 func (srv *Server) dispatch(s *Session, m *protocol.Message) error {
 	w := s.w
 	switch m.Type {
