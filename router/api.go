@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -160,7 +161,7 @@ func topicsOf(hs []TopicHandler) TopicHandler {
 	case 1:
 		return hs[0]
 	}
-	return topicList(hs)
+	return topicList(slices.Clone(hs))
 }
 
 // HandshakeFilter admits or refuses connections: the server asks every
@@ -204,8 +205,8 @@ func (f ConnFilterFunc) AcceptConn(c net.Conn) error { return f(c) }
 // Handshake admits r: a ConnFilterFunc decides on the connection alone.
 func (f ConnFilterFunc) Handshake(*Request) error { return nil }
 
-// Request is the HTTP upgrade request of a session. Handshake middleware
-// sees all of it; an established session keeps Header and Protocols only
+// Request is the HTTP upgrade request of a session. Handshake filters
+// see all of it; an established session keeps Header and Protocols only
 // with Options.KeepRequestHeader (see Session.Request).
 type Request struct {
 	values map[any]any
@@ -222,7 +223,7 @@ type Request struct {
 	Host string
 	// Header holds the headers that are not part of the WebSocket handshake
 	// itself (Origin, Cookie, X-Forwarded-For, ...). After the SessionOpened
-	// hooks it is nil unless Options.KeepRequestHeader is set: middleware
+	// hooks it is nil unless Options.KeepRequestHeader is set: a filter
 	// that needs a header later stores what it learned with SetValue.
 	Header http.Header
 	// Protocols lists the subprotocols the client offered, in order. Like
@@ -240,7 +241,7 @@ type Request struct {
 
 // SetValue stores a value with the request. When the upgrade succeeds, the
 // session it opens starts with a copy of these values (Session.Value), so
-// handshake middleware can hand what it learned (an authenticated identity,
+// handshake filters can hand what they learned (an authenticated identity,
 // say) to the session. Keys follow context.WithValue's advice: use an
 // unexported type. The handshake runs on one goroutine: SetValue is for
 // handshake filters, not for concurrent use.

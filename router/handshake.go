@@ -30,7 +30,7 @@ const maxHeaders = 100
 // subprotocol is the one WebSocket subprotocol tagwamp speaks (wamp1.md §1).
 const subprotocol = "wamp"
 
-// serveConn runs the connection middleware, the TLS handshake when
+// serveConn runs the connection filters, the TLS handshake when
 // configured and the HTTP upgrade of one accepted connection, then sends
 // WELCOME and hands the connection to the poller. It runs in the handshake
 // pool (Options.MaxHandshakes) and ends there: an established session holds
@@ -238,8 +238,8 @@ func (srv *Server) newSession(c *conn, req *Request) *Session {
 }
 
 // checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake
-// middleware to a complete upgrade request. asParsed reports that the
-// middleware left URI and URL as the router parsed them, so that URL can be
+// filters to a complete upgrade request. asParsed reports that the
+// filters left URI and URL as the router parsed them, so that URL can be
 // parsed again from URI (Session.trimRequest).
 func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 	req.plain = len(req.Protocols) == 0
@@ -291,7 +291,7 @@ func hasProtocol(ps []string, p string) bool {
 	return false
 }
 
-// rejectWith turns a handshake middleware's error into the refusal it asks
+// rejectWith turns a handshake filter's error into the refusal it asks
 // for: an *HTTPError's status, reason and headers; 403 for any other error,
 // whose text is not sent.
 func rejectWith(err error) error {

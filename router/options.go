@@ -169,11 +169,11 @@ type Options struct {
 
 	// KeepRequestHeader makes every session keep its whole upgrade request
 	// for its lifetime (Session.Request): the header fields and the offered
-	// subprotocols. Default false: handshake middleware and the
+	// subprotocols. Default false: handshake filters and the
 	// SessionOpened hooks see the whole request, and then the session keeps
 	// URI, URL, Host, RemoteAddr, ClientIP and the request's values, but
 	// not Header and Protocols, which cost hundreds of bytes per idle
-	// session (bench/RESULTS.md, "Idle sessions"). Middleware that needs a
+	// session (bench/RESULTS.md, "Idle sessions"). A filter that needs a
 	// header later stores what it learned with Request.SetValue.
 	KeepRequestHeader bool
 
