@@ -98,9 +98,9 @@ type Options struct {
 }
 
 // Auth authenticates connections and authorizes what their sessions do.
-// It is a router.HandshakeMiddleware and a router.SessionHook, and gives
-// the RPC and topic middleware; Install wires all four. Safe for
-// concurrent use; immutable after New.
+// It is a router.HandshakeFilter, a router.TopicHandler and a
+// router.SessionHook, and gives the RPC middleware; Extension bundles all
+// four. Safe for concurrent use; immutable after New.
 type Auth struct {
 	opts    Options
 	log     *slog.Logger
@@ -197,19 +197,19 @@ func New(o Options) (*Auth, error) {
 	return a, nil
 }
 
-// Install adds a's handshake middleware, session hook, RPC middleware and
-// topic middleware to o, each outermost among what o already has except
-// the RPC middleware, which goes innermost so that call loggers see denied
-// calls. When o.RPC is nil it installs a handler that knows no procedure,
-// so that the WAMP-CRA procedures are callable.
-func (a *Auth) Install(o *router.Options) {
-	o.HandshakeMiddleware = append([]router.HandshakeMiddleware{a}, o.HandshakeMiddleware...)
-	o.SessionHooks = append([]router.SessionHook{a}, o.SessionHooks...)
-	o.TopicMiddleware = append([]router.TopicMiddleware{a.Topics}, o.TopicMiddleware...)
-	o.RPCMiddleware = append(o.RPCMiddleware, a.RPC)
-	if o.RPC == nil {
-		o.RPC = router.RPCHandlerFunc(noProcedures)
-	}
+// Extension returns a's plug points for router.Options.Extensions: its
+// Handshake as the filter, RPC as the RPC middleware, its Subscribe and
+// Publish as the topic handler and its session hooks. The router puts each
+// in its fixed layer (router.Extension), so the options need no other
+// care: the filters, topic handlers and hooks of the options come after
+// a's and see what it established (the identity, bound tags, a redacted
+// URI), and the options' RPC middleware (a call logger) sees every call,
+// the ones a denies or answers itself included. The WAMP-CRA procedures
+// are answered even when the options have no RPC handler.
+//
+//	opts := router.Options{RPC: mux, Extensions: []router.Extension{a.Extension()}}
+func (a *Auth) Extension() router.Extension {
+	return router.Extension{Filter: a, RPC: a.RPC, Topics: a, Hook: a}
 }
 
 // Method says how a session proved who it is.
@@ -289,8 +289,8 @@ func newState(g *grant, ip netip.Addr) *state {
 	return st
 }
 
-// stateOf returns s's state, or nil when a did not admit s (Install was
-// not used).
+// stateOf returns s's state, or nil when a did not admit s (a's filter
+// was not installed).
 func stateOf(s *router.Session) *state {
 	st, _ := s.Value(stateKey{}).(*state)
 	return st

@@ -64,7 +64,7 @@ func BenchmarkCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := a.Topics(router.AllowTopics{})
+		h := a
 		pub := &router.Publication{Topic: "http://example.com/chat?room=1"}
 		pub.Tags, _ = tagindex.ParseTopic(pub.Topic)
 		var s router.Session // no state: the anonymous grant, read as on a real session
@@ -91,7 +91,7 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := a.Topics(router.AllowTopics{})
+	topics := a
 	rpc := a.RPC(router.RPCHandlerFunc(func(context.Context, *router.Session, *router.Call) (any, error) { return nil, nil }))
 	var s router.Session
 	call := &router.Call{URI: "urn:x"}

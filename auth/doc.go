@@ -15,9 +15,15 @@
 //		}},
 //	})
 //	if err != nil { ... }
-//	opts := router.Options{RPC: mux}
-//	a.Install(&opts)
-//	srv := router.New(opts)
+//	srv := router.New(router.Options{
+//		RPC:        mux,
+//		Extensions: []router.Extension{a.Extension()},
+//	})
+//
+// Extension hands the router a's four parts (its handshake filter, RPC
+// middleware, topic handler and session hook), which the router layers in
+// a fixed order (router.Extension): the other options may be set in any
+// order, before or after.
 //
 // # Who a session is
 //
@@ -88,15 +94,19 @@
 //
 // # Plain tag connections
 //
-// A plain tag connection (docs/protocol.md#plain-connections) is admitted
-// by Handshake like any other. Its URL tags go to Topics.Subscribe before
-// the upgrade, as a subscription without a base (a refusal answers 403),
-// and each request it sends goes to Topics.Publish as a publication
-// without a base, checked with the identity plainGrant finds
-// (docs/protocol.md#permissions; metadata secrets are compared like
-// ?secret= and never logged). A refused request is dropped with
-// ErrPlainCredentials, ErrBadPlainCredentials or the usual denials.
-// AuthTimeout does not apply: a plain connection cannot speak WAMP-CRA.
+// A plain tag connection (docs/protocol.md#plain-connections) is admitted by
+// Handshake like any other. Its URL tags are offered to Auth.Subscribe
+// before the upgrade as a subscription without a base: it needs a sub rule
+// that matches the empty base (a prefix rule with URI "", as in
+// AllPermissions), and a token's bound tags must hold (a missing one is
+// added); a refusal answers 403. Each request it sends is checked as a
+// publication without a base, so it needs Broadcast, with the identity of
+// the application whose metadata.key and metadata.secret it carries
+// (Gomoob's authorizeSend; compared like ?secret=, never logged), or, when
+// it carries neither, the connection's own if it opened with a key and
+// secret or a token; otherwise it is dropped with ErrPlainCredentials or
+// ErrBadPlainCredentials. AuthTimeout does not apply: a plain connection
+// cannot speak WAMP-CRA.
 //
 // # Secrets
 //

@@ -25,9 +25,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var opts router.Options
-	a.Install(&opts)
-	srv := router.New(opts)
+	srv := router.New(router.Options{Extensions: []router.Extension{a.Extension()}})
 	_ = srv // srv.ListenAndServe("127.0.0.1:8080")
 
 	// The backend, for user 42: the browser connects with ?token=<tok>.

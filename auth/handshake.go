@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/tagwamp/tagwamp/internal/logval"
@@ -13,7 +12,7 @@ import (
 const closeAuthTimeout = protocol.ClosePolicyViolation
 
 // Handshake checks the credentials of an upgrade request
-// (router.HandshakeMiddleware) and attaches the identity they prove to the
+// (router.HandshakeFilter) and attaches the identity they prove to the
 // session it opens. The query may carry:
 //
 //	?key=K&secret=S   an application's key and secret
@@ -107,7 +106,3 @@ func (a *Auth) checkSecret(key, secret string) *app {
 
 // dummyDigest stands for the secret of an unknown key.
 var dummyDigest = digestOf("tagwamp: no such application")
-
-func noProcedures(context.Context, *router.Session, *router.Call) (any, error) {
-	return nil, router.ErrNoSuchProcedure
-}

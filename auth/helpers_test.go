@@ -48,7 +48,7 @@ func startAuth(t testing.TB, o Options, ro router.Options) (*Auth, *router.Serve
 			return "ok:" + c.URI, nil
 		})
 	}
-	a.Install(&ro)
+	ro.Extensions = append(ro.Extensions, a.Extension())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

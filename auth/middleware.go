@@ -14,9 +14,9 @@ import (
 // RPC is the router.RPCMiddleware that answers the WAMP-CRA procedures
 // itself and lets any other call through only when the session's
 // permissions allow it; a denied call answers
-// http://api.wamp.ws/error#not-authorized (docs/protocol.md#errors,
-// docs/protocol.md#permissions). The allowed path takes no lock but the
-// session's value lookup and allocates nothing.
+// http://api.wamp.ws/error#not-authorized (docs/protocol.md#permissions).
+// The allowed path takes no lock but the session's value lookup and
+// allocates nothing.
 func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 		switch c.URI {
@@ -34,76 +34,65 @@ func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 	})
 }
 
-// Topics is the router.TopicMiddleware that checks every SUBSCRIBE and
-// PUBLISH against the session's permissions and bound tags; what it
-// denies, the router drops, counts and logs
-// (docs/protocol.md#dropped-messages). Install it outermost, so that the
-// handlers after it see the bound tags it adds.
-func (a *Auth) Topics(next router.TopicHandler) router.TopicHandler {
-	return &topics{a: a, next: next}
-}
-
-type topics struct {
-	a    *Auth
-	next router.TopicHandler
-}
-
 // Subscribe allows sub when a rule grants sub on its base and it names no
-// bound key with another value; it adds the bound tags it lacks.
-func (t *topics) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
-	g := t.a.grantOf(s)
+// bound key with another value; it adds the bound tags it lacks, so the
+// topic handlers after it see them (router.TopicHandler). What it denies,
+// the router drops, counts and logs (docs/protocol.md#dropped-messages).
+func (a *Auth) Subscribe(_ context.Context, s *router.Session, sub *router.Subscription) error {
+	g := a.grantOf(s)
 	base, _ := sub.Tags.Base()
 	if !g.pol.canTopic(base, canSub) {
-		t.a.stats.subs.Add(1)
+		a.stats.subs.Add(1)
 		return ErrSubscribeDenied
 	}
 	if len(g.bound) > 0 {
 		missing, ok := checkBound(sub.Tags, g.bound)
 		if !ok {
-			t.a.stats.subs.Add(1)
+			a.stats.subs.Add(1)
 			return ErrBoundTag
 		}
 		if missing {
 			tags, err := withBound(sub.Tags, g.bound)
 			if err != nil {
-				t.a.stats.subs.Add(1)
+				a.stats.subs.Add(1)
 				return err
 			}
 			sub.Tags = tags
 		}
 	}
-	return t.next.Subscribe(ctx, s, sub)
+	return nil
 }
 
 // Publish allows pub when a rule grants pub on its base, or, for a
 // publication without a base or tags, when the session may broadcast; and
-// when it names no bound key with another value. A plain tag connection's
-// request is checked with the identity plainGrant finds.
-func (t *topics) Publish(ctx context.Context, s *router.Session, pub *router.Publication) error {
-	g := t.a.grantOf(s)
+// when it names no bound key with another value (router.TopicHandler). A
+// plain tag connection's request is checked with the identity plainGrant
+// finds.
+func (a *Auth) Publish(_ context.Context, s *router.Session, pub *router.Publication) error {
+	g := a.grantOf(s)
 	if s.Plain() {
 		var err error
-		if g, err = t.a.plainGrant(g, pub.Metadata); err != nil {
-			t.a.stats.pubs.Add(1)
+		if g, err = a.plainGrant(g, pub.Metadata); err != nil {
+			a.stats.pubs.Add(1)
 			return err
 		}
 	}
 	base, hasBase := pub.Tags.Base()
 	switch {
 	case !hasBase && !g.pol.broadcast:
-		t.a.stats.pubs.Add(1)
+		a.stats.pubs.Add(1)
 		return ErrBroadcastDenied
 	case hasBase && !g.pol.canTopic(base, canPub):
-		t.a.stats.pubs.Add(1)
+		a.stats.pubs.Add(1)
 		return ErrPublishDenied
 	}
 	if len(g.bound) > 0 {
 		if _, ok := checkBound(pub.Tags, g.bound); !ok {
-			t.a.stats.pubs.Add(1)
+			a.stats.pubs.Add(1)
 			return ErrBoundTag
 		}
 	}
-	return t.next.Publish(ctx, s, pub)
+	return nil
 }
 
 // plainGrant returns the identity a plain tag connection's request acts

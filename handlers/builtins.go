@@ -8,8 +8,8 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// The URIs of the built-in procedures RegisterBuiltins registers; doc.go
-// describes their results.
+// The URIs under which RegisterBuiltins registers the built-in procedures;
+// doc.go describes their results.
 const (
 	ProcServerInfo  = "http://tagwamp.dev/procedure#server-info"
 	ProcPing        = "http://tagwamp.dev/procedure#ping"
@@ -17,14 +17,13 @@ const (
 	ProcSessionInfo = "http://tagwamp.dev/procedure#session-info"
 )
 
-// InfoSource is what the server-info procedure reads; *router.Server
-// satisfies it.
+// InfoSource is what ServerInfo reads; *router.Server satisfies it.
 type InfoSource interface {
 	Stats() router.Stats
 }
 
-// ServerInfo is the result of ProcServerInfo.
-type ServerInfo struct {
+// ServerInfoResult is the result of ServerInfo.
+type ServerInfoResult struct {
 	// Server is "tagwamp/<Version>".
 	Server string `json:"server"`
 	// Version is router.Version.
@@ -39,8 +38,8 @@ type ServerInfo struct {
 	Go string `json:"go"`
 }
 
-// SessionInfo is the result of ProcSessionInfo.
-type SessionInfo struct {
+// SessionInfoResult is the result of SessionInfo.
+type SessionInfoResult struct {
 	// SessionID is the caller's session id, as in its WELCOME.
 	SessionID string `json:"session_id"`
 	// RemoteAddr is the caller's address as the server sees it, like
@@ -48,54 +47,59 @@ type SessionInfo struct {
 	RemoteAddr string `json:"remote_addr"`
 }
 
-// RegisterBuiltins registers the built-in procedures on m: ProcPing,
-// ProcEcho, ProcSessionInfo and, when srv is not nil, ProcServerInfo. It
-// panics, as Mux.Handle does, if one of them is already registered.
+// RegisterBuiltins registers the built-in procedures on m under their
+// URIs: Ping as ProcPing, Echo as ProcEcho, SessionInfo as
+// ProcSessionInfo and, when srv is not nil, ServerInfo(srv) as
+// ProcServerInfo. It panics, as Mux.Handle does, if one of them is already
+// registered. To mount them under other URIs, register them yourself.
 func RegisterBuiltins(m *Mux, srv InfoSource) {
-	m.HandleFunc(ProcPing, ping)
-	m.HandleFunc(ProcEcho, echo)
-	m.HandleFunc(ProcSessionInfo, sessionInfo)
+	m.HandleFunc(ProcPing, Ping)
+	m.HandleFunc(ProcEcho, Echo)
+	m.HandleFunc(ProcSessionInfo, SessionInfo)
 	if srv != nil {
-		m.Handle(ProcServerInfo, serverInfo{srv})
+		m.Handle(ProcServerInfo, ServerInfo(srv))
 	}
 }
 
-// ping answers "pong", whatever the arguments: a liveness probe.
-func ping(context.Context, *router.Session, *router.Call) (any, error) {
+// Ping answers "pong", whatever the arguments: a liveness probe.
+func Ping(context.Context, *router.Session, *router.Call) (any, error) {
 	return "pong", nil
 }
 
-// echo answers its arguments as one list, copied out of the frame.
-func echo(_ context.Context, _ *router.Session, c *router.Call) (any, error) {
+// Echo answers its arguments as one JSON list, [] for none, copied out of
+// the frame.
+func Echo(_ context.Context, _ *router.Session, c *router.Call) (any, error) {
 	return joinArgs(c.Args), nil
 }
 
-// sessionInfo answers the caller's own session id and address.
-func sessionInfo(_ context.Context, s *router.Session, _ *router.Call) (any, error) {
+// SessionInfo answers the caller's own session id and address, a
+// SessionInfoResult (empty for a nil session).
+func SessionInfo(_ context.Context, s *router.Session, _ *router.Call) (any, error) {
 	if s == nil {
-		return SessionInfo{}, nil
+		return SessionInfoResult{}, nil
 	}
-	info := SessionInfo{SessionID: s.ID()}
+	info := SessionInfoResult{SessionID: s.ID()}
 	if a := s.RemoteAddr(); a != nil {
 		info.RemoteAddr = a.String()
 	}
 	return info, nil
 }
 
-// serverInfo answers ServerInfo from its source's Stats.
-type serverInfo struct{ src InfoSource }
-
-func (h serverInfo) ServeCall(context.Context, *router.Session, *router.Call) (any, error) {
-	st := h.src.Stats()
-	info := ServerInfo{
-		Server:        "tagwamp/" + router.Version,
-		Version:       router.Version,
-		Sessions:      st.Sessions,
-		Subscriptions: st.Subscriptions,
-		Go:            runtime.Version(),
+// ServerInfo returns a procedure that answers a ServerInfoResult from
+// src's Stats, whatever the arguments.
+func ServerInfo(src InfoSource) router.RPCHandlerFunc {
+	return func(context.Context, *router.Session, *router.Call) (any, error) {
+		st := src.Stats()
+		info := ServerInfoResult{
+			Server:        "tagwamp/" + router.Version,
+			Version:       router.Version,
+			Sessions:      st.Sessions,
+			Subscriptions: st.Subscriptions,
+			Go:            runtime.Version(),
+		}
+		if !st.Started.IsZero() {
+			info.UptimeSeconds = int64(time.Since(st.Started) / time.Second)
+		}
+		return info, nil
 	}
-	if !st.Started.IsZero() {
-		info.UptimeSeconds = int64(time.Since(st.Started) / time.Second)
-	}
-	return info, nil
 }

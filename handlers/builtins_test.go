@@ -52,7 +52,7 @@ func TestBuiltins(t *testing.T) {
 
 func TestBuiltinsEchoCopies(t *testing.T) {
 	frame := []byte(`"abc"`)
-	res, err := echo(context.Background(), nil, &router.Call{Args: []json.RawMessage{frame}})
+	res, err := Echo(context.Background(), nil, &router.Call{Args: []json.RawMessage{frame}})
 	if err != nil {
 		t.Fatal(err)
 	}

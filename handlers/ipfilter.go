@@ -10,16 +10,18 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// IPFilter accepts or refuses connections by IP address. It is two kinds
-// of middleware; install it as one of them:
+// IPFilter accepts or refuses connections by IP address. It is a
+// router.HandshakeFilter with the router.ConnFilter capability; install it
+// in router.Options.Filters and it checks both addresses a connection has:
 //
-//   - a router.ConnMiddleware (AcceptConn), it filters on the socket's peer
-//     address before any byte of the handshake is read: the cheapest, and
-//     right when clients connect directly;
-//   - a router.HandshakeMiddleware (Handshake), it filters on the request's
-//     client IP (router.Request.ClientIP), which is the X-Forwarded-For
-//     address when the peer is one of router.Options.TrustedProxies: right
-//     behind a reverse proxy, where every peer is the proxy. It refuses
+//   - AcceptConn filters on the socket's peer address before any byte of
+//     the handshake is read: the cheapest, and what decides when clients
+//     connect directly. The router skips it for a peer that is one of
+//     router.Options.TrustedProxies: behind a reverse proxy every peer is
+//     the proxy.
+//   - Handshake filters on the request's client IP
+//     (router.Request.ClientIP), which is the X-Forwarded-For address when
+//     the peer is a trusted proxy, and the peer's otherwise. It refuses
 //     with 403 after reading the upgrade request.
 //
 // An address is refused when it is in a deny prefix (deny wins), or when
@@ -30,9 +32,8 @@ import (
 // an IP address (a Unix socket, a pipe in tests) is refused when the allow
 // list is not empty and accepted otherwise.
 //
-// As a ConnMiddleware the address is the socket's peer: behind a proxy it
-// is the proxy's. An IPFilter is immutable and safe for concurrent use; accepting
-// a TCP connection allocates nothing. Lists are scanned linearly, which
+// An IPFilter is immutable and safe for concurrent use; accepting a TCP
+// connection allocates nothing. Lists are scanned linearly, which
 // suits the short lists of a configuration file.
 type IPFilter struct {
 	allow, deny []netip.Prefix
@@ -119,7 +120,7 @@ func (f *IPFilter) Allowed(addr netip.Addr) bool {
 	return false
 }
 
-// AcceptConn implements router.ConnMiddleware: it returns an error
+// AcceptConn implements router.ConnFilter: it returns an error
 // wrapping ErrIPDenied when the filter refuses c's remote address.
 func (f *IPFilter) AcceptConn(c net.Conn) error {
 	addr, ok := remoteIP(c.RemoteAddr())
@@ -135,7 +136,7 @@ func (f *IPFilter) AcceptConn(c net.Conn) error {
 	return fmt.Errorf("%w: %v", ErrIPDenied, addr)
 }
 
-// Handshake implements router.HandshakeMiddleware: it refuses an upgrade
+// Handshake implements router.HandshakeFilter: it refuses an upgrade
 // whose client IP the filter refuses with &router.HTTPError{Status: 403,
 // Reason: "address not allowed"}. A request without a client IP (a peer
 // that is not an IP address) is refused when the allow list is not empty.

@@ -2,19 +2,18 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
 
 // LogCalls returns a router.RPCMiddleware that logs every call at debug
 // level when it returns: msg "rpc call", with uri, session (its id), dur
 // (the handler's duration) and, when the call failed, error_uri, the
-// CALLERROR URI the router will answer with (docs/protocol.md#errors). It never
-// logs arguments or results, which may hold secrets.
+// CALLERROR URI the router will answer with (router.CallError,
+// docs/protocol.md#errors). It never logs arguments or results, which may
+// hold secrets.
 //
 // When logger does not enable debug level for the call's context, the
 // middleware costs one Enabled check per call. A nil logger logs nothing.
@@ -35,31 +34,12 @@ func LogCalls(logger *slog.Logger) router.RPCMiddleware {
 				slog.Duration("dur", time.Since(start)),
 			}
 			if err != nil {
-				attrs = append(attrs, slog.String("error_uri", ErrorURI(err)))
+				attrs = append(attrs, slog.String("error_uri", router.CallError(c.URI, err).URI))
 			}
 			logger.LogAttrs(ctx, slog.LevelDebug, "rpc call", attrs...)
 			return res, err
 		})
 	}
-}
-
-// ErrorURI returns the CALLERROR URI the router answers an RPC handler's
-// error with (see router.RPCHandler): a *protocol.Error's own URI,
-// NoSuchRPCEndpoint for router.ErrNoSuchProcedure, timeout for
-// context.DeadlineExceeded, internal for anything else; "" for nil.
-func ErrorURI(err error) string {
-	var pe *protocol.Error
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &pe):
-		return pe.URI
-	case errors.Is(err, router.ErrNoSuchProcedure):
-		return protocol.ErrorURINoSuchProcedure
-	case errors.Is(err, context.DeadlineExceeded):
-		return protocol.ErrorURITimeout
-	}
-	return protocol.ErrorURIInternal
 }
 
 // sessionID returns s's id, or "" for a nil session (tests, server-side

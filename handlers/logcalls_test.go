@@ -74,9 +74,3 @@ func TestLogCallsNilLogger(t *testing.T) {
 		t.Fatalf("LogCalls(nil) wrapped the handler")
 	}
 }
-
-func TestErrorURINil(t *testing.T) {
-	if got := ErrorURI(nil); got != "" {
-		t.Fatalf("ErrorURI(nil) = %q", got)
-	}
-}

@@ -8,7 +8,7 @@ import (
 	"github.com/tagwamp/tagwamp/router"
 )
 
-// OriginCheck is a router.HandshakeMiddleware that refuses WebSocket
+// OriginCheck is a router.HandshakeFilter that refuses WebSocket
 // upgrades from browser pages of origins not on its allow list, so that a
 // page on another site cannot open a session with the user's cookies
 // (cross-site WebSocket hijacking).
@@ -145,7 +145,7 @@ func (c *OriginCheck) Allowed(originHeader string) bool {
 	return false
 }
 
-// Handshake implements router.HandshakeMiddleware: it refuses an upgrade
+// Handshake implements router.HandshakeFilter: it refuses an upgrade
 // whose origin is not allowed with &router.HTTPError{Status: 403, Reason:
 // "origin not allowed"}.
 func (c *OriginCheck) Handshake(r *router.Request) error {

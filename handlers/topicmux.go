@@ -8,16 +8,16 @@ import (
 
 // TopicMux routes SUBSCRIBE and PUBLISH to the router.TopicHandler
 // registered for the base of their tag set (the topic text before '?',
-// docs/protocol.md#tag-topics), read from Subscription.Tags and
-// Publication.Tags as an outer middleware left them. It implements
-// router.TopicHandler; set it as Options.Topics.
+// docs/protocol.md#tag-matching), read from Subscription.Tags and
+// Publication.Tags as the topic handlers before it left them. It
+// implements router.TopicHandler; put it in Options.Topics.
 //
 // A base registered with Handle matches exactly; the empty base is the base
-// of tag-only publications and connections (docs/protocol.md#tag-matching). A
-// prefix registered with HandlePrefix matches every base that starts with it;
-// an exact match beats any prefix, the longest prefix wins, and the empty
-// prefix matches every base. A topic whose base matches nothing is allowed
-// unchanged, so an empty TopicMux behaves as router.AllowTopics; register
+// of tag-only publications and connections (docs/protocol.md#tag-matching). A prefix
+// registered with HandlePrefix matches every base that starts with it; an
+// exact match beats any prefix, the longest prefix wins, and the empty prefix
+// matches every base. A topic whose base matches nothing is allowed
+// unchanged, so an empty TopicMux allows everything; register
 // HandlePrefix("", h) to decide for them instead.
 //
 // Registering a base or prefix twice or a nil handler panics, as with Mux.

@@ -118,10 +118,10 @@ func TestTopicMuxPanics(t *testing.T) {
 		name  string
 		setup func(m *TopicMux)
 	}{
-		{"duplicate", func(m *TopicMux) { m.Handle("u", router.AllowTopics{}); m.Handle("u", router.AllowTopics{}) }},
+		{"duplicate", func(m *TopicMux) { m.Handle("u", router.TopicFuncs{}); m.Handle("u", router.TopicFuncs{}) }},
 		{"duplicate prefix", func(m *TopicMux) {
-			m.HandlePrefix("u", router.AllowTopics{})
-			m.HandlePrefix("u", router.AllowTopics{})
+			m.HandlePrefix("u", router.TopicFuncs{})
+			m.HandlePrefix("u", router.TopicFuncs{})
 		}},
 		{"nil", func(m *TopicMux) { m.Handle("u", nil) }},
 	}

@@ -51,7 +51,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := router.New(router.Options{RPC: mux, HandshakeMiddleware: []router.HandshakeMiddleware{origins}})
+	srv := router.New(router.Options{RPC: mux, Filters: []router.HandshakeFilter{origins}})
 	handlers.RegisterBuiltins(mux, srv)
 	addr := serve(t, srv)
 

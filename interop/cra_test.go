@@ -35,9 +35,7 @@ func TestWamp1ClientCRA(t *testing.T) {
 	mux.HandleFunc("urn:test#private", func(context.Context, *router.Session, *router.Call) (any, error) {
 		return "private ok", nil
 	})
-	opts := router.Options{RPC: mux}
-	a.Install(&opts)
-	addr := serve(t, router.New(opts))
+	addr := serve(t, router.New(router.Options{RPC: mux, Extensions: []router.Extension{a.Extension()}}))
 	runNode(t, "wamp1_cra.js", "cra ok", "ws://"+addr+"/", key, salted, secret)
 	if n := a.Stats().FailedCRA; n != 1 {
 		t.Errorf("FailedCRA = %d, want 1", n)

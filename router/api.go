@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -30,11 +31,10 @@ type Call struct {
 
 // RPCHandler answers calls. The result is marshaled to JSON for the
 // CALLRESULT (nil becomes null; a json.RawMessage passes through as is). An
-// error becomes a CALLERROR: a *protocol.Error keeps its URI, description and
-// details; an error wrapping ErrNoSuchProcedure becomes
-// http://api.wamp.ws/error#NoSuchRPCEndpoint; context.DeadlineExceeded
-// becomes ...#timeout; anything else becomes ...#internal with a generic
-// description (the error itself is logged, never sent).
+// error becomes the CALLERROR that CallError maps it to: a *protocol.Error
+// as is, ErrNoSuchProcedure as NoSuchRPCEndpoint, a deadline as timeout,
+// anything else as internal with a generic description (the error itself
+// is logged, never sent).
 //
 // ServeCall runs on the server's worker pool and must honour ctx: a slow
 // handler delays the other messages of its session.
@@ -50,7 +50,9 @@ func (f RPCHandlerFunc) ServeCall(ctx context.Context, s *Session, c *Call) (any
 	return f(ctx, s, c)
 }
 
-// RPCMiddleware decorates an RPCHandler, for example with access control.
+// RPCMiddleware decorates an RPCHandler, for example with access control
+// or logging: it returns a handler that may answer a call itself or pass it
+// to next.
 type RPCMiddleware func(next RPCHandler) RPCHandler
 
 // ErrNoSuchProcedure is returned (possibly wrapped) by an RPCHandler that has
@@ -93,43 +95,118 @@ type Publication struct {
 	Metadata json.RawMessage
 }
 
-// TopicHandler authorizes or transforms SUBSCRIBE and PUBLISH before the
-// tag index does its work. A non-nil error drops the message: WAMP v1 has no
-// error reply for them (wamp1.md §3); the drop is counted and logged at
+// TopicHandler is a topic policy: it authorizes or transforms SUBSCRIBE
+// and PUBLISH before the tag index does its work. The server runs its topic
+// handlers in order (Options.Topics, after those of Options.Extensions),
+// each seeing sub or pub as the ones before it left them; the first non-nil
+// error drops the message: WAMP v1 has no error reply for them
+// (docs/protocol.md#dropped-messages), so the drop is counted and logged at
 // debug level. Both methods run on the worker pool and must not block.
 type TopicHandler interface {
 	Subscribe(ctx context.Context, s *Session, sub *Subscription) error
 	Publish(ctx context.Context, s *Session, pub *Publication) error
 }
 
-// TopicMiddleware decorates a TopicHandler.
-type TopicMiddleware func(next TopicHandler) TopicHandler
+// TopicFuncs adapts functions to TopicHandler. A nil func allows: the zero
+// TopicFuncs allows every subscription and publication unchanged.
+type TopicFuncs struct {
+	OnSubscribe func(ctx context.Context, s *Session, sub *Subscription) error
+	OnPublish   func(ctx context.Context, s *Session, pub *Publication) error
+}
 
-// AllowTopics is the TopicHandler used when Options.Topics is nil: every
-// subscription and publication is allowed unchanged.
-type AllowTopics struct{}
+// Subscribe calls OnSubscribe, or allows sub when it is nil.
+func (f TopicFuncs) Subscribe(ctx context.Context, s *Session, sub *Subscription) error {
+	if f.OnSubscribe == nil {
+		return nil
+	}
+	return f.OnSubscribe(ctx, s, sub)
+}
 
-// Subscribe allows sub.
-func (AllowTopics) Subscribe(context.Context, *Session, *Subscription) error { return nil }
+// Publish calls OnPublish, or allows pub when it is nil.
+func (f TopicFuncs) Publish(ctx context.Context, s *Session, pub *Publication) error {
+	if f.OnPublish == nil {
+		return nil
+	}
+	return f.OnPublish(ctx, s, pub)
+}
 
-// Publish allows pub.
-func (AllowTopics) Publish(context.Context, *Session, *Publication) error { return nil }
+// topicList runs several topic handlers in order, as Options.Topics
+// describes.
+type topicList []TopicHandler
 
-// ConnMiddleware sees every accepted connection before its handshake, with
-// its raw remote address. A non-nil error closes the connection at once
-// (for example an IP deny list).
-type ConnMiddleware interface {
+func (l topicList) Subscribe(ctx context.Context, s *Session, sub *Subscription) error {
+	for _, h := range l {
+		if err := h.Subscribe(ctx, s, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l topicList) Publish(ctx context.Context, s *Session, pub *Publication) error {
+	for _, h := range l {
+		if err := h.Publish(ctx, s, pub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// topicsOf returns one TopicHandler that runs hs in order; with none, it
+// allows everything.
+func topicsOf(hs []TopicHandler) TopicHandler {
+	switch len(hs) {
+	case 0:
+		return TopicFuncs{}
+	case 1:
+		return hs[0]
+	}
+	return topicList(slices.Clone(hs))
+}
+
+// HandshakeFilter admits or refuses connections: the server asks every
+// filter (those of Options.Extensions, then Options.Filters, in order)
+// about every upgrade request before it answers it, and the first non-nil
+// error refuses the upgrade: an *HTTPError chooses the status, reason and
+// headers; any other error answers 403 Forbidden without its text.
+//
+// A filter that can decide from the connection alone (an IP deny list)
+// also implements ConnFilter, and is then asked before any byte is read.
+type HandshakeFilter interface {
+	Handshake(r *Request) error
+}
+
+// HandshakeFilterFunc adapts a function to HandshakeFilter.
+type HandshakeFilterFunc func(r *Request) error
+
+// Handshake calls f.
+func (f HandshakeFilterFunc) Handshake(r *Request) error { return f(r) }
+
+// ConnFilter is the optional capability of a HandshakeFilter that checks an
+// accepted connection before its TLS handshake and HTTP upgrade, with its
+// raw remote address; a non-nil error closes the connection at once,
+// unanswered. The server finds it by type assertion and asks it about
+// every connection except those whose peer is one of
+// Options.TrustedProxies: a proxy is not the client, whose address only the
+// upgrade request names (Request.ClientIP), so for those the filter's
+// Handshake decides alone.
+type ConnFilter interface {
 	AcceptConn(c net.Conn) error
 }
 
-// ConnMiddlewareFunc adapts a function to ConnMiddleware.
-type ConnMiddlewareFunc func(c net.Conn) error
+// ConnFilterFunc adapts a function to a HandshakeFilter that checks
+// connections only: f is its AcceptConn, and its Handshake admits every
+// request.
+type ConnFilterFunc func(c net.Conn) error
 
 // AcceptConn calls f.
-func (f ConnMiddlewareFunc) AcceptConn(c net.Conn) error { return f(c) }
+func (f ConnFilterFunc) AcceptConn(c net.Conn) error { return f(c) }
 
-// Request is the HTTP upgrade request of a session. Handshake middleware
-// sees all of it; an established session keeps Header and Protocols only
+// Handshake admits r: a ConnFilterFunc decides on the connection alone.
+func (f ConnFilterFunc) Handshake(*Request) error { return nil }
+
+// Request is the HTTP upgrade request of a session. Handshake filters
+// see all of it; an established session keeps Header and Protocols only
 // with Options.KeepRequestHeader (see Session.Request).
 type Request struct {
 	values map[any]any
@@ -146,7 +223,7 @@ type Request struct {
 	Host string
 	// Header holds the headers that are not part of the WebSocket handshake
 	// itself (Origin, Cookie, X-Forwarded-For, ...). After the SessionOpened
-	// hooks it is nil unless Options.KeepRequestHeader is set: middleware
+	// hooks it is nil unless Options.KeepRequestHeader is set: a filter
 	// that needs a header later stores what it learned with SetValue.
 	Header http.Header
 	// Protocols lists the subprotocols the client offered, in order. Like
@@ -164,10 +241,10 @@ type Request struct {
 
 // SetValue stores a value with the request. When the upgrade succeeds, the
 // session it opens starts with a copy of these values (Session.Value), so
-// handshake middleware can hand what it learned (an authenticated identity,
+// handshake filters can hand what they learned (an authenticated identity,
 // say) to the session. Keys follow context.WithValue's advice: use an
 // unexported type. The handshake runs on one goroutine: SetValue is for
-// HandshakeMiddleware, not for concurrent use.
+// handshake filters, not for concurrent use.
 func (r *Request) SetValue(key, value any) {
 	if r.values == nil {
 		r.values = make(map[any]any)
@@ -181,19 +258,6 @@ func (r *Request) Value(key any) any { return r.values[key] }
 // Plain reports whether the request offered no subprotocol: it opens a
 // plain tag connection (wamp1.md §5), not a WAMP session.
 func (r *Request) Plain() bool { return r.plain }
-
-// HandshakeMiddleware inspects the upgrade request before the server
-// answers it. A non-nil error refuses the upgrade: an *HTTPError chooses the
-// status and reason; any other error answers 403 Forbidden.
-type HandshakeMiddleware interface {
-	Handshake(r *Request) error
-}
-
-// HandshakeMiddlewareFunc adapts a function to HandshakeMiddleware.
-type HandshakeMiddlewareFunc func(r *Request) error
-
-// Handshake calls f.
-func (f HandshakeMiddlewareFunc) Handshake(r *Request) error { return f(r) }
 
 // HTTPError refuses an upgrade with an HTTP status, a plain-text reason and
 // optional extra response headers (Retry-After, WWW-Authenticate, ...).
@@ -217,4 +281,44 @@ func (e *HTTPError) Error() string { return e.Reason }
 type SessionHook interface {
 	SessionOpened(s *Session)
 	SessionClosed(s *Session)
+}
+
+// SessionHookFuncs adapts functions to SessionHook; a nil func does
+// nothing.
+type SessionHookFuncs struct {
+	OnOpened func(s *Session)
+	OnClosed func(s *Session)
+}
+
+// SessionOpened calls OnOpened, if set.
+func (f SessionHookFuncs) SessionOpened(s *Session) {
+	if f.OnOpened != nil {
+		f.OnOpened(s)
+	}
+}
+
+// SessionClosed calls OnClosed, if set.
+func (f SessionHookFuncs) SessionClosed(s *Session) {
+	if f.OnClosed != nil {
+		f.OnClosed(s)
+	}
+}
+
+// Extension is a set of plug points that work together and must be
+// layered the same way wherever they are installed, like package auth's
+// (its filter admits a session that its RPC and topic policies then
+// check). Give it in Options.Extensions: the server puts each part in its
+// fixed place (the package doc, "Handlers and middleware"), whatever the
+// order in which the Options were built. A nil field is no part.
+type Extension struct {
+	// Filter admits connections, before Options.Filters.
+	Filter HandshakeFilter
+	// RPC decorates calls inside Options.RPCMiddleware, just around
+	// Options.RPC.
+	RPC RPCMiddleware
+	// Topics decides on subscriptions and publications before
+	// Options.Topics.
+	Topics TopicHandler
+	// Hook observes sessions before Options.SessionHooks.
+	Hook SessionHook
 }

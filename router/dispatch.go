@@ -110,6 +110,12 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	w.call = Call{}
 }
 
+// noProcedure is the RPC handler under RPCMiddleware when Options.RPC is
+// nil.
+func noProcedure(context.Context, *Session, *Call) (any, error) {
+	return nil, ErrNoSuchProcedure
+}
+
 // invoke calls the RPC handler with a deadline, containing its panics.
 func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
 	if srv.rpc == nil {
@@ -135,26 +141,49 @@ func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
 	return res, err
 }
 
-// appendCallError maps a handler error to a CALLERROR (wamp1.md §3).
-func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri string, err error) []byte {
+// CallError returns the CALLERROR the server answers a call of procURI
+// with when its RPC handler returns err (docs/protocol.md#errors):
+//
+//	a *protocol.Error (wrapped or not)  itself
+//	wrapping ErrNoSuchProcedure         NoSuchRPCEndpoint, "no procedure
+//	                                    registered for <procURI>"
+//	wrapping context.DeadlineExceeded   timeout, "call timed out"
+//	anything else                       internal, "internal error"
+//
+// The text of any other error is never sent: the server logs it. CallError
+// returns nil for a nil err, and a fresh Error, which the caller may change,
+// for the others. Use it to report or log what a call will answer, as
+// handlers.LogCalls does.
+func CallError(procURI string, err error) *protocol.Error {
 	var pe *protocol.Error
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &pe):
-		out, merr := protocol.AppendError(dst, callID, pe)
-		if merr == nil {
-			return out
-		}
-		err = merr
+		return pe
 	case errors.Is(err, ErrNoSuchProcedure):
-		return protocol.AppendCallError(dst, callID, protocol.ErrorURINoSuchProcedure,
-			"no procedure registered for "+uri, nil)
+		return protocol.NewError(protocol.ErrorURINoSuchProcedure, "no procedure registered for "+procURI)
 	case errors.Is(err, context.DeadlineExceeded):
-		return protocol.AppendCallError(dst, callID, protocol.ErrorURITimeout, "call timed out", nil)
+		return protocol.NewError(protocol.ErrorURITimeout, "call timed out")
 	}
-	if err != errPanic {
+	return protocol.NewError(protocol.ErrorURIInternal, "internal error")
+}
+
+// appendCallError appends the CALLERROR that CallError maps a handler's
+// error to, and logs an error that maps to internal. A *protocol.Error
+// whose Details do not marshal answers internal too.
+func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri string, err error) []byte {
+	pe := CallError(uri, err)
+	out, merr := protocol.AppendError(dst, callID, pe)
+	if merr != nil {
+		err, pe = merr, CallError(uri, merr)
+		out, _ = protocol.AppendError(dst, callID, pe) // no details: cannot fail
+	}
+	var own *protocol.Error
+	if pe.URI == protocol.ErrorURIInternal && err != errPanic && !errors.As(err, &own) {
 		srv.log.Error("RPC call failed", "session", s.id, "procedure", uri, "err", err)
 	}
-	return protocol.AppendCallError(dst, callID, protocol.ErrorURIInternal, "internal error", nil)
+	return out
 }
 
 // handleSubscribe adds a subscription; a duplicate is a no-op and a denied

@@ -86,28 +86,61 @@
 //
 // # Handlers and middleware
 //
-// Application code plugs in through small interfaces, in the layers of
-// BabDev's WebSocket server: ConnMiddleware (the raw connection),
-// HandshakeMiddleware (the HTTP upgrade request), MessageMiddleware (every
-// decoded WAMP message), and RPCHandler and TopicHandler with their
-// RPCMiddleware and TopicMiddleware (per-message policy). Package handlers
-// provides the usual ones. Handlers run on the worker pool; the bytes they
-// are given (Call.Args, Publication.Event, Publication.Topic) are borrowed
-// from the frame buffer and valid only until they return.
+// Application code plugs in at four points, each a small interface with a
+// func adapter, set in Options:
+//
+//	Filters       HandshakeFilter     admit or refuse a connection: Handshake
+//	                                  on the upgrade request, and AcceptConn
+//	                                  (ConnFilter) before any byte is read
+//	RPC           RPCHandler          answer CALLs ...
+//	RPCMiddleware RPCMiddleware       ... wrapped by these (logging, access)
+//	Topics        TopicHandler        allow, drop or change SUBSCRIBE and
+//	                                  PUBLISH, in order
+//	SessionHooks  SessionHook         see each session open and close
+//
+// Package handlers provides the usual ones (a URI mux, IP and Origin
+// filters, a call logger, the built-in procedures). A CALL's error becomes
+// the CALLERROR that CallError describes.
+//
+// Plug points that must work together, such as package auth's (a filter
+// that authenticates, RPC and topic policies that use the identity it
+// found, a hook that times out sessions that never authenticate), come as
+// one Extension in Options.Extensions. The server layers every part
+// itself, in this fixed order, whatever the order in which the Options
+// were built:
+//
+//	admission  AcceptConn of the extensions' filters, then of Filters
+//	           (those that are ConnFilters; not for trusted proxies);
+//	           then Handshake in the same order
+//	calls      RPCMiddleware (the first outermost), then the extensions'
+//	           RPC middleware, then RPC (when nil, a handler that answers
+//	           NoSuchRPCEndpoint)
+//	topics     the extensions' topic handlers, then Topics
+//	sessions   the extensions' hooks, then SessionHooks, for SessionOpened
+//	           and SessionClosed alike
+//
+// So an extension decides before the application's own filters, policies
+// and hooks, which see what it established (an identity in the session's
+// values, bound tags, a redacted URI), and the application's RPC
+// middleware sees every call, the ones an extension refuses or answers
+// itself included (a call logger logs them). Within one layer, extensions
+// keep their order in Options.Extensions.
+//
+// Handlers run on the worker pool; the bytes they are given (Call.Args,
+// Publication.Event, Publication.Topic) are borrowed from the frame buffer
+// and valid only until they return.
 //
 // An RPC handler that must answer later without holding a worker calls
 // Call.Defer and sends its answer through the returned Reply, exactly once,
 // from any goroutine.
 //
-// Handshake middleware can hand values to the session it admits:
+// Handshake filters can hand values to the session they admit:
 // Request.SetValue before the upgrade, Session.Value after. Handshake
-// middleware and the SessionOpened hooks see the whole upgrade request; an
-// established session then keeps it without Header and Protocols (about
-// 600 bytes per idle session), unless Options.KeepRequestHeader is set. SessionHook
-// (Options.SessionHooks) sees each session open and close: SessionOpened
-// once, after WELCOME and before the first message is handled;
-// SessionClosed once, when the connection is gone, never before
-// SessionOpened has returned.
+// filters and the SessionOpened hooks see the whole upgrade request; an
+// established session then keeps it without Header and Protocols, unless
+// Options.KeepRequestHeader is set. SessionOpened runs once, after WELCOME
+// and before the first message is handled; SessionClosed once, when the
+// connection is gone, never before SessionOpened has returned.
 //
 // # Concurrency
 //

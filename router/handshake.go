@@ -31,7 +31,7 @@ const maxHeaders = 100
 // subprotocol is the one WebSocket subprotocol tagwamp speaks (wamp1.md §1).
 const subprotocol = "wamp"
 
-// serveConn runs the connection middleware, the TLS handshake when
+// serveConn runs the connection filters, the TLS handshake when
 // configured and the HTTP upgrade of one accepted connection, then sends
 // WELCOME and hands the connection to the poller. It runs in the handshake
 // pool (Options.MaxHandshakes) and ends there: an established session holds
@@ -41,8 +41,8 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 		<-srv.handshakes
 		srv.handshake.Done()
 	}()
-	for _, m := range srv.opts.ConnMiddleware {
-		if err := m.AcceptConn(nc); err != nil {
+	for _, f := range srv.connFilters(nc) {
+		if err := f.AcceptConn(nc); err != nil {
 			srv.stats.rejected.Add(1)
 			srv.log.Info("connection refused", "remote", nc.RemoteAddr().String(), "err", err)
 			srv.forget(nc)
@@ -227,8 +227,8 @@ func (s *Session) admit(req *Request) {
 }
 
 // checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake
-// middleware to a complete upgrade request. asParsed reports that the
-// middleware left URI and URL as the router parsed them, so that URL can be
+// filters to a complete upgrade request. asParsed reports that the
+// filters left URI and URL as the router parsed them, so that URL can be
 // parsed again from URI (Session.trimRequest).
 func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 	req.plain = len(req.Protocols) == 0
@@ -249,16 +249,26 @@ func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 			}
 		}
 	}
-	if len(srv.opts.HandshakeMiddleware) == 0 {
+	if len(srv.opts.Filters) == 0 {
 		return true, nil
 	}
 	uri, parsed := req.URI, *u
-	for _, m := range srv.opts.HandshakeMiddleware {
-		if err := m.Handshake(req); err != nil {
+	for _, f := range srv.opts.Filters {
+		if err := f.Handshake(req); err != nil {
 			return false, rejectWith(err)
 		}
 	}
 	return req.URI == uri && req.URL != nil && *req.URL == parsed, nil
+}
+
+// connFilters returns the ConnFilters to ask about nc: none when its peer
+// is a trusted proxy, whose address is not the client's (see ConnFilter).
+func (srv *Server) connFilters(nc net.Conn) []ConnFilter {
+	if len(srv.filters) == 0 || len(srv.opts.TrustedProxies) == 0 ||
+		!trusted(srv.opts.TrustedProxies, peerIP(nc.RemoteAddr())) {
+		return srv.filters
+	}
+	return nil
 }
 
 func hasProtocol(ps []string, p string) bool {
@@ -270,7 +280,7 @@ func hasProtocol(ps []string, p string) bool {
 	return false
 }
 
-// rejectWith turns a handshake middleware's error into the refusal it asks
+// rejectWith turns a handshake filter's error into the refusal it asks
 // for: an *HTTPError's status, reason and headers; 403 for any other error,
 // whose text is not sent.
 func rejectWith(err error) error {

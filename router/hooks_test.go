@@ -98,8 +98,8 @@ func TestSessionHookClosesOnOpen(t *testing.T) {
 
 func TestRequestValuesReachTheSession(t *testing.T) {
 	_, url := startServer(t, router.Options{
-		HandshakeMiddleware: []router.HandshakeMiddleware{
-			router.HandshakeMiddlewareFunc(func(r *router.Request) error {
+		Filters: []router.HandshakeFilter{
+			router.HandshakeFilterFunc(func(r *router.Request) error {
 				if r.Value(ctxKey{}) != nil {
 					return errors.New("a fresh request has no values")
 				}

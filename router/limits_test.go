@@ -240,8 +240,8 @@ func TestTrustedProxies(t *testing.T) {
 		sync.Mutex
 		ips []netip.Addr
 	}
-	record := func(s *seen) router.HandshakeMiddleware {
-		return router.HandshakeMiddlewareFunc(func(r *router.Request) error {
+	record := func(s *seen) router.HandshakeFilter {
+		return router.HandshakeFilterFunc(func(r *router.Request) error {
 			s.Lock()
 			s.ips = append(s.ips, r.ClientIP)
 			s.Unlock()
@@ -261,9 +261,9 @@ func TestTrustedProxies(t *testing.T) {
 	t.Run("trusted peer", func(t *testing.T) {
 		var s seen
 		_, url := startServer(t, router.Options{
-			TrustedProxies:      []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-			MaxConnsPerIP:       1,
-			HandshakeMiddleware: []router.HandshakeMiddleware{record(&s)},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			MaxConnsPerIP:  1,
+			Filters:        []router.HandshakeFilter{record(&s)},
 		})
 		// The rightmost untrusted address is the client; a spoofed one to
 		// its left is not believed.
@@ -291,9 +291,9 @@ func TestTrustedProxies(t *testing.T) {
 	t.Run("untrusted peer", func(t *testing.T) {
 		var s seen
 		_, url := startServer(t, router.Options{
-			TrustedProxies:      []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
-			MaxConnsPerIP:       1,
-			HandshakeMiddleware: []router.HandshakeMiddleware{record(&s)},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+			MaxConnsPerIP:  1,
+			Filters:        []router.HandshakeFilter{record(&s)},
 		})
 		if err := dialXFF(t, url, "203.0.113.5"); err != nil {
 			t.Fatal(err)

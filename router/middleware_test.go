@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,10 +18,10 @@ import (
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
-func TestConnMiddleware(t *testing.T) {
+func TestConnFilter(t *testing.T) {
 	var seen atomic.Int32
-	_, url := startServer(t, router.Options{ConnMiddleware: []router.ConnMiddleware{
-		router.ConnMiddlewareFunc(func(c net.Conn) error {
+	_, url := startServer(t, router.Options{Filters: []router.HandshakeFilter{
+		router.ConnFilterFunc(func(c net.Conn) error {
 			seen.Add(1)
 			if seen.Load() == 2 {
 				return errors.New("second connection refused")
@@ -34,15 +35,86 @@ func TestConnMiddleware(t *testing.T) {
 	}
 	dial(t, url)
 	if seen.Load() != 3 {
-		t.Fatalf("middleware saw %d connections", seen.Load())
+		t.Fatalf("filter saw %d connections", seen.Load())
 	}
 }
 
-func TestHandshakeMiddleware(t *testing.T) {
+// addrFilter is a filter with both parts, as handlers.IPFilter: it
+// records what each saw and refuses the client IP deny.
+type addrFilter struct {
+	deny  string
+	conns atomic.Int32
+	ips   chan string
+}
+
+func (f *addrFilter) AcceptConn(c net.Conn) error {
+	f.conns.Add(1)
+	return nil
+}
+
+func (f *addrFilter) Handshake(r *router.Request) error {
+	f.ips <- r.ClientIP.String()
+	if r.ClientIP.String() == f.deny {
+		return &router.HTTPError{Status: http.StatusForbidden, Reason: "address not allowed"}
+	}
+	return nil
+}
+
+// TestConnFilterTrustedProxies checks that a ConnFilter is not asked
+// about a connection from a trusted proxy, whose client only the
+// handshake names, and is asked about any other.
+func TestConnFilterTrustedProxies(t *testing.T) {
+	tests := []struct {
+		name      string
+		proxies   []netip.Prefix
+		wantConns int32
+	}{
+		{"no proxies", nil, 2},
+		{"peer is a trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, 0},
+		{"peer is not a trusted proxy", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &addrFilter{deny: "203.0.113.5", ips: make(chan string, 2)}
+			_, url := startServer(t, router.Options{TrustedProxies: tt.proxies, Filters: []router.HandshakeFilter{f}})
+			dialXFF := func(xff string) error {
+				d := ws.Dialer{Protocols: []string{"wamp"},
+					Header: ws.HandshakeHeaderHTTP(http.Header{"X-Forwarded-For": {xff}})}
+				conn, _, _, err := d.Dial(context.Background(), url)
+				if err == nil {
+					conn.Close()
+				}
+				return err
+			}
+			errDenied, errAllowed := dialXFF("203.0.113.5"), dialXFF("198.51.100.1")
+			wantDenied, wantAllowed := "127.0.0.1", "127.0.0.1"
+			if tt.wantConns == 0 { // behind the proxy: X-Forwarded-For names the client
+				wantDenied, wantAllowed = "203.0.113.5", "198.51.100.1"
+				var se ws.StatusError
+				if !errors.As(errDenied, &se) || int(se) != http.StatusForbidden {
+					t.Fatalf("denied client: %v, want 403", errDenied)
+				}
+			} else if errDenied != nil {
+				t.Fatalf("direct client: %v", errDenied)
+			}
+			if errAllowed != nil {
+				t.Fatalf("allowed client: %v", errAllowed)
+			}
+			if got := f.conns.Load(); got != tt.wantConns {
+				t.Errorf("AcceptConn saw %d connections, want %d", got, tt.wantConns)
+			}
+			if got := <-f.ips + " " + <-f.ips; got != wantDenied+" "+wantAllowed {
+				t.Errorf("Handshake saw client IPs %s, want %s %s", got, wantDenied, wantAllowed)
+			}
+		})
+	}
+}
+
+func TestHandshakeFilter(t *testing.T) {
 	var got *router.Request
 	_, url := startServer(t, router.Options{
-		HandshakeMiddleware: []router.HandshakeMiddleware{
-			router.HandshakeMiddlewareFunc(func(r *router.Request) error {
+		Filters: []router.HandshakeFilter{
+			router.HandshakeFilterFunc(func(r *router.Request) error {
 				if r.Header.Get("Origin") == "https://evil.example" {
 					return &router.HTTPError{Status: http.StatusForbidden, Reason: "origin not allowed"}
 				}
@@ -80,28 +152,28 @@ func denyRPC(next router.RPCHandler) router.RPCHandler {
 }
 
 // topicPolicy denies subscriptions to /private/ and stamps publications.
-type topicPolicy struct{ next router.TopicHandler }
+type topicPolicy struct{}
 
-func (p topicPolicy) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
+func (topicPolicy) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
 	if strings.Contains(sub.Topic, "/private/") {
 		return errors.New("denied")
 	}
-	return p.next.Subscribe(ctx, s, sub)
+	return nil
 }
 
-func (p topicPolicy) Publish(ctx context.Context, s *router.Session, pub *router.Publication) error {
+func (topicPolicy) Publish(ctx context.Context, s *router.Session, pub *router.Publication) error {
 	if strings.Contains(pub.Topic, "/readonly/") {
 		return errors.New("denied")
 	}
 	pub.Event = []byte(`{"from":"` + s.ID() + `","event":` + string(pub.Event) + `}`)
-	return p.next.Publish(ctx, s, pub)
+	return nil
 }
 
-func TestRPCAndTopicMiddleware(t *testing.T) {
+func TestRPCMiddlewareAndTopics(t *testing.T) {
 	srv, url := startServer(t, router.Options{
-		RPC:             testRPC(),
-		RPCMiddleware:   []router.RPCMiddleware{denyRPC},
-		TopicMiddleware: []router.TopicMiddleware{func(next router.TopicHandler) router.TopicHandler { return topicPolicy{next} }},
+		RPC:           testRPC(),
+		RPCMiddleware: []router.RPCMiddleware{denyRPC},
+		Topics:        []router.TopicHandler{topicPolicy{}},
 	})
 	c := dial(t, url)
 	if r := c.call(`[2,"1","http://example.com/private/x"]`); r[0] != float64(4) || r[2] != protocol.ErrorURINotAuthorized {
@@ -128,7 +200,7 @@ func TestRPCAndTopicMiddleware(t *testing.T) {
 
 // boundTags is a topic handler that narrows a subscription's tag set while
 // the EVENT keeps the subscribed string.
-type boundTags struct{ router.AllowTopics }
+type boundTags struct{ router.TopicFuncs }
 
 func (boundTags) Subscribe(ctx context.Context, s *router.Session, sub *router.Subscription) error {
 	tags := map[string]string{"user": "42"}
@@ -144,7 +216,7 @@ func (boundTags) Subscribe(ctx context.Context, s *router.Session, sub *router.S
 }
 
 func TestTopicHandlerTransformsTags(t *testing.T) {
-	_, url := startServer(t, router.Options{Topics: boundTags{}})
+	_, url := startServer(t, router.Options{Topics: []router.TopicHandler{boundTags{}}})
 	c := dial(t, url)
 	subscribe(t, c, "http://x.com/news")
 	pub := dial(t, url)
@@ -155,20 +227,14 @@ func TestTopicHandlerTransformsTags(t *testing.T) {
 	}
 }
 
-// sessionOpenedFunc adapts a function to SessionHook's SessionOpened.
-type sessionOpenedFunc func(s *router.Session)
-
-func (f sessionOpenedFunc) SessionOpened(s *router.Session) { f(s) }
-func (sessionOpenedFunc) SessionClosed(*router.Session)     {}
-
 // TestSessionRequest checks what a session keeps of its upgrade request:
 // everything for the SessionOpened hooks; afterwards Header and Protocols
-// only with KeepRequestHeader, and URL as the middleware left it.
+// only with KeepRequestHeader, and URL as the filter left it.
 func TestSessionRequest(t *testing.T) {
 	tests := []struct {
 		name       string
 		keep       bool
-		rewrite    func(r *router.Request) // by the handshake middleware
+		rewrite    func(r *router.Request) // by the handshake filter
 		wantHeader string                  // X-Test after the hooks
 		wantProtos int
 		wantUser   string
@@ -188,8 +254,8 @@ func TestSessionRequest(t *testing.T) {
 			var hookSaw atomic.Value
 			_, url := startServer(t, router.Options{
 				KeepRequestHeader: tt.keep,
-				HandshakeMiddleware: []router.HandshakeMiddleware{
-					router.HandshakeMiddlewareFunc(func(r *router.Request) error {
+				Filters: []router.HandshakeFilter{
+					router.HandshakeFilterFunc(func(r *router.Request) error {
 						r.Header.Set("X-Test", "1")
 						if tt.rewrite != nil {
 							tt.rewrite(r)
@@ -197,9 +263,9 @@ func TestSessionRequest(t *testing.T) {
 						return nil
 					}),
 				},
-				SessionHooks: []router.SessionHook{sessionOpenedFunc(func(s *router.Session) {
+				SessionHooks: []router.SessionHook{router.SessionHookFuncs{OnOpened: func(s *router.Session) {
 					hookSaw.Store(s.Request().Header.Get("X-Test") + "," + s.Request().Protocols[0])
-				})},
+				}}},
 				RPC: router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 					r := s.Request()
 					return []any{r.Header.Get("X-Test"), len(r.Protocols), r.URL.Query().Get("user"), r.URI,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -138,35 +139,41 @@ type Options struct {
 	// receive its own event, as the spec authors' router (wamp1.md §2).
 	DeliverToPublisher bool
 
-	// RPC answers CALLs. Default: none, so every call gets
+	// The plug points; the package doc, "Handlers and middleware", shows
+	// how they are layered.
+
+	// Filters admit or refuse connections, in order (see HandshakeFilter).
+	// Default: none, every connection is admitted.
+	Filters []HandshakeFilter
+
+	// RPC answers CALLs. Default: none, so every call that RPCMiddleware
+	// and the Extensions do not answer gets
 	// http://api.wamp.ws/error#NoSuchRPCEndpoint.
 	RPC RPCHandler
-	// RPCMiddleware decorates RPC, the first one outermost.
+	// RPCMiddleware decorates RPC, the first one outermost. Default: none.
 	RPCMiddleware []RPCMiddleware
 
-	// Topics authorizes and transforms SUBSCRIBE and PUBLISH. Default
-	// AllowTopics.
-	Topics TopicHandler
-	// TopicMiddleware decorates Topics, the first one outermost.
-	TopicMiddleware []TopicMiddleware
-
-	// ConnMiddleware runs on every accepted connection before its
-	// handshake, in order; HandshakeMiddleware on every upgrade request.
-	// Default: none.
-	ConnMiddleware      []ConnMiddleware
-	HandshakeMiddleware []HandshakeMiddleware
+	// Topics decide on SUBSCRIBE and PUBLISH, in order (see TopicHandler).
+	// Default: none, every subscription and publication is allowed
+	// unchanged.
+	Topics []TopicHandler
 
 	// SessionHooks observe each session's opening and closing, in order
 	// (see SessionHook). Default: none.
 	SessionHooks []SessionHook
 
+	// Extensions install sets of plug points that work together, such as
+	// package auth's, each part in its fixed layer (see Extension).
+	// Default: none.
+	Extensions []Extension
+
 	// KeepRequestHeader makes every session keep its whole upgrade request
 	// for its lifetime (Session.Request): the header fields and the offered
-	// subprotocols. Default false: handshake middleware and the
+	// subprotocols. Default false: handshake filters and the
 	// SessionOpened hooks see the whole request, and then the session keeps
 	// URI, URL, Host, RemoteAddr, ClientIP and the request's values, but
 	// not Header and Protocols, which cost hundreds of bytes per idle
-	// session (bench/RESULTS.md, "Idle sessions"). Middleware that needs a
+	// session (bench/RESULTS.md, "Idle sessions"). A filter that needs a
 	// header later stores what it learned with Request.SetValue.
 	KeepRequestHeader bool
 
@@ -264,11 +271,42 @@ func (o Options) withDefaults() Options {
 	if o.CallTimeout == 0 {
 		o.CallTimeout = 30 * time.Second
 	}
-	if o.Topics == nil {
-		o.Topics = AllowTopics{}
-	}
+	o = o.withExtensions()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	return o
+}
+
+// withExtensions puts the parts of o.Extensions in their layers (the
+// package doc, "Handlers and middleware") and clears o.Extensions. The
+// lists it returns are fresh: the caller's are never appended to.
+func (o Options) withExtensions() Options {
+	if len(o.Extensions) == 0 {
+		return o
+	}
+	var filters []HandshakeFilter
+	var rpc []RPCMiddleware
+	var topics []TopicHandler
+	var hooks []SessionHook
+	for _, e := range o.Extensions {
+		if e.Filter != nil {
+			filters = append(filters, e.Filter)
+		}
+		if e.RPC != nil {
+			rpc = append(rpc, e.RPC)
+		}
+		if e.Topics != nil {
+			topics = append(topics, e.Topics)
+		}
+		if e.Hook != nil {
+			hooks = append(hooks, e.Hook)
+		}
+	}
+	o.Filters = slices.Concat(filters, o.Filters)
+	o.RPCMiddleware = slices.Concat(o.RPCMiddleware, rpc)
+	o.Topics = slices.Concat(topics, o.Topics)
+	o.SessionHooks = slices.Concat(hooks, o.SessionHooks)
+	o.Extensions = nil
 	return o
 }

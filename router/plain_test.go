@@ -236,7 +236,7 @@ func TestPlainTopicHandler(t *testing.T) {
 			return nil
 		},
 	}
-	srv, base := startServer(t, router.Options{Topics: h})
+	srv, base := startServer(t, router.Options{Topics: []router.TopicHandler{h}})
 	for _, tc := range []struct {
 		tags   string
 		code   int

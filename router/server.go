@@ -31,6 +31,7 @@ type Server struct {
 	log     *slog.Logger
 	rpc     RPCHandler
 	topics  TopicHandler
+	filters []ConnFilter // the Options.Filters that are ConnFilters
 	index   tagindex.Index[*subscription]
 	t       *wsconn.Transport // the sessions' sockets, their reads and writes
 	tcfg    wsconn.Config     // t's configuration
@@ -65,7 +66,7 @@ func New(o Options) *Server {
 		opts:      o,
 		log:       o.Logger,
 		rpc:       o.RPC,
-		topics:    o.Topics,
+		topics:    topicsOf(o.Topics),
 		started:   time.Now(),
 		listeners: make(map[net.Listener]struct{}),
 		pending:   make(map[net.Conn]struct{}),
@@ -83,11 +84,16 @@ func New(o Options) *Server {
 			srv.opts.TLSConfig.NextProtos = []string{"http/1.1"}
 		}
 	}
-	for i := len(o.RPCMiddleware) - 1; i >= 0 && srv.rpc != nil; i-- {
+	if srv.rpc == nil && len(o.RPCMiddleware) > 0 {
+		srv.rpc = RPCHandlerFunc(noProcedure) // middleware may answer some
+	}
+	for i := len(o.RPCMiddleware) - 1; i >= 0; i-- {
 		srv.rpc = o.RPCMiddleware[i](srv.rpc)
 	}
-	for i := len(o.TopicMiddleware) - 1; i >= 0; i-- {
-		srv.topics = o.TopicMiddleware[i](srv.topics)
+	for _, f := range o.Filters {
+		if cf, ok := f.(ConnFilter); ok {
+			srv.filters = append(srv.filters, cf)
+		}
 	}
 	srv.tcfg = wsconn.Config{
 		MaxMessageSize: o.MaxMessageSize,

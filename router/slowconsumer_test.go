@@ -42,7 +42,7 @@ func TestSlowConsumer(t *testing.T) {
 	srv, url := startServer(t, router.Options{
 		MaxQueueBytes: maxQueue,
 		WriteTimeout:  time.Minute,
-		ConnMiddleware: []router.ConnMiddleware{router.ConnMiddlewareFunc(func(c net.Conn) error {
+		Filters: []router.HandshakeFilter{router.ConnFilterFunc(func(c net.Conn) error {
 			return c.(*net.TCPConn).SetWriteBuffer(4096)
 		})},
 	})

@@ -104,11 +104,9 @@ func TestOptions(t *testing.T) {
 	tests := []struct {
 		name   string
 		edit   func(c *config.Config)
-		conn   int // ConnMiddleware count
-		shake  int // HandshakeMiddleware count
+		filter int // Filters count
 		rpcMW  int // RPCMiddleware count
-		topic  int // TopicMiddleware count
-		hooks  int // SessionHooks count
+		ext    int // Extensions count
 		check  func(o router.Options) bool
 		errMsg string
 	}{
@@ -130,18 +128,26 @@ func TestOptions(t *testing.T) {
 				o.PingInterval < 0 && o.CallTimeout < 0
 		}},
 		{name: "debug logs calls", edit: func(c *config.Config) { c.LogLevel = config.Level(slog.LevelDebug) }, rpcMW: 1},
-		{name: "ip allow", edit: func(c *config.Config) { c.Middleware.IP.Allow = []string{"10.0.0.0/8"} }, conn: 1},
-		{name: "ip deny", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"10.0.0.1"} }, conn: 1},
-		{name: "origin allow", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"*"} }, shake: 1},
-		{name: "origin require", edit: func(c *config.Config) { c.Middleware.Origin.Require = true }, shake: 1},
+		{name: "ip allow", edit: func(c *config.Config) { c.Middleware.IP.Allow = []string{"10.0.0.0/8"} }, filter: 1},
+		{name: "ip deny", edit: func(c *config.Config) { c.Middleware.IP.Deny = []string{"10.0.0.1"} }, filter: 1},
+		{name: "origin allow", edit: func(c *config.Config) { c.Middleware.Origin.Allow = []string{"*"} }, filter: 1},
+		{name: "origin require", edit: func(c *config.Config) { c.Middleware.Origin.Require = true }, filter: 1},
 		{name: "applications turn auth on", edit: func(c *config.Config) {
 			c.Applications = []config.Application{{Key: "a", Secret: "0123456789abcdef"}}
-		}, shake: 1, rpcMW: 1, topic: 1, hooks: 1},
-		{name: "auth after the call logger", edit: func(c *config.Config) {
+		}, ext: 1, check: func(o router.Options) bool {
+			e := o.Extensions[0]
+			return e.Filter != nil && e.RPC != nil && e.Topics != nil && e.Hook != nil
+		}},
+		{name: "auth and the call logger", edit: func(c *config.Config) {
 			c.AuthorizeOpen = false
 			c.Applications = []config.Application{{Key: "a", Secret: "0123456789abcdef"}}
 			c.LogLevel = config.Level(slog.LevelDebug)
-		}, shake: 1, rpcMW: 2, topic: 1, hooks: 1},
+		}, rpcMW: 1, ext: 1},
+		{name: "every filter", edit: func(c *config.Config) {
+			c.Middleware.IP.Deny = []string{"10.0.0.1"}
+			c.Middleware.Origin.Require = true
+			c.Applications = []config.Application{{Key: "a", Secret: "0123456789abcdef"}}
+		}, filter: 2, ext: 1},
 		{name: "bad application", edit: func(c *config.Config) {
 			c.Applications = []config.Application{{Key: "a", Secret: "short"}}
 		}, errMsg: "secret shorter than 16 bytes"},
@@ -167,10 +173,10 @@ func TestOptions(t *testing.T) {
 				o.ByteRate == router.RateLimit{PerSecond: 1000, Burst: 5000} &&
 				fmt.Sprint(o.TrustedProxies) == "[10.0.0.0/8 192.0.2.1/32]"
 		}},
-		{name: "ip filter behind proxies is a handshake middleware", edit: func(c *config.Config) {
+		{name: "ip filter behind proxies is the same filter", edit: func(c *config.Config) {
 			c.Middleware.IP.Deny = []string{"10.0.0.1"}
 			c.TrustedProxies = []string{"127.0.0.1"}
-		}, shake: 1},
+		}, filter: 1},
 		{name: "missing TLS files", edit: func(c *config.Config) {
 			c.TLS = config.TLS{CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}
 		}, errMsg: "tls: open /nonexistent/c.pem"},
@@ -196,13 +202,11 @@ func TestOptions(t *testing.T) {
 			if o.RPC != router.RPCHandler(mux) {
 				t.Errorf("RPC is not the returned mux")
 			}
-			if len(o.ConnMiddleware) != tt.conn || len(o.HandshakeMiddleware) != tt.shake ||
-				len(o.RPCMiddleware) != tt.rpcMW || len(o.TopicMiddleware) != tt.topic ||
-				len(o.SessionHooks) != tt.hooks {
-				t.Errorf("middleware conn=%d handshake=%d rpc=%d topic=%d hooks=%d; want %d %d %d %d %d",
-					len(o.ConnMiddleware), len(o.HandshakeMiddleware), len(o.RPCMiddleware),
-					len(o.TopicMiddleware), len(o.SessionHooks),
-					tt.conn, tt.shake, tt.rpcMW, tt.topic, tt.hooks)
+			if len(o.Filters) != tt.filter || len(o.RPCMiddleware) != tt.rpcMW || len(o.Topics) != 0 ||
+				len(o.SessionHooks) != 0 || len(o.Extensions) != tt.ext {
+				t.Errorf("plug points filters=%d rpc=%d topics=%d hooks=%d extensions=%d; want %d %d 0 0 %d",
+					len(o.Filters), len(o.RPCMiddleware), len(o.Topics), len(o.SessionHooks), len(o.Extensions),
+					tt.filter, tt.rpcMW, tt.ext)
 			}
 			if tt.check != nil && !tt.check(o) {
 				t.Errorf("options %+v", o)
@@ -299,14 +303,14 @@ func TestRun(t *testing.T) {
 		t.Errorf("server ident %q, want test/1", got)
 	}
 
-	var info handlers.ServerInfo
+	var info handlers.ServerInfoResult
 	if err := c.Call(cctx, handlers.ProcServerInfo, &info); err != nil {
 		t.Fatalf("server-info: %v", err)
 	}
 	if info.Server != "tagwamp/"+router.Version || info.Sessions != 1 || info.Go == "" {
 		t.Errorf("server-info = %+v", info)
 	}
-	var si handlers.SessionInfo
+	var si handlers.SessionInfoResult
 	if err := c.Call(cctx, handlers.ProcSessionInfo, &si); err != nil {
 		t.Fatalf("session-info: %v", err)
 	}
@@ -368,7 +372,7 @@ func TestRunWithAuth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial with credentials: %v", err)
 	}
-	var info handlers.ServerInfo
+	var info handlers.ServerInfoResult
 	if err := c.Call(cctx, handlers.ProcServerInfo, &info); err != nil {
 		t.Fatalf("server-info: %v", err)
 	}

@@ -26,9 +26,11 @@ func newServer(cfg config.Config, logger *slog.Logger) (*router.Server, error) {
 	return srv, nil
 }
 
-// options maps cfg to router options. Middleware is installed only where
-// cfg configures it, so the default configuration runs none; LogCalls only
-// at debug level. The returned Mux is opts.RPC, for the caller to fill.
+// options maps cfg to router options. Filters, middleware and auth are
+// installed only where cfg configures them, so the default configuration
+// runs none; LogCalls only at debug level. The router layers them (its
+// package doc, "Handlers and middleware"), so the order here is free. The
+// returned Mux is opts.RPC, for the caller to fill.
 func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.Mux, error) {
 	l := cfg.Limits
 	mux := new(handlers.Mux)
@@ -67,13 +69,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		if len(proxies) > 0 {
-			// Behind proxies the peer is the proxy: filter on the client
-			// IP that X-Forwarded-For names, at the handshake.
-			opts.HandshakeMiddleware = append(opts.HandshakeMiddleware, f)
-		} else {
-			opts.ConnMiddleware = append(opts.ConnMiddleware, f)
-		}
+		opts.Filters = append(opts.Filters, f)
 	}
 	if t := cfg.TLS; t.Enabled() {
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
@@ -87,14 +83,14 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		a.Install(&opts) // after LogCalls: denied calls are logged too
+		opts.Extensions = append(opts.Extensions, a.Extension())
 	}
 	if o := cfg.Middleware.Origin; len(o.Allow) > 0 || o.Require {
 		c, err := handlers.NewOriginCheck(o.Allow, o.Require)
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		opts.HandshakeMiddleware = append(opts.HandshakeMiddleware, c)
+		opts.Filters = append(opts.Filters, c)
 	}
 	return opts, mux, nil
 }
