@@ -111,8 +111,10 @@ func TestChallengeRate(t *testing.T) {
 			r[3] != "too many authentication requests from this address: retry later" || len(r) != 5 {
 			t.Fatalf("over the rate: %v", r)
 		}
-		if d, _ := r[4].(map[string]any); d["retry_after_ms"] != float64(1000) {
-			t.Fatalf("details %v, want retry_after_ms 1000", r[4])
+		// A token comes back a second after the burst was spent: less
+		// the (real) time the calls took.
+		if d, _ := r[4].(map[string]any); d["retry_after_ms"].(float64) < 500 || d["retry_after_ms"].(float64) > 1000 {
+			t.Fatalf("details %v, want retry_after_ms in (500, 1000]", r[4])
 		}
 	}
 	// auth is not limited: it answers the challenge c1 already holds.
