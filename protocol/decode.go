@@ -146,8 +146,8 @@ func (d *Decoder) message(frame []byte, m *Message) error {
 		if n < 3 {
 			return count(t, n, "at least 3")
 		}
-		if e[1].kind != kindString {
-			return wrongType(t, "callId", "a string", e[1])
+		if err := checkCallID(t, e[1]); err != nil {
+			return err
 		}
 		if e[2].kind != kindString {
 			return wrongType(t, "procUri", "a string", e[2])
@@ -161,16 +161,16 @@ func (d *Decoder) message(frame []byte, m *Message) error {
 		if n != 3 {
 			return count(t, n, "3")
 		}
-		if e[1].kind != kindString {
-			return wrongType(t, "callId", "a string", e[1])
+		if err := checkCallID(t, e[1]); err != nil {
+			return err
 		}
 		m.CallResult = CallResult{CallID: raw(frame, e[1]), Result: raw(frame, e[2])}
 	case TypeCallError:
 		if n != 4 && n != 5 {
 			return count(t, n, "4 or 5")
 		}
-		if e[1].kind != kindString {
-			return wrongType(t, "callId", "a string", e[1])
+		if err := checkCallID(t, e[1]); err != nil {
+			return err
 		}
 		if e[2].kind != kindString {
 			return wrongType(t, "errorUri", "a string", e[2])
@@ -252,6 +252,16 @@ func (d *Decoder) publish(frame []byte, m *Message) error {
 		return errorf(ErrBadMessage, "PUBLISH: eligible must be a list of strings")
 	}
 	p.HasEligible = true
+	return nil
+}
+
+// checkCallID checks the callId element of a CALL, CALLRESULT or
+// CALLERROR: a JSON string or number, kept as its raw token and echoed byte
+// for byte (docs/protocol.md#call-ids). Any other type is ErrBadMessage.
+func checkCallID(t MessageType, s span) error {
+	if s.kind != kindString && s.kind != kindNumber {
+		return wrongType(t, "callId", "a string or a number", s)
+	}
 	return nil
 }
 

@@ -87,7 +87,8 @@ func appendRaw(dst, v []byte) []byte {
 	return append(dst, v...)
 }
 
-// appendCallID appends the raw callId token id, or "" when it is empty.
+// appendCallID appends the raw callId token id byte for byte, or "" when
+// it is empty.
 func appendCallID(dst, id []byte) []byte {
 	if len(id) == 0 {
 		return append(dst, `""`...)
@@ -142,10 +143,10 @@ func AppendCall(dst []byte, callID, procURI string, args ...[]byte) []byte {
 	return append(dst, ']')
 }
 
-// AppendCallResult appends [3,callId,result] (wamp1.md §2). callID is the
-// raw JSON string token as decoded (Call.CallID), copied byte for byte; an
-// empty one is written as "". result is a raw JSON value; nil or empty is
-// null.
+// AppendCallResult appends [3,callId,result] (docs/protocol.md#messages).
+// callID is the raw JSON token as decoded (Call.CallID), a string or a
+// number, copied byte for byte (docs/protocol.md#call-ids); an empty one is
+// written as "". result is a raw JSON value; nil or empty is null.
 func AppendCallResult(dst, callID, result []byte) []byte {
 	dst = append(dst, "[3,"...)
 	dst = appendCallID(dst, callID)
@@ -156,9 +157,10 @@ func AppendCallResult(dst, callID, result []byte) []byte {
 
 // AppendCallError appends [4,callId,errorUri,errorDesc] or, when details
 // holds a value other than null, [4,callId,errorUri,errorDesc,errorDetails]:
-// errorDetails is never null on the wire (wamp1.md §2). callID is the raw
-// token as decoded (Call.CallID), copied byte for byte; details is a raw
-// JSON value.
+// errorDetails is never null on the wire (docs/protocol.md#messages).
+// callID is the raw token as decoded (Call.CallID), a string or a number,
+// copied byte for byte (docs/protocol.md#call-ids); details is a raw JSON
+// value.
 func AppendCallError(dst, callID []byte, errorURI, desc string, details []byte) []byte {
 	dst = append(dst, "[4,"...)
 	dst = appendCallID(dst, callID)

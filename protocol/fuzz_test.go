@@ -4,17 +4,21 @@ import (
 	"bytes"
 	stdjson "encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 )
 
 // FuzzDecode checks that Decode never panics, that it accepts exactly the
 // frames that are valid JSON (by go-json and encoding/json), valid UTF-8
-// and not too deep, and that a decoded message re-encodes to a frame that
-// decodes to the same message. Seeds: testdata/fuzz/FuzzDecode and the
+// and not too deep, that a decoded message re-encodes to a frame that
+// decodes to the same message, and that the callId of a CALL, CALLRESULT or
+// CALLERROR is a string or number token of the frame itself
+// (docs/protocol.md#call-ids). Seeds: testdata/fuzz/FuzzDecode and the
 // cases of decode_test.go.
 func FuzzDecode(f *testing.F) {
 	for _, tc := range decodeCases {
@@ -57,13 +61,54 @@ func FuzzDecode(f *testing.F) {
 		if show(&m1) != before {
 			t.Fatalf("decoding with another Decoder changed the first message")
 		}
-		if m1.Type == TypeCall {
-			var id string
-			if err := stdjson.Unmarshal(m1.Call.CallID, &id); err != nil || !bytes.Contains(frame, m1.Call.CallID) {
-				t.Fatalf("CallID %q is not a string token of the frame: %v", m1.Call.CallID, err)
-			}
+		var id []byte
+		switch m1.Type {
+		case TypeCall:
+			id = m1.Call.CallID
+		case TypeCallResult:
+			id = m1.CallResult.CallID
+		case TypeCallError:
+			id = m1.CallError.CallID
+		default:
+			return
+		}
+		if err := checkCallIDToken(frame, id); err != nil {
+			t.Fatalf("%v CallID %q: %v", m1.Type, id, err)
 		}
 	})
+}
+
+// checkCallIDToken checks that id is a JSON string or number token of the
+// frame itself (a subslice, not a copy), echoed byte for byte
+// (docs/protocol.md#call-ids).
+func checkCallIDToken(frame, id []byte) error {
+	if len(id) == 0 || !subslice(frame, id) {
+		return errors.New("not a subslice of the frame")
+	}
+	dec := stdjson.NewDecoder(bytes.NewReader(id))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if dec.InputOffset() != int64(len(id)) {
+		return errors.New("not one token")
+	}
+	switch v.(type) {
+	case string, stdjson.Number:
+		return nil
+	}
+	return fmt.Errorf("a %T, not a string or a number", v)
+}
+
+// subslice reports whether sub lies within b's memory.
+func subslice(b, sub []byte) bool {
+	if len(b) == 0 || len(sub) == 0 {
+		return false
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(sub)))
+	return p >= start && p+uintptr(len(sub)) <= start+uintptr(len(b))
 }
 
 // FuzzPrefixResolve checks Prefixes.Set and Resolve against a plain model

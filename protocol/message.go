@@ -56,15 +56,16 @@ type Prefix struct {
 
 // Call is a remote procedure call from a client (wamp1.md §2):
 //
-//	[CALL, callId|string, procUri|uri|curie, arg|any...]
+//	[CALL, callId|string|number, procUri|uri|curie, arg|any...]
 //
 // All fields are borrowed until the next Decode call on the Decoder that
 // produced them.
 type Call struct {
-	// CallID is the raw JSON string token exactly as received, quotes and
-	// escapes included, so that the CALLRESULT or CALLERROR echoes it byte
-	// for byte (wamp1.md §2). Pass it to AppendCallResult or AppendCallError
-	// as it is.
+	// CallID is the raw JSON token exactly as received, a string (quotes
+	// and escapes included) or a number (7, 1e2 and -0.5e-3 as written), so
+	// that the CALLRESULT or CALLERROR echoes it byte for byte
+	// (docs/protocol.md#call-ids). Pass it to AppendCallResult,
+	// AppendCallError or AppendError as it is.
 	CallID []byte
 	// ProcURI is the unescaped procedure URI or CURIE; resolve CURIEs with
 	// Prefixes.Resolve.
@@ -77,13 +78,13 @@ type Call struct {
 
 // CallResult is the successful answer to a Call (wamp1.md §2):
 //
-//	[CALLRESULT, callId|string, result|any]
+//	[CALLRESULT, callId|string|number, result|any]
 //
 // Both fields are borrowed until the next Decode call on the Decoder that
 // produced them.
 type CallResult struct {
-	// CallID is the raw JSON string token of the answered Call, quotes
-	// included.
+	// CallID is the raw JSON token of the answered Call, a string (quotes
+	// included) or a number, as received (docs/protocol.md#call-ids).
 	CallID []byte
 	// Result is the raw JSON result, null included.
 	Result []byte
@@ -91,14 +92,14 @@ type CallResult struct {
 
 // CallError is the error answer to a Call (wamp1.md §2, §3):
 //
-//	[CALLERROR, callId|string, errorUri|uri, errorDesc|string]
-//	[CALLERROR, callId|string, errorUri|uri, errorDesc|string, errorDetails|any]
+//	[CALLERROR, callId|string|number, errorUri|uri, errorDesc|string]
+//	[CALLERROR, callId|string|number, errorUri|uri, errorDesc|string, errorDetails|any]
 //
 // All fields are borrowed until the next Decode call on the Decoder that
 // produced them.
 type CallError struct {
-	// CallID is the raw JSON string token of the answered Call, quotes
-	// included.
+	// CallID is the raw JSON token of the answered Call, a string (quotes
+	// included) or a number, as received (docs/protocol.md#call-ids).
 	CallID []byte
 	// ErrorURI is the unescaped error URI, like ErrorURINoSuchProcedure.
 	ErrorURI []byte
