@@ -31,6 +31,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"decode/call", decode(callFrame)},
 		{"decode/call-escaped", decode(callEscapedFrame)},
 		{"decode/call-many-args", decode(`[2,"id","u",1,2,3,4,5,6,7,8,9,10,11,12,[1],{"a":"b"},null]`)},
+		{"decode/call-args=4000", decode(callWith(4000, `"a\nb"`))},
 		{"decode/publish", decode(publishFrame)},
 		{"decode/publish-exclude", decode(publishExcludeFrame)},
 		{"decode/subscribe", decode(subscribeFrame)},
@@ -43,6 +44,7 @@ func TestZeroAllocs(t *testing.T) {
 			buf = AppendPublish(buf[:0], "t", eventPayload, PublishOptions{Exclude: ExcludeList, ExcludeIDs: []string{"a"}})
 		}},
 		{"prefixes/resolve", func() { buf = p.Resolve(buf[:0], bs("calc:square")) }},
+		{"prefixes/resolve-limit", func() { buf, _ = p.ResolveLimit(buf[:0], bs("calc:square")) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"publish-exclude", publishExcludeFrame},
 		{"subscribe", subscribeFrame},
 		{"call-escaped", callEscapedFrame},
+		{"call-args=4000", callWith(4000, "1")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			frame := []byte(bc.frame)

@@ -306,7 +306,8 @@ var malformedCases = []struct {
 	{"event-number-topic", `[8,1,2]`, ErrBadMessage},
 }
 
-var sentinels = []error{ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyPrefixes}
+var sentinels = []error{ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyPrefixes,
+	ErrTooManyElements, ErrTooManyIDs, ErrURITooLong}
 
 func TestDecodeMalformed(t *testing.T) {
 	var d Decoder

@@ -31,6 +31,18 @@
 // unescaped contents for URIs and ids; the raw token for callIds, which are
 // echoed byte for byte (wamp1.md §2).
 //
+// # Limits
+//
+// No client chooses the cost of its messages (docs/protocol.md#limits).
+// Decoder.Limits and Prefixes.Limits, whose zero value holds the defaults,
+// bound the JSON values of one message (4096, nested ones included: the
+// scanner stops at the first value over, ErrTooManyElements, close 1009),
+// the session ids of each PUBLISH list (4096, ErrTooManyIDs, 1002), and the
+// length of a PREFIX URI and of every URI once its CURIE is resolved (4096
+// bytes, ErrURITooLong, 1002; see Prefixes.ResolveLimit). Nesting is
+// bounded by MaxDepth, and the scanner does not recurse. A Decoder drops
+// the buffers that one big message grew at the next Decode.
+//
 // # Encoding
 //
 // The Append functions, in the style of strconv.Append*, append one message

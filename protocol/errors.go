@@ -59,14 +59,27 @@ var (
 	ErrBadPrefix = errors.New("protocol: bad CURIE prefix")
 	// ErrTooManyPrefixes: a session defined more than its limit of prefixes
 	// (Prefixes.Max, by default MaxPrefixes).
-	// Close with 1008 (wamp1.md §2 "CURIEs").
+	// Close with 1008 (docs/protocol.md#curies).
 	ErrTooManyPrefixes = errors.New("protocol: too many CURIE prefixes")
+	// ErrTooManyElements: a message or plain request holds more JSON values
+	// than Limits.MaxElements, nested ones included; the decoder stopped at
+	// the first one over. The message is too big to process: close with
+	// 1009 (docs/protocol.md#limits).
+	ErrTooManyElements = errors.New("protocol: too many JSON values")
+	// ErrTooManyIDs: a PUBLISH exclude or eligible list holds more session
+	// ids than Limits.MaxIDs. Close with 1002 (docs/protocol.md#limits).
+	ErrTooManyIDs = errors.New("protocol: too many session ids")
+	// ErrURITooLong: a PREFIX URI, or a URI or topic once its CURIE is
+	// resolved, is longer than Limits.MaxURILen. Close with 1002, or answer
+	// a CALL with a CALLERROR (docs/protocol.md#limits).
+	ErrURITooLong = errors.New("protocol: URI too long")
 )
 
 // CloseCodeOf maps an error to the WebSocket close code a router sends for
-// it (wamp1.md §3), through errors.Is: ErrInvalidJSON is 1007; ErrNotArray,
-// ErrBadType, ErrBadMessage and ErrBadPrefix are 1002; ErrTooManyPrefixes is
-// 1008; nil is 1000; anything else is 1011.
+// it (docs/protocol.md#close-codes), through errors.Is: ErrInvalidJSON is
+// 1007; ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyIDs
+// and ErrURITooLong are 1002; ErrTooManyPrefixes is 1008;
+// ErrTooManyElements is 1009; nil is 1000; anything else is 1011.
 func CloseCodeOf(err error) CloseCode {
 	switch {
 	case err == nil:
@@ -74,10 +87,13 @@ func CloseCodeOf(err error) CloseCode {
 	case errors.Is(err, ErrInvalidJSON):
 		return CloseInvalidPayload
 	case errors.Is(err, ErrNotArray), errors.Is(err, ErrBadType),
-		errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadPrefix):
+		errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadPrefix),
+		errors.Is(err, ErrTooManyIDs), errors.Is(err, ErrURITooLong):
 		return CloseProtocolError
 	case errors.Is(err, ErrTooManyPrefixes):
 		return ClosePolicyViolation
+	case errors.Is(err, ErrTooManyElements):
+		return CloseMessageTooBig
 	default:
 		return CloseInternalError
 	}

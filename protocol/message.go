@@ -222,8 +222,7 @@ type Message struct {
 
 // reset zeroes the field of m that m.Type selects, which is the only one
 // Decode sets, and sets Type to t. It keeps the capacity of the reusable
-// slices, clearing the elements they held so that no old frame stays
-// reachable.
+// slices up to keepElems entries (see reuse).
 func (m *Message) reset(t MessageType) {
 	switch m.Type {
 	case TypeWelcome:
@@ -231,8 +230,7 @@ func (m *Message) reset(t MessageType) {
 	case TypePrefix:
 		m.Prefix = Prefix{}
 	case TypeCall:
-		clear(m.Call.Args)
-		m.Call = Call{Args: m.Call.Args[:0]}
+		m.Call = Call{Args: reuse(m.Call.Args)}
 	case TypeCallResult:
 		m.CallResult = CallResult{}
 	case TypeCallError:
@@ -242,13 +240,22 @@ func (m *Message) reset(t MessageType) {
 	case TypeUnsubscribe:
 		m.Unsubscribe = Unsubscribe{}
 	case TypePublish:
-		clear(m.Publish.ExcludeIDs)
-		clear(m.Publish.Eligible)
-		m.Publish = Publish{ExcludeIDs: m.Publish.ExcludeIDs[:0], Eligible: m.Publish.Eligible[:0]}
+		m.Publish = Publish{ExcludeIDs: reuse(m.Publish.ExcludeIDs), Eligible: reuse(m.Publish.Eligible)}
 	case TypeEvent:
 		m.Event = Event{}
 	default:
 		*m = Message{}
 	}
 	m.Type = t
+}
+
+// reuse returns vs emptied for reuse: its elements cleared, so that no old
+// frame stays reachable, or nil when its capacity grew past keepElems, so
+// that one big message does not pin its memory.
+func reuse(vs [][]byte) [][]byte {
+	if cap(vs) > keepElems {
+		return nil
+	}
+	clear(vs)
+	return vs[:0]
 }
