@@ -33,6 +33,13 @@
 // value "42". Set.String writes the canonical topic form back, which ParseTopic reads as an equal
 // set.
 //
+// # Limits
+//
+// A client never chooses the cost of a parse (docs/protocol.md#limits): ParseTopic, (*Set).ParseTopic
+// and ParseJSON refuse a topic or object over 4096 bytes (ErrTooLong) before reading it, and one
+// of more than 32 user tags (ErrTooManyTags) before decoding them. ParseTopicLimits,
+// (*Set).ParseTopicLimits and ParseJSONLimits take other Limits; there is no global setting.
+//
 // # Concurrency and borrowed memory
 //
 // Index is safe for concurrent use: Add, Remove and RemoveHandle take a write lock, Match and Len a

@@ -29,6 +29,14 @@ var (
 	// ErrNotObject reports JSON tags that are not one well-formed JSON object (wamp1.md §5).
 	ErrNotObject = errors.New("tagindex: tags are not a JSON object")
 
+	// ErrTooManyTags reports a topic or a JSON object with more user tags than Limits.MaxTags (by
+	// default MaxTags, 32), found before any tag is decoded (docs/protocol.md#limits).
+	ErrTooManyTags = errors.New("tagindex: too many tags")
+
+	// ErrTooLong reports a topic or a JSON object longer than Limits.MaxLen (by default
+	// MaxTopicLen, 4096 bytes), found before any of it is read (docs/protocol.md#limits).
+	ErrTooLong = errors.New("tagindex: topic too long")
+
 	// ErrBadValue reports a JSON tag value that is neither a string nor an integer (wamp1.md §5):
 	// floats, booleans, null, arrays and objects are refused.
 	ErrBadValue = errors.New("tagindex: tag value is not a string or an integer")
