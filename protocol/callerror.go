@@ -1,10 +1,6 @@
 package protocol
 
-import (
-	"fmt"
-
-	json "github.com/goccy/go-json"
-)
+import "fmt"
 
 // The error URIs a router answers a failed CALL with (wamp1.md §3).
 const (
@@ -30,8 +26,9 @@ type Error struct {
 	URI string
 	// Desc is a human-readable description; it is always sent, even empty.
 	Desc string
-	// Details is any value go-json can marshal, sent as errorDetails; nil,
-	// or a value that marshals to null, omits errorDetails (wamp1.md §2).
+	// Details is any value MarshalPayload can marshal, sent as
+	// errorDetails; nil, or a value that marshals to null, omits
+	// errorDetails (docs/protocol.md#messages).
 	Details any
 }
 
@@ -47,14 +44,15 @@ func NewError(uri, desc string) *Error {
 }
 
 // AppendError appends the CALLERROR answering callID (the raw token, as in
-// Call.CallID) with e's URI, Desc and Details, marshaling Details with
-// go-json. It returns dst unchanged and the marshaling error when Details
-// cannot be marshaled; the router then answers with ErrorURIInternal.
+// Call.CallID, copied byte for byte) with e's URI, Desc and Details,
+// marshaling Details with MarshalPayload. It returns dst unchanged and the
+// marshaling error when Details cannot be marshaled; the router then
+// answers with ErrorURIInternal.
 func AppendError(dst, callID []byte, e *Error) ([]byte, error) {
 	var details []byte
 	if e.Details != nil {
 		var err error
-		details, err = json.Marshal(e.Details)
+		details, err = MarshalPayload(e.Details)
 		if err != nil {
 			return dst, fmt.Errorf("protocol: marshal CALLERROR details: %w", err)
 		}

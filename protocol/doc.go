@@ -50,6 +50,13 @@
 // serializes an EVENT once per distinct topic string and writes the same
 // bytes to all its receivers (wamp1.md §4).
 //
+// # JSON
+//
+// goccy/go-json enters the module through this package only: MarshalPayload
+// encodes application values as payloads (a json.RawMessage passes through,
+// checked), Unmarshal decodes them, and Valid checks raw JSON with the
+// decoder's own scanner, so that what one package sends another accepts.
+//
 // # Borrowed bytes
 //
 // Every byte slice of a decoded Message is borrowed: it aliases the frame

@@ -46,6 +46,9 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("go-json Valid = %v, encoding/json Valid = %v", validJSON, !validJSON)
 		}
 		wantValid := validJSON && utf8.Valid(frame) && jsonDepth(frame) <= MaxDepth
+		if got, want := Valid(frame), wantValid && jsonDepth(frame) < MaxDepth; got != want {
+			t.Fatalf("Valid(%q) = %v, want %v", frame, got, want)
+		}
 		if gotValid := !errors.Is(err, ErrInvalidJSON); gotValid != wantValid {
 			t.Fatalf("Decode(%q) = %v; want valid JSON = %v", frame, err, wantValid)
 		}
