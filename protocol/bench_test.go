@@ -38,6 +38,19 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+func BenchmarkDecodePlain(b *testing.B) {
+	frame := []byte(`{"message":{"title":"Hello, world!","n":[1,2,3]},"tags":{"language":"FR","user":42},"metadata":{"key":"k","secret":"s"}}`)
+	var d Decoder
+	var r PlainRequest
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if err := d.DecodePlain(frame, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkAppendEvent(b *testing.B) {
 	const topic = "http://example.com/news?lang=FR&user=42"
 	buf := AppendEvent(nil, topic, eventPayload)

@@ -2,8 +2,9 @@ package protocol
 
 import "unicode/utf8"
 
-// Decoder decodes WAMP v1 frames into Messages. Its zero value is ready to
-// use, with the default Limits. A Decoder is not safe for concurrent use:
+// Decoder decodes WAMP v1 frames into Messages, and the frames of plain
+// tag connections into PlainRequests. Its zero value is ready to use, with
+// the default Limits. A Decoder is not safe for concurrent use:
 // give each worker its own.
 //
 // The byte slices of a decoded Message alias the frame or the Decoder's

@@ -307,7 +307,7 @@ var malformedCases = []struct {
 }
 
 var sentinels = []error{ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyPrefixes,
-	ErrTooManyElements, ErrTooManyIDs, ErrURITooLong}
+	ErrTooManyElements, ErrTooManyIDs, ErrURITooLong, ErrBadPlainRequest}
 
 func TestDecodeMalformed(t *testing.T) {
 	var d Decoder

@@ -23,6 +23,16 @@
 //		// copy m.Subscribe.TopicURI to keep it
 //	}
 //
+// A plain tag connection's frame, a JSON object rather than a message, is
+// decoded with the same scanner by DecodePlain into a PlainRequest
+// (docs/protocol.md#plain-requests):
+//
+//	var r protocol.PlainRequest
+//	if err := d.DecodePlain(frame, &r); err != nil {
+//		// close with protocol.CloseCodeOf(err): 1007, 1002 or 1009
+//	}
+//	// r.Message, r.Tags (parse with tagindex.ParseJSON), r.Metadata
+//
 // The frame must be strictly valid JSON (RFC 8259, UTF-8) and a well-formed
 // message (wamp1.md §2); anything else is an error wrapping one sentinel of
 // errors.go, mapped to a WebSocket close code by CloseCodeOf (wamp1.md §3).
@@ -76,7 +86,7 @@
 //
 // # Allocations
 //
-// Decoding CALL and PUBLISH frames and encoding EVENT frames allocate nothing
-// once the buffers have grown to their working size; the tests assert it
-// with testing.AllocsPerRun. Only errors allocate.
+// Decoding CALL and PUBLISH frames and plain requests, and encoding EVENT
+// frames, allocate nothing once the buffers have grown to their working
+// size; the tests assert it with testing.AllocsPerRun. Only errors allocate.
 package protocol

@@ -61,6 +61,11 @@ var (
 	// (Prefixes.Max, by default MaxPrefixes).
 	// Close with 1008 (docs/protocol.md#curies).
 	ErrTooManyPrefixes = errors.New("protocol: too many CURIE prefixes")
+	// ErrBadPlainRequest: a plain tag connection's frame is valid JSON but
+	// not a request: not an object, no "message", an unknown or duplicate
+	// key, tags or metadata that are not objects. Close with 1002
+	// (docs/protocol.md#plain-requests).
+	ErrBadPlainRequest = errors.New("protocol: bad plain request")
 	// ErrTooManyElements: a message or plain request holds more JSON values
 	// than Limits.MaxElements, nested ones included; the decoder stopped at
 	// the first one over. The message is too big to process: close with
@@ -77,9 +82,10 @@ var (
 
 // CloseCodeOf maps an error to the WebSocket close code a router sends for
 // it (docs/protocol.md#close-codes), through errors.Is: ErrInvalidJSON is
-// 1007; ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyIDs
-// and ErrURITooLong are 1002; ErrTooManyPrefixes is 1008;
-// ErrTooManyElements is 1009; nil is 1000; anything else is 1011.
+// 1007; ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix,
+// ErrBadPlainRequest, ErrTooManyIDs and ErrURITooLong are 1002;
+// ErrTooManyPrefixes is 1008; ErrTooManyElements is 1009; nil is 1000;
+// anything else is 1011.
 func CloseCodeOf(err error) CloseCode {
 	switch {
 	case err == nil:
@@ -88,7 +94,8 @@ func CloseCodeOf(err error) CloseCode {
 		return CloseInvalidPayload
 	case errors.Is(err, ErrNotArray), errors.Is(err, ErrBadType),
 		errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadPrefix),
-		errors.Is(err, ErrTooManyIDs), errors.Is(err, ErrURITooLong):
+		errors.Is(err, ErrBadPlainRequest), errors.Is(err, ErrTooManyIDs),
+		errors.Is(err, ErrURITooLong):
 		return CloseProtocolError
 	case errors.Is(err, ErrTooManyPrefixes):
 		return ClosePolicyViolation

@@ -22,6 +22,7 @@ func TestCloseCodeOf(t *testing.T) {
 		{ErrTooManyPrefixes, ClosePolicyViolation},
 		{ErrTooManyElements, CloseMessageTooBig},
 		{ErrTooManyIDs, CloseProtocolError},
+		{ErrBadPlainRequest, CloseProtocolError},
 		{ErrURITooLong, CloseProtocolError},
 		{fmt.Errorf("session 42: %w", ErrInvalidJSON), CloseInvalidPayload},
 		{errorf(ErrBadType, "x"), CloseProtocolError},
