@@ -2,7 +2,8 @@ package protocol
 
 import "fmt"
 
-// The error URIs a router answers a failed CALL with (wamp1.md §3).
+// The error URIs a router answers a failed CALL with
+// (docs/protocol.md#errors).
 const (
 	// ErrorURINoSuchProcedure: nobody registered the procedure; the desc
 	// is "no procedure registered for <uri>".
@@ -18,9 +19,10 @@ const (
 	ErrorURIInvalidArgument = "http://api.wamp.ws/error#invalid-argument"
 )
 
-// Error is a WAMP CALLERROR a procedure handler returns (wamp1.md §3); the
-// router answers the call with its URI, Desc and Details. Any other error a
-// handler returns becomes ErrorURIInternal, with no internals leaked.
+// Error is a WAMP CALLERROR a procedure handler returns
+// (docs/protocol.md#errors); the router answers the call with its URI, Desc
+// and Details. Any other error a handler returns becomes ErrorURIInternal,
+// with no internals leaked.
 type Error struct {
 	// URI is the error URI, like ErrorURIInvalidArgument.
 	URI string

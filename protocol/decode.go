@@ -249,7 +249,8 @@ func (d *Decoder) message(frame []byte, m *Message) error {
 	return nil
 }
 
-// publish interprets d.elems as a PUBLISH in its four forms (wamp1.md §2).
+// publish interprets d.elems as a PUBLISH in its four forms
+// (docs/protocol.md#publish-options).
 func (d *Decoder) publish(frame []byte, m *Message) error {
 	e := d.elems
 	n := len(e)

@@ -1,18 +1,18 @@
-// Package protocol is the WAMP v1 wire format of tagwamp: the closed set
-// of message types, a zero-allocation decoder, append-style encoders, the
+// Package protocol is the WAMP v1 wire format of tagwamp: the closed set of
+// message types, a zero-allocation decoder, append-style encoders, the
 // per-session CURIE map, and the errors that carry protocol meaning. The
-// rules it implements are those of wamp1.md §1-§3; it imports nothing else
-// of the module.
+// rules it implements are those of docs/protocol.md (transport, messages,
+// errors); it imports nothing else of the module.
 //
 // # Decoding
 //
-// A Decoder turns one whole text frame (wamp1.md §1) into a Message, whose
-// Type says which of its per-message fields is set:
+// A Decoder turns one whole text frame (docs/protocol.md#transport) into a
+// Message, whose Type says which of its per-message fields is set:
 //
 //	var d protocol.Decoder
 //	var m protocol.Message
 //	if err := d.Decode(frame, &m); err != nil {
-//		// close with protocol.CloseCodeOf(err) and protocol.Reason(err) (wamp1.md §3)
+//		// close with protocol.CloseCodeOf(err) and protocol.Reason(err) (docs/protocol.md#close-codes)
 //	}
 //	switch m.Type {
 //	case protocol.TypeCall:
@@ -34,12 +34,13 @@
 //	// r.Message, r.Tags (parse with tagindex.ParseJSON), r.Metadata
 //
 // The frame must be strictly valid JSON (RFC 8259, UTF-8) and a well-formed
-// message (wamp1.md §2); anything else is an error wrapping one sentinel of
-// errors.go, mapped to a WebSocket close code by CloseCodeOf (wamp1.md §3).
-// The decoder validates the frame with a hand-written scanner and keeps
-// subslices of it: raw JSON for args, results, events and error details;
-// unescaped contents for URIs and ids; the raw token for callIds, which are
-// echoed byte for byte (wamp1.md §2).
+// message (docs/protocol.md#messages); anything else is an error wrapping one
+// sentinel of errors.go, mapped to a WebSocket close code by CloseCodeOf
+// (docs/protocol.md#close-codes). The decoder validates the frame with a
+// hand-written scanner and keeps subslices of it: raw JSON for args, results,
+// events and error details; unescaped contents for URIs and ids; the raw
+// token for callIds, which are echoed byte for byte
+// (docs/protocol.md#call-ids).
 //
 // # Limits
 //
@@ -58,7 +59,7 @@
 // The Append functions, in the style of strconv.Append*, append one message
 // to a buffer: AppendEvent(dst, topic, event) and its siblings. A router
 // serializes an EVENT once per distinct topic string and writes the same
-// bytes to all its receivers (wamp1.md §4).
+// bytes to all its receivers (docs/protocol.md#encode-once).
 //
 // # JSON
 //

@@ -108,8 +108,8 @@ func appendList(dst []byte, ids []string) []byte {
 	return append(dst, ']')
 }
 
-// AppendWelcome appends [0,sessionId,1,serverIdent] (wamp1.md §2): the
-// protocol version is always 1.
+// AppendWelcome appends [0,sessionId,1,serverIdent]
+// (docs/protocol.md#messages): the protocol version is always 1.
 func AppendWelcome(dst []byte, sessionID, serverIdent string) []byte {
 	dst = append(dst, "[0,"...)
 	dst = AppendString(dst, sessionID)
@@ -118,7 +118,7 @@ func AppendWelcome(dst []byte, sessionID, serverIdent string) []byte {
 	return append(dst, ']')
 }
 
-// AppendPrefix appends [1,prefix,uri] (wamp1.md §2 "CURIEs").
+// AppendPrefix appends [1,prefix,uri] (docs/protocol.md#curies).
 func AppendPrefix(dst []byte, prefix, uri string) []byte {
 	dst = append(dst, "[1,"...)
 	dst = AppendString(dst, prefix)
@@ -127,10 +127,10 @@ func AppendPrefix(dst []byte, prefix, uri string) []byte {
 	return append(dst, ']')
 }
 
-// AppendCall appends [2,callId,procUri,arg...] (wamp1.md §2). callID is
-// the call id as a Go string and is escaped into a JSON string; each arg is
-// a raw JSON value (nil or empty is null). A single list argument stays one
-// argument.
+// AppendCall appends [2,callId,procUri,arg...] (docs/protocol.md#messages).
+// callID is the call id as a Go string and is escaped into a JSON string;
+// each arg is a raw JSON value (nil or empty is null). A single list argument
+// stays one argument.
 func AppendCall(dst []byte, callID, procURI string, args ...[]byte) []byte {
 	dst = append(dst, "[2,"...)
 	dst = AppendString(dst, callID)
@@ -188,23 +188,23 @@ func isNull(v []byte) bool {
 	return i == j || string(v[i:j]) == "null"
 }
 
-// AppendSubscribe appends [5,topicUri] (wamp1.md §2).
+// AppendSubscribe appends [5,topicUri] (docs/protocol.md#messages).
 func AppendSubscribe(dst []byte, topicURI string) []byte {
 	dst = append(dst, "[5,"...)
 	dst = AppendString(dst, topicURI)
 	return append(dst, ']')
 }
 
-// AppendUnsubscribe appends [6,topicUri] (wamp1.md §2).
+// AppendUnsubscribe appends [6,topicUri] (docs/protocol.md#messages).
 func AppendUnsubscribe(dst []byte, topicURI string) []byte {
 	dst = append(dst, "[6,"...)
 	dst = AppendString(dst, topicURI)
 	return append(dst, ']')
 }
 
-// PublishOptions are the optional elements of a PUBLISH (wamp1.md §2). The
-// zero value publishes with the router's default exclusion and no eligible
-// list: the 3-element form.
+// PublishOptions are the optional elements of a PUBLISH
+// (docs/protocol.md#publish-options). The zero value publishes with the
+// router's default exclusion and no eligible list: the 3-element form.
 type PublishOptions struct {
 	// Exclude selects element 3: ExcludeDefault (the zero value) omits it,
 	// ExcludeMe sends true, ExcludeNone sends false, ExcludeList sends
@@ -224,9 +224,9 @@ type PublishOptions struct {
 	HasEligible bool
 }
 
-// AppendPublish appends a PUBLISH of event (a raw JSON value; nil or empty
-// is null) to topicURI (wamp1.md §2), in the shortest form that carries o:
-// [7,topicUri,event], [7,topicUri,event,excludeMe|bool],
+// AppendPublish appends a PUBLISH of event (a raw JSON value; nil or empty is
+// null) to topicURI (docs/protocol.md#publish-options), in the shortest form
+// that carries o: [7,topicUri,event], [7,topicUri,event,excludeMe|bool],
 // [7,topicUri,event,exclude] or [7,topicUri,event,exclude,eligible].
 func AppendPublish(dst []byte, topicURI string, event []byte, o PublishOptions) []byte {
 	dst = append(dst, "[7,"...)
@@ -254,10 +254,10 @@ func AppendPublish(dst []byte, topicURI string, event []byte, o PublishOptions) 
 	return append(dst, ']')
 }
 
-// AppendEvent appends [8,topicUri,event] (wamp1.md §2, §4): topicURI is
-// the subscriber's own topic string, event a raw JSON value (nil or empty
-// is null). A router encodes it once per distinct topic string and writes
-// the same bytes to every receiver of that string.
+// AppendEvent appends [8,topicUri,event] (docs/protocol.md#encode-once):
+// topicURI is the subscriber's own topic string, event a raw JSON value (nil
+// or empty is null). A router encodes it once per distinct topic string and
+// writes the same bytes to every receiver of that string.
 func AppendEvent(dst []byte, topicURI string, event []byte) []byte {
 	dst = append(dst, "[8,"...)
 	dst = AppendString(dst, topicURI)

@@ -7,7 +7,8 @@ import (
 )
 
 // CloseCode is a WebSocket close status code (RFC 6455 §7.4.1), the code a
-// router closes a session with after a protocol violation (wamp1.md §3).
+// router closes a session with after a protocol violation
+// (docs/protocol.md#close-codes).
 type CloseCode uint16
 
 // The close codes of RFC 6455 §7.4.1 a WAMP v1 router uses.
@@ -17,16 +18,18 @@ const (
 	// CloseGoingAway (1001): the server shuts down.
 	CloseGoingAway CloseCode = 1001
 	// CloseProtocolError (1002): a WAMP protocol violation: not an array,
-	// bad type id, wrong elements (wamp1.md §3).
+	// bad type id, wrong elements (docs/protocol.md#close-codes).
 	CloseProtocolError CloseCode = 1002
-	// CloseUnsupportedData (1003): a binary frame (wamp1.md §3).
+	// CloseUnsupportedData (1003): a binary frame
+	// (docs/protocol.md#close-codes).
 	CloseUnsupportedData CloseCode = 1003
 	// CloseInvalidPayload (1007): not valid JSON or not valid UTF-8
-	// (wamp1.md §3).
+	// (docs/protocol.md#close-codes).
 	CloseInvalidPayload CloseCode = 1007
 	// ClosePolicyViolation (1008): a limit of the router, like MaxPrefixes.
 	ClosePolicyViolation CloseCode = 1008
-	// CloseMessageTooBig (1009): a frame over the size limit (wamp1.md §3).
+	// CloseMessageTooBig (1009): a frame over the size limit
+	// (docs/protocol.md#close-codes).
 	CloseMessageTooBig CloseCode = 1009
 	// CloseInternalError (1011): a fault of the server.
 	CloseInternalError CloseCode = 1011
@@ -43,19 +46,19 @@ var (
 	// ErrInvalidJSON: the frame is not strictly valid JSON (RFC 8259): a
 	// syntax error, bad UTF-8 in a string, a control character in a string,
 	// data after the closing bracket, or nesting deeper than 512 levels.
-	// Close with 1007 (wamp1.md §3).
+	// Close with 1007 (docs/protocol.md#close-codes).
 	ErrInvalidJSON = errors.New("protocol: invalid JSON")
 	// ErrNotArray: the frame is valid JSON but not an array, or the empty
-	// array. Close with 1002 (wamp1.md §1, §3).
+	// array. Close with 1002 (docs/protocol.md#close-codes).
 	ErrNotArray = errors.New("protocol: message is not a non-empty array")
 	// ErrBadType: element 0 is not a JSON integer or not a known type id.
-	// Close with 1002 (wamp1.md §3).
+	// Close with 1002 (docs/protocol.md#close-codes).
 	ErrBadType = errors.New("protocol: bad message type")
 	// ErrBadMessage: wrong element count, or an element of the wrong type for
-	// the message type. Close with 1002 (wamp1.md §3).
+	// the message type. Close with 1002 (docs/protocol.md#close-codes).
 	ErrBadMessage = errors.New("protocol: bad message")
 	// ErrBadPrefix: a PREFIX name is not a name (see ValidName). Close with
-	// 1002 (wamp1.md §2 "CURIEs").
+	// 1002 (docs/protocol.md#curies).
 	ErrBadPrefix = errors.New("protocol: bad CURIE prefix")
 	// ErrTooManyPrefixes: a session defined more than its limit of prefixes
 	// (Prefixes.Max, by default MaxPrefixes).

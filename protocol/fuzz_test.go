@@ -123,7 +123,7 @@ func subslice(b, sub []byte) bool {
 }
 
 // FuzzPrefixResolve checks Prefixes.Set and Resolve against a plain model
-// of wamp1.md §2 "CURIEs".
+// of docs/protocol.md#curies.
 func FuzzPrefixResolve(f *testing.F) {
 	f.Add("calc", "http://example.com/simple/calc#", "calc:square")
 	f.Add("calc", "http://x#", "http://example.com")

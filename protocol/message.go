@@ -3,11 +3,11 @@ package protocol
 //go:generate go run golang.org/x/tools/cmd/stringer@latest -type=MessageType -linecomment
 
 // MessageType is a WAMP v1 message type id, element 0 of every message
-// (wamp1.md §2). The set is closed: ids 0 to 8.
+// (docs/protocol.md#messages). The set is closed: ids 0 to 8.
 type MessageType uint8
 
-// The WAMP v1 message types (wamp1.md §2). The line comments are the names
-// String returns.
+// The WAMP v1 message types (docs/protocol.md#messages). The line comments
+// are the names String returns.
 const (
 	TypeWelcome     MessageType = 0 // WELCOME
 	TypePrefix      MessageType = 1 // PREFIX
@@ -24,7 +24,7 @@ const (
 const maxType = TypeEvent
 
 // Welcome is the first message of a session, sent by the server right
-// after the handshake (wamp1.md §1, §2):
+// after the handshake (docs/protocol.md#welcome):
 //
 //	[WELCOME, sessionId|string, protocolVersion|integer, serverIdent|string]
 //
@@ -40,8 +40,8 @@ type Welcome struct {
 	ServerIdent []byte
 }
 
-// Prefix defines a CURIE prefix for the rest of the session (wamp1.md §2
-// "CURIEs"):
+// Prefix defines a CURIE prefix for the rest of the session
+// (docs/protocol.md#curies):
 //
 //	[PREFIX, prefix|name, uri|string]
 //
@@ -54,7 +54,7 @@ type Prefix struct {
 	URI []byte
 }
 
-// Call is a remote procedure call from a client (wamp1.md §2):
+// Call is a remote procedure call from a client (docs/protocol.md#messages):
 //
 //	[CALL, callId|string|number, procUri|uri|curie, arg|any...]
 //
@@ -72,11 +72,12 @@ type Call struct {
 	ProcURI []byte
 	// Args holds the arguments as raw JSON values (whitespace-trimmed
 	// subslices of the frame), any JSON type, null included. A single list
-	// argument is one argument (wamp1.md §2). Empty when the call has none.
+	// argument is one argument (docs/protocol.md#call-args). Empty when the
+	// call has none.
 	Args [][]byte
 }
 
-// CallResult is the successful answer to a Call (wamp1.md §2):
+// CallResult is the successful answer to a Call (docs/protocol.md#messages):
 //
 //	[CALLRESULT, callId|string|number, result|any]
 //
@@ -90,7 +91,7 @@ type CallResult struct {
 	Result []byte
 }
 
-// CallError is the error answer to a Call (wamp1.md §2, §3):
+// CallError is the error answer to a Call (docs/protocol.md#messages):
 //
 //	[CALLERROR, callId|string|number, errorUri|uri, errorDesc|string]
 //	[CALLERROR, callId|string|number, errorUri|uri, errorDesc|string, errorDetails|any]
@@ -110,7 +111,8 @@ type CallError struct {
 	ErrorDetails []byte
 }
 
-// Subscribe asks for the events of a topic (wamp1.md §2, §4):
+// Subscribe asks for the events of a topic (docs/protocol.md#messages,
+// #tag-topics):
 //
 //	[SUBSCRIBE, topicUri|uri|curie]
 //
@@ -121,7 +123,7 @@ type Subscribe struct {
 	TopicURI []byte
 }
 
-// Unsubscribe cancels a Subscribe (wamp1.md §2):
+// Unsubscribe cancels a Subscribe (docs/protocol.md#messages):
 //
 //	[UNSUBSCRIBE, topicUri|uri|curie]
 //
@@ -132,7 +134,8 @@ type Unsubscribe struct {
 	TopicURI []byte
 }
 
-// Publish sends an event to a topic's subscribers (wamp1.md §2):
+// Publish sends an event to a topic's subscribers
+// (docs/protocol.md#messages):
 //
 //	[PUBLISH, topicUri|uri|curie, event|any]
 //	[PUBLISH, topicUri|uri|curie, event|any, excludeMe|bool]
@@ -151,14 +154,16 @@ type Publish struct {
 	// ExcludeIDs holds the unescaped session ids of an exclude list; set
 	// only when Exclude is ExcludeList, and possibly empty then.
 	ExcludeIDs [][]byte
-	// Eligible holds the unescaped session ids of the eligible list; set
-	// only when HasEligible. An empty list means nobody (wamp1.md §2).
+	// Eligible holds the unescaped session ids of the eligible list; set only
+	// when HasEligible. An empty list means nobody
+	// (docs/protocol.md#publish-options).
 	Eligible [][]byte
 	// HasEligible reports whether element 4, the eligible list, was given.
 	HasEligible bool
 }
 
-// Event delivers a publication to a subscriber (wamp1.md §2, §4):
+// Event delivers a publication to a subscriber (docs/protocol.md#messages,
+// #event-topic):
 //
 //	[EVENT, topicUri|uri, event|any]
 //
@@ -171,7 +176,8 @@ type Event struct {
 	Event []byte
 }
 
-// ExcludeMode is how PUBLISH element 3 was given (wamp1.md §2).
+// ExcludeMode is how PUBLISH element 3 was given
+// (docs/protocol.md#publish-options).
 type ExcludeMode uint8
 
 // The forms of PUBLISH element 3.

@@ -3,10 +3,10 @@ package protocol
 import "bytes"
 
 // MaxPrefixes is the most CURIE prefixes one session may define
-// (wamp1.md §2 "CURIEs"); redefining one does not count again.
+// (docs/protocol.md#curies); redefining one does not count again.
 const MaxPrefixes = 256
 
-// Prefixes is one session's CURIE map (wamp1.md §2 "CURIEs"): PREFIX
+// Prefixes is one session's CURIE map (docs/protocol.md#curies): PREFIX
 // messages define entries, and Resolve expands procUri and topicUri strings
 // that use them. The zero value is an empty map, ready to use. A Prefixes is
 // not safe for concurrent use; it belongs to its session.
@@ -23,9 +23,10 @@ type Prefixes struct {
 	m map[string]string
 }
 
-// ValidName reports whether b is a name: non-empty, of ASCII letters,
-// digits, '_', '-' and '.' only (wamp1.md §2, §4). Prefix names and tag keys
-// are names, so JSON- or query-shaped strings are never taken for CURIEs.
+// ValidName reports whether b is a name: non-empty, of ASCII letters, digits,
+// '_', '-' and '.' only (docs/protocol.md#curies, #tag-topics). Prefix names
+// and tag keys are names, so JSON- or query-shaped strings are never taken
+// for CURIEs.
 func ValidName(b []byte) bool {
 	if len(b) == 0 {
 		return false

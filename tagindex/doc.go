@@ -1,5 +1,5 @@
 // Package tagindex holds tag sets and the inverted index that routes tagged publications to
-// tagged subscriptions (wamp1.md §4 and §5).
+// tagged subscriptions (docs/protocol.md#tag-topics and #plain-connections).
 //
 // A topic such as http://example.com/news?lang=FR&user=42 is a tag set: its base
 // (http://example.com/news), held as a tag under the reserved key BaseKey, plus one tag per
@@ -13,7 +13,7 @@
 //	var idx tagindex.Index[*Subscription] // the zero value is ready
 //
 //	s, err := tagindex.ParseTopic("http://example.com/news?lang=FR&user=42")
-//	if err != nil { ... }               // malformed topic: drop the SUBSCRIBE (wamp1.md §3)
+//	if err != nil { ... }               // malformed: dropped (docs/protocol.md#dropped-messages)
 //	sub.h = idx.Add(s, sub)             // keep the Handle, not s
 //
 //	var p tagindex.Set                  // one per worker, reused

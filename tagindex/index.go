@@ -11,8 +11,8 @@ import (
 )
 
 // Index is an inverted index from tags to the values subscribed with a tag set holding them
-// (wamp1.md §4): Add(S, v) subscribes v with tag set S, and Match(P, fn) calls fn for every v
-// whose S is a superset of P.
+// (docs/protocol.md#tag-matching): Add(S, v) subscribes v with tag set S, and Match(P, fn) calls fn
+// for every v whose S is a superset of P.
 //
 // The zero value is an empty index ready to use; an Index must not be copied after first use. It is
 // safe for concurrent use: Add, Remove and RemoveHandle take its write lock, Match and Len its read

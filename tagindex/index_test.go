@@ -42,7 +42,7 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// TestMatchSpec covers the examples of wamp1.md §4.
+// TestMatchSpec covers the examples of docs/protocol.md#tag-matching.
 func TestMatchSpec(t *testing.T) {
 	subs := []string{
 		"news?lang=FR",

@@ -10,14 +10,14 @@ import (
 )
 
 // ParseJSON parses the JSON tags of a plain tag connection or of a backend's publication
-// (wamp1.md §5), such as {"language":"FR","user":42}. obj must be one JSON object (whitespace
-// around it allowed) in valid UTF-8. Its keys must be names, each once; its values strings or
-// integers, an integer standing for its decimal text, so "user":42 and the topic tag user=42 are
-// the same tag. Integers of any size are accepted as written (JSON allows no leading zeros; -0 is
-// read as 0); floats, exponents, booleans, null, arrays and objects are refused. The set has no
-// base. The default Limits apply: an object over 4096 bytes is ErrTooLong, checked before it is
-// read, one of more than 32 keys ErrTooManyTags, checked before the 33rd is decoded. This is not a
-// hot path: it uses encoding/json's token API.
+// (docs/protocol.md#plain-connections), such as {"language":"FR","user":42}. obj must be one JSON
+// object (whitespace around it allowed) in valid UTF-8. Its keys must be names, each once; its
+// values strings or integers, an integer standing for its decimal text, so "user":42 and the topic
+// tag user=42 are the same tag. Integers of any size are accepted as written (JSON allows no
+// leading zeros; -0 is read as 0); floats, exponents, booleans, null, arrays and objects are
+// refused. The set has no base. The default Limits apply: an object over 4096 bytes is ErrTooLong,
+// checked before it is read, one of more than 32 keys ErrTooManyTags, checked before the 33rd is
+// decoded. This is not a hot path: it uses encoding/json's token API.
 func ParseJSON(obj []byte) (Set, error) {
 	return ParseJSONLimits(obj, Limits{})
 }

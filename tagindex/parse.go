@@ -7,13 +7,13 @@ import (
 	"unsafe"
 )
 
-// ParseTopic parses a topic URI into its tag set (wamp1.md §4). The text before the first '?' is
-// the base (kept as is, not decoded; an empty base means no base). The query after it is split on
-// '&'; every non-empty pair must be key=value (split at its first '='), its key and value
-// percent-decoded (%XX only: '+' stays '+', it is not a space), the key a name, the value valid
-// UTF-8, each key once. Empty pairs, from "&&", a trailing '&' or a bare trailing '?', are skipped.
-// The default Limits apply: a topic over 4096 bytes is ErrTooLong, one of more than 32 tags
-// ErrTooManyTags. The result owns its memory.
+// ParseTopic parses a topic URI into its tag set (docs/protocol.md#tag-topics). The text before the
+// first '?' is the base (kept as is, not decoded; an empty base means no base). The query after it
+// is split on '&'; every non-empty pair must be key=value (split at its first '='), its key and
+// value percent-decoded (%XX only: '+' stays '+', it is not a space), the key a name, the value
+// valid UTF-8, each key once. Empty pairs, from "&&", a trailing '&' or a bare trailing '?', are
+// skipped. The default Limits apply: a topic over 4096 bytes is ErrTooLong, one of more than 32
+// tags ErrTooManyTags. The result owns its memory.
 func ParseTopic(uri string) (Set, error) {
 	return ParseTopicLimits(uri, Limits{})
 }

@@ -7,14 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// Tag is one key=value pair of a tag set (wamp1.md §4). A Tag whose Key is BaseKey holds the base
-// of a topic (the text before its first '?').
+// Tag is one key=value pair of a tag set (docs/protocol.md#tag-topics). A Tag whose Key is BaseKey
+// holds the base of a topic (the text before its first '?').
 type Tag struct {
 	Key, Value string
 }
 
 // BaseKey is the reserved key under which a Set holds its base. User keys are names and names are
-// never empty, so no user tag can take the place of the base (wamp1.md §4).
+// never empty, so no user tag can take the place of the base (docs/protocol.md#tag-topics).
 const BaseKey = ""
 
 // Set is a canonical tag set: its tags sorted by Key, each key once, the base (if any) first under
@@ -31,9 +31,10 @@ type Set struct {
 	reuse bool   // tags and buf belong to this variable and may be overwritten in place
 }
 
-// NewSet builds a set from a base and user tags. An empty base means no base (a tags-only set, as
-// a backend publishes, wamp1.md §4). Keys must be names, values valid UTF-8, and the base must not
-// contain '?'. The set keeps base, keys and values as given (Go strings are immutable).
+// NewSet builds a set from a base and user tags. An empty base means no base (a tags-only set, as a
+// backend publishes, docs/protocol.md#tag-topics). Keys must be names, values valid UTF-8, and the
+// base must not contain '?'. The set keeps base, keys and values as given (Go strings are
+// immutable).
 func NewSet(base string, tags map[string]string) (Set, error) {
 	if strings.IndexByte(base, '?') >= 0 {
 		return Set{}, fmt.Errorf("%w: %q", ErrBadBase, base)
@@ -131,7 +132,8 @@ func (s Set) Get(key string) (string, bool) {
 func (s Set) Tags() []Tag { return s.tags[:len(s.tags):len(s.tags)] }
 
 // SubsetOf reports whether every tag of s is in t, which is when a publication with tag set s
-// reaches a subscription with tag set t (wamp1.md §4). The empty set is a subset of every set.
+// reaches a subscription with tag set t (docs/protocol.md#tag-matching). The empty set is a subset
+// of every set.
 func (s Set) SubsetOf(t Set) bool {
 	if len(s.tags) > len(t.tags) {
 		return false
@@ -211,7 +213,7 @@ func isNameByte(c byte) bool {
 		c == '_' || c == '-' || c == '.'
 }
 
-// isName reports whether key is a valid user key (wamp1.md §4).
+// isName reports whether key is a valid user key (docs/protocol.md#tag-topics).
 func isName(key string) bool {
 	if key == "" {
 		return false
