@@ -122,19 +122,22 @@ func subslice(b, sub []byte) bool {
 	return p >= start && p+uintptr(len(sub)) <= start+uintptr(len(b))
 }
 
-// FuzzPrefixResolve checks Prefixes.Set and Resolve against a plain model
-// of docs/protocol.md#curies.
+// FuzzPrefixResolve checks Prefixes.Set, Resolve and ResolveLimit against
+// a plain model of docs/protocol.md#curies and #limits, with a MaxURILen
+// small enough for the fuzzer to cross.
 func FuzzPrefixResolve(f *testing.F) {
 	f.Add("calc", "http://example.com/simple/calc#", "calc:square")
 	f.Add("calc", "http://x#", "http://example.com")
 	f.Add("a b", "u", "a b:c")
 	f.Add("", "u", ":x")
 	f.Add("e", "", "e:")
+	f.Add("long", strings.Repeat("u", 60), "long:12345")
+	f.Add("x", strings.Repeat("u", 65), "x:")
 	f.Fuzz(func(t *testing.T, name, uri, s string) {
-		var p Prefixes
+		p := Prefixes{Limits: Limits{MaxURILen: 64}}
 		err := p.Set([]byte(name), []byte(uri))
-		if (err == nil) != ValidName([]byte(name)) {
-			t.Fatalf("Set(%q) = %v", name, err)
+		if (err == nil) != (ValidName([]byte(name)) && len(uri) <= 64) {
+			t.Fatalf("Set(%q, %d bytes) = %v", name, len(uri), err)
 		}
 		want := s
 		if before, after, ok := strings.Cut(s, ":"); ok && err == nil && before == name {
@@ -142,6 +145,11 @@ func FuzzPrefixResolve(f *testing.F) {
 		}
 		if got := string(p.Resolve([]byte("<"), []byte(s))); got != "<"+want {
 			t.Fatalf("Resolve(%q) with %q=%q: %q, want %q", s, name, uri, got, "<"+want)
+		}
+		got, err := p.ResolveLimit([]byte("<"), []byte(s))
+		if len(want) <= 64 && (err != nil || string(got) != "<"+want) ||
+			len(want) > 64 && (!errors.Is(err, ErrURITooLong) || string(got) != "<") {
+			t.Fatalf("ResolveLimit(%q) with %q=%q: %q, %v; want %q within 64 bytes", s, name, uri, got, err, want)
 		}
 	})
 }
