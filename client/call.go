@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	gojson "github.com/goccy/go-json"
-
-	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
@@ -14,10 +11,12 @@ import (
 // with Prefix) with args and waits for its CALLRESULT or CALLERROR
 // (docs/protocol.md#call-ids).
 //
-// Each arg is marshaled with goccy/go-json, except a json.RawMessage, which
-// is sent as is (it must be valid JSON; nil stands for null). A single slice
+// Each arg is marshaled with protocol.MarshalPayload: with goccy/go-json,
+// except a json.RawMessage, which is sent as is (it must be valid JSON; nil
+// stands for null). A single slice
 // argument is one argument, a JSON array. When result is not nil the
-// CALLRESULT's result is unmarshaled into it, as json.Unmarshal would.
+// CALLRESULT's result is unmarshaled into it with protocol.Unmarshal, as
+// json.Unmarshal would.
 //
 // A CALLERROR is returned as a *protocol.Error, as is (not wrapped), with
 // Details unmarshaled into an any when the server sent some; the connection
@@ -38,7 +37,7 @@ func (c *Client) Call(ctx context.Context, procURI string, result any, args ...a
 	}
 	raw := make([][]byte, len(args))
 	for i, a := range args {
-		b, err := jsonval.Marshal(a)
+		b, err := protocol.MarshalPayload(a)
 		if err != nil {
 			return fmt.Errorf("client: call %s: argument %d: %w", procURI, i, err)
 		}
@@ -79,7 +78,7 @@ func (c *Client) Call(ctx context.Context, procURI string, result any, args ...a
 		return r.err
 	}
 	if result != nil {
-		if err := gojson.Unmarshal(r.result, result); err != nil {
+		if err := protocol.Unmarshal(r.result, result); err != nil {
 			return fmt.Errorf("client: call %s: decoding result: %w", procURI, err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
@@ -78,16 +77,16 @@ func Eligible(ids ...string) PublishOption {
 	}
 }
 
-// Publish publishes event, marshaled with goccy/go-json (a json.RawMessage
-// is sent as is), to topicURI, a URI or a CURIE, with tags in its query part
-// or not (see Topic). WAMP v1 has no reply to a PUBLISH: a nil error means
+// Publish publishes event, marshaled with protocol.MarshalPayload (a
+// json.RawMessage is sent as is), to topicURI, a URI or a CURIE, with tags
+// in its query part or not (see Topic). WAMP v1 has no reply to a PUBLISH: a nil error means
 // the message was written, not that anybody received it.
 func (c *Client) Publish(topicURI string, event any, opts ...PublishOption) error {
 	op := "publish " + topicURI
 	if err := c.checkOpen(op); err != nil {
 		return err
 	}
-	ev, err := jsonval.Marshal(event)
+	ev, err := protocol.MarshalPayload(event)
 	if err != nil {
 		return fmt.Errorf("client: %s: %w", op, err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/protocol"
 )
@@ -180,7 +179,7 @@ func (c *Client) dispatch(frame []byte) error {
 	case protocol.TypeCallError:
 		e := &protocol.Error{URI: string(m.CallError.ErrorURI), Desc: string(m.CallError.ErrorDesc)}
 		if len(m.CallError.ErrorDetails) > 0 {
-			if err := gojson.Unmarshal(m.CallError.ErrorDetails, &e.Details); err != nil {
+			if err := protocol.Unmarshal(m.CallError.ErrorDetails, &e.Details); err != nil {
 				return fmt.Errorf("%w: CALLERROR details: %w", ErrProtocol, err)
 			}
 		}
@@ -216,7 +215,7 @@ func unquote(tok []byte) (string, bool) {
 		return string(tok[1 : len(tok)-1]), true
 	}
 	var s string
-	if err := gojson.Unmarshal(tok, &s); err != nil {
+	if err := protocol.Unmarshal(tok, &s); err != nil {
 		return "", false
 	}
 	return s, true

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	gojson "github.com/goccy/go-json"
-
+	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -39,7 +38,7 @@ func TestBuiltins(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := gojson.Marshal(res)
+			got, err := protocol.MarshalPayload(res)
 			if err != nil {
 				t.Fatal(err)
 			}

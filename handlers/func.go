@@ -2,17 +2,17 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"strconv"
-
-	json "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/router"
 )
 
 // Func adapts a typed function to router.RPCHandler, decoding the call's
-// arguments into an A with go-json. How depends on A's kind:
+// arguments into an A with protocol.Unmarshal (go-json). How depends on A's
+// kind:
 //
 //   - A slice or array type other than a byte slice (such as []int, []any,
 //     [2]string) takes all the arguments, in order, as if they were one JSON
@@ -73,12 +73,12 @@ func decodeArgs(c *router.Call, seq bool, dst any) error {
 			return protocol.NewError(protocol.ErrorURIInvalidArgument,
 				"want 1 argument, got "+strconv.Itoa(len(c.Args)))
 		}
-		if err := json.Unmarshal(c.Args[0], dst); err != nil {
+		if err := protocol.Unmarshal(c.Args[0], dst); err != nil {
 			return protocol.NewError(protocol.ErrorURIInvalidArgument, "argument: "+err.Error())
 		}
 		return nil
 	}
-	if err := json.Unmarshal(joinArgs(c.Args), dst); err != nil {
+	if err := protocol.Unmarshal(joinArgs(c.Args), dst); err != nil {
 		return protocol.NewError(protocol.ErrorURIInvalidArgument, "arguments: "+err.Error())
 	}
 	return nil

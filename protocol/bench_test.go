@@ -21,6 +21,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"publish-exclude", publishExcludeFrame},
 		{"subscribe", subscribeFrame},
 		{"call-escaped", callEscapedFrame},
+		{"call-args=4000", callWith(4000, "1")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			frame := []byte(bc.frame)
@@ -34,6 +35,19 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func BenchmarkDecodePlain(b *testing.B) {
+	frame := []byte(`{"message":{"title":"Hello, world!","n":[1,2,3]},"tags":{"language":"FR","user":42},"metadata":{"key":"k","secret":"s"}}`)
+	var d Decoder
+	var r PlainRequest
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if err := d.DecodePlain(frame, &r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

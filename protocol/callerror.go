@@ -1,12 +1,9 @@
 package protocol
 
-import (
-	"fmt"
+import "fmt"
 
-	json "github.com/goccy/go-json"
-)
-
-// The error URIs a router answers a failed CALL with (docs/protocol.md#errors).
+// The error URIs a router answers a failed CALL with
+// (docs/protocol.md#errors).
 const (
 	// ErrorURINoSuchProcedure: nobody registered the procedure; the desc
 	// is "no procedure registered for <uri>".
@@ -23,17 +20,17 @@ const (
 )
 
 // Error is a WAMP CALLERROR a procedure handler returns
-// (docs/protocol.md#errors); the router answers the call with its URI, Desc and
-// Details. Any other error a handler returns becomes ErrorURIInternal, with no
-// internals leaked.
+// (docs/protocol.md#errors); the router answers the call with its URI, Desc
+// and Details. Any other error a handler returns becomes ErrorURIInternal,
+// with no internals leaked.
 type Error struct {
 	// URI is the error URI, like ErrorURIInvalidArgument.
 	URI string
 	// Desc is a human-readable description; it is always sent, even empty.
 	Desc string
-	// Details is any value go-json can marshal, sent as errorDetails; nil,
-	// or a value that marshals to null, omits errorDetails
-	// (docs/protocol.md#messages).
+	// Details is any value MarshalPayload can marshal, sent as
+	// errorDetails; nil, or a value that marshals to null, omits
+	// errorDetails (docs/protocol.md#messages).
 	Details any
 }
 
@@ -49,14 +46,15 @@ func NewError(uri, desc string) *Error {
 }
 
 // AppendError appends the CALLERROR answering callID (the raw token, as in
-// Call.CallID) with e's URI, Desc and Details, marshaling Details with
-// go-json. It returns dst unchanged and the marshaling error when Details
-// cannot be marshaled; the router then answers with ErrorURIInternal.
+// Call.CallID, copied byte for byte) with e's URI, Desc and Details,
+// marshaling Details with MarshalPayload. It returns dst unchanged and the
+// marshaling error when Details cannot be marshaled; the router then
+// answers with ErrorURIInternal.
 func AppendError(dst, callID []byte, e *Error) ([]byte, error) {
 	var details []byte
 	if e.Details != nil {
 		var err error
-		details, err = json.Marshal(e.Details)
+		details, err = MarshalPayload(e.Details)
 		if err != nil {
 			return dst, fmt.Errorf("protocol: marshal CALLERROR details: %w", err)
 		}

@@ -2,18 +2,26 @@ package protocol
 
 import "unicode/utf8"
 
-// Decoder decodes WAMP v1 frames into Messages. Its zero value is ready to
-// use. A Decoder is not safe for concurrent use: give each worker its own.
+// Decoder decodes WAMP v1 frames into Messages, and the frames of plain
+// tag connections into PlainRequests. Its zero value is ready to use, with
+// the default Limits. A Decoder is not safe for concurrent use:
+// give each worker its own.
 //
 // The byte slices of a decoded Message alias the frame or the Decoder's
 // scratch buffer (where escaped strings are unescaped); they stay valid until
 // the next Decode call on the same Decoder, and as long as the frame is not
 // modified.
 //
-// A Decoder keeps its buffers between calls; they grow to the largest frame
-// with escapes and the most elements seen, bounded by the frame size limit
-// (docs/protocol.md#limits).
+// A Decoder keeps its buffers between calls, so that steady-state decoding
+// allocates nothing; Limits.MaxElements bounds how far they grow within one
+// call, and a buffer that grew past a fixed size (keepElems entries,
+// keepScratch bytes) is dropped at the next call, so that one big frame does
+// not pin its memory for the life of the Decoder.
 type Decoder struct {
+	// Limits bound the cost of one message (docs/protocol.md#limits). The
+	// zero value holds the defaults. Set it before the first Decode.
+	Limits Limits
+
 	// elems holds the extents of the top-level elements of the frame being
 	// decoded; reused across calls.
 	elems []span
@@ -24,6 +32,16 @@ type Decoder struct {
 	scratch []byte
 }
 
+// The sizes past which a Decoder or a Message drops a reused buffer at the
+// next Decode rather than keep it: keepElems entries of a slice, keepScratch
+// bytes of unescaped text. keepElems leaves room for append's growth past
+// DefaultMaxElements, so that messages within the default limits always
+// reuse their buffers.
+const (
+	keepElems   = 2 * DefaultMaxElements
+	keepScratch = 64 << 10
+)
+
 // span is the extent of a JSON value in a frame: b[start:end]. For a
 // string it includes the quotes, and esc reports escapes in it.
 type span struct {
@@ -32,27 +50,28 @@ type span struct {
 	esc        bool
 }
 
-// Decode decodes one whole frame, a WAMP v1 message
-// (docs/protocol.md#messages), into m, overwriting it. The frame must be
-// strictly valid JSON (RFC 8259) and an array whose element 0 is a known type
-// id followed by the elements that type requires. On failure it returns an
-// error wrapping one of ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage
-// or ErrBadPrefix, whose text names the problem; CloseCodeOf maps it to a close
-// code and Reason cuts it for a close frame.
+// Decode decodes one whole frame, a WAMP v1 message (docs/protocol.md#messages),
+// into m, overwriting it. The frame must be strictly valid JSON (RFC 8259)
+// and an array whose element 0 is a known type id followed by the elements
+// that type requires, within d.Limits. On failure it returns an error
+// wrapping one of ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage,
+// ErrBadPrefix, ErrTooManyElements or ErrTooManyIDs, whose text names the
+// problem; CloseCodeOf maps it to a close code and Reason cuts it for a
+// close frame.
 //
 // Decode does not allocate once the Decoder and m have grown to the sizes
 // the frames need. The slices set in m are borrowed (see Message).
 func (d *Decoder) Decode(frame []byte, m *Message) error {
-	d.elems = d.elems[:0]
-	d.scratch = d.scratch[:0]
+	d.reset()
+	budget := d.Limits.withDefaults().MaxElements
 	i := skipWS(frame, 0)
 	if i == len(frame) {
 		return errorf(ErrInvalidJSON, "invalid JSON: empty frame")
 	}
 	if frame[i] != '[' {
-		end, k, _, err := scanValue(frame, i, 0)
+		end, k, _, err := scanValue(frame, i, 0, &budget)
 		if err != nil {
-			return err
+			return d.scanError(err)
 		}
 		if err := checkEnd(frame, end); err != nil {
 			return err
@@ -67,9 +86,9 @@ func (d *Decoder) Decode(frame []byte, m *Message) error {
 		return errorf(ErrNotArray, "message is an empty array")
 	}
 	for {
-		end, k, esc, err := scanValue(frame, i, 1)
+		end, k, esc, err := scanValue(frame, i, 1, &budget)
 		if err != nil {
-			return err
+			return d.scanError(err)
 		}
 		d.elems = append(d.elems, span{start: i, end: end, kind: k, esc: esc})
 		i = skipWS(frame, end)
@@ -88,6 +107,28 @@ func (d *Decoder) Decode(frame []byte, m *Message) error {
 		return err
 	}
 	return d.message(frame, m)
+}
+
+// reset empties d's buffers for a new frame, dropping those that grew past
+// keepElems or keepScratch.
+func (d *Decoder) reset() {
+	if cap(d.elems) > keepElems {
+		d.elems = nil
+	}
+	if cap(d.scratch) > keepScratch {
+		d.scratch = nil
+	}
+	d.elems = d.elems[:0]
+	d.scratch = d.scratch[:0]
+}
+
+// scanError turns the scanner's errBudget into ErrTooManyElements, with
+// the limit in the reason; other errors pass unchanged.
+func (d *Decoder) scanError(err error) error {
+	if err == errBudget {
+		return errorf(ErrTooManyElements, "message too big: more than %d JSON values", d.Limits.withDefaults().MaxElements)
+	}
+	return err
 }
 
 // checkEnd checks that nothing but whitespace follows the value that ends
@@ -146,8 +187,8 @@ func (d *Decoder) message(frame []byte, m *Message) error {
 		if n < 3 {
 			return count(t, n, "at least 3")
 		}
-		if e[1].kind != kindString {
-			return wrongType(t, "callId", "a string", e[1])
+		if err := checkCallID(t, e[1]); err != nil {
+			return err
 		}
 		if e[2].kind != kindString {
 			return wrongType(t, "procUri", "a string", e[2])
@@ -161,16 +202,16 @@ func (d *Decoder) message(frame []byte, m *Message) error {
 		if n != 3 {
 			return count(t, n, "3")
 		}
-		if e[1].kind != kindString {
-			return wrongType(t, "callId", "a string", e[1])
+		if err := checkCallID(t, e[1]); err != nil {
+			return err
 		}
 		m.CallResult = CallResult{CallID: raw(frame, e[1]), Result: raw(frame, e[2])}
 	case TypeCallError:
 		if n != 4 && n != 5 {
 			return count(t, n, "4 or 5")
 		}
-		if e[1].kind != kindString {
-			return wrongType(t, "callId", "a string", e[1])
+		if err := checkCallID(t, e[1]); err != nil {
+			return err
 		}
 		if e[2].kind != kindString {
 			return wrongType(t, "errorUri", "a string", e[2])
@@ -232,9 +273,9 @@ func (d *Decoder) publish(frame []byte, m *Message) error {
 		p.Exclude = ExcludeNone
 	case kindArray:
 		p.Exclude = ExcludeList
-		var ok bool
-		if p.ExcludeIDs, ok = d.strList(frame, e[3], p.ExcludeIDs); !ok {
-			return errorf(ErrBadMessage, "PUBLISH: exclude must be a list of strings")
+		var err error
+		if p.ExcludeIDs, err = d.strList(frame, e[3], p.ExcludeIDs, "exclude"); err != nil {
+			return err
 		}
 	default:
 		return wrongType(TypePublish, "exclude", "a boolean or a list", e[3])
@@ -248,11 +289,21 @@ func (d *Decoder) publish(frame []byte, m *Message) error {
 	if e[4].kind != kindArray {
 		return wrongType(TypePublish, "eligible", "a list", e[4])
 	}
-	var ok bool
-	if p.Eligible, ok = d.strList(frame, e[4], p.Eligible); !ok {
-		return errorf(ErrBadMessage, "PUBLISH: eligible must be a list of strings")
+	var err error
+	if p.Eligible, err = d.strList(frame, e[4], p.Eligible, "eligible"); err != nil {
+		return err
 	}
 	p.HasEligible = true
+	return nil
+}
+
+// checkCallID checks the callId element of a CALL, CALLRESULT or
+// CALLERROR: a JSON string or number, kept as its raw token and echoed byte
+// for byte (docs/protocol.md#call-ids). Any other type is ErrBadMessage.
+func checkCallID(t MessageType, s span) error {
+	if s.kind != kindString && s.kind != kindNumber {
+		return wrongType(t, "callId", "a string or a number", s)
+	}
 	return nil
 }
 
@@ -330,21 +381,27 @@ func (d *Decoder) str(frame []byte, s span) []byte {
 }
 
 // strList appends to dst the unescaped contents of the strings of the array
-// s of frame. It reports false when an element is not a string.
-func (d *Decoder) strList(frame []byte, s span, dst [][]byte) ([][]byte, bool) {
+// s of frame, the PUBLISH list called what. It fails with ErrBadMessage when
+// an element is not a string, and with ErrTooManyIDs past d.Limits.MaxIDs
+// elements.
+func (d *Decoder) strList(frame []byte, s span, dst [][]byte, what string) ([][]byte, error) {
 	i := skipWS(frame, s.start+1)
 	if frame[i] == ']' {
-		return dst, true
+		return dst, nil
 	}
-	for {
+	maxIDs := d.Limits.withDefaults().MaxIDs
+	for n := 0; ; n++ {
 		if frame[i] != '"' {
-			return dst, false
+			return dst, errorf(ErrBadMessage, "PUBLISH: %s must be a list of strings", what)
+		}
+		if n == maxIDs {
+			return dst, errorf(ErrTooManyIDs, "PUBLISH: more than %d session ids in %s", maxIDs, what)
 		}
 		end, esc, _ := scanString(frame, i) // validated by scanValue
 		dst = append(dst, d.str(frame, span{start: i, end: end, kind: kindString, esc: esc}))
 		i = skipWS(frame, end)
 		if frame[i] == ']' {
-			return dst, true
+			return dst, nil
 		}
 		i = skipWS(frame, i+1) // past ','
 	}

@@ -87,7 +87,13 @@ var decodeCases = []struct {
 	{"call/long-strings", `[2,"` + strings.Repeat("x", 100) + `","` + strings.Repeat("y", 99) + `\n"]`,
 		call(`"`+strings.Repeat("x", 100)+`"`, strings.Repeat("y", 99)+"\n")},
 	{"call/deep-arg", `[2,"id","u",` + nest(MaxDepth-1, "") + `]`, call(`"id"`, "u", nest(MaxDepth-1, ""))},
+	{"call/number-callid", `[2,7,"u"]`, call("7", "u")},
+	{"call/exponent-callid", `[2,1e2,"u",1]`, call("1e2", "u", "1")},
+	{"call/negative-fraction-callid", `[2, -0.5e-3 ,"u"]`, call("-0.5e-3", "u")},
+	{"call/big-callid", `[2,123456789012345678901234567890,"u"]`, call("123456789012345678901234567890", "u")},
 	{"callresult", `[3,"id",{"a":1}]`, callResult(`"id"`, `{"a":1}`)},
+	{"callresult/number-id", `[3,7,null]`, callResult("7", "null")},
+	{"callerror/number-id", `[4,1E+2,"u","d"]`, callError("1E+2", "u", "d", nil)},
 	{"callresult/null", `[3,"id",null]`, callResult(`"id"`, "null")},
 	{"callresult/escaped-id", `[3,"\u0030.1",1]`, callResult(`"\u0030.1"`, "1")},
 	{"callerror/4", `[4,"id","http://api.wamp.ws/error#internal","boom"]`, callError(`"id"`, ErrorURIInternal, "boom", nil)},
@@ -260,18 +266,24 @@ var malformedCases = []struct {
 	{"prefix-unicode", `[1,"é","x"]`, ErrBadPrefix},
 	{"call-only-type", `[2]`, ErrBadMessage},
 	{"call-no-proc", `[2,"id"]`, ErrBadMessage},
-	{"call-number-callid", `[2,5,"uri"]`, ErrBadMessage},
 	{"call-null-callid", `[2,null,"uri"]`, ErrBadMessage},
+	{"call-true-callid", `[2,true,"uri"]`, ErrBadMessage},
+	{"call-false-callid", `[2,false,"uri"]`, ErrBadMessage},
+	{"call-list-callid", `[2,["id"],"uri"]`, ErrBadMessage},
+	{"call-object-callid", `[2,{"id":1},"uri"]`, ErrBadMessage},
+	{"call-bad-number-callid", `[2,07,"uri"]`, ErrInvalidJSON},
 	{"call-number-proc", `[2,"id",5]`, ErrBadMessage},
 	{"call-list-proc", `[2,"id",["uri"]]`, ErrBadMessage},
 	{"callresult-short", `[3,"id"]`, ErrBadMessage},
 	{"callresult-long", `[3,"id",1,2]`, ErrBadMessage},
-	{"callresult-number-id", `[3,1,2]`, ErrBadMessage},
+	{"callresult-null-id", `[3,null,2]`, ErrBadMessage},
+	{"callresult-list-id", `[3,[1],2]`, ErrBadMessage},
 	{"callerror-short", `[4,"id","uri"]`, ErrBadMessage},
 	{"callerror-long", `[4,"id","uri","d",1,2]`, ErrBadMessage},
 	{"callerror-number-desc", `[4,"id","uri",5]`, ErrBadMessage},
 	{"callerror-number-uri", `[4,"id",5,"d"]`, ErrBadMessage},
-	{"callerror-number-id", `[4,1,"u","d"]`, ErrBadMessage},
+	{"callerror-bool-id", `[4,true,"u","d"]`, ErrBadMessage},
+	{"callerror-object-id", `[4,{},"u","d"]`, ErrBadMessage},
 	{"subscribe-number", `[5,42]`, ErrBadMessage},
 	{"subscribe-null", `[5,null]`, ErrBadMessage},
 	{"subscribe-short", `[5]`, ErrBadMessage},
@@ -294,7 +306,8 @@ var malformedCases = []struct {
 	{"event-number-topic", `[8,1,2]`, ErrBadMessage},
 }
 
-var sentinels = []error{ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyPrefixes}
+var sentinels = []error{ErrInvalidJSON, ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix, ErrTooManyPrefixes,
+	ErrTooManyElements, ErrTooManyIDs, ErrURITooLong, ErrBadPlainRequest}
 
 func TestDecodeMalformed(t *testing.T) {
 	var d Decoder
@@ -328,7 +341,9 @@ func TestDecodeMalformed(t *testing.T) {
 func TestDecodeReasons(t *testing.T) {
 	tests := []struct{ frame, want string }{
 		{`[2,"id",5]`, "protocol: CALL: procUri must be a string, not a number"},
-		{`[2,5,"u"]`, "protocol: CALL: callId must be a string, not a number"},
+		{`[2,null,"u"]`, "protocol: CALL: callId must be a string or a number, not null"},
+		{`[3,[],1]`, "protocol: CALLRESULT: callId must be a string or a number, not a list"},
+		{`[4,false,"u","d"]`, "protocol: CALLERROR: callId must be a string or a number, not a boolean"},
 		{`[42,"t"]`, "protocol: unknown message type 42"},
 		{`[99999999999999999999,"t"]`, "protocol: unknown message type 99999999999999999999"},
 		{`[2.0]`, "protocol: message type must be an integer, not 2.0"},

@@ -87,7 +87,8 @@ func appendRaw(dst, v []byte) []byte {
 	return append(dst, v...)
 }
 
-// appendCallID appends the raw callId token id, or "" when it is empty.
+// appendCallID appends the raw callId token id byte for byte, or "" when
+// it is empty.
 func appendCallID(dst, id []byte) []byte {
 	if len(id) == 0 {
 		return append(dst, `""`...)
@@ -107,8 +108,8 @@ func appendList(dst []byte, ids []string) []byte {
 	return append(dst, ']')
 }
 
-// AppendWelcome appends [0,sessionId,1,serverIdent] (docs/protocol.md#welcome):
-// the protocol version is always 1.
+// AppendWelcome appends [0,sessionId,1,serverIdent]
+// (docs/protocol.md#messages): the protocol version is always 1.
 func AppendWelcome(dst []byte, sessionID, serverIdent string) []byte {
 	dst = append(dst, "[0,"...)
 	dst = AppendString(dst, sessionID)
@@ -126,10 +127,10 @@ func AppendPrefix(dst []byte, prefix, uri string) []byte {
 	return append(dst, ']')
 }
 
-// AppendCall appends [2,callId,procUri,arg...] (docs/protocol.md#call-args).
-// callID is the call id as a Go string and is escaped into a JSON string; each
-// arg is a raw JSON value (nil or empty is null). A single list argument stays
-// one argument.
+// AppendCall appends [2,callId,procUri,arg...] (docs/protocol.md#messages).
+// callID is the call id as a Go string and is escaped into a JSON string;
+// each arg is a raw JSON value (nil or empty is null). A single list argument
+// stays one argument.
 func AppendCall(dst []byte, callID, procURI string, args ...[]byte) []byte {
 	dst = append(dst, "[2,"...)
 	dst = AppendString(dst, callID)
@@ -142,10 +143,10 @@ func AppendCall(dst []byte, callID, procURI string, args ...[]byte) []byte {
 	return append(dst, ']')
 }
 
-// AppendCallResult appends [3,callId,result] (docs/protocol.md#call-ids).
-// callID is the raw JSON string token as decoded (Call.CallID), copied byte for
-// byte; an empty one is written as "". result is a raw JSON value; nil or empty
-// is null.
+// AppendCallResult appends [3,callId,result] (docs/protocol.md#messages).
+// callID is the raw JSON token as decoded (Call.CallID), a string or a
+// number, copied byte for byte (docs/protocol.md#call-ids); an empty one is
+// written as "". result is a raw JSON value; nil or empty is null.
 func AppendCallResult(dst, callID, result []byte) []byte {
 	dst = append(dst, "[3,"...)
 	dst = appendCallID(dst, callID)
@@ -156,9 +157,10 @@ func AppendCallResult(dst, callID, result []byte) []byte {
 
 // AppendCallError appends [4,callId,errorUri,errorDesc] or, when details
 // holds a value other than null, [4,callId,errorUri,errorDesc,errorDetails]:
-// errorDetails is never null on the wire (docs/protocol.md#messages). callID is
-// the raw token as decoded (Call.CallID), copied byte for byte; details is a
-// raw JSON value.
+// errorDetails is never null on the wire (docs/protocol.md#messages).
+// callID is the raw token as decoded (Call.CallID), a string or a number,
+// copied byte for byte (docs/protocol.md#call-ids); details is a raw JSON
+// value.
 func AppendCallError(dst, callID []byte, errorURI, desc string, details []byte) []byte {
 	dst = append(dst, "[4,"...)
 	dst = appendCallID(dst, callID)
@@ -222,8 +224,8 @@ type PublishOptions struct {
 	HasEligible bool
 }
 
-// AppendPublish appends a PUBLISH of event (a raw JSON value; nil or empty
-// is null) to topicURI (docs/protocol.md#publish-options), in the shortest form
+// AppendPublish appends a PUBLISH of event (a raw JSON value; nil or empty is
+// null) to topicURI (docs/protocol.md#publish-options), in the shortest form
 // that carries o: [7,topicUri,event], [7,topicUri,event,excludeMe|bool],
 // [7,topicUri,event,exclude] or [7,topicUri,event,exclude,eligible].
 func AppendPublish(dst []byte, topicURI string, event []byte, o PublishOptions) []byte {
@@ -252,10 +254,10 @@ func AppendPublish(dst []byte, topicURI string, event []byte, o PublishOptions) 
 	return append(dst, ']')
 }
 
-// AppendEvent appends [8,topicUri,event] (docs/protocol.md#event-topic):
-// topicURI is the subscriber's own topic string, event a raw JSON value (nil or
-// empty is null). A router encodes it once per distinct topic string and writes
-// the same bytes to every receiver of that string.
+// AppendEvent appends [8,topicUri,event] (docs/protocol.md#encode-once):
+// topicURI is the subscriber's own topic string, event a raw JSON value (nil
+// or empty is null). A router encodes it once per distinct topic string and
+// writes the same bytes to every receiver of that string.
 func AppendEvent(dst []byte, topicURI string, event []byte) []byte {
 	dst = append(dst, "[8,"...)
 	dst = AppendString(dst, topicURI)

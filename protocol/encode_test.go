@@ -134,3 +134,58 @@ func TestAppendMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestCallIDEcho checks that a callId, a string or a number, is echoed
+// byte for byte by AppendCallResult, AppendCallError and AppendError, from
+// the raw frame to the answer (docs/protocol.md#call-ids).
+func TestCallIDEcho(t *testing.T) {
+	tests := []struct{ name, frame, id string }{
+		{"string", `[2,"0.qd4lajti34a","u"]`, `"0.qd4lajti34a"`},
+		{"escaped-string", `[2,"a\u0041\/\"","u"]`, `"a\u0041\/\""`},
+		{"empty-string", `[2,"","u"]`, `""`},
+		{"integer", `[2,7,"u"]`, `7`},
+		{"zero", `[2,0,"u"]`, `0`},
+		{"negative-zero", `[2,-0,"u"]`, `-0`},
+		{"exponent", `[2,1e2,"u"]`, `1e2`},
+		{"capital-exponent", `[2,1E+2,"u"]`, `1E+2`},
+		{"negative-fraction-exponent", `[2,-0.5e-3,"u"]`, `-0.5e-3`},
+		{"trailing-zeros", `[2,7.000,"u"]`, `7.000`},
+		{"huge", `[2,123456789012345678901234567890e300,"u"]`, `123456789012345678901234567890e300`},
+		{"whitespace", "[2, \t7\n ,\"u\"]", `7`},
+	}
+	var d Decoder
+	var m Message
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := d.Decode([]byte(tc.frame), &m); err != nil {
+				t.Fatalf("Decode(%s) = %v", tc.frame, err)
+			}
+			id := m.Call.CallID
+			if string(id) != tc.id {
+				t.Fatalf("CallID = %s, want %s", id, tc.id)
+			}
+			check := func(what string, got []byte, want string) {
+				t.Helper()
+				if string(got) != want {
+					t.Errorf("%s = %s, want %s", what, got, want)
+				}
+				if !json.Valid(got) {
+					t.Errorf("%s = %s: not valid JSON", what, got)
+				}
+			}
+			check("AppendCallResult", AppendCallResult(nil, id, bs("1")), "[3,"+tc.id+",1]")
+			check("AppendCallError", AppendCallError(nil, id, "u", "d", nil), "[4,"+tc.id+`,"u","d"]`)
+			e, err := AppendError(nil, id, &Error{URI: "u", Desc: "d", Details: []int{1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("AppendError", e, "[4,"+tc.id+`,"u","d",[1]]`)
+			// The client side decodes the answers with the token intact.
+			var a Message
+			var d2 Decoder
+			if err := d2.Decode(e, &a); err != nil || string(a.CallError.CallID) != tc.id {
+				t.Errorf("Decode(%s) = %v, CallID %s", e, err, a.CallError.CallID)
+			}
+		})
+	}
+}

@@ -20,7 +20,8 @@ const (
 	// CloseProtocolError (1002): a WAMP protocol violation: not an array,
 	// bad type id, wrong elements (docs/protocol.md#close-codes).
 	CloseProtocolError CloseCode = 1002
-	// CloseUnsupportedData (1003): a binary frame (docs/protocol.md#transport).
+	// CloseUnsupportedData (1003): a binary frame
+	// (docs/protocol.md#close-codes).
 	CloseUnsupportedData CloseCode = 1003
 	// CloseInvalidPayload (1007): not valid JSON or not valid UTF-8
 	// (docs/protocol.md#close-codes).
@@ -28,7 +29,7 @@ const (
 	// ClosePolicyViolation (1008): a limit of the router, like MaxPrefixes.
 	ClosePolicyViolation CloseCode = 1008
 	// CloseMessageTooBig (1009): a frame over the size limit
-	// (docs/protocol.md#limits).
+	// (docs/protocol.md#close-codes).
 	CloseMessageTooBig CloseCode = 1009
 	// CloseInternalError (1011): a fault of the server.
 	CloseInternalError CloseCode = 1011
@@ -48,13 +49,13 @@ var (
 	// Close with 1007 (docs/protocol.md#close-codes).
 	ErrInvalidJSON = errors.New("protocol: invalid JSON")
 	// ErrNotArray: the frame is valid JSON but not an array, or the empty
-	// array. Close with 1002 (docs/protocol.md#messages).
+	// array. Close with 1002 (docs/protocol.md#close-codes).
 	ErrNotArray = errors.New("protocol: message is not a non-empty array")
 	// ErrBadType: element 0 is not a JSON integer or not a known type id.
-	// Close with 1002 (docs/protocol.md#messages).
+	// Close with 1002 (docs/protocol.md#close-codes).
 	ErrBadType = errors.New("protocol: bad message type")
 	// ErrBadMessage: wrong element count, or an element of the wrong type for
-	// the message type. Close with 1002 (docs/protocol.md#messages).
+	// the message type. Close with 1002 (docs/protocol.md#close-codes).
 	ErrBadMessage = errors.New("protocol: bad message")
 	// ErrBadPrefix: a PREFIX name is not a name (see ValidName). Close with
 	// 1002 (docs/protocol.md#curies).
@@ -63,12 +64,31 @@ var (
 	// (Prefixes.Max, by default MaxPrefixes).
 	// Close with 1008 (docs/protocol.md#curies).
 	ErrTooManyPrefixes = errors.New("protocol: too many CURIE prefixes")
+	// ErrBadPlainRequest: a plain tag connection's frame is valid JSON but
+	// not a request: not an object, no "message", an unknown or duplicate
+	// key, tags or metadata that are not objects. Close with 1002
+	// (docs/protocol.md#plain-requests).
+	ErrBadPlainRequest = errors.New("protocol: bad plain request")
+	// ErrTooManyElements: a message or plain request holds more JSON values
+	// than Limits.MaxElements, nested ones included; the decoder stopped at
+	// the first one over. The message is too big to process: close with
+	// 1009 (docs/protocol.md#limits).
+	ErrTooManyElements = errors.New("protocol: too many JSON values")
+	// ErrTooManyIDs: a PUBLISH exclude or eligible list holds more session
+	// ids than Limits.MaxIDs. Close with 1002 (docs/protocol.md#limits).
+	ErrTooManyIDs = errors.New("protocol: too many session ids")
+	// ErrURITooLong: a PREFIX URI, or a URI or topic once its CURIE is
+	// resolved, is longer than Limits.MaxURILen. Close with 1002, or answer
+	// a CALL with a CALLERROR (docs/protocol.md#limits).
+	ErrURITooLong = errors.New("protocol: URI too long")
 )
 
 // CloseCodeOf maps an error to the WebSocket close code a router sends for
-// it (docs/protocol.md#close-codes), through errors.Is: ErrInvalidJSON is 1007;
-// ErrNotArray, ErrBadType, ErrBadMessage and ErrBadPrefix are 1002;
-// ErrTooManyPrefixes is 1008; nil is 1000; anything else is 1011.
+// it (docs/protocol.md#close-codes), through errors.Is: ErrInvalidJSON is
+// 1007; ErrNotArray, ErrBadType, ErrBadMessage, ErrBadPrefix,
+// ErrBadPlainRequest, ErrTooManyIDs and ErrURITooLong are 1002;
+// ErrTooManyPrefixes is 1008; ErrTooManyElements is 1009; nil is 1000;
+// anything else is 1011.
 func CloseCodeOf(err error) CloseCode {
 	switch {
 	case err == nil:
@@ -76,10 +96,14 @@ func CloseCodeOf(err error) CloseCode {
 	case errors.Is(err, ErrInvalidJSON):
 		return CloseInvalidPayload
 	case errors.Is(err, ErrNotArray), errors.Is(err, ErrBadType),
-		errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadPrefix):
+		errors.Is(err, ErrBadMessage), errors.Is(err, ErrBadPrefix),
+		errors.Is(err, ErrBadPlainRequest), errors.Is(err, ErrTooManyIDs),
+		errors.Is(err, ErrURITooLong):
 		return CloseProtocolError
 	case errors.Is(err, ErrTooManyPrefixes):
 		return ClosePolicyViolation
+	case errors.Is(err, ErrTooManyElements):
+		return CloseMessageTooBig
 	default:
 		return CloseInternalError
 	}

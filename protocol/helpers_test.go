@@ -77,9 +77,13 @@ func strs(vs [][]byte) []string {
 	return out
 }
 
-// callIDString returns the Go string a raw callId token stands for.
+// callIDString returns the Go string a raw callId token stands for: the
+// contents of a string token, the text of a number token.
 func callIDString(tok []byte) string {
-	return string(unescape(nil, tok[1:len(tok)-1]))
+	if len(tok) > 0 && tok[0] == '"' {
+		return string(unescape(nil, tok[1:len(tok)-1]))
+	}
+	return string(tok)
 }
 
 // appendMessage re-encodes a decoded message with the Append functions.

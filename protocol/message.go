@@ -6,8 +6,8 @@ package protocol
 // (docs/protocol.md#messages). The set is closed: ids 0 to 8.
 type MessageType uint8
 
-// The WAMP v1 message types (docs/protocol.md#messages). The line comments are
-// the names String returns.
+// The WAMP v1 message types (docs/protocol.md#messages). The line comments
+// are the names String returns.
 const (
 	TypeWelcome     MessageType = 0 // WELCOME
 	TypePrefix      MessageType = 1 // PREFIX
@@ -56,15 +56,16 @@ type Prefix struct {
 
 // Call is a remote procedure call from a client (docs/protocol.md#messages):
 //
-//	[CALL, callId|string, procUri|uri|curie, arg|any...]
+//	[CALL, callId|string|number, procUri|uri|curie, arg|any...]
 //
 // All fields are borrowed until the next Decode call on the Decoder that
 // produced them.
 type Call struct {
-	// CallID is the raw JSON string token exactly as received, quotes and
-	// escapes included, so that the CALLRESULT or CALLERROR echoes it byte
-	// for byte (docs/protocol.md#call-ids). Pass it to AppendCallResult or
-	// AppendCallError as it is.
+	// CallID is the raw JSON token exactly as received, a string (quotes
+	// and escapes included) or a number (7, 1e2 and -0.5e-3 as written), so
+	// that the CALLRESULT or CALLERROR echoes it byte for byte
+	// (docs/protocol.md#call-ids). Pass it to AppendCallResult,
+	// AppendCallError or AppendError as it is.
 	CallID []byte
 	// ProcURI is the unescaped procedure URI or CURIE; resolve CURIEs with
 	// Prefixes.Resolve.
@@ -78,28 +79,28 @@ type Call struct {
 
 // CallResult is the successful answer to a Call (docs/protocol.md#messages):
 //
-//	[CALLRESULT, callId|string, result|any]
+//	[CALLRESULT, callId|string|number, result|any]
 //
 // Both fields are borrowed until the next Decode call on the Decoder that
 // produced them.
 type CallResult struct {
-	// CallID is the raw JSON string token of the answered Call, quotes
-	// included.
+	// CallID is the raw JSON token of the answered Call, a string (quotes
+	// included) or a number, as received (docs/protocol.md#call-ids).
 	CallID []byte
 	// Result is the raw JSON result, null included.
 	Result []byte
 }
 
-// CallError is the error answer to a Call (docs/protocol.md#errors):
+// CallError is the error answer to a Call (docs/protocol.md#messages):
 //
-//	[CALLERROR, callId|string, errorUri|uri, errorDesc|string]
-//	[CALLERROR, callId|string, errorUri|uri, errorDesc|string, errorDetails|any]
+//	[CALLERROR, callId|string|number, errorUri|uri, errorDesc|string]
+//	[CALLERROR, callId|string|number, errorUri|uri, errorDesc|string, errorDetails|any]
 //
 // All fields are borrowed until the next Decode call on the Decoder that
 // produced them.
 type CallError struct {
-	// CallID is the raw JSON string token of the answered Call, quotes
-	// included.
+	// CallID is the raw JSON token of the answered Call, a string (quotes
+	// included) or a number, as received (docs/protocol.md#call-ids).
 	CallID []byte
 	// ErrorURI is the unescaped error URI, like ErrorURINoSuchProcedure.
 	ErrorURI []byte
@@ -110,7 +111,8 @@ type CallError struct {
 	ErrorDetails []byte
 }
 
-// Subscribe asks for the events of a topic (docs/protocol.md#tag-topics):
+// Subscribe asks for the events of a topic (docs/protocol.md#messages,
+// #tag-topics):
 //
 //	[SUBSCRIBE, topicUri|uri|curie]
 //
@@ -121,7 +123,7 @@ type Subscribe struct {
 	TopicURI []byte
 }
 
-// Unsubscribe cancels a Subscribe (docs/protocol.md#dropped-messages):
+// Unsubscribe cancels a Subscribe (docs/protocol.md#messages):
 //
 //	[UNSUBSCRIBE, topicUri|uri|curie]
 //
@@ -133,7 +135,7 @@ type Unsubscribe struct {
 }
 
 // Publish sends an event to a topic's subscribers
-// (docs/protocol.md#publish-options):
+// (docs/protocol.md#messages):
 //
 //	[PUBLISH, topicUri|uri|curie, event|any]
 //	[PUBLISH, topicUri|uri|curie, event|any, excludeMe|bool]
@@ -152,15 +154,16 @@ type Publish struct {
 	// ExcludeIDs holds the unescaped session ids of an exclude list; set
 	// only when Exclude is ExcludeList, and possibly empty then.
 	ExcludeIDs [][]byte
-	// Eligible holds the unescaped session ids of the eligible list; set
-	// only when HasEligible. An empty list means nobody
+	// Eligible holds the unescaped session ids of the eligible list; set only
+	// when HasEligible. An empty list means nobody
 	// (docs/protocol.md#publish-options).
 	Eligible [][]byte
 	// HasEligible reports whether element 4, the eligible list, was given.
 	HasEligible bool
 }
 
-// Event delivers a publication to a subscriber (docs/protocol.md#event-topic):
+// Event delivers a publication to a subscriber (docs/protocol.md#messages,
+// #event-topic):
 //
 //	[EVENT, topicUri|uri, event|any]
 //
@@ -225,8 +228,7 @@ type Message struct {
 
 // reset zeroes the field of m that m.Type selects, which is the only one
 // Decode sets, and sets Type to t. It keeps the capacity of the reusable
-// slices, clearing the elements they held so that no old frame stays
-// reachable.
+// slices up to keepElems entries (see reuse).
 func (m *Message) reset(t MessageType) {
 	switch m.Type {
 	case TypeWelcome:
@@ -234,8 +236,7 @@ func (m *Message) reset(t MessageType) {
 	case TypePrefix:
 		m.Prefix = Prefix{}
 	case TypeCall:
-		clear(m.Call.Args)
-		m.Call = Call{Args: m.Call.Args[:0]}
+		m.Call = Call{Args: reuse(m.Call.Args)}
 	case TypeCallResult:
 		m.CallResult = CallResult{}
 	case TypeCallError:
@@ -245,13 +246,22 @@ func (m *Message) reset(t MessageType) {
 	case TypeUnsubscribe:
 		m.Unsubscribe = Unsubscribe{}
 	case TypePublish:
-		clear(m.Publish.ExcludeIDs)
-		clear(m.Publish.Eligible)
-		m.Publish = Publish{ExcludeIDs: m.Publish.ExcludeIDs[:0], Eligible: m.Publish.Eligible[:0]}
+		m.Publish = Publish{ExcludeIDs: reuse(m.Publish.ExcludeIDs), Eligible: reuse(m.Publish.Eligible)}
 	case TypeEvent:
 		m.Event = Event{}
 	default:
 		*m = Message{}
 	}
 	m.Type = t
+}
+
+// reuse returns vs emptied for reuse: its elements cleared, so that no old
+// frame stays reachable, or nil when its capacity grew past keepElems, so
+// that one big message does not pin its memory.
+func reuse(vs [][]byte) [][]byte {
+	if cap(vs) > keepElems {
+		return nil
+	}
+	clear(vs)
+	return vs[:0]
 }

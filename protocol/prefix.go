@@ -15,13 +15,18 @@ type Prefixes struct {
 	// value no limit. A router sets it from its configuration once, before
 	// the first Set.
 	Max int
+	// Limits bound the URI a prefix may stand for and the URIs Resolve
+	// builds (Limits.MaxURILen, docs/protocol.md#limits); the zero value
+	// holds the defaults. A router sets it with Max.
+	Limits Limits
 
 	m map[string]string
 }
 
-// ValidName reports whether b is a name: non-empty, of ASCII letters,
-// digits, '_', '-' and '.' only (docs/protocol.md#curies). Prefix names and tag
-// keys are names, so JSON- or query-shaped strings are never taken for CURIEs.
+// ValidName reports whether b is a name: non-empty, of ASCII letters, digits,
+// '_', '-' and '.' only (docs/protocol.md#curies, #tag-topics). Prefix names
+// and tag keys are names, so JSON- or query-shaped strings are never taken
+// for CURIEs.
 func ValidName(b []byte) bool {
 	if len(b) == 0 {
 		return false
@@ -39,12 +44,16 @@ func ValidName(b []byte) bool {
 
 // Set defines prefix as uri, replacing an earlier definition of prefix. It
 // returns an error wrapping ErrBadPrefix when prefix is not a name (see
-// ValidName), and one wrapping ErrTooManyPrefixes when prefix is new and
-// Max (by default MaxPrefixes) are defined already. Set copies both byte slices, so they may
-// be borrowed from a Decoder.
+// ValidName), one wrapping ErrURITooLong when uri is longer than
+// Limits.MaxURILen, and one wrapping ErrTooManyPrefixes when prefix is new
+// and Max (by default MaxPrefixes) are defined already. Set copies both
+// byte slices, so they may be borrowed from a Decoder.
 func (p *Prefixes) Set(prefix, uri []byte) error {
 	if !ValidName(prefix) {
 		return errorf(ErrBadPrefix, "PREFIX: %q is not a name", clip(prefix))
+	}
+	if n := p.Limits.withDefaults().MaxURILen; len(uri) > n {
+		return errorf(ErrURITooLong, "PREFIX: uri of %d bytes, over the limit of %d", len(uri), n)
 	}
 	if old, ok := p.m[string(prefix)]; ok {
 		if old != string(uri) {
@@ -78,17 +87,40 @@ func (p *Prefixes) limit() int {
 // prefix, the prefix's URI followed by the text after that ':' (plain
 // concatenation); otherwise s unchanged, so that full URIs like
 // "http://..." pass through (docs/protocol.md#curies). It does not allocate
-// when dst has room.
+// when dst has room. It applies no limit: ResolveLimit does.
 func (p *Prefixes) Resolve(dst, s []byte) []byte {
+	uri, rest := p.expand(s)
+	dst = append(dst, uri...)
+	return append(dst, rest...)
+}
+
+// ResolveLimit is Resolve within Limits.MaxURILen: when the URI that s
+// stands for is longer, it returns dst unchanged and an error wrapping
+// ErrURITooLong, whose reason names the length, without copying the URI
+// (docs/protocol.md#limits). A router closes the session with 1002 for it,
+// or answers a CALL with a CALLERROR. It does not allocate when dst has
+// room and the URI is within the limit.
+func (p *Prefixes) ResolveLimit(dst, s []byte) ([]byte, error) {
+	uri, rest := p.expand(s)
+	if n, maxLen := len(uri)+len(rest), p.Limits.withDefaults().MaxURILen; n > maxLen {
+		return dst, errorf(ErrURITooLong, "URI of %d bytes once resolved, over the limit of %d", n, maxLen)
+	}
+	dst = append(dst, uri...)
+	return append(dst, rest...), nil
+}
+
+// expand returns the two parts that s resolves to, to be concatenated: the
+// URI of its prefix and the text after the ':' when s is a CURIE of a
+// defined prefix, else "" and s.
+func (p *Prefixes) expand(s []byte) (string, []byte) {
 	if len(p.m) != 0 {
 		if i := bytes.IndexByte(s, ':'); i > 0 {
 			if uri, ok := p.m[string(s[:i])]; ok {
-				dst = append(dst, uri...)
-				return append(dst, s[i+1:]...)
+				return uri, s[i+1:]
 			}
 		}
 	}
-	return append(dst, s...)
+	return "", s
 }
 
 // Len returns the number of defined prefixes.

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/binary"
+	"errors"
 	"unicode/utf8"
 )
 
@@ -217,20 +218,32 @@ func scanKey(b []byte, i int) (int, error) {
 	return i + 1, nil
 }
 
+// errBudget is what the scanner returns when a value would take the count
+// of values past its budget; the caller turns it into ErrTooManyElements
+// with the limit in the reason. A plain value, so that the scanner does
+// not allocate.
+var errBudget = errors.New("protocol: element budget spent")
+
 // scanValue scans the value that starts at b[i] (no leading whitespace) and
 // lies at nesting depth depth (the number of containers around it). It
 // returns the index just after the value, its kind and, for a string,
-// whether it holds escapes.
-func scanValue(b []byte, i, depth int) (end int, k kind, esc bool, err error) {
+// whether it holds escapes. Each value it meets, this one and those nested
+// in it, takes one from *budget; it fails with errBudget, at once, when a
+// value finds *budget at 0 (Limits.MaxElements).
+func scanValue(b []byte, i, depth int, budget *int) (end int, k kind, esc bool, err error) {
 	if i >= len(b) {
 		return i, 0, false, syntaxError(b, i, "expected value")
 	}
+	if *budget <= 0 {
+		return i, 0, false, errBudget
+	}
+	*budget--
 	switch c := b[i]; c {
 	case '"':
 		end, esc, err = scanString(b, i)
 		return end, kindString, esc, err
 	case '[', '{':
-		end, k, err = scanContainer(b, i, depth)
+		end, k, err = scanContainer(b, i, depth, budget)
 		return end, k, false, err
 	case 't':
 		end, err = scanLiteral(b, i, "true")
@@ -251,9 +264,11 @@ func scanValue(b []byte, i, depth int) (end int, k kind, esc bool, err error) {
 }
 
 // scanContainer scans the array or object that starts at b[i] and lies at
-// nesting depth depth. Nested containers are followed with a bit stack, one
-// bit per level (set for an object), so nesting costs no recursion.
-func scanContainer(b []byte, i, depth int) (end int, k kind, err error) {
+// nesting depth depth; the values in it take from *budget as in scanValue
+// (the container itself is its caller's to count). Nested containers are
+// followed with a bit stack, one bit per level (set for an object), so
+// nesting costs no recursion.
+func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err error) {
 	var stack [MaxDepth / 64]uint64
 	level := 0 // containers opened by this call
 	for {
@@ -265,6 +280,12 @@ func scanContainer(b []byte, i, depth int) (end int, k kind, err error) {
 		case '[', '{':
 			if depth+level >= MaxDepth {
 				return i, 0, errorf(ErrInvalidJSON, "invalid JSON: nested deeper than %d at offset %d", MaxDepth, i)
+			}
+			if level > 0 { // a nested container: a value of the one around it
+				if *budget <= 0 {
+					return i, 0, errBudget
+				}
+				*budget--
 			}
 			bit := uint64(1) << (level % 64)
 			if c == '{' {
@@ -290,7 +311,7 @@ func scanContainer(b []byte, i, depth int) (end int, k kind, err error) {
 			}
 			continue
 		default:
-			if i, _, _, err = scanValue(b, i, depth+level); err != nil {
+			if i, _, _, err = scanValue(b, i, depth+level, budget); err != nil {
 				return i, 0, err
 			}
 		}

@@ -1,5 +1,5 @@
 // Package tagindex holds tag sets and the inverted index that routes tagged publications to
-// tagged subscriptions (docs/protocol.md#tag-matching).
+// tagged subscriptions (docs/protocol.md#tag-topics and #plain-connections).
 //
 // A topic such as http://example.com/news?lang=FR&user=42 is a tag set: its base
 // (http://example.com/news), held as a tag under the reserved key BaseKey, plus one tag per
@@ -12,7 +12,7 @@
 //	var idx tagindex.Index[*Subscription] // the zero value is ready
 //
 //	s, err := tagindex.ParseTopic("http://example.com/news?lang=FR&user=42")
-//	if err != nil { ... }               // malformed topic: drop the SUBSCRIBE
+//	if err != nil { ... }               // malformed: dropped (docs/protocol.md#dropped-messages)
 //	sub.h = idx.Add(s, sub)             // keep the Handle, not s
 //
 //	var p tagindex.Set                  // one per worker, reused
@@ -27,6 +27,13 @@
 // topic, percent-decoding in place; ParseJSON the JSON tags of docs/protocol.md#plain-connections,
 // with encoding/json's token API. Both return the errors of errors.go for what the rules refuse.
 // Set.String writes the canonical topic form back, which ParseTopic reads as an equal set.
+//
+// # Limits
+//
+// A client never chooses the cost of a parse (docs/protocol.md#limits): ParseTopic, (*Set).ParseTopic
+// and ParseJSON refuse a topic or object over 4096 bytes (ErrTooLong) before reading it, and one
+// of more than 32 user tags (ErrTooManyTags) before decoding them. ParseTopicLimits,
+// (*Set).ParseTopicLimits and ParseJSONLimits take other Limits; there is no global setting.
 //
 // # Concurrency and borrowed memory
 //

@@ -6,7 +6,8 @@ import "errors"
 // errors.Is: ParseJSON and NewSet wrap them with the offending key or the JSON syntax error, while
 // both forms of ParseTopic return them bare so that a malformed topic costs no allocation.
 var (
-	// ErrNoEquals reports a query pair without '=' (docs/protocol.md#tag-topics).
+	// ErrNoEquals reports a query pair without '=' (docs/protocol.md#tag-topics: every tag is
+	// key=value).
 	ErrNoEquals = errors.New("tagindex: tag without '='")
 
 	// ErrBadKey reports a tag key that is not a name: keys are non-empty and made of ASCII letters,
@@ -14,8 +15,8 @@ var (
 	// the base.
 	ErrBadKey = errors.New("tagindex: tag key is not a name")
 
-	// ErrDuplicateKey reports a key that appears twice in one tag set
-	// (docs/protocol.md#tag-topics).
+	// ErrDuplicateKey reports a key that appears twice in one tag set (docs/protocol.md#tag-topics:
+	// a key appears once).
 	ErrDuplicateKey = errors.New("tagindex: duplicate tag key")
 
 	// ErrBadEscape reports a '%' not followed by two hexadecimal digits in a topic's query.
@@ -31,6 +32,14 @@ var (
 	// ErrNotObject reports JSON tags that are not one well-formed JSON object
 	// (docs/protocol.md#plain-connections).
 	ErrNotObject = errors.New("tagindex: tags are not a JSON object")
+
+	// ErrTooManyTags reports a topic or a JSON object with more user tags than Limits.MaxTags (by
+	// default MaxTags, 32), found before any tag is decoded (docs/protocol.md#limits).
+	ErrTooManyTags = errors.New("tagindex: too many tags")
+
+	// ErrTooLong reports a topic or a JSON object longer than Limits.MaxLen (by default
+	// MaxTopicLen, 4096 bytes), found before any of it is read (docs/protocol.md#limits).
+	ErrTooLong = errors.New("tagindex: topic too long")
 
 	// ErrBadValue reports a JSON tag value that is neither a string nor an integer
 	// (docs/protocol.md#plain-connections): floats, booleans, null, arrays and objects are refused.

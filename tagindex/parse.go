@@ -7,13 +7,21 @@ import (
 	"unsafe"
 )
 
-// ParseTopic parses a topic URI into its tag set by the rules of docs/protocol.md#tag-topics: the
-// base is kept as is (an empty base means no base), the query is split on '&' and percent-decoded.
-// What the rules refuse returns ErrNoEquals, ErrBadEscape, ErrBadKey, ErrBadUTF8 or
-// ErrDuplicateKey. The result owns its memory.
+// ParseTopic parses a topic URI into its tag set (docs/protocol.md#tag-topics). The text before the
+// first '?' is the base (kept as is, not decoded; an empty base means no base). The query after it
+// is split on '&'; every non-empty pair must be key=value (split at its first '='), its key and
+// value percent-decoded (%XX only: '+' stays '+', it is not a space), the key a name, the value
+// valid UTF-8, each key once. Empty pairs, from "&&", a trailing '&' or a bare trailing '?', are
+// skipped. The default Limits apply: a topic over 4096 bytes is ErrTooLong, one of more than 32
+// tags ErrTooManyTags. The result owns its memory.
 func ParseTopic(uri string) (Set, error) {
+	return ParseTopicLimits(uri, Limits{})
+}
+
+// ParseTopicLimits is ParseTopic within l instead of the default Limits.
+func ParseTopicLimits(uri string, l Limits) (Set, error) {
 	var s Set
-	if err := s.parse(uri); err != nil {
+	if err := s.parse(uri, l); err != nil {
 		return Set{}, err
 	}
 	if len(s.tags) == 0 {
@@ -27,20 +35,40 @@ func ParseTopic(uri string) (Set, error) {
 // parses uri into buffers that s keeps from one call to the next, so that once they have grown to
 // the largest topic seen it allocates nothing. It reads uri only during the call. The strings of s
 // (from Tags, Base, Get) alias those buffers and stay valid until the next ParseTopic or Reset of
-// s; Clone what must outlive that. On error s is left empty.
+// s; Clone what must outlive that. On error s is left empty. The default Limits apply, as in the
+// package-level ParseTopic.
 func (s *Set) ParseTopic(uri []byte) error {
-	return s.parse(unsafe.String(unsafe.SliceData(uri), len(uri)))
+	return s.ParseTopicLimits(uri, Limits{})
 }
 
-// parse implements both forms of ParseTopic. The topic is copied once into s.buf, whose capacity
-// covers it before any string is taken; the query is then percent-decoded in place (decoding only
+// ParseTopicLimits is (*Set).ParseTopic within l instead of the default Limits.
+func (s *Set) ParseTopicLimits(uri []byte, l Limits) error {
+	return s.parse(unsafe.String(unsafe.SliceData(uri), len(uri)), l)
+}
+
+// parse implements both forms of ParseTopic. It checks l first: the length, then the number of
+// pairs, counted without decoding them. The topic is then copied once into s.buf, whose capacity
+// covers it before any string is taken; the query is percent-decoded in place (decoding only
 // shrinks, so the write position never passes the read position) and the tags alias s.buf.
-func (s *Set) parse(uri string) error {
+func (s *Set) parse(uri string, l Limits) error {
 	s.Reset()
 	s.reuse = true
+	l = l.withDefaults()
+	if len(uri) > l.MaxLen {
+		return ErrTooLong
+	}
 	q := strings.IndexByte(uri, '?')
 	if q < 0 && uri == "" {
 		return nil
+	}
+	n := 0 // an upper bound of the user tags
+	if q >= 0 {
+		n = 1 + strings.Count(uri[q+1:], "&")
+		if n > l.MaxTags {
+			if n = countPairs(uri[q+1:]); n > l.MaxTags {
+				return ErrTooManyTags
+			}
+		}
 	}
 	if cap(s.buf) < len(uri) {
 		s.buf = make([]byte, 0, len(uri))
@@ -51,8 +79,8 @@ func (s *Set) parse(uri string) error {
 		s.tags = append(s.tags, Tag{BaseKey, unsafe.String(&buf[0], len(buf))})
 		return nil
 	}
-	if n := 1 + strings.Count(uri[q:], "&"); cap(s.tags) < n {
-		s.tags = make([]Tag, 0, n)
+	if cap(s.tags) < n+1 {
+		s.tags = make([]Tag, 0, n+1)
 	}
 	if q > 0 {
 		s.tags = append(s.tags, Tag{BaseKey, unsafe.String(&buf[0], q)})

@@ -31,9 +31,9 @@ type Set struct {
 	reuse bool   // tags and buf belong to this variable and may be overwritten in place
 }
 
-// NewSet builds a set from a base and user tags. An empty base means no base (a tags-only set, as
-// a backend publishes, docs/protocol.md#tag-matching). Keys must be names, values valid UTF-8, and
-// the base must not contain '?'. The set keeps base, keys and values as given (Go strings are
+// NewSet builds a set from a base and user tags. An empty base means no base (a tags-only set, as a
+// backend publishes, docs/protocol.md#tag-topics). Keys must be names, values valid UTF-8, and the
+// base must not contain '?'. The set keeps base, keys and values as given (Go strings are
 // immutable).
 func NewSet(base string, tags map[string]string) (Set, error) {
 	if strings.IndexByte(base, '?') >= 0 {

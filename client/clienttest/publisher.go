@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/tagwamp/tagwamp/client"
-	"github.com/tagwamp/tagwamp/internal/jsonval"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
@@ -18,7 +17,8 @@ type Publication struct {
 	// Topic is the topic URI as given to Publish, tags included.
 	Topic string
 	// Event is the event as the client would have sent it: marshaled with
-	// goccy/go-json, or the json.RawMessage given, copied.
+	// protocol.MarshalPayload (goccy/go-json), or the json.RawMessage given,
+	// copied.
 	Event json.RawMessage
 	// Options are the publish options as given, applied in order to a zero
 	// protocol.PublishOptions. (A real client sends its own session ID as the
@@ -69,7 +69,7 @@ var _ client.Publisher = (*Publisher)(nil)
 // client it fails, recording nothing, when event cannot be marshaled or is
 // an invalid json.RawMessage; it also fails with the error set by FailWith.
 func (p *Publisher) Publish(topicURI string, event any, opts ...client.PublishOption) error {
-	ev, err := jsonval.Marshal(event)
+	ev, err := protocol.MarshalPayload(event)
 	ev = bytes.Clone(ev) // the record outlives the caller's bytes
 	if err != nil {
 		return fmt.Errorf("clienttest: publish %s: %w", topicURI, err)

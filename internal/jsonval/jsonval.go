@@ -1,32 +1,12 @@
-// Package jsonval encodes application values as WAMP payloads the one way
-// the whole module does it: RPC results in the router, call arguments and
-// events in the client and its test double.
+// Package jsonval encodes application values as WAMP payloads. It is a thin
+// forwarder to protocol.MarshalPayload, the module's one JSON policy
+// (goccy/go-json enters the module through package protocol only), kept
+// until router switches to protocol.MarshalPayload; new code must not import
+// it. It takes the formal Deprecated mark, then goes, once router no longer
+// imports it: the mark now would fail staticcheck (SA1019) in make lint.
 package jsonval
 
-import (
-	"encoding/json"
-	"fmt"
+import "github.com/tagwamp/tagwamp/protocol"
 
-	gojson "github.com/goccy/go-json"
-)
-
-// Marshal returns the JSON encoding of v with go-json. A json.RawMessage
-// (or a pointer to one) is checked and passed through without a copy; a nil
-// one is null. The result may alias v's bytes.
-func Marshal(v any) ([]byte, error) {
-	switch v := v.(type) {
-	case json.RawMessage:
-		if v == nil {
-			return []byte("null"), nil
-		}
-		if !gojson.Valid(v) {
-			return nil, fmt.Errorf("invalid json.RawMessage %.40q", v)
-		}
-		return v, nil
-	case *json.RawMessage:
-		if v != nil {
-			return Marshal(*v)
-		}
-	}
-	return gojson.Marshal(v)
-}
+// Marshal is protocol.MarshalPayload; call that instead.
+func Marshal(v any) ([]byte, error) { return protocol.MarshalPayload(v) }
