@@ -44,11 +44,12 @@
 // tagindex.ParseJSON, is its one subscription, without a base; bad tags
 // answer 400 with the reason before the upgrade, and the TopicHandler
 // sees the subscription there too (Session.Plain, Topic ""), a refusal
-// answering its *HTTPError or 403. It gets no WELCOME, no goroutine and no buffer when idle, like a WAMP
-// session. Each text frame is a request {"message": any, "tags": {...},
-// "metadata": {...}}, published through the TopicHandler with tag set
-// tags and no base (Publication.Metadata borrowed like Event), the sender
-// excluded unless DeliverToPublisher. Closes:
+// answering its *HTTPError or 403. It gets no WELCOME, no goroutine and
+// no buffer when idle, like a WAMP session. Each text frame is a request
+// {"message": any, "tags": {...}, "metadata": {...}}, published through
+// the TopicHandler with tag set tags and no base (Publication.Metadata
+// borrowed like Event), the sender excluded unless DeliverToPublisher.
+// Closes:
 //
 //	1007  not UTF-8, or not JSON
 //	1002  JSON but not a request: not an object, no "message", a key other
