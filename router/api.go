@@ -99,7 +99,8 @@ type Publication struct {
 // TopicHandler authorizes or transforms SUBSCRIBE and PUBLISH before the
 // tag index does its work. A non-nil error drops the message: WAMP v1 has no
 // error reply for them (docs/protocol.md#dropped-messages); the drop is
-// counted and logged at debug level. Both methods run on the worker pool and must not block.
+// counted and logged at debug level. Both methods run on the worker pool
+// and must not block.
 type TopicHandler interface {
 	Subscribe(ctx context.Context, s *Session, sub *Subscription) error
 	Publish(ctx context.Context, s *Session, pub *Publication) error
@@ -137,7 +138,8 @@ func (f ConnMiddlewareFunc) AcceptConn(c net.Conn) error { return f(c) }
 type Request struct {
 	values map[any]any
 	// plain: no subprotocol offered, a plain tag connection
-	// (docs/protocol.md#plain-connections), whose tags plainTags are parsed from the URL's tags parameter.
+	// (docs/protocol.md#plain-connections), whose tags plainTags are parsed
+	// from the URL's tags parameter.
 	plain     bool
 	plainTags tagindex.Set
 
