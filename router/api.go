@@ -13,7 +13,7 @@ import (
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
-// Call is one CALL as an RPC handler sees it (wamp1.md §2).
+// Call is one CALL as an RPC handler sees it (docs/protocol.md#messages).
 type Call struct {
 	// URI is the procedure URI with any CURIE already resolved.
 	URI string
@@ -65,7 +65,8 @@ var ErrNoSuchProcedure = errors.New("router: no such procedure")
 // base; a refusal answers 403, or the handler's *HTTPError).
 type Subscription struct {
 	// Topic is the topic string exactly as subscribed, CURIE resolved. EVENTs
-	// for this subscription carry it (wamp1.md §4). Read-only.
+	// for this subscription carry it (docs/protocol.md#event-topic).
+	// Read-only.
 	Topic string
 	// Tags is the tag set indexed for the subscription, parsed from Topic.
 	// A handler may replace it (for example to add a bound tag); the EVENT
@@ -82,14 +83,16 @@ type Publication struct {
 	// (strings.Clone) to keep it.
 	Topic string
 	// Tags is the tag set P that selects receivers: every subscription whose
-	// set contains P receives it (wamp1.md §4). A handler may replace it.
+	// set contains P receives it (docs/protocol.md#tag-matching). A handler
+	// may replace it.
 	Tags tagindex.Set
 	// Event is the payload as raw JSON. It aliases the frame buffer; a
 	// handler may replace it with other valid JSON. Plain tag connections
 	// receive it alone; WAMP subscribers receive it in an EVENT.
 	Event json.RawMessage
 	// Metadata is the metadata object of a plain tag connection's request
-	// (wamp1.md §5), as raw JSON, or nil: WAMP publications have none.
+	// (docs/protocol.md#plain-requests), as raw JSON, or nil: WAMP
+	// publications have none.
 	// Borrowed like Event: valid until the handler returns. It may carry
 	// credentials (package auth reads key and secret): never log it.
 	Metadata json.RawMessage
@@ -210,8 +213,9 @@ func (f ConnFilterFunc) Handshake(*Request) error { return nil }
 // with Options.KeepRequestHeader (see Session.Request).
 type Request struct {
 	values map[any]any
-	// plain: no subprotocol offered, a plain tag connection (wamp1.md §5),
-	// whose tags plainTags are parsed from the URL's tags parameter.
+	// plain: no subprotocol offered, a plain tag connection
+	// (docs/protocol.md#plain-connections), whose tags plainTags are parsed
+	// from the URL's tags parameter.
 	plain     bool
 	plainTags tagindex.Set
 
@@ -256,7 +260,8 @@ func (r *Request) SetValue(key, value any) {
 func (r *Request) Value(key any) any { return r.values[key] }
 
 // Plain reports whether the request offered no subprotocol: it opens a
-// plain tag connection (wamp1.md §5), not a WAMP session.
+// plain tag connection (docs/protocol.md#plain-connections), not a WAMP
+// session.
 func (r *Request) Plain() bool { return r.plain }
 
 // HTTPError refuses an upgrade with an HTTP status, a plain-text reason and

@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-// callCtx is the context of one CALL under Options.CallTimeout. It costs
-// one small allocation and no timer: context.WithTimeout starts a runtime
-// timer and links itself to its parent on every call, which cost a CALL
-// about 900 ns and four allocations (BenchmarkDispatch/call-echo-timeout,
-// bench/RESULTS.md; now about 250 ns and one). Most handlers never look
-// at ctx.Done, so the timer and the link to the server's context are made
-// only when a handler asks for the channel.
+// callCtx is the context of one CALL under Options.CallTimeout. It
+// allocates only itself and starts no timer: context.WithTimeout starts a
+// runtime timer and links itself to its parent on every call
+// (BenchmarkDispatch/call-echo-timeout; bench/RESULTS.md, "router:
+// dispatch and fan-out"). Most handlers never look at ctx.Done, so the
+// timer and the link to the server's context are made only when a handler
+// asks for the channel.
 //
 // The context ends when the deadline passes, when the server shuts down,
 // or when the handler returns (finish): like the context of WithTimeout

@@ -16,7 +16,7 @@ import (
 )
 
 // errPanic stands for a recovered handler panic; the caller sees only
-// ...error#internal (wamp1.md §3).
+// ...error#internal (docs/protocol.md#errors).
 var errPanic = errors.New("router: handler panicked")
 
 // handleMessage decodes one WAMP message of s and dispatches it, or hands
@@ -39,7 +39,7 @@ func (srv *Server) handleMessage(w *worker, s *Session, payload []byte) bool {
 }
 
 // violation closes s for a bad message, with the close code the error maps
-// to (wamp1.md §3), and logs it with the session id.
+// to (docs/protocol.md#close-codes), and logs it with the session id.
 func (srv *Server) violation(s *Session, err error) {
 	srv.stats.protocolErrors.Add(1)
 	code := protocol.CloseCodeOf(err)
@@ -48,8 +48,8 @@ func (srv *Server) violation(s *Session, err error) {
 	s.c.Close(ws.StatusCode(code), protocol.Reason(err))
 }
 
-// dispatch routes one decoded client message of s (wamp1.md §2). It runs
-// on the worker w serving s.
+// dispatch routes one decoded client message of s
+// (docs/protocol.md#messages). It runs on the worker w serving s.
 func (srv *Server) dispatch(w *worker, s *Session, m *protocol.Message) error {
 	switch m.Type {
 	case protocol.TypePrefix:
@@ -69,7 +69,7 @@ func (srv *Server) dispatch(w *worker, s *Session, m *protocol.Message) error {
 }
 
 // handleCall runs the RPC handler and queues exactly one CALLRESULT or
-// CALLERROR, echoing the call id byte for byte (wamp1.md §2, §3).
+// CALLERROR, echoing the call id byte for byte (docs/protocol.md#call-ids).
 func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	srv.stats.calls.Add(1)
 	w.uri = s.prefixes.Resolve(w.uri[:0], m.ProcURI)
@@ -187,7 +187,8 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 }
 
 // handleSubscribe adds a subscription; a duplicate is a no-op and a denied
-// or malformed one, or one over MaxSubscriptions, is dropped (wamp1.md §3).
+// or malformed one, or one over MaxSubscriptions, is dropped
+// (docs/protocol.md#dropped-messages).
 func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
 	s.mu.Lock()
@@ -268,12 +269,12 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
 
 // deliver queues f.pub to every matching subscription that the PUBLISH
 // options admit, leaving the writes to l. Each distinct topic string is
-// encoded once and its bytes shared by all its receivers (wamp1.md §4);
-// so is the bare event that plain tag connections receive (wamp1.md §5).
+// encoded once and its bytes shared by all its receivers; so is the bare
+// event that plain tag connections receive (docs/protocol.md#encode-once).
 // It returns the receivers.
 func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protocol.Publish) int {
 	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
-		return 0 // an empty eligible list means nobody (wamp1.md §2)
+		return 0 // an empty eligible list means nobody (docs/protocol.md#publish-options)
 	}
 	f.targets = f.targets[:0]
 	srv.index.Match(f.pub.Tags, f.collect)
@@ -315,7 +316,8 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	return n
 }
 
-// admits applies PUBLISH's excludeMe, exclude and eligible (wamp1.md §2).
+// admits applies PUBLISH's excludeMe, exclude and eligible
+// (docs/protocol.md#publish-options).
 func (srv *Server) admits(to, from *Session, m *protocol.Publish) bool {
 	switch m.Exclude {
 	case protocol.ExcludeDefault:

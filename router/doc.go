@@ -1,6 +1,7 @@
 // Package router is tagwamp's WAMP v1 server: the listener, the WebSocket
 // handshake, the epoll-driven reader, sessions, RPC dispatch and the tag
-// topic fan-out (wamp1.md §1-4).
+// topic fan-out (docs/protocol.md#transport, docs/protocol.md#messages,
+// docs/protocol.md#tag-matching).
 //
 //	srv := router.New(router.Options{RPC: mux, Logger: logger})
 //	go srv.ListenAndServe("127.0.0.1:8080")
@@ -38,16 +39,17 @@
 // # Plain tag connections
 //
 // A connection that offers no subprotocol is a plain tag connection, the
-// Gomoob dialect (wamp1.md §5; plain.go). Its URL's tags parameter, a
-// JSON object of strings or integers parsed by tagindex.ParseJSON, is its
-// one subscription, without a base; bad tags answer 400 with the reason
-// before the upgrade, and the TopicHandler sees the subscription there too
-// (Session.Plain, Topic ""), a refusal answering its *HTTPError or 403. It
-// gets no WELCOME, no goroutine and no buffer when idle, like a WAMP
-// session. Each text frame is a request {"message": any, "tags": {...},
-// "metadata": {...}}, published through the TopicHandler with tag set
-// tags and no base (Publication.Metadata borrowed like Event), the sender
-// excluded unless DeliverToPublisher. Closes:
+// Gomoob dialect (docs/protocol.md#plain-connections; plain.go). Its
+// URL's tags parameter, a JSON object of strings or integers parsed by
+// tagindex.ParseJSON, is its one subscription, without a base; bad tags
+// answer 400 with the reason before the upgrade, and the TopicHandler
+// sees the subscription there too (Session.Plain, Topic ""), a refusal
+// answering its *HTTPError or 403. It gets no WELCOME, no goroutine and
+// no buffer when idle, like a WAMP session. Each text frame is a request
+// {"message": any, "tags": {...}, "metadata": {...}}, published through
+// the TopicHandler with tag set tags and no base (Publication.Metadata
+// borrowed like Event), the sender excluded unless DeliverToPublisher.
+// Closes:
 //
 //	1007  not UTF-8, or not JSON
 //	1002  JSON but not a request: not an object, no "message", a key other

@@ -26,9 +26,9 @@ func (r *recordConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestEventEncodedOncePerTopicString checks wamp1.md §4: one publication
-// encodes its EVENT once per distinct topic string, and every receiver of
-// that string is written the very same bytes.
+// TestEventEncodedOncePerTopicString checks docs/protocol.md#encode-once:
+// one publication encodes its EVENT once per distinct topic string, and
+// every receiver of that string is written the very same bytes.
 func TestEventEncodedOncePerTopicString(t *testing.T) {
 	srv := New(Options{})
 	topics := []string{"http://x.com/t?a=1&b=2", "http://x.com/t?b=2&a=1"}
@@ -77,7 +77,7 @@ func TestEventEncodedOncePerTopicString(t *testing.T) {
 	}
 }
 
-// TestPlainEncodedOnce checks wamp1.md §5 with §4: one publication
+// TestPlainEncodedOnce checks docs/protocol.md#encode-once: one publication
 // encodes the bare event once for all its plain receivers, whose frame is
 // never confused with the EVENT of a WAMP topic string (even "", the
 // topic string a plain subscription does not have).

@@ -28,7 +28,8 @@ var errTooManyFiles = syscall.EMFILE
 // (gobwas/ws bounds each line by its read buffer, not their number).
 const maxHeaders = 100
 
-// subprotocol is the one WebSocket subprotocol tagwamp speaks (wamp1.md §1).
+// subprotocol is the one WebSocket subprotocol tagwamp speaks
+// (docs/protocol.md#subprotocol).
 const subprotocol = "wamp"
 
 // serveConn runs the connection filters, the TLS handshake when
@@ -81,7 +82,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 	}
 	nc.SetDeadline(time.Time{})
 
-	var welcome []byte // a plain tag connection gets none (wamp1.md §5)
+	var welcome []byte // a plain tag connection gets none (docs/protocol.md#plain-connections)
 	if !s.plain {
 		buf, off := wsconn.BeginFrame(nil)
 		buf = protocol.AppendWelcome(buf, s.id, srv.opts.ServerIdent)
@@ -128,8 +129,9 @@ func (srv *Server) forget(nc net.Conn) {
 // subprotocol, or refuses it with a status and a plain reason. asParsed is
 // checkRequest's.
 //
-// A plain tag connection (no subprotocol offered, wamp1.md §5) also has
-// its tag subscription allowed by the topic handler here.
+// A plain tag connection (no subprotocol offered,
+// docs/protocol.md#plain-connections) also has its tag subscription
+// allowed by the topic handler here.
 func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed bool, err error) {
 	req = &Request{Header: make(http.Header), RemoteAddr: s.c.NetConn().RemoteAddr()}
 	u := ws.Upgrader{
@@ -189,10 +191,10 @@ func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed
 
 // admitPlain makes s a plain tag connection's session and lets the
 // topic handler decide on its subscription before the upgrade: one with
-// exactly the URL's tags and no base (wamp1.md §5), offered as a
-// Subscription whose Topic is "". A refusal answers the handler's
-// *HTTPError, or 403 with a fixed reason (the error itself is logged at
-// debug level, never sent).
+// exactly the URL's tags and no base (docs/protocol.md#plain-connections),
+// offered as a Subscription whose Topic is "". A refusal answers the
+// handler's *HTTPError, or 403 with a fixed reason (the error itself is
+// logged at debug level, never sent).
 func (srv *Server) admitPlain(s *Session, req *Request) error {
 	s.plain = true
 	sub := Subscription{Tags: req.plainTags}
@@ -226,10 +228,10 @@ func (s *Session) admit(req *Request) {
 	}
 }
 
-// checkRequest applies the subprotocol rule (wamp1.md §1) and the handshake
-// filters to a complete upgrade request. asParsed reports that the
-// filters left URI and URL as the router parsed them, so that URL can be
-// parsed again from URI (Session.trimRequest).
+// checkRequest applies the subprotocol rule (docs/protocol.md#subprotocol)
+// and the handshake filters to a complete upgrade request. asParsed
+// reports that the filters left URI and URL as the router parsed them, so
+// that URL can be parsed again from URI (Session.trimRequest).
 func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 	req.plain = len(req.Protocols) == 0
 	if !req.plain && !hasProtocol(req.Protocols, subprotocol) {
@@ -242,7 +244,8 @@ func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 	}
 	req.URL = u
 	if req.plain {
-		// A plain tag connection (wamp1.md §5): its tags come from the URL.
+		// A plain tag connection (docs/protocol.md#plain-connections): its
+		// tags come from the URL.
 		if raw := u.Query().Get("tags"); raw != "" {
 			if req.plainTags, err = tagindex.ParseJSON([]byte(raw)); err != nil {
 				return false, reject(http.StatusBadRequest, "bad tags: "+err.Error())

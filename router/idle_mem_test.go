@@ -25,11 +25,11 @@ import (
 	"github.com/tagwamp/tagwamp/internal/wsconn"
 )
 
-// The idle-session benchmark (issue 4, "idle"): what an idle session with
-// one tag subscription costs the server in memory, and what the server
-// spends on idle sessions in CPU. The client side runs in a child process
-// (this test binary again, TestIdleClientProcess) that holds raw
-// descriptors and answers pings, so that neither its memory nor its CPU
+// The idle-session benchmark (bench/RESULTS.md, "Idle sessions"): what an
+// idle session with one tag subscription costs the server in memory, and
+// what the server spends on idle sessions in CPU. The client side runs in a
+// child process (this test binary again, TestIdleClientProcess) that holds
+// raw descriptors and answers pings, so that neither its memory nor its CPU
 // is counted:
 //
 //	ulimit -n 20000

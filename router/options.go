@@ -19,12 +19,13 @@ const Version = "0.1.0"
 // Options configure a Server. The zero value serves: every field documents
 // its default and, where it has one, its off switch.
 type Options struct {
-	// ServerIdent is sent in WELCOME (wamp1.md §2). Default "tagwamp/<Version>".
+	// ServerIdent is sent in WELCOME (docs/protocol.md#welcome). Default
+	// "tagwamp/<Version>".
 	ServerIdent string
 
 	// MaxMessageSize is the largest message, in bytes, a client may send
 	// (fragments added up). A larger one closes the session with 1009
-	// without buffering the rest (wamp1.md §3). Default 1 MiB.
+	// without buffering the rest (docs/protocol.md#limits). Default 1 MiB.
 	MaxMessageSize int
 
 	// MaxQueueBytes bounds the bytes queued for one session and not yet
@@ -81,15 +82,15 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 
 	// MaxSubscriptions bounds the subscriptions of one session. A
-	// SUBSCRIBE past it is dropped (WAMP v1 has no error for it, wamp1.md
-	// §3), counted in Stats.SubscriptionsOverLimit and DroppedSubscribes,
+	// SUBSCRIBE past it is dropped (docs/protocol.md#dropped-messages),
+	// counted in Stats.SubscriptionsOverLimit and DroppedSubscribes,
 	// and logged. Default 1000, far above what a page or a backend holds
 	// (a backend subscribes with tag sets, not one topic per user);
 	// negative: no limit.
 	MaxSubscriptions int
 
 	// MaxPrefixes bounds the CURIE prefixes one session may define; a
-	// PREFIX past it closes the session with 1008 (wamp1.md §2).
+	// PREFIX past it closes the session with 1008 (docs/protocol.md#curies).
 	// Default protocol.MaxPrefixes (256); negative: no limit.
 	MaxPrefixes int
 
@@ -136,7 +137,8 @@ type Options struct {
 
 	// DeliverToPublisher makes a PUBLISH without element 3 reach its own
 	// publisher (Ratchet's behaviour). Default false: the publisher does not
-	// receive its own event, as the spec authors' router (wamp1.md §2).
+	// receive its own event, as the spec authors' router
+	// (docs/protocol.md#publish-options).
 	DeliverToPublisher bool
 
 	// The plug points; the package doc, "Handlers and middleware", shows
@@ -172,8 +174,8 @@ type Options struct {
 	// subprotocols. Default false: handshake filters and the
 	// SessionOpened hooks see the whole request, and then the session keeps
 	// URI, URL, Host, RemoteAddr, ClientIP and the request's values, but
-	// not Header and Protocols, which cost hundreds of bytes per idle
-	// session (bench/RESULTS.md, "Idle sessions"). A filter that needs a
+	// not Header and Protocols, to keep idle sessions small
+	// (bench/RESULTS.md, "Idle sessions"). A filter that needs a
 	// header later stores what it learned with Request.SetValue.
 	KeepRequestHeader bool
 

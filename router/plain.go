@@ -15,9 +15,10 @@ import (
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
-// Plain tag connections (wamp1.md §5, the Gomoob dialect): a connection
-// that offers no subprotocol. It is one subscription with exactly the tags
-// of its URL and no base; each text frame it sends is a request
+// Plain tag connections (docs/protocol.md#plain-connections, the Gomoob
+// dialect): a connection that offers no subprotocol. It is one
+// subscription with exactly the tags of its URL and no base; each text
+// frame it sends is a request
 //
 //	{"message": <any JSON>, "tags": {<key>: <string|integer>, ...}, "metadata": {...}}
 //
@@ -84,9 +85,10 @@ func parsePlain(b []byte) (plainRequest, protocol.CloseCode, string) {
 
 // handlePlain handles one request of a plain tag connection: it goes
 // through the topic handler like a PUBLISH, with tag set tags and no base,
-// and reaches every subscription, plain or WAMP, whose set contains it
-// (wamp1.md §4, §5). The publisher is excluded unless DeliverToPublisher
-// (wamp1.md §2's default). A denied request is dropped and counted.
+// and reaches every subscription, plain or WAMP, whose set contains it;
+// the publisher is excluded unless DeliverToPublisher
+// (docs/protocol.md#plain-requests). A denied request is dropped and
+// counted.
 func (srv *Server) handlePlain(w *worker, s *Session, payload []byte) bool {
 	r, code, reason := parsePlain(payload)
 	if code != 0 {
@@ -106,7 +108,7 @@ func (srv *Server) handlePlain(w *worker, s *Session, payload []byte) bool {
 }
 
 // subscribePlain adds the one subscription of a plain tag connection: its
-// URL's tags, no base (wamp1.md §5).
+// URL's tags, no base (docs/protocol.md#plain-connections).
 func (srv *Server) subscribePlain(s *Session, tags tagindex.Set) {
 	srv.addSubscription(s, &subscription{sess: s, plain: true}, tags)
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // plainURL returns url with the tags parameter of a plain tag connection
-// (wamp1.md §5); "" leaves it out.
+// (docs/protocol.md#plain-connections); "" leaves it out.
 func plainURL(base, tags string) string {
 	if tags == "" {
 		return base
@@ -91,10 +91,11 @@ func TestPlainBadTags(t *testing.T) {
 	}
 }
 
-// TestPlainPublish checks wamp1.md §5 with §4: a plain request reaches
-// plain and WAMP subscriptions whose tag sets contain its tags, on any
-// base; WAMP subscribers get an EVENT with their own topic string, plain
-// ones the message alone, byte for byte; and the publisher is excluded.
+// TestPlainPublish checks docs/protocol.md#plain-requests: a plain request
+// reaches plain and WAMP subscriptions whose tag sets contain its tags, on
+// any base; WAMP subscribers get an EVENT with their own topic string,
+// plain ones the message alone, byte for byte; and the publisher is
+// excluded.
 func TestPlainPublish(t *testing.T) {
 	srv, base := startServer(t, router.Options{})
 	fr := dialPlain(t, srv, base, `{"language":"FR","user":42}`, 1)
@@ -115,7 +116,7 @@ func TestPlainPublish(t *testing.T) {
 		t.Fatalf("WAMP subscriber got %s, want %s", got, want)
 	}
 	// An empty tag set is a subset of every set: it reaches everybody but
-	// its publisher (wamp1.md §4).
+	// its publisher (docs/protocol.md#tag-matching).
 	fr.Send(`{"message":"to all"}`)
 	for name, c := range map[string]*wsClient{"EN": en, "FR-only": frOnly, "tagless": none} {
 		if got := c.Recv(); got != `"to all"` {
@@ -196,7 +197,8 @@ func TestPlainMalformed(t *testing.T) {
 }
 
 // TestPlainSubprotocolRules: offering subprotocols without "wamp" is
-// still refused (wamp1.md §1); offering none is a plain connection.
+// still refused (docs/protocol.md#subprotocol); offering none is a plain
+// connection.
 func TestPlainSubprotocolRules(t *testing.T) {
 	_, base := startServer(t, router.Options{})
 	r := wstest.RawUpgrade(t, base, wstest.Request{Protocols: []string{"mqtt"}})

@@ -15,10 +15,11 @@ import (
 // must not hold a worker while it waits (a delayed authentication failure,
 // a result from elsewhere) calls Call.Defer, returns at once, and sends the
 // answer through the Reply from any goroutine. Every CALL still gets
-// exactly one CALLRESULT or CALLERROR (wamp1.md §2): the first Send
-// answers, later ones are ignored. The handler owns that duty: the router
-// neither times a deferred call out nor answers it on the handler's behalf,
-// except with ...error#internal when the handler panics after deferring.
+// exactly one CALLRESULT or CALLERROR (docs/protocol.md#call-ids): the
+// first Send answers, later ones are ignored. The handler owns that duty:
+// the router neither times a deferred call out nor answers it on the
+// handler's behalf, except with ...error#internal when the handler panics
+// after deferring.
 type Reply struct {
 	srv  *Server
 	sess *Session

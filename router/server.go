@@ -360,7 +360,8 @@ func (srv *Server) sweep() {
 	}
 }
 
-// newSessionID returns 128 random bits, base64url encoded (wamp1.md §2).
+// newSessionID returns 128 random bits, base64url encoded
+// (docs/protocol.md#welcome).
 func newSessionID() string {
 	var b [16]byte
 	rand.Read(b[:])

@@ -26,7 +26,7 @@ type Session struct {
 	// at a time (EPOLLONESHOT): prefixes is the session's CURIE map.
 	prefixes protocol.Prefixes
 	overSubs bool        // a SUBSCRIBE over MaxSubscriptions was logged
-	plain    bool        // a plain tag connection (wamp1.md §5); set before it is shared
+	plain    bool        // a plain tag connection (docs/protocol.md#plain-connections); set before it is shared
 	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
 
 	// hookMu is held while the SessionOpened hooks run, so that the
@@ -50,7 +50,8 @@ type Session struct {
 const subsInline = 8
 
 // subscription is one entry of the tag index: a session and the topic
-// string it subscribed with, which its EVENTs carry (wamp1.md §4).
+// string it subscribed with, which its EVENTs carry
+// (docs/protocol.md#event-topic).
 type subscription struct {
 	sess  *Session
 	topic string
@@ -62,9 +63,9 @@ type subscription struct {
 // sent none, but has one for logs and PUBLISH's exclude lists).
 func (s *Session) ID() string { return s.id }
 
-// Plain reports whether s is a plain tag connection (wamp1.md §5): it
-// offered no subprotocol, was sent no WELCOME, and speaks JSON requests
-// instead of WAMP messages.
+// Plain reports whether s is a plain tag connection
+// (docs/protocol.md#plain-connections): it offered no subprotocol, was
+// sent no WELCOME, and speaks JSON requests instead of WAMP messages.
 func (s *Session) Plain() bool { return s.plain }
 
 // RemoteAddr returns the peer address of the session's connection.

@@ -12,7 +12,8 @@ const epollClosed = 0x20
 
 // readEvents arms a descriptor for one read notification: EPOLLONESHOT makes
 // sure at most one worker handles a connection at a time; the worker re-arms
-// it when it is done (wamp1.md §2: events from one publisher stay in order).
+// it when it is done, so one publisher's events stay in order
+// (docs/protocol.md#ordering).
 const readEvents = netpoll.EPOLLIN | netpoll.EPOLLRDHUP | netpoll.EPOLLONESHOT
 
 // poller watches connections for readability with one epoll instance. It

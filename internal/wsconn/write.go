@@ -14,7 +14,8 @@ import (
 // publications to many receivers still sends the first ones early. Below
 // it, the frames of one event to one receiver leave in one writev. A
 // writev (with the wakeup of its reader) costs far more than a queued
-// frame, so the bound is large (bench/RESULTS.md, "Router write path").
+// frame, so the bound is large (bench/RESULTS.md, "router over real
+// loopback sockets: the write path").
 const flushAfterFrames = 1 << 17
 
 // parallelFlushMin is the least number of connections for each goroutine

@@ -110,8 +110,8 @@ func Open(url string, o Options) (*Client, error) {
 }
 
 // Dial opens a session at url, closes it with the test and reads WELCOME
-// (wamp1.md §3.1: [0, sessionId, 1, serverIdent]); it fails the test if it
-// cannot.
+// ([0, sessionId, 1, serverIdent], docs/protocol.md#welcome); it fails the
+// test if it cannot.
 func Dial(t testing.TB, url string, o Options) *Client {
 	t.Helper()
 	c, err := Open(url, o)

@@ -2,7 +2,7 @@
 // exactly the bytes a test gives (text messages, or any frame, masked as a
 // client must) and reports exactly what arrives, close frames included
 // (code and reason), so that tests can check the router's answers to the
-// letter (wamp1.md §2, §3).
+// letter (docs/protocol.md#messages).
 //
 // Only _test.go files import it (scripts/lint.sh checks this).
 //
