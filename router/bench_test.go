@@ -38,7 +38,7 @@ func attachSession(srv *Server, id string, nc net.Conn) *Session {
 }
 
 // benchWorker returns the router's scratch of a worker outside the pool.
-func benchWorker() *worker { return newWorker(&wsconn.Worker{}).(*worker) }
+func benchWorker() *worker { return New(Options{}).newWorker(&wsconn.Worker{}).(*worker) }
 
 // benchSubscribe subscribes s to topic directly in the index.
 func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {

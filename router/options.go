@@ -177,6 +177,31 @@ type Options struct {
 	// header later stores what it learned with Request.SetValue.
 	KeepRequestHeader bool
 
+	// MaxURILength bounds a procedure URI or topic once its CURIE is
+	// resolved, and the URI of a PREFIX (docs/protocol.md#limits): a CALL
+	// over it is answered with http://api.wamp.ws/error#invalid-argument, a
+	// SUBSCRIBE, UNSUBSCRIBE, PUBLISH or PREFIX over it closes the session
+	// with 1002. Counted in Stats.URIsTooLong. Default 4096 bytes;
+	// negative: no limit.
+	MaxURILength int
+
+	// MaxTagsPerTopic bounds the tags of one topic, of a plain tag
+	// connection's URL or request, and of a server-side Publish. A
+	// SUBSCRIBE or PUBLISH over it is dropped as malformed
+	// (docs/protocol.md#dropped-messages), counted in
+	// Stats.TopicsOverTagLimit. Default 32 (tagindex.MaxTags); negative: no
+	// limit.
+	MaxTagsPerTopic int
+
+	// MaxMessageElements bounds the JSON values of one message, nested ones
+	// included (a CALL's arguments, say): a message over it closes the
+	// session with 1009 before its values are collected. MaxPublishIDs
+	// bounds each of a PUBLISH's exclude and eligible lists: over it, 1002.
+	// Both are counted in Stats.MessagesOverLimit. Defaults 4096 each;
+	// negative: no limit.
+	MaxMessageElements int
+	MaxPublishIDs      int
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }

@@ -15,9 +15,9 @@ import (
 	"unsafe"
 
 	"github.com/gobwas/ws"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/internal/wsconn"
+	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
@@ -39,6 +39,11 @@ type Server struct {
 	stats   counters
 	started time.Time
 	limits  connLimiter
+	// What one message may cost (Options.MaxURILength, MaxTagsPerTopic,
+	// MaxMessageElements, MaxPublishIDs), as the decoder and the tag
+	// parser take them.
+	plimits protocol.Limits
+	tlimits tagindex.Limits
 
 	// handshakes holds a token per connection accepted and not yet a
 	// session (Options.MaxHandshakes); Serve takes one before it accepts.
@@ -77,6 +82,8 @@ func New(o Options) *Server {
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
 	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
+	srv.plimits = protocol.Limits{MaxElements: o.MaxMessageElements, MaxIDs: o.MaxPublishIDs, MaxURILen: o.MaxURILength}
+	srv.tlimits = tagindex.Limits{MaxTags: o.MaxTagsPerTopic, MaxLen: o.MaxURILength}
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
 		srv.opts.TLSConfig = o.TLSConfig.Clone()
@@ -103,7 +110,7 @@ func New(o Options) *Server {
 		MessageRate:    wsconn.RateLimit(o.MessageRate),
 		ByteRate:       wsconn.RateLimit(o.ByteRate),
 		RefuseBinary:   "binary frames are not supported: WAMP v1 is text",
-		Local:          newWorker,
+		Local:          srv.newWorker,
 		Logger:         o.Logger,
 	}
 	srv.t = wsconn.New(srv.tcfg)
@@ -316,12 +323,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 // goroutine; it never waits for a slow receiver (a flusher goroutine
 // finishes those).
 func (srv *Server) Publish(topic string, event []byte) (int, error) {
-	if !gojson.Valid(event) {
+	if !protocol.Valid(event) {
 		return 0, errors.New("router: publish: event is not valid JSON")
 	}
 	f := srv.fans.Get().(*fanout)
 	defer srv.fans.Put(f)
-	if err := f.set.ParseTopic(unsafe.Slice(unsafe.StringData(topic), len(topic))); err != nil {
+	if err := f.set.ParseTopicLimits(unsafe.Slice(unsafe.StringData(topic), len(topic)), srv.tlimits); err != nil {
 		return 0, fmt.Errorf("router: publish: %w", err)
 	}
 	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
@@ -389,7 +396,16 @@ type Stats struct {
 	// ConnsRefused counts upgrades refused with 503 over MaxConns or
 	// MaxConnsPerIP (Rejected counts them too).
 	ConnsRefused uint64
-	Started      time.Time
+	// URIsTooLong counts procedure URIs, topics and PREFIX URIs over
+	// Options.MaxURILength (docs/protocol.md#limits).
+	URIsTooLong uint64
+	// TopicsOverTagLimit counts SUBSCRIBEs, PUBLISHes and plain requests
+	// dropped over Options.MaxTagsPerTopic or MaxURILength.
+	TopicsOverTagLimit uint64
+	// MessagesOverLimit counts sessions closed for a message over
+	// Options.MaxMessageElements or MaxPublishIDs.
+	MessagesOverLimit uint64
+	Started           time.Time
 }
 
 // counters are the router's own; the transport counts the rest
@@ -400,6 +416,8 @@ type counters struct {
 	eventsOut, protocolErrors             atomic.Uint64
 	droppedSubscribes, droppedPublishes   atomic.Uint64
 	subsOverLimit, connsRefused           atomic.Uint64
+	urisTooLong, topicsOverTagLimit       atomic.Uint64
+	messagesOverLimit                     atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -423,6 +441,9 @@ func (srv *Server) Stats() Stats {
 		SubscriptionsOverLimit: c.subsOverLimit.Load(),
 		RateLimited:            ts.RateLimited,
 		ConnsRefused:           c.connsRefused.Load(),
+		URIsTooLong:            c.urisTooLong.Load(),
+		TopicsOverTagLimit:     c.topicsOverTagLimit.Load(),
+		MessagesOverLimit:      c.messagesOverLimit.Load(),
 		Started:                srv.started,
 	}
 }

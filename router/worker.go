@@ -35,9 +35,10 @@ type worker struct {
 const maxInterned = 1024
 
 // newWorker makes the router's scratch of the transport worker tw
-// (wsconn.Config.Local).
-func newWorker(tw *wsconn.Worker) any {
+// (wsconn.Config.Local), its decoder bounded by the server's limits.
+func (srv *Server) newWorker(tw *wsconn.Worker) any {
 	w := &worker{batch: &tw.Batch, uris: make(map[string]string)}
+	w.dec.Limits = srv.plimits
 	w.fan.init()
 	return w
 }

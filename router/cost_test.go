@@ -1,0 +1,176 @@
+package router_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/router"
+)
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// TestURILength: a URI over MaxURILength costs a CALL a CALLERROR and any
+// other message the session (docs/protocol.md#limits).
+func TestURILength(t *testing.T) {
+	long := "http://x.com/" + strings.Repeat("a", 5000)
+	tests := []struct {
+		name, msg string
+		reply     string // the CALLERROR expected, or "" for a close
+	}{
+		{"prefix", `[1,"p","` + long + `"]`, ""},
+		{"subscribe", `[5,"` + long + `"]`, ""},
+		{"unsubscribe", `[6,"` + long + `"]`, ""},
+		{"publish", `[7,"` + long + `",1]`, ""},
+		{"curie subscribe", `[5,"p:` + strings.Repeat("b", 4000) + `"]`, ""},
+		{"call", `[2,"c1","` + long + `"]`, "http://api.wamp.ws/error#invalid-argument"},
+		{"curie call", `[2,"c1","p:` + strings.Repeat("b", 4000) + `"]`, "http://api.wamp.ws/error#invalid-argument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := startServer(t, router.Options{RPC: testRPC()})
+			c := dial(t, url)
+			c.Send(`[1,"p","http://x.com/` + strings.Repeat("p", 200) + `#"]`)
+			c.Send(tc.msg)
+			if tc.reply == "" {
+				c.ExpectClose(1002, "over the limit of 4096")
+			} else {
+				var r []any
+				c.RecvJSON(&r)
+				if len(r) < 4 || r[0] != float64(4) || r[1] != "c1" || r[2] != tc.reply {
+					t.Fatalf("answer %v, want a CALLERROR %s", r, tc.reply)
+				}
+				syncSession(t, c) // the session goes on
+			}
+			if n := srv.Stats().URIsTooLong; n != 1 {
+				t.Fatalf("URIsTooLong = %d", n)
+			}
+		})
+	}
+	t.Run("limit off", func(t *testing.T) {
+		_, url := startServer(t, router.Options{RPC: testRPC(), MaxURILength: -1})
+		c := dial(t, url)
+		c.Send(`[5,"` + long + `"]`)
+		syncSession(t, c)
+	})
+}
+
+// TestCURIEExpansionMemory is the CURIE attack of issue 9 over a real
+// socket: a long PREFIX, then many SUBSCRIBEs and CALLs that each expand
+// it. With the URI bound the server's heap grows by a few MiB at most,
+// where it used to grow by gigabytes.
+func TestCURIEExpansionMemory(t *testing.T) {
+	_, url := startServer(t, router.Options{RPC: testRPC()})
+	before := heapInUse()
+	c := dial(t, url)
+	c.Send(`[1,"p","http://x.com/` + strings.Repeat("p", 4000) + `#"]`)
+	for i := range 1000 {
+		c.Send(fmt.Sprintf(`[5,"p:%d"]`, i))
+		c.Send(fmt.Sprintf(`[2,"c%d","p:%d"]`, i, i))
+	}
+	for range 1000 {
+		c.Recv() // every CALL is answered (NoSuchRPCEndpoint)
+	}
+	c.Send(`[1,"q","http://x.com/` + strings.Repeat("q", 600<<10) + `#"]`) // 600 KiB: refused
+	c.ExpectClose(1002, "over the limit")
+	if grown := int64(heapInUse()) - int64(before); grown > 64<<20 {
+		t.Fatalf("heap grew by %d MiB", grown>>20)
+	}
+}
+
+// TestMessageElements: a message with more JSON values than
+// MaxMessageElements closes its session with 1009 before its values are
+// kept; a PUBLISH list over MaxPublishIDs with 1002.
+func TestMessageElements(t *testing.T) {
+	args := func(n int) string { return strings.Repeat(",1", n) }
+	ids := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"s%d"`, i)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name, msg string
+		code      int
+		reason    string
+	}{
+		{"call args over", `[2,"c","http://example.com/null"` + args(5000) + `]`, 1009, "more than 4096 JSON values"},
+		{"publish ids over", `[7,"http://x.com/t",1,[` + ids(5000) + `]]`, 1009, "more than 4096 JSON values"},
+		{"exclude over", `[7,"http://x.com/t",1,[` + ids(101) + `]]`, 1002, "more than 100 session ids"},
+		{"eligible over", `[7,"http://x.com/t",1,[],[` + ids(101) + `]]`, 1002, "more than 100 session ids"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := startServer(t, router.Options{RPC: testRPC(), MaxPublishIDs: 100})
+			c := dial(t, url)
+			c.Send(tc.msg)
+			c.ExpectClose(ws.StatusCode(tc.code), tc.reason)
+			if n := srv.Stats().MessagesOverLimit; n != 1 {
+				t.Fatalf("MessagesOverLimit = %d", n)
+			}
+		})
+	}
+	t.Run("at the limits", func(t *testing.T) {
+		_, url := startServer(t, router.Options{RPC: testRPC()})
+		c := dial(t, url)
+		c.Send(`[7,"http://x.com/t",1,[` + ids(3000) + `],[` + ids(90) + `]]`)
+		if r := c.call(`[2,"c","http://example.com/null"` + args(4000) + `]`); r[0] != float64(3) {
+			t.Fatalf("answer %v", r)
+		}
+	})
+}
+
+// TestDecoderScratchMemory is the decoder attack of issue 9: sessions that
+// each send one CALL of about 1 MiB with hundreds of thousands of
+// arguments. Each is closed at the element limit, and no worker keeps
+// scratch in proportion to what was sent.
+func TestDecoderScratchMemory(t *testing.T) {
+	_, url := startServer(t, router.Options{RPC: testRPC()})
+	before := heapInUse()
+	msg := `[2,"c","http://example.com/null"` + strings.Repeat(",1", 500_000) + `]`
+	for range 16 {
+		c := dial(t, url)
+		c.Send(msg)
+		c.ExpectClose(1009, "JSON values")
+	}
+	if grown := int64(heapInUse()) - int64(before); grown > 32<<20 {
+		t.Fatalf("heap grew by %d MiB after 16 large calls", grown>>20)
+	}
+}
+
+// TestTagsPerTopic: a topic with more tags than MaxTagsPerTopic is dropped
+// as malformed, and counted.
+func TestTagsPerTopic(t *testing.T) {
+	var q strings.Builder
+	for i := range 33 {
+		fmt.Fprintf(&q, "&k%d=v", i)
+	}
+	many := "http://x.com/t?" + q.String()[1:]
+	srv, url := startServer(t, router.Options{})
+	sub := dial(t, url)
+	sub.Send(`[5,"` + many + `"]`)
+	sub.Send(`[5,"http://x.com/t?k0=v"]`)
+	syncSession(t, sub)
+	pub := dial(t, url)
+	pub.Send(`[7,"` + many + `","dropped"]`)
+	pub.Send(`[7,"http://x.com/t?k0=v","control"]`)
+	if m := sub.Recv(); m != `[8,"http://x.com/t?k0=v","control"]` {
+		t.Fatalf("got %s, want only the control event", m)
+	}
+	if st := srv.Stats(); st.TopicsOverTagLimit != 2 || st.Subscriptions != 1 {
+		t.Fatalf("TopicsOverTagLimit %d, subscriptions %d; want 2, 1", st.TopicsOverTagLimit, st.Subscriptions)
+	}
+}
