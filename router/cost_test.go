@@ -174,3 +174,41 @@ func TestTagsPerTopic(t *testing.T) {
 		t.Fatalf("TopicsOverTagLimit %d, subscriptions %d; want 2, 1", st.TopicsOverTagLimit, st.Subscriptions)
 	}
 }
+
+// TestLongIDLists: exclude and eligible lists long enough to be looked up
+// as sets select the same receivers as short ones.
+func TestLongIDLists(t *testing.T) {
+	_, url := startServer(t, router.Options{})
+	const topic = "http://x.com/ids"
+	subs := make([]*wsClient, 12)
+	for i := range subs {
+		subs[i] = dial(t, url)
+		subscribe(t, subs[i], topic)
+	}
+	quote := func(cs []*wsClient, pad int) string {
+		var ids []string
+		for _, c := range cs {
+			ids = append(ids, `"`+c.SessionID+`"`)
+		}
+		for i := range pad {
+			ids = append(ids, fmt.Sprintf(`"unknown%d"`, i))
+		}
+		return strings.Join(ids, ",")
+	}
+	pub := dial(t, url)
+	// Exclude the first 6 (and 50 unknown ids); eligible: subscribers 4-11
+	// (and 20 unknown ids). Only 6-11 receive.
+	pub.Send(`[7,"` + topic + `","e",[` + quote(subs[:6], 50) + `],[` + quote(subs[4:], 20) + `]]`)
+	pub.Send(`[7,"` + topic + `","control"]`)
+	for i, c := range subs {
+		want := `[8,"` + topic + `","control"]`
+		if i >= 6 {
+			if m := c.Recv(); m != `[8,"`+topic+`","e"]` {
+				t.Fatalf("subscriber %d got %s first", i, m)
+			}
+		}
+		if m := c.Recv(); m != want {
+			t.Fatalf("subscriber %d got %s, want %s", i, m, want)
+		}
+	}
+}

@@ -308,6 +308,10 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
 		return 0 // an empty eligible list means nobody (wamp1.md §2)
 	}
+	if m != nil {
+		f.exclude.reset(m.ExcludeIDs)
+		f.eligible.reset(m.Eligible)
+	}
 	f.targets = f.targets[:0]
 	srv.index.Match(f.pub.Tags, f.collect)
 	n := 0
@@ -316,7 +320,7 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	var last string
 	var frame, plain []byte
 	for _, t := range f.targets {
-		if m != nil && !srv.admits(t.sess, from, m) {
+		if m != nil && !srv.admits(f, t.sess, from, m) {
 			continue
 		}
 		if t.plain {
@@ -344,12 +348,14 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	}
 	clear(f.targets)
 	clear(f.frames)
+	f.exclude.clear()
+	f.eligible.clear()
 	srv.stats.eventsOut.Add(uint64(n))
 	return n
 }
 
 // admits applies PUBLISH's excludeMe, exclude and eligible (wamp1.md §2).
-func (srv *Server) admits(to, from *Session, m *protocol.Publish) bool {
+func (srv *Server) admits(f *fanout, to, from *Session, m *protocol.Publish) bool {
 	switch m.Exclude {
 	case protocol.ExcludeDefault:
 		if to == from && !srv.opts.DeliverToPublisher {
@@ -360,20 +366,11 @@ func (srv *Server) admits(to, from *Session, m *protocol.Publish) bool {
 			return false
 		}
 	case protocol.ExcludeList:
-		if containsID(m.ExcludeIDs, to.id) {
+		if f.exclude.contains(to.id) {
 			return false
 		}
 	}
-	return !m.HasEligible || containsID(m.Eligible, to.id)
-}
-
-func containsID(ids [][]byte, id string) bool {
-	for _, b := range ids {
-		if string(b) == id {
-			return true
-		}
-	}
-	return false
+	return !m.HasEligible || f.eligible.contains(to.id)
 }
 
 // encodeEvent encodes one EVENT frame, to be shared by its receivers.
