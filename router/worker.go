@@ -24,6 +24,8 @@ type worker struct {
 
 	uri  []byte            // resolved URI scratch
 	uris map[string]string // procedure URIs seen, so a CALL's URI string costs no allocation
+	// urisBytes is the bytes of the URIs in uris.
+	urisBytes int
 	out  []byte            // encoded reply scratch
 	args []json.RawMessage
 	call Call
@@ -31,9 +33,14 @@ type worker struct {
 	fan fanout
 }
 
-// maxInterned bounds a worker's procedure URI cache, so that callers
-// inventing URIs cannot grow it without end; past it URIs are allocated.
-const maxInterned = 1024
+// maxInterned and maxInternedBytes bound a worker's procedure URI cache,
+// in entries and in bytes, so that callers inventing URIs (long ones, up
+// to MaxURILength) cannot grow it without end; past them URIs are
+// allocated per call.
+const (
+	maxInterned      = 1024
+	maxInternedBytes = 64 << 10
+)
 
 // newWorker makes the router's scratch of the transport worker tw
 // (wsconn.Config.Local), its decoder bounded by the server's limits.
@@ -51,8 +58,9 @@ func (w *worker) procURI() string {
 		return s
 	}
 	s := string(w.uri)
-	if len(w.uris) < maxInterned {
+	if len(w.uris) < maxInterned && w.urisBytes+len(s) <= maxInternedBytes {
 		w.uris[s] = s
+		w.urisBytes += len(s)
 	}
 	return s
 }
