@@ -1,10 +1,13 @@
 package router_test
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -210,5 +213,62 @@ func TestLongIDLists(t *testing.T) {
 		if m := c.Recv(); m != want {
 			t.Fatalf("subscriber %d got %s, want %s", i, m, want)
 		}
+	}
+}
+
+// TestSlowHandlersDoNotStopReading is issue 9's slow-handler attack: many
+// sessions whose calls block in a handler. With a pool of 4 workers, 10
+// blocked calls would stop every other session; a worker leaves the pool
+// while its handler runs, so other sessions are still read, delivered to
+// and answered, and a call over MaxRunningCalls is refused at once.
+func TestSlowHandlersDoNotStopReading(t *testing.T) {
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	rpc := router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+		if c.URI == "http://x.com/slow" {
+			started.Done()
+			<-release
+		}
+		return "ok", nil
+	})
+	srv, url := startServer(t, router.Options{RPC: rpc, Workers: 4, MaxRunningCalls: 12})
+	defer close(release)
+	call := func(n int) []*wsClient {
+		started.Add(n)
+		cs := make([]*wsClient, n)
+		for i := range cs {
+			cs[i] = dial(t, url)
+			cs[i].Send(`[2,"s","http://x.com/slow"]`)
+		}
+		done := make(chan struct{})
+		go func() { started.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): // a failure guard
+			t.Fatal("the slow calls did not all start: the workers are stuck in handlers")
+		}
+		return cs
+	}
+	call(10)
+
+	// Other sessions are read and delivered to, and their calls answered.
+	sub, pub := dial(t, url), dial(t, url)
+	subscribe(t, sub, "http://x.com/t")
+	pub.Send(`[7,"http://x.com/t","event"]`)
+	if m := sub.Recv(); m != `[8,"http://x.com/t","event"]` {
+		t.Fatalf("got %s", m)
+	}
+	if r := pub.call(`[2,"p","http://x.com/fast"]`); r[2] != "ok" {
+		t.Fatalf("unrelated call answered %v", r)
+	}
+
+	// Two more slow calls run (12 in all); the next is refused.
+	call(2)
+	extra := dial(t, url)
+	if r := extra.call(`[2,"b","http://x.com/slow"]`); r[0] != float64(4) || r[2] != "http://tagwamp.dev/error#busy" {
+		t.Fatalf("call over MaxRunningCalls answered %v", r)
+	}
+	if n := srv.Stats().CallsBusy; n != 1 {
+		t.Fatalf("CallsBusy = %d", n)
 	}
 }

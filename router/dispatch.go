@@ -95,7 +95,21 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
 	w.batch.FlushUnlessOnly(s.c)
+	// The handler may block: the worker leaves the pool meanwhile, so
+	// that other sessions are still read and delivered to.
+	if !w.tw.Detach() {
+		srv.stats.callsBusy.Add(1)
+		buf, off := wsconn.BeginFrame(w.out[:0])
+		buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIBusy, "too many calls running: retry later", nil)
+		w.out = buf[:0]
+		s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
+		clear(args)
+		w.args = args[:0]
+		w.call = Call{}
+		return
+	}
 	result, err := srv.invoke(s, &w.call)
+	w.tw.Reattach()
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.
 		if err == errPanic {

@@ -202,6 +202,17 @@ type Options struct {
 	MaxMessageElements int
 	MaxPublishIDs      int
 
+	// MaxRunningCalls bounds the RPC handlers running at once. A worker
+	// that runs a handler leaves the worker pool while it does, so that
+	// slow handlers never stop the server from reading other sessions and
+	// delivering to them; a CALL that finds MaxRunningCalls handlers
+	// running is answered at once with http://tagwamp.dev/error#busy and
+	// counted in Stats.CallsBusy. A session's messages are handled in
+	// order, so one session runs at most one handler at a time (a deferred
+	// call, Call.Defer, does not count once its handler returned).
+	// Default 4096.
+	MaxRunningCalls int
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }

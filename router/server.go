@@ -110,6 +110,7 @@ func New(o Options) *Server {
 		MessageRate:    wsconn.RateLimit(o.MessageRate),
 		ByteRate:       wsconn.RateLimit(o.ByteRate),
 		RefuseBinary:   "binary frames are not supported: WAMP v1 is text",
+		MaxDetached:    o.MaxRunningCalls,
 		Local:          srv.newWorker,
 		Logger:         o.Logger,
 	}
@@ -405,7 +406,10 @@ type Stats struct {
 	// MessagesOverLimit counts sessions closed for a message over
 	// Options.MaxMessageElements or MaxPublishIDs.
 	MessagesOverLimit uint64
-	Started           time.Time
+	// CallsBusy counts CALLs answered http://tagwamp.dev/error#busy over
+	// Options.MaxRunningCalls.
+	CallsBusy uint64
+	Started   time.Time
 }
 
 // counters are the router's own; the transport counts the rest
@@ -417,7 +421,7 @@ type counters struct {
 	droppedSubscribes, droppedPublishes   atomic.Uint64
 	subsOverLimit, connsRefused           atomic.Uint64
 	urisTooLong, topicsOverTagLimit       atomic.Uint64
-	messagesOverLimit                     atomic.Uint64
+	messagesOverLimit, callsBusy          atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -444,6 +448,7 @@ func (srv *Server) Stats() Stats {
 		URIsTooLong:            c.urisTooLong.Load(),
 		TopicsOverTagLimit:     c.topicsOverTagLimit.Load(),
 		MessagesOverLimit:      c.messagesOverLimit.Load(),
+		CallsBusy:              c.callsBusy.Load(),
 		Started:                srv.started,
 	}
 }

@@ -14,9 +14,10 @@ import (
 // that steady-state dispatch allocates nothing. It belongs to that
 // worker's goroutine and is passed explicitly down the dispatch path.
 type worker struct {
-	// batch is the transport worker's Batch: the connections this worker
-	// queued frames to during the readiness event it serves, flushed when
-	// the event ends.
+	// tw is the transport worker, and batch its Batch: the connections
+	// this worker queued frames to during the readiness event it serves,
+	// flushed when the event ends.
+	tw    *wsconn.Worker
 	batch *wsconn.Batch
 
 	dec protocol.Decoder
@@ -26,9 +27,9 @@ type worker struct {
 	uris map[string]string // procedure URIs seen, so a CALL's URI string costs no allocation
 	// urisBytes is the bytes of the URIs in uris.
 	urisBytes int
-	out  []byte            // encoded reply scratch
-	args []json.RawMessage
-	call Call
+	out       []byte // encoded reply scratch
+	args      []json.RawMessage
+	call      Call
 
 	fan fanout
 }
@@ -45,7 +46,7 @@ const (
 // newWorker makes the router's scratch of the transport worker tw
 // (wsconn.Config.Local), its decoder bounded by the server's limits.
 func (srv *Server) newWorker(tw *wsconn.Worker) any {
-	w := &worker{batch: &tw.Batch, uris: make(map[string]string)}
+	w := &worker{tw: tw, batch: &tw.Batch, uris: make(map[string]string)}
 	w.dec.Limits = srv.plimits
 	w.fan.init()
 	return w

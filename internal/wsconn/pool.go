@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,16 +17,22 @@ const WorkerIdle = 10 * time.Second
 // poller feels.
 type pool struct {
 	work      chan func(*Worker)
-	sem       chan struct{}
+	sem       chan struct{} // a token per worker that holds a place
 	wg        sync.WaitGroup
 	newWorker func() *Worker
+
+	// detached counts the workers that gave their place up while they
+	// block in application code (Worker.Detach), at most maxDetached.
+	detached    atomic.Int64
+	maxDetached int64
 }
 
-func newPool(max int, newWorker func() *Worker) *pool {
+func newPool(max, maxDetached int, newWorker func() *Worker) *pool {
 	return &pool{
-		work:      make(chan func(*Worker)),
-		sem:       make(chan struct{}, max),
-		newWorker: newWorker,
+		work:        make(chan func(*Worker)),
+		sem:         make(chan struct{}, max),
+		newWorker:   newWorker,
+		maxDetached: int64(maxDetached),
 	}
 }
 
@@ -46,22 +53,59 @@ func (p *pool) schedule(task func(*Worker)) {
 	}
 }
 
+// run is a worker goroutine: it runs task, then the tasks handed to it,
+// until it has been idle for WorkerIdle, or until it lost its place while
+// detached and found none free when it came back (Worker.Reattach).
 func (p *pool) run(task func(*Worker)) {
-	defer func() {
-		<-p.sem
-		p.wg.Done()
-	}()
+	defer p.wg.Done()
 	w := p.newWorker()
+	w.pool, w.held = p, true
 	task(w)
 	idle := time.NewTimer(WorkerIdle)
 	defer idle.Stop()
-	for {
+	for w.held {
 		select {
 		case task = <-p.work:
 			task(w)
 			idle.Reset(WorkerIdle)
 		case <-idle.C:
+			<-p.sem
 			return
 		}
+	}
+}
+
+// Detach gives the worker's place in the pool up while the caller blocks
+// in application code (an RPC handler), so that a new worker can take it
+// and reading and delivery go on. It reports false, and changes nothing,
+// when Config.MaxDetached workers are detached already: the caller should
+// then not block. Reattach ends it. A worker outside a pool (a test's) is
+// never detached and always says true.
+func (w *Worker) Detach() bool {
+	p := w.pool
+	if p == nil || !w.held {
+		return true
+	}
+	if p.detached.Add(1) > p.maxDetached {
+		p.detached.Add(-1)
+		return false
+	}
+	w.held = false
+	<-p.sem
+	return true
+}
+
+// Reattach ends a Detach: the worker takes a place back if one is free; if
+// none is, it finishes its current task and exits.
+func (w *Worker) Reattach() {
+	p := w.pool
+	if p == nil || w.held {
+		return
+	}
+	p.detached.Add(-1)
+	select {
+	case p.sem <- struct{}{}:
+		w.held = true
+	default:
 	}
 }

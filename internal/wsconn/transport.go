@@ -52,6 +52,10 @@ type Config struct {
 	// closes its connection (1003) as soon as its header is read.
 	// Default "": binary messages go to the handler.
 	RefuseBinary string
+	// MaxDetached bounds the workers detached from the pool at once
+	// (Worker.Detach), so that the goroutines are at most Workers plus
+	// MaxDetached. Default 4096.
+	MaxDetached int
 	// ReadBudget overrides DefaultReadBudget (tests lower it).
 	ReadBudget int
 	// Local makes the application's scratch of a new worker (Worker.Local),
@@ -112,6 +116,9 @@ func New(cfg Config) *Transport {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
 	}
+	if cfg.MaxDetached <= 0 {
+		cfg.MaxDetached = 4096
+	}
 	if cfg.ReadBudget <= 0 {
 		cfg.ReadBudget = DefaultReadBudget
 	}
@@ -124,7 +131,7 @@ func New(cfg Config) *Transport {
 		rates:      newRates(cfg.MessageRate, cfg.ByteRate),
 		readBudget: cfg.ReadBudget,
 	}
-	t.pool = newPool(cfg.Workers, t.newWorker)
+	t.pool = newPool(cfg.Workers, cfg.MaxDetached, t.newWorker)
 	t.tlsBufs.New = func() any { return new([tlsChunk]byte) }
 	t.readBufs.New = func() any { return new([ReadBufferSize]byte) }
 	return t
@@ -171,6 +178,9 @@ type Worker struct {
 	buf []byte // the read buffer (ReadBufferSize), borrowed for one event
 	hdr [ws.MaxHeaderSize - 2]byte
 	br  bytes.Reader
+
+	pool *pool // nil for a worker outside a pool (tests)
+	held bool  // holds a place in the pool (Detach, Reattach)
 
 	// The read(2) in progress, for readFn (w.rawRead, bound once).
 	rp     []byte
