@@ -2,7 +2,9 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/tagwamp/tagwamp/internal/wstest"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -270,5 +273,77 @@ func TestSlowHandlersDoNotStopReading(t *testing.T) {
 	}
 	if n := srv.Stats().CallsBusy; n != 1 {
 		t.Fatalf("CallsBusy = %d", n)
+	}
+}
+
+// TestPartialFramesBounded is issue 9's partial-frame attack: many
+// connections that each announce a large frame and send most of it, never
+// the end. What they hold together stays under MaxBufferedInput (the
+// others are closed with 1008), and a stalled one is closed after
+// FrameTimeout.
+func TestPartialFramesBounded(t *testing.T) {
+	const bound = 4 << 20
+	srv, url := startServer(t, router.Options{MaxBufferedInput: bound, FrameTimeout: time.Second})
+	before := heapInUse()
+	frame := wstest.MaskedFrame(ws.OpText, `[7,"t","`+strings.Repeat("x", 1<<20-20)+`"]`)
+	var clients []*wsClient
+	for range 40 { // 40 x 1 MiB announced, 40 x 300 KiB sent: 12 MiB
+		c := dial(t, url)
+		if _, err := c.Conn.Write(frame[:300<<10]); err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	waitFor(t, func() bool { return srv.Stats().InputShed > 0 }, "shedding input")
+	if st := srv.Stats(); st.BufferedInput > bound {
+		t.Fatalf("BufferedInput %d over the bound %d", st.BufferedInput, bound)
+	}
+	if grown := int64(heapInUse()) - int64(before); grown > 32<<20 {
+		t.Fatalf("heap grew by %d MiB for 12 MiB of partial frames under a 4 MiB bound", grown>>20)
+	}
+	// The rest stall: each is closed after FrameTimeout, and all they held
+	// is let go.
+	for _, c := range clients {
+		m, err := c.Next(10 * time.Second)
+		if !errors.Is(err, wstest.ErrClosed) || c.CloseCode != 1008 ||
+			m != "incomplete message timed out" && m != "server input buffers are full: retry later" {
+			t.Fatalf("closed with %d %q (%v)", c.CloseCode, m, err)
+		}
+	}
+	waitFor(t, func() bool { return srv.Stats().BufferedInput == 0 }, "letting the input go")
+	if st := srv.Stats(); st.StalledFrames+st.InputShed != 40 {
+		t.Fatalf("stalled %d, shed %d; want 40 in all", st.StalledFrames, st.InputShed)
+	}
+}
+
+// TestQueuedTotalBounded is issue 9's memory attack on output: many
+// subscribers, each with its own topic, that never read. Each queue stays
+// under MaxQueueBytes, and together they are shed, the largest first, once
+// the total passes MaxQueuedTotal.
+func TestQueuedTotalBounded(t *testing.T) {
+	const perSession, total = 1 << 20, 4 << 20
+	srv, url := startServer(t, router.Options{
+		MaxQueueBytes:  perSession,
+		MaxQueuedTotal: total,
+		WriteTimeout:   time.Minute,
+		Filters: []router.HandshakeFilter{router.ConnFilterFunc(func(c net.Conn) error {
+			return c.(*net.TCPConn).SetWriteBuffer(4096)
+		})},
+	})
+	const subs = 20
+	for i := range subs {
+		c := dialSmallWindow(t, url)
+		subscribe(t, c, fmt.Sprintf("http://x.com/u?id=%d", i))
+	}
+	pub := dial(t, url)
+	event := `"` + strings.Repeat("e", 16<<10) + `"`
+	for range 48 { // 768 KiB to each: under MaxQueueBytes, 15 MiB in all
+		pub.Send(`[7,"http://x.com/u",` + event + `]`)
+	}
+	syncSession(t, pub)
+	waitFor(t, func() bool { return srv.Stats().QueueShed > 0 }, "shedding queues")
+	waitFor(t, func() bool { return srv.Stats().QueuedBytes <= total }, "queues under the bound")
+	if st := srv.Stats(); st.SlowConsumers != 0 {
+		t.Fatalf("SlowConsumers = %d: a single queue passed MaxQueueBytes", st.SlowConsumers)
 	}
 }

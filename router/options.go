@@ -213,6 +213,27 @@ type Options struct {
 	// Default 4096.
 	MaxRunningCalls int
 
+	// MaxBufferedInput bounds the input all sessions together hold
+	// between reads (frames not fully arrived, fragments of a message
+	// being joined); a session whose input would pass it is closed with
+	// 1008 and counted in Stats.InputShed. A frame's buffer grows with the
+	// bytes that arrive, never with the length its header announces.
+	// Default 256 MiB; negative: no bound.
+	MaxBufferedInput int
+
+	// MaxQueuedTotal bounds the bytes queued to all sessions together and
+	// not yet written (MaxQueueBytes bounds one session's). Past it, the
+	// sessions that hold the most are closed with 1008 until the total is
+	// under three quarters of it, counted in Stats.QueueShed. Default
+	// 512 MiB; negative: no bound.
+	MaxQueuedTotal int
+
+	// FrameTimeout bounds how long a session may hold an incomplete frame
+	// or fragmented message without sending more of it; one that stalls
+	// longer is closed with 1008 and counted in Stats.StalledFrames.
+	// Default 20s; negative: no bound.
+	FrameTimeout time.Duration
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }
@@ -306,6 +327,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CallTimeout == 0 {
 		o.CallTimeout = 30 * time.Second
+	}
+	if o.MaxBufferedInput == 0 {
+		o.MaxBufferedInput = 256 << 20
+	}
+	if o.MaxQueuedTotal == 0 {
+		o.MaxQueuedTotal = 512 << 20
+	}
+	if o.FrameTimeout == 0 {
+		o.FrameTimeout = 20 * time.Second
 	}
 	o = o.withExtensions()
 	if o.Logger == nil {

@@ -16,7 +16,7 @@ const WorkerIdle = 10 * time.Second
 // schedule blocks until a worker frees up, which is the back-pressure the
 // poller feels.
 type pool struct {
-	work      chan func(*Worker)
+	work      chan task
 	sem       chan struct{} // a token per worker that holds a place
 	wg        sync.WaitGroup
 	newWorker func() *Worker
@@ -29,15 +29,18 @@ type pool struct {
 
 func newPool(max, maxDetached int, newWorker func() *Worker) *pool {
 	return &pool{
-		work:        make(chan func(*Worker)),
+		work:        make(chan task),
 		sem:         make(chan struct{}, max),
 		newWorker:   newWorker,
 		maxDetached: int64(maxDetached),
 	}
 }
 
+// task is what the pool runs: a connection's read (Conn.run).
+type task interface{ run(w *Worker) }
+
 // schedule runs task on a worker. It may block while all workers are busy.
-func (p *pool) schedule(task func(*Worker)) {
+func (p *pool) schedule(task task) {
 	// An idle worker first: a select with both cases ready picks one at
 	// random, and would start workers while idle ones wait.
 	select {
@@ -56,17 +59,17 @@ func (p *pool) schedule(task func(*Worker)) {
 // run is a worker goroutine: it runs task, then the tasks handed to it,
 // until it has been idle for WorkerIdle, or until it lost its place while
 // detached and found none free when it came back (Worker.Reattach).
-func (p *pool) run(task func(*Worker)) {
+func (p *pool) run(task task) {
 	defer p.wg.Done()
 	w := p.newWorker()
 	w.pool, w.held = p, true
-	task(w)
+	task.run(w)
 	idle := time.NewTimer(WorkerIdle)
 	defer idle.Stop()
 	for w.held {
 		select {
 		case task = <-p.work:
-			task(w)
+			task.run(w)
 			idle.Reset(WorkerIdle)
 		case <-idle.C:
 			<-p.sem

@@ -11,16 +11,16 @@ import (
 func TestDetach(t *testing.T) {
 	p := newPool(1, 1, func() *Worker { return new(Worker) })
 	block, blocked, ran := make(chan struct{}), make(chan bool, 1), make(chan bool, 2)
-	p.schedule(func(w *Worker) {
+	p.schedule(taskFunc(func(w *Worker) {
 		blocked <- w.Detach()
 		<-block
 		w.Reattach()
-	})
+	}))
 	if !<-blocked {
 		t.Fatal("Detach refused under maxDetached")
 	}
 	// The one place is free again: another task runs while the first blocks.
-	p.schedule(func(w *Worker) { ran <- w.Detach() }) // over maxDetached: refused
+	p.schedule(taskFunc(func(w *Worker) { ran <- w.Detach() })) // over maxDetached: refused
 	select {
 	case ok := <-ran:
 		if ok {
@@ -38,3 +38,8 @@ func TestDetach(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// taskFunc makes a function a pool task.
+type taskFunc func(*Worker)
+
+func (f taskFunc) run(w *Worker) { f(w) }

@@ -48,6 +48,25 @@ type Config struct {
 	// frames and bytes it sends; a connection that empties one is closed
 	// with 1008. A zero PerSecond turns a limit off.
 	MessageRate, ByteRate RateLimit
+	// MaxBufferedInput bounds the bytes all connections together hold of
+	// their input between reads: frames that have not fully arrived and
+	// fragments of a message being joined. A connection whose next step
+	// would pass it is closed (1008) and counted in Stats.InputShed.
+	// Zero: no bound.
+	MaxBufferedInput int
+	// MaxQueuedTotal bounds the bytes queued to all connections together
+	// and not yet written. Past it, OnPressure is called (once until
+	// Relieved): the owner of the connections should Shed the ones that
+	// hold the most. Zero: no bound.
+	MaxQueuedTotal int
+	// OnPressure is called, on the goroutine that queued past
+	// MaxQueuedTotal, when the total first passes it; it must not block.
+	OnPressure func()
+	// FrameTimeout bounds how long a connection may hold an incomplete
+	// frame or message without sending more of it; Keepalive closes one
+	// that stalls longer (1008), counted in Stats.StalledFrames. Zero:
+	// no bound.
+	FrameTimeout time.Duration
 	// RefuseBinary, when set, is the reason with which a binary frame
 	// closes its connection (1003) as soon as its header is read.
 	// Default "": binary messages go to the handler.
@@ -93,6 +112,12 @@ type Transport struct {
 	poller   *poller
 
 	stats counters
+
+	input  atomic.Int64 // bytes of input held between reads (MaxBufferedInput)
+	queued atomic.Int64 // bytes queued to all connections (MaxQueuedTotal)
+	// pressure is set from when the queued total passes MaxQueuedTotal
+	// until the owner calls Relieved.
+	pressure atomic.Bool
 }
 
 // Stats counts what the transport did to connections.
@@ -101,10 +126,18 @@ type Stats struct {
 	BadFrames     uint64 // closed for a frame RFC 6455 forbids (1002, 1003, 1007)
 	SlowConsumers uint64 // closed for a full queue or a write timeout
 	RateLimited   uint64 // closed over MessageRate or ByteRate
+	InputShed     uint64 // closed over MaxBufferedInput
+	Shed          uint64 // closed by Shed, under MaxQueuedTotal pressure
+	StalledFrames uint64 // closed for an incomplete message past FrameTimeout
+	PingTimeouts  uint64 // closed for a ping unanswered past Keepalive's timeout
+	// BufferedInput and Queued are the bytes held now: of input between
+	// reads, and queued for writing.
+	BufferedInput, Queued int64
 }
 
 type counters struct {
 	tooBig, badFrames, slowConsumers, rateLimited atomic.Uint64
+	inputShed, shed, stalled, pingTimeouts        atomic.Uint64
 }
 
 // New returns a transport configured by cfg. Its poller starts with the
@@ -162,6 +195,12 @@ func (t *Transport) Stats() Stats {
 		BadFrames:     c.badFrames.Load(),
 		SlowConsumers: c.slowConsumers.Load(),
 		RateLimited:   c.rateLimited.Load(),
+		InputShed:     c.inputShed.Load(),
+		Shed:          c.shed.Load(),
+		StalledFrames: c.stalled.Load(),
+		PingTimeouts:  c.pingTimeouts.Load(),
+		BufferedInput: t.input.Load(),
+		Queued:        t.queued.Load(),
 	}
 }
 
@@ -201,3 +240,16 @@ func (t *Transport) newWorker() *Worker {
 // Workers reports how many worker goroutines run now; idle ones exit after
 // WorkerIdle.
 func (t *Transport) Workers() int { return len(t.pool.sem) }
+
+// Relieved tells the transport that its owner has shed what it meant to
+// under MaxQueuedTotal pressure: OnPressure may be called again.
+func (t *Transport) Relieved() { t.pressure.Store(false) }
+
+// OverQueued reports how far the queued total is over MaxQueuedTotal, in
+// bytes; zero or less when it is not.
+func (t *Transport) OverQueued() int64 {
+	if t.cfg.MaxQueuedTotal <= 0 {
+		return 0
+	}
+	return t.queued.Load() - int64(t.cfg.MaxQueuedTotal)
+}
