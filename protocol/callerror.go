@@ -17,6 +17,9 @@ const (
 	ErrorURITimeout = "http://api.wamp.ws/error#timeout"
 	// ErrorURIInvalidArgument: the handler rejected the arguments.
 	ErrorURIInvalidArgument = "http://api.wamp.ws/error#invalid-argument"
+	// ErrorURIBusy answers a CALL the server could not start: too many
+	// calls were running (tagwamp's own URI; WAMP v1 defines none).
+	ErrorURIBusy = "http://tagwamp.dev/error#busy"
 )
 
 // Error is a WAMP CALLERROR a procedure handler returns

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tagwamp/tagwamp/internal/wsconn"
+	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
@@ -38,7 +39,7 @@ func attachSession(srv *Server, id string, nc net.Conn) *Session {
 }
 
 // benchWorker returns the router's scratch of a worker outside the pool.
-func benchWorker() *worker { return newWorker(&wsconn.Worker{}).(*worker) }
+func benchWorker() *worker { return New(Options{}).newWorker(&wsconn.Worker{}).(*worker) }
 
 // benchSubscribe subscribes s to topic directly in the index.
 func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
@@ -118,5 +119,40 @@ func BenchmarkFanout(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*bc.subs), "ns/delivery")
 		})
+	}
+}
+
+// BenchmarkDeliverExclude is one publication to 1,000 receivers with an
+// exclude list of 4,000 session ids (none of them a receiver's): each
+// receiver costs a set lookup, not a scan of the list.
+func BenchmarkDeliverExclude(b *testing.B) {
+	srv := New(Options{MaxQueueBytes: 1 << 30})
+	sessions := make([]*Session, 1000)
+	for i := range sessions {
+		sessions[i] = benchSession(srv, fmt.Sprint(i))
+		benchSubscribe(b, srv, sessions[i], "http://example.com/room?g=1")
+	}
+	m := &protocol.Publish{Exclude: protocol.ExcludeList}
+	for i := range 4000 {
+		m.ExcludeIDs = append(m.ExcludeIDs, fmt.Appendf(nil, "other-%d", i))
+	}
+	f := srv.fans.Get().(*fanout)
+	if err := f.set.ParseTopic([]byte("http://example.com/room?g=1")); err != nil {
+		b.Fatal(err)
+	}
+	f.pub = Publication{Topic: "http://example.com/room?g=1", Tags: f.set, Event: []byte(`1`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := srv.deliver(f, &f.pend, nil, m); n != len(sessions) {
+			b.Fatalf("delivered %d", n)
+		}
+		f.pend.Flush()
+		b.StopTimer()
+		for _, s := range sessions {
+			for !s.c.Idle() {
+				time.Sleep(time.Microsecond)
+			}
+		}
+		b.StartTimer()
 	}
 }

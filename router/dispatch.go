@@ -9,7 +9,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/tagwamp/tagwamp/internal/jsonval"
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
@@ -42,6 +42,14 @@ func (srv *Server) handleMessage(w *worker, s *Session, payload []byte) bool {
 // to (docs/protocol.md#close-codes), and logs it with the session id.
 func (srv *Server) violation(s *Session, err error) {
 	srv.stats.protocolErrors.Add(1)
+	switch {
+	case errors.Is(err, protocol.ErrURITooLong):
+		srv.stats.urisTooLong.Add(1)
+	case errors.Is(err, protocol.ErrTooManyElements), errors.Is(err, protocol.ErrTooManyIDs):
+		srv.stats.messagesOverLimit.Add(1)
+	case errors.Is(err, tagindex.ErrTooManyTags), errors.Is(err, tagindex.ErrTooLong):
+		srv.stats.topicsOverTagLimit.Add(1)
+	}
 	code := protocol.CloseCodeOf(err)
 	srv.log.Info("closing session: protocol violation",
 		"session", s.id, "client", s.c.ClientIP(), "code", int(code), "err", err)
@@ -57,11 +65,11 @@ func (srv *Server) dispatch(w *worker, s *Session, m *protocol.Message) error {
 	case protocol.TypeCall:
 		srv.handleCall(w, s, &m.Call)
 	case protocol.TypeSubscribe:
-		srv.handleSubscribe(w, s, m.Subscribe.TopicURI)
+		return srv.handleSubscribe(w, s, m.Subscribe.TopicURI)
 	case protocol.TypeUnsubscribe:
-		srv.handleUnsubscribe(w, s, m.Unsubscribe.TopicURI)
+		return srv.handleUnsubscribe(w, s, m.Unsubscribe.TopicURI)
 	case protocol.TypePublish:
-		srv.handlePublish(w, s, &m.Publish)
+		return srv.handlePublish(w, s, &m.Publish)
 	default:
 		return fmt.Errorf("%w: %s is sent by servers, not clients", protocol.ErrBadType, m.Type)
 	}
@@ -72,14 +80,36 @@ func (srv *Server) dispatch(w *worker, s *Session, m *protocol.Message) error {
 // CALLERROR, echoing the call id byte for byte (docs/protocol.md#call-ids).
 func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	srv.stats.calls.Add(1)
-	w.uri = s.prefixes.Resolve(w.uri[:0], m.ProcURI)
+	var err error
+	if w.uri, err = s.prefixes.ResolveLimit(w.uri[:0], m.ProcURI); err != nil {
+		srv.stats.urisTooLong.Add(1)
+		buf, off := wsconn.BeginFrame(w.out[:0])
+		buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIInvalidArgument, protocol.Reason(err), nil)
+		w.out = buf[:0]
+		s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
+		return
+	}
 	args := w.args[:0]
 	for _, a := range m.Args {
 		args = append(args, a)
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
 	w.batch.FlushUnlessOnly(s.c)
+	// The handler may block: the worker leaves the pool meanwhile, so
+	// that other sessions are still read and delivered to.
+	if !w.tw.Detach() {
+		srv.stats.callsBusy.Add(1)
+		buf, off := wsconn.BeginFrame(w.out[:0])
+		buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIBusy, "too many calls running: retry later", nil)
+		w.out = buf[:0]
+		s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
+		clear(args)
+		w.args = args[:0]
+		w.call = Call{}
+		return
+	}
 	result, err := srv.invoke(s, &w.call)
+	w.tw.Reattach()
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.
 		if err == errPanic {
@@ -94,7 +124,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	buf, off := wsconn.BeginFrame(w.out[:0])
 	if err == nil {
 		var raw []byte
-		if raw, err = jsonval.Marshal(result); err == nil {
+		if raw, err = protocol.MarshalPayload(result); err == nil {
 			buf = protocol.AppendCallResult(buf, m.CallID, raw)
 		} else {
 			err = fmt.Errorf("router: marshaling the result of %s: %w", w.call.URI, err)
@@ -189,14 +219,16 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 // handleSubscribe adds a subscription; a duplicate is a no-op and a denied
 // or malformed one, or one over MaxSubscriptions, is dropped
 // (docs/protocol.md#dropped-messages).
-func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
-	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
+func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) error {
+	if err := srv.resolve(w, s, topicURI); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	dup := s.sub(w.uri) != nil
 	n := len(s.subs)
 	s.mu.Unlock()
 	if dup {
-		return
+		return nil
 	}
 	if limit := srv.opts.MaxSubscriptions; limit > 0 && n >= limit {
 		srv.stats.subsOverLimit.Add(1)
@@ -206,22 +238,31 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) {
 			srv.log.Warn("dropping subscribes over the subscription limit", "session", s.id,
 				"client", s.c.ClientIP(), "limit", limit)
 		}
-		return
+		return nil
 	}
 	topic := string(w.uri)
-	tags, err := tagindex.ParseTopic(topic)
+	tags, err := tagindex.ParseTopicLimits(topic, srv.tlimits)
 	if err != nil {
 		srv.drop("subscribe", s, topic, err)
-		return
+		return nil
 	}
 	sub := Subscription{Topic: topic, Tags: tags}
 	if err := srv.topics.Subscribe(srv.ctx, s, &sub); err != nil {
 		srv.drop("subscribe", s, topic, err)
-		return
+		return nil
 	}
 	// Only this session's worker adds subscriptions, so the duplicate check
 	// above still holds.
 	srv.addSubscription(s, &subscription{sess: s, topic: topic}, sub.Tags)
+	return nil
+}
+
+// resolve puts in w.uri the topic or procedure URI that u stands for in
+// s's CURIE map, within MaxURILength; an error closes the session.
+func (srv *Server) resolve(w *worker, s *Session, u []byte) error {
+	var err error
+	w.uri, err = s.prefixes.ResolveLimit(w.uri[:0], u)
+	return err
 }
 
 // addSubscription puts entry in s's subscriptions and in the index under
@@ -239,32 +280,38 @@ func (srv *Server) addSubscription(s *Session, entry *subscription, tags taginde
 
 // handleUnsubscribe removes the subscription made with exactly this topic
 // string; an unknown one is a no-op.
-func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) {
-	w.uri = s.prefixes.Resolve(w.uri[:0], topicURI)
+func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) error {
+	if err := srv.resolve(w, s, topicURI); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if entry := s.removeSub(w.uri); entry != nil {
 		srv.index.RemoveHandle(entry.h, entry)
 		srv.stats.subscriptions.Add(-1)
 	}
 	s.mu.Unlock()
+	return nil
 }
 
 // handlePublish parses the topic into the worker's reusable tag set, lets
 // the topic handler decide, and delivers.
-func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) {
+func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) error {
 	f := &w.fan
-	w.uri = s.prefixes.Resolve(w.uri[:0], m.TopicURI)
-	if err := f.set.ParseTopic(w.uri); err != nil {
+	if err := srv.resolve(w, s, m.TopicURI); err != nil {
+		return err
+	}
+	if err := f.set.ParseTopicLimits(w.uri, srv.tlimits); err != nil {
 		srv.drop("publish", s, string(w.uri), err)
-		return
+		return nil
 	}
 	f.pub = Publication{Topic: unsafe.String(unsafe.SliceData(w.uri), len(w.uri)), Tags: f.set, Event: m.Event}
 	if err := srv.topics.Publish(srv.ctx, s, &f.pub); err != nil {
 		srv.drop("publish", s, f.pub.Topic, err)
-		return
+		return nil
 	}
 	srv.deliver(f, w.batch, s, m)
 	f.pub = Publication{}
+	return nil
 }
 
 // deliver queues f.pub to every matching subscription that the PUBLISH
@@ -276,6 +323,10 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	if m != nil && m.HasEligible && len(m.Eligible) == 0 {
 		return 0 // an empty eligible list means nobody (docs/protocol.md#publish-options)
 	}
+	if m != nil {
+		f.exclude.reset(m.ExcludeIDs)
+		f.eligible.reset(m.Eligible)
+	}
 	f.targets = f.targets[:0]
 	srv.index.Match(f.pub.Tags, f.collect)
 	n := 0
@@ -284,7 +335,7 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	var last string
 	var frame, plain []byte
 	for _, t := range f.targets {
-		if m != nil && !srv.admits(t.sess, from, m) {
+		if m != nil && !srv.admits(f, t.sess, from, m) {
 			continue
 		}
 		if t.plain {
@@ -312,13 +363,15 @@ func (srv *Server) deliver(f *fanout, l *wsconn.Batch, from *Session, m *protoco
 	}
 	clear(f.targets)
 	clear(f.frames)
+	f.exclude.clear()
+	f.eligible.clear()
 	srv.stats.eventsOut.Add(uint64(n))
 	return n
 }
 
 // admits applies PUBLISH's excludeMe, exclude and eligible
 // (docs/protocol.md#publish-options).
-func (srv *Server) admits(to, from *Session, m *protocol.Publish) bool {
+func (srv *Server) admits(f *fanout, to, from *Session, m *protocol.Publish) bool {
 	switch m.Exclude {
 	case protocol.ExcludeDefault:
 		if to == from && !srv.opts.DeliverToPublisher {
@@ -329,20 +382,11 @@ func (srv *Server) admits(to, from *Session, m *protocol.Publish) bool {
 			return false
 		}
 	case protocol.ExcludeList:
-		if containsID(m.ExcludeIDs, to.id) {
+		if f.exclude.contains(to.id) {
 			return false
 		}
 	}
-	return !m.HasEligible || containsID(m.Eligible, to.id)
-}
-
-func containsID(ids [][]byte, id string) bool {
-	for _, b := range ids {
-		if string(b) == id {
-			return true
-		}
-	}
-	return false
+	return !m.HasEligible || f.eligible.contains(to.id)
 }
 
 // encodeEvent encodes one EVENT frame, to be shared by its receivers.
@@ -360,5 +404,8 @@ func (srv *Server) drop(what string, s *Session, topic string, err error) {
 	} else {
 		srv.stats.droppedPublishes.Add(1)
 	}
-	srv.log.Debug("dropped "+what, "session", s.id, "topic", topic, "err", err)
+	if errors.Is(err, tagindex.ErrTooManyTags) || errors.Is(err, tagindex.ErrTooLong) {
+		srv.stats.topicsOverTagLimit.Add(1)
+	}
+	srv.log.Debug("dropped "+what, "session", s.id, "topic", logval.String(topic), "err", err)
 }

@@ -179,6 +179,63 @@ type Options struct {
 	// header later stores what it learned with Request.SetValue.
 	KeepRequestHeader bool
 
+	// MaxURILength bounds a procedure URI or topic once its CURIE is
+	// resolved, and the URI of a PREFIX (docs/protocol.md#limits): a CALL
+	// over it is answered with http://api.wamp.ws/error#invalid-argument, a
+	// SUBSCRIBE, UNSUBSCRIBE, PUBLISH or PREFIX over it closes the session
+	// with 1002. Counted in Stats.URIsTooLong. Default 4096 bytes;
+	// negative: no limit.
+	MaxURILength int
+
+	// MaxTagsPerTopic bounds the tags of one topic, of a plain tag
+	// connection's URL or request, and of a server-side Publish. A
+	// SUBSCRIBE or PUBLISH over it is dropped as malformed
+	// (docs/protocol.md#dropped-messages), counted in
+	// Stats.TopicsOverTagLimit. Default 32 (tagindex.MaxTags); negative: no
+	// limit.
+	MaxTagsPerTopic int
+
+	// MaxMessageElements bounds the JSON values of one message, nested ones
+	// included (a CALL's arguments, say): a message over it closes the
+	// session with 1009 before its values are collected. MaxPublishIDs
+	// bounds each of a PUBLISH's exclude and eligible lists: over it, 1002.
+	// Both are counted in Stats.MessagesOverLimit. Defaults 4096 each;
+	// negative: no limit.
+	MaxMessageElements int
+	MaxPublishIDs      int
+
+	// MaxRunningCalls bounds the RPC handlers running at once. A worker
+	// that runs a handler leaves the worker pool while it does, so that
+	// slow handlers never stop the server from reading other sessions and
+	// delivering to them; a CALL that finds MaxRunningCalls handlers
+	// running is answered at once with http://tagwamp.dev/error#busy and
+	// counted in Stats.CallsBusy. A session's messages are handled in
+	// order, so one session runs at most one handler at a time (a deferred
+	// call, Call.Defer, does not count once its handler returned).
+	// Default 4096.
+	MaxRunningCalls int
+
+	// MaxBufferedInput bounds the input all sessions together hold
+	// between reads (frames not fully arrived, fragments of a message
+	// being joined); a session whose input would pass it is closed with
+	// 1008 and counted in Stats.InputShed. A frame's buffer grows with the
+	// bytes that arrive, never with the length its header announces.
+	// Default 256 MiB; negative: no bound.
+	MaxBufferedInput int
+
+	// MaxQueuedTotal bounds the bytes queued to all sessions together and
+	// not yet written (MaxQueueBytes bounds one session's). Past it, the
+	// sessions that hold the most are closed with 1008 until the total is
+	// under three quarters of it, counted in Stats.QueueShed. Default
+	// 512 MiB; negative: no bound.
+	MaxQueuedTotal int
+
+	// FrameTimeout bounds how long a session may hold an incomplete frame
+	// or fragmented message without sending more of it; one that stalls
+	// longer is closed with 1008 and counted in Stats.StalledFrames.
+	// Default 20s; negative: no bound.
+	FrameTimeout time.Duration
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }
@@ -272,6 +329,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CallTimeout == 0 {
 		o.CallTimeout = 30 * time.Second
+	}
+	if o.MaxBufferedInput == 0 {
+		o.MaxBufferedInput = 256 << 20
+	}
+	if o.MaxQueuedTotal == 0 {
+		o.MaxQueuedTotal = 512 << 20
+	}
+	if o.FrameTimeout == 0 {
+		o.FrameTimeout = 20 * time.Second
 	}
 	o = o.withExtensions()
 	if o.Logger == nil {

@@ -1,14 +1,9 @@
 package router
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"slices"
-	"unicode/utf8"
 
 	"github.com/gobwas/ws"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
@@ -22,66 +17,9 @@ import (
 //
 //	{"message": <any JSON>, "tags": {<key>: <string|integer>, ...}, "metadata": {...}}
 //
-// published with tag set tags (no base). It receives the published message
-// alone, as JSON, without envelope.
-
-// plainRequest is a parsed plain request; its fields alias the frame or
-// are fresh copies, valid while the request is handled.
-type plainRequest struct {
-	message  json.RawMessage
-	tags     tagindex.Set
-	metadata json.RawMessage
-}
-
-// plainKeys are the keys a plain request may hold.
-var plainKeys = [...]string{"message", "tags", "metadata"}
-
-// parsePlain parses one plain request. Text that is not JSON (or not
-// UTF-8) is 1007; JSON that is not a request is 1002, with a reason naming
-// the problem.
-func parsePlain(b []byte) (plainRequest, protocol.CloseCode, string) {
-	if !utf8.Valid(b) {
-		return plainRequest{}, protocol.CloseInvalidPayload, "plain request: invalid UTF-8"
-	}
-	if !gojson.Valid(b) {
-		return plainRequest{}, protocol.CloseInvalidPayload, "plain request: invalid JSON"
-	}
-	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		return plainRequest{}, protocol.CloseProtocolError,
-			`plain request: not a JSON object {"message": ..., "tags": {...}, "metadata": {...}}`
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return plainRequest{}, protocol.CloseInvalidPayload, "plain request: invalid JSON"
-	}
-	for k := range fields {
-		if !slices.Contains(plainKeys[:], k) {
-			return plainRequest{}, protocol.CloseProtocolError,
-				fmt.Sprintf("plain request: unknown key %.40q: only message, tags and metadata", k)
-		}
-	}
-	var r plainRequest
-	var ok bool
-	if r.message, ok = fields["message"]; !ok {
-		return plainRequest{}, protocol.CloseProtocolError, `plain request: no "message"`
-	}
-	if raw, ok := fields["tags"]; ok {
-		if len(raw) == 0 || raw[0] != '{' {
-			return plainRequest{}, protocol.CloseProtocolError, "plain request: tags must be an object of strings or integers"
-		}
-		var err error
-		if r.tags, err = tagindex.ParseJSON(raw); err != nil {
-			return plainRequest{}, protocol.CloseProtocolError, "plain request: bad tags: " + err.Error()
-		}
-	}
-	if raw, ok := fields["metadata"]; ok {
-		if len(raw) == 0 || raw[0] != '{' {
-			return plainRequest{}, protocol.CloseProtocolError, "plain request: metadata must be an object"
-		}
-		r.metadata = raw
-	}
-	return r, 0, ""
-}
+// decoded in one pass by protocol.Decoder.DecodePlain and published with
+// tag set tags (no base). It receives the published message alone, as
+// JSON, without envelope.
 
 // handlePlain handles one request of a plain tag connection: it goes
 // through the topic handler like a PUBLISH, with tag set tags and no base,
@@ -90,13 +28,21 @@ func parsePlain(b []byte) (plainRequest, protocol.CloseCode, string) {
 // (docs/protocol.md#plain-requests). A denied request is dropped and
 // counted.
 func (srv *Server) handlePlain(w *worker, s *Session, payload []byte) bool {
-	r, code, reason := parsePlain(payload)
-	if code != 0 {
-		s.c.Fail(ws.StatusCode(code), reason)
+	var r protocol.PlainRequest
+	if err := w.dec.DecodePlain(payload, &r); err != nil {
+		srv.violation(s, err)
 		return false
 	}
+	var tags tagindex.Set
+	if r.Tags != nil {
+		var err error
+		if tags, err = tagindex.ParseJSONLimits(r.Tags, srv.tlimits); err != nil {
+			srv.violation(s, fmt.Errorf("%w: bad tags: %w", protocol.ErrBadPlainRequest, err))
+			return false
+		}
+	}
 	f := &w.fan
-	f.pub = Publication{Tags: r.tags, Event: r.message, Metadata: r.metadata}
+	f.pub = Publication{Tags: tags, Event: r.Message, Metadata: r.Metadata}
 	if err := srv.topics.Publish(srv.ctx, s, &f.pub); err != nil {
 		srv.drop("publish", s, "", err)
 	} else {

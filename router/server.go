@@ -15,9 +15,9 @@ import (
 	"unsafe"
 
 	"github.com/gobwas/ws"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/tagwamp/tagwamp/internal/wsconn"
+	"github.com/tagwamp/tagwamp/protocol"
 	"github.com/tagwamp/tagwamp/tagindex"
 )
 
@@ -39,6 +39,11 @@ type Server struct {
 	stats   counters
 	started time.Time
 	limits  connLimiter
+	// What one message may cost (Options.MaxURILength, MaxTagsPerTopic,
+	// MaxMessageElements, MaxPublishIDs), as the decoder and the tag
+	// parser take them.
+	plimits protocol.Limits
+	tlimits tagindex.Limits
 
 	// handshakes holds a token per connection accepted and not yet a
 	// session (Options.MaxHandshakes); Serve takes one before it accepts.
@@ -77,6 +82,8 @@ func New(o Options) *Server {
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
 	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
+	srv.plimits = protocol.Limits{MaxElements: o.MaxMessageElements, MaxIDs: o.MaxPublishIDs, MaxURILen: o.MaxURILength}
+	srv.tlimits = tagindex.Limits{MaxTags: o.MaxTagsPerTopic, MaxLen: o.MaxURILength}
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
 		srv.opts.TLSConfig = o.TLSConfig.Clone()
@@ -96,15 +103,20 @@ func New(o Options) *Server {
 		}
 	}
 	srv.tcfg = wsconn.Config{
-		MaxMessageSize: o.MaxMessageSize,
-		MaxQueueBytes:  o.MaxQueueBytes,
-		Workers:        o.Workers,
-		WriteTimeout:   o.WriteTimeout,
-		MessageRate:    wsconn.RateLimit(o.MessageRate),
-		ByteRate:       wsconn.RateLimit(o.ByteRate),
-		RefuseBinary:   "binary frames are not supported: WAMP v1 is text",
-		Local:          newWorker,
-		Logger:         o.Logger,
+		MaxMessageSize:   o.MaxMessageSize,
+		MaxQueueBytes:    o.MaxQueueBytes,
+		Workers:          o.Workers,
+		WriteTimeout:     o.WriteTimeout,
+		MessageRate:      wsconn.RateLimit(o.MessageRate),
+		ByteRate:         wsconn.RateLimit(o.ByteRate),
+		RefuseBinary:     "binary frames are not supported: WAMP v1 is text",
+		MaxDetached:      o.MaxRunningCalls,
+		FrameTimeout:     max(o.FrameTimeout, 0),
+		MaxBufferedInput: max(o.MaxBufferedInput, 0),
+		MaxQueuedTotal:   max(o.MaxQueuedTotal, 0),
+		OnPressure:       func() { go srv.relieve() },
+		Local:            srv.newWorker,
+		Logger:           o.Logger,
 	}
 	srv.t = wsconn.New(srv.tcfg)
 	srv.fans.New = func() any {
@@ -115,13 +127,29 @@ func New(o Options) *Server {
 	return srv
 }
 
-// startSweeper starts the ping sweeper with the first listener.
+// startSweeper starts the sweeper (pings, stalled frames) with the first
+// listener.
 func (srv *Server) startSweeper() {
 	srv.sweepOnce.Do(func() {
-		if srv.opts.PingInterval > 0 {
+		if srv.sweepEvery() > 0 {
 			go srv.sweep()
 		}
 	})
+}
+
+// sweepEvery is the sweeper's period: a quarter of the shortest of
+// PingInterval and FrameTimeout that is on, or 0 when both are off.
+func (srv *Server) sweepEvery() time.Duration {
+	var d time.Duration
+	for _, x := range []time.Duration{srv.opts.PingInterval, srv.opts.FrameTimeout} {
+		if x > 0 && (d == 0 || x < d) {
+			d = x
+		}
+	}
+	if d == 0 {
+		return 0
+	}
+	return max(d/4, 10*time.Millisecond)
 }
 
 // ListenAndServe listens on the TCP address addr and serves.
@@ -316,12 +344,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 // goroutine; it never waits for a slow receiver (a flusher goroutine
 // finishes those).
 func (srv *Server) Publish(topic string, event []byte) (int, error) {
-	if !gojson.Valid(event) {
+	if !protocol.Valid(event) {
 		return 0, errors.New("router: publish: event is not valid JSON")
 	}
 	f := srv.fans.Get().(*fanout)
 	defer srv.fans.Put(f)
-	if err := f.set.ParseTopic(unsafe.Slice(unsafe.StringData(topic), len(topic))); err != nil {
+	if err := f.set.ParseTopicLimits(unsafe.Slice(unsafe.StringData(topic), len(topic)), srv.tlimits); err != nil {
 		return 0, fmt.Errorf("router: publish: %w", err)
 	}
 	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
@@ -331,10 +359,12 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 	return n, nil
 }
 
-// sweep pings sessions that have been silent for PingInterval and closes
-// those that stay silent for PingTimeout more (dead peers).
+// sweep has the transport ping sessions that have been silent for
+// PingInterval, close those that stay silent for PingTimeout more (dead
+// peers) and those whose incomplete message stalls past FrameTimeout
+// (wsconn.Conn.Keepalive).
 func (srv *Server) sweep() {
-	tick := time.NewTicker(max(srv.opts.PingInterval/4, 10*time.Millisecond))
+	tick := time.NewTicker(srv.sweepEvery())
 	defer tick.Stop()
 	var batch []*Session
 	for {
@@ -351,10 +381,7 @@ func (srv *Server) sweep() {
 		}
 		srv.mu.Unlock()
 		for _, s := range batch {
-			if s.c.Keepalive(now, srv.opts.PingInterval, srv.opts.PingTimeout) {
-				srv.log.Info("closing dead session: no answer to ping", "session", s.id)
-				s.c.Close(ws.StatusGoingAway, "ping timeout")
-			}
+			s.c.Keepalive(now, max(srv.opts.PingInterval, 0), srv.opts.PingTimeout)
 		}
 		clear(batch)
 	}
@@ -390,7 +417,28 @@ type Stats struct {
 	// ConnsRefused counts upgrades refused with 503 over MaxConns or
 	// MaxConnsPerIP (Rejected counts them too).
 	ConnsRefused uint64
-	Started      time.Time
+	// URIsTooLong counts procedure URIs, topics and PREFIX URIs over
+	// Options.MaxURILength (docs/protocol.md#limits).
+	URIsTooLong uint64
+	// TopicsOverTagLimit counts SUBSCRIBEs, PUBLISHes and plain requests
+	// dropped over Options.MaxTagsPerTopic or MaxURILength.
+	TopicsOverTagLimit uint64
+	// MessagesOverLimit counts sessions closed for a message over
+	// Options.MaxMessageElements or MaxPublishIDs.
+	MessagesOverLimit uint64
+	// CallsBusy counts CALLs answered http://tagwamp.dev/error#busy over
+	// Options.MaxRunningCalls.
+	CallsBusy uint64
+	// InputShed counts sessions closed over Options.MaxBufferedInput,
+	// QueueShed those closed to bring the queued total back under
+	// Options.MaxQueuedTotal, StalledFrames those whose incomplete message
+	// stalled past Options.FrameTimeout, PingTimeouts those that left a
+	// ping unanswered.
+	InputShed, QueueShed, StalledFrames, PingTimeouts uint64
+	// BufferedInput is the input sessions hold between reads now, and
+	// QueuedBytes what is queued to them and not yet written, in bytes.
+	BufferedInput, QueuedBytes int64
+	Started                    time.Time
 }
 
 // counters are the router's own; the transport counts the rest
@@ -401,6 +449,41 @@ type counters struct {
 	eventsOut, protocolErrors             atomic.Uint64
 	droppedSubscribes, droppedPublishes   atomic.Uint64
 	subsOverLimit, connsRefused           atomic.Uint64
+	urisTooLong, topicsOverTagLimit       atomic.Uint64
+	messagesOverLimit, callsBusy          atomic.Uint64
+}
+
+// relieve sheds the sessions that hold the most queued bytes until the
+// total, less what the sessions it shed still hold (they let it go as
+// their sockets close), is under three quarters of MaxQueuedTotal
+// (docs/protocol.md#limits); then the transport may call it again.
+func (srv *Server) relieve() {
+	defer srv.t.Relieved()
+	quarter := int64(srv.opts.MaxQueuedTotal / 4)
+	shed := make(map[*Session]bool)
+	for {
+		over := srv.t.OverQueued() + quarter
+		for s := range shed {
+			over -= int64(s.c.HeldBytes())
+		}
+		if over <= 0 {
+			return
+		}
+		var largest *Session
+		most := 0
+		srv.mu.Lock()
+		for s := range srv.conns {
+			if n := s.c.HeldBytes(); n > most && !shed[s] {
+				largest, most = s, n
+			}
+		}
+		srv.mu.Unlock()
+		if largest == nil {
+			return
+		}
+		shed[largest] = true
+		largest.c.Shed("slow consumer: the server's send buffers are full")
+	}
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -424,6 +507,16 @@ func (srv *Server) Stats() Stats {
 		SubscriptionsOverLimit: c.subsOverLimit.Load(),
 		RateLimited:            ts.RateLimited,
 		ConnsRefused:           c.connsRefused.Load(),
+		URIsTooLong:            c.urisTooLong.Load(),
+		TopicsOverTagLimit:     c.topicsOverTagLimit.Load(),
+		MessagesOverLimit:      c.messagesOverLimit.Load(),
+		CallsBusy:              c.callsBusy.Load(),
+		InputShed:              ts.InputShed,
+		QueueShed:              ts.Shed,
+		StalledFrames:          ts.StalledFrames,
+		PingTimeouts:           ts.PingTimeouts,
+		BufferedInput:          ts.BufferedInput,
+		QueuedBytes:            ts.Queued,
 		Started:                srv.started,
 	}
 }

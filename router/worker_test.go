@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -19,5 +20,21 @@ func TestProcURICache(t *testing.T) {
 	w.uri = append(w.uri[:0], "http://example.com/p0"...)
 	if n := testing.AllocsPerRun(100, func() { w.procURI() }); n != 0 {
 		t.Fatalf("a cached URI costs %v allocations", n)
+	}
+}
+
+// TestProcURICacheBytes: long procedure URIs fill the cache's byte bound,
+// not its entry bound.
+func TestProcURICacheBytes(t *testing.T) {
+	w := benchWorker()
+	long := strings.Repeat("u", 4000)
+	for i := range 100 {
+		w.uri = fmt.Appendf(w.uri[:0], "http://example.com/%s%d", long, i)
+		if got, want := w.procURI(), string(w.uri); got != want {
+			t.Fatalf("procURI = %q, want %q", got, want)
+		}
+	}
+	if w.urisBytes > maxInternedBytes || len(w.uris) >= 100 {
+		t.Fatalf("cache holds %d URIs, %d bytes; bound %d bytes", len(w.uris), w.urisBytes, maxInternedBytes)
 	}
 }

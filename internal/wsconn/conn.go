@@ -56,7 +56,10 @@ type Conn struct {
 	h  Handler
 	nc net.Conn
 	rc syscall.RawConn
-	fd int
+	fd int32
+	// need is the whole length of a frame being read straight into part
+	// (larger than a worker's buffer), else 0; read side.
+	need int32
 
 	// TLS connections only: tc is the connection's TLS layer, over tr,
 	// the transport that reads tc's socket without blocking once the
@@ -67,23 +70,22 @@ type Conn struct {
 	clientIP netip.Addr // for logs, set by SetClientIP
 	limit    limiter    // the connection's rate-limit state
 
-	readTask func(*Worker) // c.onReadable, bound once
-	flushFn  func()        // c.flush, bound once: `go c.flushFn()` allocates nothing
+	flushFn func() // c.flush, bound once: `go c.flushFn()` allocates nothing
 
 	// Read side, owned by the worker running onReadable (EPOLLONESHOT
 	// guarantees there is one at a time). part holds the bytes of a frame
-	// not yet whole; need is that frame's whole length when it is larger
-	// than a worker's buffer (it is then read straight into part), else 0.
+	// not yet whole (need above says more).
 	part []byte
-	need int
 	frag []byte
 
+	held     atomic.Int64 // bytes queued and not yet written (HeldBytes)
 	lastRead atomic.Int64 // unix nanoseconds of the last read
 	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
 
 	// The small fields sit together, whatever guards them, so that an idle
 	// connection's struct stays small.
 	reading  atomic.Bool // a worker is in onReadable
+	partial  atomic.Bool // an incomplete frame or message is held (FrameTimeout)
 	slow     atomic.Bool // counted as a slow consumer
 	fragging bool        // read side
 	fragOp   ws.OpCode   // read side: the opcode of the message being joined
@@ -128,7 +130,7 @@ func (t *Transport) NewConn(nc net.Conn, h Handler) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{t: t, h: h, nc: nc, rc: rc}
-	if err := rc.Control(func(fd uintptr) { c.fd = int(fd) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { c.fd = int32(fd) }); err != nil {
 		return nil, err
 	}
 	c.bind()
@@ -136,7 +138,6 @@ func (t *Transport) NewConn(nc net.Conn, h Handler) (*Conn, error) {
 }
 
 func (c *Conn) bind() {
-	c.readTask = c.onReadable
 	c.flushFn = c.flush
 	c.lastRead.Store(time.Now().UnixNano())
 }
@@ -177,7 +178,7 @@ func (c *Conn) Start() error {
 	}
 	c.mu.Unlock()
 	if err == nil && c.tc != nil {
-		c.t.pool.schedule(c.readTask)
+		c.t.pool.schedule(c)
 	}
 	return err
 }
@@ -237,6 +238,11 @@ func (c *Conn) Abort() {
 	if wasOpen {
 		c.h.ConnClosing()
 	}
+	if c.reading.CompareAndSwap(false, true) {
+		// No worker reads, and none will (the state is closed): the
+		// read side is ours to let go.
+		c.dropInput()
+	}
 	c.wmu.Lock()
 	c.wclosed = true
 	if !c.flushing {
@@ -263,21 +269,37 @@ func (c *Conn) finishClose() {
 	c.Abort()
 }
 
-// Keepalive pings a connection that has sent nothing for interval and
-// reports it dead when a ping has gone unanswered, by any frame, for
-// timeout. now is in unix nanoseconds. One goroutine (a sweeper) calls it.
-func (c *Conn) Keepalive(now int64, interval, timeout time.Duration) (dead bool) {
+// Keepalive closes a connection that has held an incomplete frame or
+// message for FrameTimeout without sending more of it (1008), pings one
+// that has sent nothing for interval, and closes one that has left a ping
+// unanswered, by any frame, for timeout (1001). A zero interval sends no
+// pings. now is in unix nanoseconds. One goroutine (a sweeper) calls it.
+func (c *Conn) Keepalive(now int64, interval, timeout time.Duration) {
+	if c.Closing() {
+		return
+	}
 	last, sent := c.lastRead.Load(), c.pingSent.Load()
+	if ft := c.t.cfg.FrameTimeout; ft > 0 && c.partial.Load() && now-last > int64(ft) {
+		c.t.stats.stalled.Add(1)
+		c.t.log.Info("closing session: incomplete message stalled", "session", c.h,
+			"client", c.clientIP, "frame_timeout", ft)
+		c.Close(ws.StatusPolicyViolation, "incomplete message timed out")
+		return
+	}
+	if interval <= 0 {
+		return
+	}
 	switch {
 	case sent != 0 && last > sent:
 		c.pingSent.Store(0)
 	case sent != 0 && now-sent > int64(timeout):
-		return true
+		c.t.stats.pingTimeouts.Add(1)
+		c.t.log.Info("closing dead session: no answer to ping", "session", c.h, "client", c.clientIP)
+		c.Close(ws.StatusGoingAway, "ping timeout")
 	case sent == 0 && now-last > int64(interval):
 		c.pingSent.Store(now)
 		c.writeControl(ws.OpPing, nil)
 	}
-	return false
 }
 
 // QueuedBytes reports the bytes waiting in the write queue that no

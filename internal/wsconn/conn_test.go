@@ -141,7 +141,7 @@ func TestLargeFrameGrowsWithBytes(t *testing.T) {
 	frame := clientFrame(ws.OpText, true, bytes.Repeat([]byte("y"), 1<<20))
 	peer.Write(frame[:100])
 	serve(c, w)
-	if c.need != len(frame) || cap(c.part) > largeFrameStep {
+	if int(c.need) != len(frame) || cap(c.part) > largeFrameStep {
 		t.Fatalf("after 100 bytes of a 1 MiB frame: need %d, buffer %d", c.need, cap(c.part))
 	}
 }

@@ -34,19 +34,19 @@ func newPoller(onErr func(error)) (*poller, error) {
 
 // add starts watching c; c.onReadable is scheduled on each notification.
 func (p *poller) add(c *Conn) error {
-	return p.ep.Add(c.fd, readEvents, func(ev netpoll.EpollEvent) {
+	return p.ep.Add(int(c.fd), readEvents, func(ev netpoll.EpollEvent) {
 		if ev == epollClosed {
 			return
 		}
-		c.t.pool.schedule(c.readTask)
+		c.t.pool.schedule(c)
 	})
 }
 
 // rearm asks for the next read notification of c. The caller holds c.mu
 // and has checked that c is not closed, so the descriptor is still c's.
-func (p *poller) rearm(c *Conn) error { return p.ep.Mod(c.fd, readEvents) }
+func (p *poller) rearm(c *Conn) error { return p.ep.Mod(int(c.fd), readEvents) }
 
 // remove stops watching c. The caller holds c.mu, before closing the socket.
-func (p *poller) remove(c *Conn) error { return p.ep.Del(c.fd) }
+func (p *poller) remove(c *Conn) error { return p.ep.Del(int(c.fd)) }
 
 func (p *poller) close() error { return p.ep.Close() }

@@ -37,7 +37,7 @@ func (p *poller) add(c *Conn) error {
 			if err != nil {
 				return
 			}
-			c.t.pool.schedule(c.readTask)
+			c.t.pool.schedule(c)
 			if _, ok := <-ch; !ok {
 				return
 			}

@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,22 +16,31 @@ const WorkerIdle = 10 * time.Second
 // schedule blocks until a worker frees up, which is the back-pressure the
 // poller feels.
 type pool struct {
-	work      chan func(*Worker)
-	sem       chan struct{}
+	work      chan task
+	sem       chan struct{} // a token per worker that holds a place
 	wg        sync.WaitGroup
 	newWorker func() *Worker
+
+	// detached counts the workers that gave their place up while they
+	// block in application code (Worker.Detach), at most maxDetached.
+	detached    atomic.Int64
+	maxDetached int64
 }
 
-func newPool(max int, newWorker func() *Worker) *pool {
+func newPool(max, maxDetached int, newWorker func() *Worker) *pool {
 	return &pool{
-		work:      make(chan func(*Worker)),
-		sem:       make(chan struct{}, max),
-		newWorker: newWorker,
+		work:        make(chan task),
+		sem:         make(chan struct{}, max),
+		newWorker:   newWorker,
+		maxDetached: int64(maxDetached),
 	}
 }
 
+// task is what the pool runs: a connection's read (Conn.run).
+type task interface{ run(w *Worker) }
+
 // schedule runs task on a worker. It may block while all workers are busy.
-func (p *pool) schedule(task func(*Worker)) {
+func (p *pool) schedule(task task) {
 	// An idle worker first: a select with both cases ready picks one at
 	// random, and would start workers while idle ones wait.
 	select {
@@ -46,22 +56,59 @@ func (p *pool) schedule(task func(*Worker)) {
 	}
 }
 
-func (p *pool) run(task func(*Worker)) {
-	defer func() {
-		<-p.sem
-		p.wg.Done()
-	}()
+// run is a worker goroutine: it runs task, then the tasks handed to it,
+// until it has been idle for WorkerIdle, or until it lost its place while
+// detached and found none free when it came back (Worker.Reattach).
+func (p *pool) run(task task) {
+	defer p.wg.Done()
 	w := p.newWorker()
-	task(w)
+	w.pool, w.held = p, true
+	task.run(w)
 	idle := time.NewTimer(WorkerIdle)
 	defer idle.Stop()
-	for {
+	for w.held {
 		select {
 		case task = <-p.work:
-			task(w)
+			task.run(w)
 			idle.Reset(WorkerIdle)
 		case <-idle.C:
+			<-p.sem
 			return
 		}
+	}
+}
+
+// Detach gives the worker's place in the pool up while the caller blocks
+// in application code (an RPC handler), so that a new worker can take it
+// and reading and delivery go on. It reports false, and changes nothing,
+// when Config.MaxDetached workers are detached already: the caller should
+// then not block. Reattach ends it. A worker outside a pool (a test's) is
+// never detached and always says true.
+func (w *Worker) Detach() bool {
+	p := w.pool
+	if p == nil || !w.held {
+		return true
+	}
+	if p.detached.Add(1) > p.maxDetached {
+		p.detached.Add(-1)
+		return false
+	}
+	w.held = false
+	<-p.sem
+	return true
+}
+
+// Reattach ends a Detach: the worker takes a place back if one is free; if
+// none is, it finishes its current task and exits.
+func (w *Worker) Reattach() {
+	p := w.pool
+	if p == nil || w.held {
+		return
+	}
+	p.detached.Add(-1)
+	select {
+	case p.sem <- struct{}{}:
+		w.held = true
+	default:
 	}
 }

@@ -22,6 +22,9 @@ func (w *Worker) rawRead(fd uintptr) bool {
 	}
 }
 
+// run is the pool's task of a connection: onReadable.
+func (c *Conn) run(w *Worker) { c.onReadable(w) }
+
 // onReadable runs on a worker after the poller saw the socket readable. It
 // reads what is there, hands every complete message to the handler and
 // re-arms the poller. Between events the connection keeps a buffer only
@@ -41,6 +44,7 @@ func (c *Conn) onReadable(w *Worker) {
 		c.limit.refill(&c.t.rates, time.Now().UnixNano())
 	}
 	ok, more := c.readAvailable(w)
+	c.partial.Store(len(c.part) > 0 || c.fragging)
 	if w.buf != nil {
 		c.t.readBufs.Put((*[ReadBufferSize]byte)(w.buf))
 		w.buf = nil
@@ -49,6 +53,7 @@ func (c *Conn) onReadable(w *Worker) {
 	// (and the replies to this connection).
 	w.Batch.Flush()
 	if !ok {
+		c.dropInput()
 		c.reading.Store(false)
 		return
 	}
@@ -60,7 +65,7 @@ func (c *Conn) onReadable(w *Worker) {
 	if c.state == stateOpen && more {
 		// A TLS connection stopped by its budget may hold decrypted
 		// bytes the poller cannot see: come back after the others.
-		go c.t.pool.schedule(c.readTask)
+		go c.t.pool.schedule(c)
 	} else if c.state == stateOpen {
 		if err := c.t.poller.rearm(c); err != nil {
 			c.mu.Unlock()
@@ -120,45 +125,50 @@ func (c *Conn) readSmall(w *Worker) (int, error) {
 	if !ok {
 		return -1, nil
 	}
-	if tail := data[done:]; len(tail) > 0 {
-		c.keepTail(tail, need)
+	if tail := data[done:]; len(tail) > 0 && !c.keepTail(tail, need) {
+		return -1, nil
 	}
 	return n, err
 }
 
 // keepTail copies the start of an incomplete frame, whose whole length is
-// need (or unknown yet, 0), to c.part.
-func (c *Conn) keepTail(tail []byte, need int) {
+// need (or unknown yet, 0), to c.part. It reports false when the bound on
+// buffered input closed the connection instead.
+func (c *Conn) keepTail(tail []byte, need int) bool {
 	if need > ReadBufferSize {
 		// Read the rest straight into a buffer of the frame's own,
 		// grown as its bytes arrive (or the one of the large frame
 		// before it in this event, when that is large enough).
-		c.need = need
+		c.need = int32(need)
 		if size := min(need, max(4*len(tail), largeFrameStep)); cap(c.part) < size {
-			c.t.bufs.put(c.part)
-			c.part = make([]byte, 0, size)
+			if !c.setPart(make([]byte, 0, size)) {
+				return false
+			}
 		}
 		c.part = append(c.part[:0], tail...)
-		return
+		return true
 	}
 	// A short tail waits in a pooled buffer, a longer one in one of its
 	// size; never in the large buffer of an earlier frame.
 	switch {
 	case len(tail) <= bufSize && cap(c.part) != bufSize:
-		c.part = c.t.bufs.get()[:0]
+		if !c.setPart(c.t.bufs.get()[:0]) {
+			return false
+		}
 	case len(tail) > bufSize && (cap(c.part) < len(tail) || cap(c.part) > ReadBufferSize):
-		c.t.bufs.put(c.part)
-		c.part = make([]byte, 0, len(tail))
+		if !c.setPart(make([]byte, 0, len(tail))) {
+			return false
+		}
 	}
 	c.part = append(c.part[:0], tail...)
+	return true
 }
 
 // releasePart lets the read buffer of the connection go when it holds no
 // partial frame: an idle connection keeps none.
 func (c *Conn) releasePart() {
 	if len(c.part) == 0 && c.part != nil {
-		c.t.bufs.put(c.part)
-		c.part = nil
+		c.setPart(nil)
 	}
 }
 
@@ -169,9 +179,11 @@ func (c *Conn) releasePart() {
 // the connection is closing.
 func (c *Conn) readLarge(w *Worker) (int, error) {
 	if len(c.part) == cap(c.part) {
-		grown := make([]byte, len(c.part), min(c.need, 4*cap(c.part)))
+		grown := make([]byte, len(c.part), min(int(c.need), 4*cap(c.part)))
 		copy(grown, c.part)
-		c.part = grown
+		if !c.setPart(grown) {
+			return -1, nil
+		}
 	}
 	n, err := c.read(w, c.part[len(c.part):cap(c.part)])
 	if n <= 0 {
@@ -181,7 +193,7 @@ func (c *Conn) readLarge(w *Worker) (int, error) {
 	if !c.charge(n) {
 		return -1, nil
 	}
-	if len(c.part) == c.need {
+	if len(c.part) == int(c.need) {
 		frame := c.part
 		c.need = 0
 		if done, _, ok := c.processFrames(w, frame); !ok || done != len(frame) {
@@ -314,18 +326,21 @@ func (c *Conn) handleFrame(w *Worker, h ws.Header, payload []byte) bool {
 	case ws.OpText, ws.OpBinary:
 		if !h.Fin {
 			c.fragging, c.fragOp = true, h.OpCode
-			c.frag = append(c.frag[:0], payload...)
-			return true
+			return c.appendFrag(payload)
 		}
 		return c.h.HandleMessage(w, h.OpCode, payload)
 	case ws.OpContinuation:
-		c.frag = append(c.frag, payload...)
+		if !c.appendFrag(payload) {
+			return false
+		}
 		if !h.Fin {
 			return true
 		}
 		msg := c.frag
 		c.frag, c.fragging = nil, false
-		return c.h.HandleMessage(w, c.fragOp, msg)
+		ok := c.h.HandleMessage(w, c.fragOp, msg)
+		c.account(-cap(msg))
+		return ok
 	case ws.OpPing:
 		c.writeControl(ws.OpPong, payload)
 		return true
@@ -388,4 +403,65 @@ func (c *Conn) rateLimited(what string, r RateLimit) {
 	c.t.log.Warn("closing session: rate limit exceeded", "session", c.h,
 		"client", c.clientIP, "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
 	c.Close(ws.StatusPolicyViolation, fmt.Sprintf("rate limit exceeded: more than %d %s per second", r.PerSecond, what))
+}
+
+// setPart makes b the connection's partial-frame buffer in place of
+// c.part (whose bytes the caller has copied where it needs them), with
+// the change in capacity accounted against MaxBufferedInput. It reports
+// false, and closes the connection, when the bound would be passed.
+func (c *Conn) setPart(b []byte) bool {
+	if !c.account(cap(b) - cap(c.part)) {
+		c.t.bufs.put(b)
+		c.inputFull()
+		return false
+	}
+	c.t.bufs.put(c.part)
+	c.part = b
+	return true
+}
+
+// appendFrag adds a fragment's payload to the message being joined,
+// growing its buffer within MaxBufferedInput; false when it closed the
+// connection for it.
+func (c *Conn) appendFrag(p []byte) bool {
+	if n := len(c.frag) + len(p); n > cap(c.frag) {
+		size := min(max(n, 2*cap(c.frag)), c.t.cfg.MaxMessageSize)
+		if !c.account(size - cap(c.frag)) {
+			c.inputFull()
+			return false
+		}
+		grown := make([]byte, len(c.frag), size)
+		copy(grown, c.frag)
+		c.frag = grown
+	}
+	c.frag = append(c.frag, p...)
+	return true
+}
+
+// account adds delta bytes to the input that connections hold between
+// reads (partial frames, fragments being joined); it reports false, and
+// adds nothing, when that would pass MaxBufferedInput.
+func (c *Conn) account(delta int) bool {
+	n := c.t.input.Add(int64(delta))
+	if delta > 0 && c.t.cfg.MaxBufferedInput > 0 && n > int64(c.t.cfg.MaxBufferedInput) {
+		c.t.input.Add(-int64(delta))
+		return false
+	}
+	return true
+}
+
+// dropInput lets go of what the connection holds of its input, once it
+// is closed.
+func (c *Conn) dropInput() {
+	c.account(-cap(c.part) - cap(c.frag))
+	c.t.bufs.put(c.part)
+	c.part, c.frag, c.need = nil, nil, 0
+}
+
+// inputFull closes a connection whose input would pass MaxBufferedInput.
+func (c *Conn) inputFull() {
+	c.t.stats.inputShed.Add(1)
+	c.t.log.Warn("closing session: server input buffers are full", "session", c.h,
+		"client", c.clientIP, "max_buffered_input", c.t.cfg.MaxBufferedInput)
+	c.Close(ws.StatusPolicyViolation, "server input buffers are full: retry later")
 }

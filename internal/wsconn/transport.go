@@ -48,10 +48,33 @@ type Config struct {
 	// frames and bytes it sends; a connection that empties one is closed
 	// with 1008. A zero PerSecond turns a limit off.
 	MessageRate, ByteRate RateLimit
+	// MaxBufferedInput bounds the bytes all connections together hold of
+	// their input between reads: frames that have not fully arrived and
+	// fragments of a message being joined. A connection whose next step
+	// would pass it is closed (1008) and counted in Stats.InputShed.
+	// Zero: no bound.
+	MaxBufferedInput int
+	// MaxQueuedTotal bounds the bytes queued to all connections together
+	// and not yet written. Past it, OnPressure is called (once until
+	// Relieved): the owner of the connections should Shed the ones that
+	// hold the most. Zero: no bound.
+	MaxQueuedTotal int
+	// OnPressure is called, on the goroutine that queued past
+	// MaxQueuedTotal, when the total first passes it; it must not block.
+	OnPressure func()
+	// FrameTimeout bounds how long a connection may hold an incomplete
+	// frame or message without sending more of it; Keepalive closes one
+	// that stalls longer (1008), counted in Stats.StalledFrames. Zero:
+	// no bound.
+	FrameTimeout time.Duration
 	// RefuseBinary, when set, is the reason with which a binary frame
 	// closes its connection (1003) as soon as its header is read.
 	// Default "": binary messages go to the handler.
 	RefuseBinary string
+	// MaxDetached bounds the workers detached from the pool at once
+	// (Worker.Detach), so that the goroutines are at most Workers plus
+	// MaxDetached. Default 4096.
+	MaxDetached int
 	// ReadBudget overrides DefaultReadBudget (tests lower it).
 	ReadBudget int
 	// Local makes the application's scratch of a new worker (Worker.Local),
@@ -89,6 +112,12 @@ type Transport struct {
 	poller   *poller
 
 	stats counters
+
+	input  atomic.Int64 // bytes of input held between reads (MaxBufferedInput)
+	queued atomic.Int64 // bytes queued to all connections (MaxQueuedTotal)
+	// pressure is set from when the queued total passes MaxQueuedTotal
+	// until the owner calls Relieved.
+	pressure atomic.Bool
 }
 
 // Stats counts what the transport did to connections.
@@ -97,10 +126,18 @@ type Stats struct {
 	BadFrames     uint64 // closed for a frame RFC 6455 forbids (1002, 1003, 1007)
 	SlowConsumers uint64 // closed for a full queue or a write timeout
 	RateLimited   uint64 // closed over MessageRate or ByteRate
+	InputShed     uint64 // closed over MaxBufferedInput
+	Shed          uint64 // closed by Shed, under MaxQueuedTotal pressure
+	StalledFrames uint64 // closed for an incomplete message past FrameTimeout
+	PingTimeouts  uint64 // closed for a ping unanswered past Keepalive's timeout
+	// BufferedInput and Queued are the bytes held now: of input between
+	// reads, and queued for writing.
+	BufferedInput, Queued int64
 }
 
 type counters struct {
 	tooBig, badFrames, slowConsumers, rateLimited atomic.Uint64
+	inputShed, shed, stalled, pingTimeouts        atomic.Uint64
 }
 
 // New returns a transport configured by cfg. Its poller starts with the
@@ -111,6 +148,9 @@ func New(cfg Config) *Transport {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.MaxDetached <= 0 {
+		cfg.MaxDetached = 4096
 	}
 	if cfg.ReadBudget <= 0 {
 		cfg.ReadBudget = DefaultReadBudget
@@ -124,7 +164,7 @@ func New(cfg Config) *Transport {
 		rates:      newRates(cfg.MessageRate, cfg.ByteRate),
 		readBudget: cfg.ReadBudget,
 	}
-	t.pool = newPool(cfg.Workers, t.newWorker)
+	t.pool = newPool(cfg.Workers, cfg.MaxDetached, t.newWorker)
 	t.tlsBufs.New = func() any { return new([tlsChunk]byte) }
 	t.readBufs.New = func() any { return new([ReadBufferSize]byte) }
 	return t
@@ -155,6 +195,12 @@ func (t *Transport) Stats() Stats {
 		BadFrames:     c.badFrames.Load(),
 		SlowConsumers: c.slowConsumers.Load(),
 		RateLimited:   c.rateLimited.Load(),
+		InputShed:     c.inputShed.Load(),
+		Shed:          c.shed.Load(),
+		StalledFrames: c.stalled.Load(),
+		PingTimeouts:  c.pingTimeouts.Load(),
+		BufferedInput: t.input.Load(),
+		Queued:        t.queued.Load(),
 	}
 }
 
@@ -171,6 +217,9 @@ type Worker struct {
 	buf []byte // the read buffer (ReadBufferSize), borrowed for one event
 	hdr [ws.MaxHeaderSize - 2]byte
 	br  bytes.Reader
+
+	pool *pool // nil for a worker outside a pool (tests)
+	held bool  // holds a place in the pool (Detach, Reattach)
 
 	// The read(2) in progress, for readFn (w.rawRead, bound once).
 	rp     []byte
@@ -191,3 +240,16 @@ func (t *Transport) newWorker() *Worker {
 // Workers reports how many worker goroutines run now; idle ones exit after
 // WorkerIdle.
 func (t *Transport) Workers() int { return len(t.pool.sem) }
+
+// Relieved tells the transport that its owner has shed what it meant to
+// under MaxQueuedTotal pressure: OnPressure may be called again.
+func (t *Transport) Relieved() { t.pressure.Store(false) }
+
+// OverQueued reports how far the queued total is over MaxQueuedTotal, in
+// bytes; zero or less when it is not.
+func (t *Transport) OverQueued() int64 {
+	if t.cfg.MaxQueuedTotal <= 0 {
+		return 0
+	}
+	return t.queued.Load() - int64(t.cfg.MaxQueuedTotal)
+}

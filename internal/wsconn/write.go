@@ -138,6 +138,11 @@ func (c *Conn) WriteShared(l *Batch, frame []byte) bool {
 // goroutine. The caller holds wmu; queued releases it.
 func (c *Conn) queued(l *Batch, n int) bool {
 	c.wqBytes += n
+	c.held.Add(int64(n))
+	if total := c.t.queued.Add(int64(n)); c.t.cfg.MaxQueuedTotal > 0 && total > int64(c.t.cfg.MaxQueuedTotal) &&
+		c.t.cfg.OnPressure != nil && c.t.pressure.CompareAndSwap(false, true) {
+		c.t.cfg.OnPressure()
+	}
 	if c.wqBytes > c.t.cfg.MaxQueueBytes {
 		c.wmu.Unlock()
 		c.slowConsumer()
@@ -169,12 +174,17 @@ func (c *Conn) queued(l *Batch, n int) bool {
 // whatever write is in progress.
 func (c *Conn) slowConsumer() {
 	c.markSlow("send queue over its limit")
+	c.dropQueue()
+	c.Close(ws.StatusPolicyViolation, "slow consumer: send queue over its limit")
+}
+
+// dropQueue drops the frames queued and not yet taken by a writer.
+func (c *Conn) dropQueue() {
 	c.wmu.Lock()
 	c.releaseQueue(c.wq)
 	c.wq = c.wq[:0]
 	c.wqBytes = 0
 	c.wmu.Unlock()
-	c.Close(ws.StatusPolicyViolation, "slow consumer: send queue over its limit")
 }
 
 // markSlow counts and logs the connection as a slow consumer, once.
@@ -268,14 +278,57 @@ func (c *Conn) writeNow(l *Batch, batch []outFrame) (n, total int, err error) {
 func (c *Conn) writeFailed(err error) {
 	c.wmu.Lock()
 	c.flushing = false
+	q := c.wq
+	c.wq, c.wqBytes = nil, 0
 	c.wmu.Unlock()
+	c.releaseQueue(q)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		// The peer took nothing for WriteTimeout: a slow consumer too,
-		// one whose socket is too full for a close frame.
+		// The peer took nothing for WriteTimeout: a slow consumer too.
+		// Its socket is likely too full for a close frame: one is tried,
+		// briefly.
 		c.markSlow("write timed out")
+		c.tryClose(ws.StatusPolicyViolation, "slow consumer: write timed out")
 	}
 	c.Abort()
 }
+
+// tryClose writes a close frame straight to the socket, waiting at most
+// closeTryTimeout: best effort, for a connection about to be aborted.
+func (c *Conn) tryClose(code ws.StatusCode, reason string) {
+	var b [2 + 125]byte
+	frame := AppendControl(b[:0], ws.OpClose, closePayload(uint16(code), reason))
+	c.nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
+	var err error
+	if c.tc != nil {
+		_, err = c.tc.Write(frame)
+	} else {
+		_, err = c.nc.Write(frame)
+	}
+	c.t.log.Debug("close frame to a slow consumer", "session", c.h, "code", int(code), "written", err == nil)
+}
+
+// closeTryTimeout bounds tryClose's write.
+const closeTryTimeout = 100 * time.Millisecond
+
+// Shed closes a connection to relieve MaxQueuedTotal pressure: what is
+// queued is dropped at once, a close frame (1008 with reason) is tried
+// briefly, and the socket is closed, which ends a write in progress too,
+// so that everything the connection held is let go. Counted in
+// Stats.Shed.
+func (c *Conn) Shed(reason string) {
+	c.t.stats.shed.Add(1)
+	c.t.log.Warn("closing session: "+reason, "session", c.h, "client", c.clientIP,
+		"held", c.HeldBytes(), "max_queued_total", c.t.cfg.MaxQueuedTotal)
+	c.slow.Store(true) // counted here, not again as a slow consumer
+	c.dropQueue()
+	c.tryClose(ws.StatusPolicyViolation, reason)
+	c.Abort()
+}
+
+// HeldBytes reports the bytes queued to the connection and not yet
+// written, those a writer has taken included: what it adds to
+// MaxQueuedTotal.
+func (c *Conn) HeldBytes() int { return int(c.held.Load()) }
 
 // flush is the flusher goroutine: it finishes a batch that flushNow left
 // half written, then writes the queue with one writev per batch, each
@@ -339,12 +392,16 @@ func (c *Conn) flush() {
 
 // releaseQueue returns pooled buffers and forgets shared frames.
 func (c *Conn) releaseQueue(q []outFrame) {
+	n := 0
 	for i := range q {
+		n += len(q[i].b)
 		if q[i].own && cap(q[i].b) == bufSize {
 			c.t.bufs.put(q[i].b[:bufSize])
 		}
 		q[i] = outFrame{}
 	}
+	c.t.queued.Add(-int64(n))
+	c.held.Add(-int64(n))
 }
 
 // bufPool pools the fixed-size read and write buffers.
