@@ -47,6 +47,19 @@ func NewCollector(src Source) *Collector {
 		m("messages_too_big_total", "Messages over the size limit.", c, func(s *router.Stats) float64 { return float64(s.TooBig) }),
 		m("subscribes_dropped_total", "SUBSCRIBE messages denied or malformed.", c, func(s *router.Stats) float64 { return float64(s.DroppedSubscribes) }),
 		m("publishes_dropped_total", "PUBLISH messages denied or malformed.", c, func(s *router.Stats) float64 { return float64(s.DroppedPublishes) }),
+		m("subscriptions_over_limit_total", "SUBSCRIBE messages dropped over the per-session subscription limit.", c, func(s *router.Stats) float64 { return float64(s.SubscriptionsOverLimit) }),
+		m("rate_limited_total", "Sessions closed over the message or byte rate.", c, func(s *router.Stats) float64 { return float64(s.RateLimited) }),
+		m("connections_refused_total", "Upgrades refused with 503 over the connection limits.", c, func(s *router.Stats) float64 { return float64(s.ConnsRefused) }),
+		m("uris_too_long_total", "Procedure URIs, topics and PREFIX URIs over max_uri_length.", c, func(s *router.Stats) float64 { return float64(s.URIsTooLong) }),
+		m("topics_over_tag_limit_total", "Topics dropped over max_tags_per_topic.", c, func(s *router.Stats) float64 { return float64(s.TopicsOverTagLimit) }),
+		m("messages_over_limit_total", "Sessions closed for a message over max_message_elements or max_publish_ids.", c, func(s *router.Stats) float64 { return float64(s.MessagesOverLimit) }),
+		m("calls_busy_total", "CALLs refused over max_running_calls.", c, func(s *router.Stats) float64 { return float64(s.CallsBusy) }),
+		m("input_shed_total", "Sessions closed over max_buffered_input.", c, func(s *router.Stats) float64 { return float64(s.InputShed) }),
+		m("queue_shed_total", "Sessions closed to bring the queued total under max_queued_total.", c, func(s *router.Stats) float64 { return float64(s.QueueShed) }),
+		m("stalled_frames_total", "Sessions closed for an incomplete message stalled past frame_timeout.", c, func(s *router.Stats) float64 { return float64(s.StalledFrames) }),
+		m("ping_timeouts_total", "Sessions closed for an unanswered ping.", c, func(s *router.Stats) float64 { return float64(s.PingTimeouts) }),
+		m("buffered_input_bytes", "Input held between reads by all sessions.", g, func(s *router.Stats) float64 { return float64(s.BufferedInput) }),
+		m("queued_bytes", "Bytes queued to all sessions and not yet written.", g, func(s *router.Stats) float64 { return float64(s.QueuedBytes) }),
 		m("start_time_seconds", "When the server started, in Unix seconds.", g, func(s *router.Stats) float64 {
 			if s.Started.IsZero() {
 				return 0

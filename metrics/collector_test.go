@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,9 @@ func (f fixed) Stats() router.Stats { return router.Stats(f) }
 func TestCollectorValues(t *testing.T) {
 	src := fixed{Sessions: 3, Subscriptions: 7, Accepted: 10, Rejected: 1, MessagesIn: 100, Calls: 20,
 		EventsOut: 500, SlowConsumers: 2, ProtocolErrors: 4, TooBig: 5, DroppedSubscribes: 6,
-		DroppedPublishes: 8, Started: time.Unix(1700000000, 0)}
+		DroppedPublishes: 8, SubscriptionsOverLimit: 9, RateLimited: 11, ConnsRefused: 12, URIsTooLong: 13,
+		TopicsOverTagLimit: 14, MessagesOverLimit: 15, CallsBusy: 16, InputShed: 17, QueueShed: 18,
+		StalledFrames: 19, PingTimeouts: 21, BufferedInput: 22, QueuedBytes: 23, Started: time.Unix(1700000000, 0)}
 	want := `
 # HELP tagwamp_sessions Open sessions.
 # TYPE tagwamp_sessions gauge
@@ -64,6 +67,45 @@ tagwamp_subscribes_dropped_total 6
 # HELP tagwamp_publishes_dropped_total PUBLISH messages denied or malformed.
 # TYPE tagwamp_publishes_dropped_total counter
 tagwamp_publishes_dropped_total 8
+# HELP tagwamp_subscriptions_over_limit_total SUBSCRIBE messages dropped over the per-session subscription limit.
+# TYPE tagwamp_subscriptions_over_limit_total counter
+tagwamp_subscriptions_over_limit_total 9
+# HELP tagwamp_rate_limited_total Sessions closed over the message or byte rate.
+# TYPE tagwamp_rate_limited_total counter
+tagwamp_rate_limited_total 11
+# HELP tagwamp_connections_refused_total Upgrades refused with 503 over the connection limits.
+# TYPE tagwamp_connections_refused_total counter
+tagwamp_connections_refused_total 12
+# HELP tagwamp_uris_too_long_total Procedure URIs, topics and PREFIX URIs over max_uri_length.
+# TYPE tagwamp_uris_too_long_total counter
+tagwamp_uris_too_long_total 13
+# HELP tagwamp_topics_over_tag_limit_total Topics dropped over max_tags_per_topic.
+# TYPE tagwamp_topics_over_tag_limit_total counter
+tagwamp_topics_over_tag_limit_total 14
+# HELP tagwamp_messages_over_limit_total Sessions closed for a message over max_message_elements or max_publish_ids.
+# TYPE tagwamp_messages_over_limit_total counter
+tagwamp_messages_over_limit_total 15
+# HELP tagwamp_calls_busy_total CALLs refused over max_running_calls.
+# TYPE tagwamp_calls_busy_total counter
+tagwamp_calls_busy_total 16
+# HELP tagwamp_input_shed_total Sessions closed over max_buffered_input.
+# TYPE tagwamp_input_shed_total counter
+tagwamp_input_shed_total 17
+# HELP tagwamp_queue_shed_total Sessions closed to bring the queued total under max_queued_total.
+# TYPE tagwamp_queue_shed_total counter
+tagwamp_queue_shed_total 18
+# HELP tagwamp_stalled_frames_total Sessions closed for an incomplete message stalled past frame_timeout.
+# TYPE tagwamp_stalled_frames_total counter
+tagwamp_stalled_frames_total 19
+# HELP tagwamp_ping_timeouts_total Sessions closed for an unanswered ping.
+# TYPE tagwamp_ping_timeouts_total counter
+tagwamp_ping_timeouts_total 21
+# HELP tagwamp_buffered_input_bytes Input held between reads by all sessions.
+# TYPE tagwamp_buffered_input_bytes gauge
+tagwamp_buffered_input_bytes 22
+# HELP tagwamp_queued_bytes Bytes queued to all sessions and not yet written.
+# TYPE tagwamp_queued_bytes gauge
+tagwamp_queued_bytes 23
 # HELP tagwamp_start_time_seconds When the server started, in Unix seconds.
 # TYPE tagwamp_start_time_seconds gauge
 tagwamp_start_time_seconds 1.7e+09
@@ -71,8 +113,8 @@ tagwamp_start_time_seconds 1.7e+09
 	if err := testutil.CollectAndCompare(metrics.NewCollector(src), strings.NewReader(want)); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(metrics.NewCollector(fixed{})); n != 13 {
-		t.Fatalf("%d metrics, want 13", n)
+	if n := testutil.CollectAndCount(metrics.NewCollector(fixed{})); n != reflect.TypeFor[router.Stats]().NumField() {
+		t.Fatalf("%d metrics, want one per field of router.Stats (%d)", n, reflect.TypeFor[router.Stats]().NumField())
 	}
 }
 

@@ -193,6 +193,25 @@ type Limits struct {
 	// ByteRate, key byte_rate. Default 16777216 per second, burst
 	// 33554432; per_second 0 disables it.
 	ByteRate Rate `yaml:"byte_rate"`
+	// MaxURILength, key max_uri_length. Default 4096; 0 disables it.
+	MaxURILength int `yaml:"max_uri_length"`
+	// MaxTagsPerTopic, key max_tags_per_topic. Default 32; 0 disables it.
+	MaxTagsPerTopic int `yaml:"max_tags_per_topic"`
+	// MaxMessageElements, key max_message_elements. Default 4096; 0
+	// disables it.
+	MaxMessageElements int `yaml:"max_message_elements"`
+	// MaxPublishIDs, key max_publish_ids. Default 4096; 0 disables it.
+	MaxPublishIDs int `yaml:"max_publish_ids"`
+	// MaxRunningCalls, key max_running_calls. Default 4096.
+	MaxRunningCalls int `yaml:"max_running_calls"`
+	// MaxBufferedInput, key max_buffered_input. Default 268435456 (256
+	// MiB); 0 disables it.
+	MaxBufferedInput int `yaml:"max_buffered_input"`
+	// MaxQueuedTotal, key max_queued_total. Default 536870912 (512 MiB);
+	// 0 disables it.
+	MaxQueuedTotal int `yaml:"max_queued_total"`
+	// FrameTimeout, key frame_timeout. Default 20s; off disables it.
+	FrameTimeout Duration `yaml:"frame_timeout"`
 }
 
 // Rate is a token bucket (router.RateLimit).
@@ -276,6 +295,15 @@ func Default() Config {
 			MaxPrefixes:      256,
 			MessageRate:      Rate{PerSecond: 10_000, Burst: 20_000},
 			ByteRate:         Rate{PerSecond: 16 << 20, Burst: 32 << 20},
+
+			MaxURILength:       4096,
+			MaxTagsPerTopic:    32,
+			MaxMessageElements: 4096,
+			MaxPublishIDs:      4096,
+			MaxRunningCalls:    4096,
+			MaxBufferedInput:   256 << 20,
+			MaxQueuedTotal:     512 << 20,
+			FrameTimeout:       Duration(20 * time.Second),
 		},
 	}
 }
@@ -338,6 +366,9 @@ func (c *Config) Validate() error {
 	if l.MaxQueueBytes <= 0 {
 		bad("limits.max_queue_bytes", "must be positive")
 	}
+	if l.MaxRunningCalls <= 0 {
+		bad("limits.max_running_calls", "must be positive")
+	}
 	if l.Workers < 0 {
 		bad("limits.workers", "must be 0 (64 per CPU) or positive")
 	}
@@ -354,6 +385,12 @@ func (c *Config) Validate() error {
 		{"limits.message_rate.burst", l.MessageRate.Burst},
 		{"limits.byte_rate.per_second", l.ByteRate.PerSecond},
 		{"limits.byte_rate.burst", l.ByteRate.Burst},
+		{"limits.max_uri_length", l.MaxURILength},
+		{"limits.max_tags_per_topic", l.MaxTagsPerTopic},
+		{"limits.max_message_elements", l.MaxMessageElements},
+		{"limits.max_publish_ids", l.MaxPublishIDs},
+		{"limits.max_buffered_input", l.MaxBufferedInput},
+		{"limits.max_queued_total", l.MaxQueuedTotal},
 	} {
 		if n.v < 0 {
 			bad(n.key, "must be 0 or positive")
@@ -371,6 +408,7 @@ func (c *Config) Validate() error {
 		{"limits.call_timeout", l.CallTimeout, true},
 		{"limits.retry_after", l.RetryAfter, false},
 		{"limits.shutdown_timeout", l.ShutdownTimeout, false},
+		{"limits.frame_timeout", l.FrameTimeout, true},
 	} {
 		checkDuration(bad, d.key, d.v, d.offOK)
 	}
