@@ -320,3 +320,51 @@ func FuzzFrames(f *testing.F) {
 		}
 	})
 }
+
+// stuckConn times the first write out, like a peer that took nothing for
+// WriteTimeout, and records the writes after it.
+type stuckConn struct {
+	timeoutConn
+	mu     sync.Mutex
+	writes int
+	after  [][]byte
+}
+
+func (s *stuckConn) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	if s.writes == 1 {
+		return 0, timeoutErr{}
+	}
+	s.after = append(s.after, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+// TestWriteTimeoutTriesCloseFrame: a connection cut off by a write
+// timeout is sent a close frame 1008 with a reason, best effort, before
+// its socket is closed.
+func TestWriteTimeoutTriesCloseFrame(t *testing.T) {
+	tr := New(Config{MaxMessageSize: 100, MaxQueueBytes: 1 << 10})
+	nc := &stuckConn{}
+	c := tr.Attach(nc, &recorder{})
+	c.Write([]byte("a frame the peer never takes"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		nc.mu.Lock()
+		after := nc.after
+		nc.mu.Unlock()
+		if len(after) > 0 {
+			f, err := ws.ReadFrame(bytes.NewReader(after[0]))
+			if err != nil || f.Header.OpCode != ws.OpClose || f.Payload[0] != 0x03 || f.Payload[1] != 0xf0 ||
+				string(f.Payload[2:]) != "slow consumer: write timed out" {
+				t.Fatalf("after the timeout: %+v %q %v", f.Header, f.Payload, err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no close frame was tried")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
