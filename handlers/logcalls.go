@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tagwamp/tagwamp/internal/logval"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -29,7 +30,7 @@ func LogCalls(logger *slog.Logger) router.RPCMiddleware {
 			start := time.Now()
 			res, err := next.ServeCall(ctx, s, c)
 			attrs := []slog.Attr{
-				slog.String("uri", c.URI),
+				slog.String("uri", logval.String(c.URI)),
 				slog.String("session", sessionID(s)),
 				slog.Duration("dur", time.Since(start)),
 			}

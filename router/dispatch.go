@@ -159,7 +159,7 @@ func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			srv.log.Error("RPC handler panicked", "session", s.id, "procedure", c.URI,
+			srv.log.Error("RPC handler panicked", "session", s.id, "procedure", logval.String(c.URI),
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			res, err = nil, errPanic
 		}
@@ -211,7 +211,7 @@ func (srv *Server) appendCallError(dst []byte, s *Session, callID []byte, uri st
 	}
 	var own *protocol.Error
 	if pe.URI == protocol.ErrorURIInternal && err != errPanic && !errors.As(err, &own) {
-		srv.log.Error("RPC call failed", "session", s.id, "procedure", uri, "err", err)
+		srv.log.Error("RPC call failed", "session", s.id, "procedure", logval.String(uri), "err", err)
 	}
 	return out
 }
