@@ -41,17 +41,8 @@ type bucket struct {
 // newAddrLimiter returns a limiter for r resolved against
 // defaultChallengeRate, or nil when r turns it off (a negative PerSecond).
 func newAddrLimiter(r router.RateLimit) *addrLimiter {
-	switch {
-	case r.PerSecond < 0:
+	if r = r.Resolve(defaultChallengeRate); r.PerSecond == 0 {
 		return nil
-	case r.PerSecond == 0:
-		r.PerSecond = defaultChallengeRate.PerSecond
-		if r.Burst <= 0 {
-			r.Burst = defaultChallengeRate.Burst
-		}
-	}
-	if r.Burst <= 0 {
-		r.Burst = 2 * r.PerSecond
 	}
 	const maxBurst = 1 << 32 // keeps burst*1e9 inside an int64
 	return &addrLimiter{rate: int64(r.PerSecond), burst: min(int64(r.Burst), maxBurst) * 1e9,

@@ -248,9 +248,12 @@ type RateLimit struct {
 	Burst     int
 }
 
-// resolve fills a zero rate with def and a zero burst with twice the rate;
-// it returns the zero RateLimit for a limit that is off.
-func (r RateLimit) resolve(def RateLimit) RateLimit {
+// Resolve is r as the server applies it: a zero rate takes def (and def's
+// burst, unless r has one), a zero burst twice the rate; a limit that is
+// off (a negative PerSecond) is the zero RateLimit. Other packages with
+// rate limits of their own (auth's challenge rate) resolve them the same
+// way.
+func (r RateLimit) Resolve(def RateLimit) RateLimit {
 	switch {
 	case r.PerSecond < 0:
 		return RateLimit{}
@@ -313,8 +316,8 @@ func (o Options) withDefaults() Options {
 	case o.MaxPrefixes < 0:
 		o.MaxPrefixes = -1 // no limit (protocol.Prefixes.Max)
 	}
-	o.MessageRate = o.MessageRate.resolve(defaultMessageRate)
-	o.ByteRate = o.ByteRate.resolve(defaultByteRate)
+	o.MessageRate = o.MessageRate.Resolve(defaultMessageRate)
+	o.ByteRate = o.ByteRate.Resolve(defaultByteRate)
 	if o.ByteRate.PerSecond > 0 {
 		o.ByteRate.Burst = max(o.ByteRate.Burst, o.MaxMessageSize+2*ws.MaxHeaderSize)
 	}
