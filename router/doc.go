@@ -12,7 +12,7 @@
 //
 // The router is the WAMP layer over package internal/wsconn, the WebSocket
 // transport (docs/architecture.md draws both). Each accepted connection
-// runs the connection middleware, the TLS handshake when configured and
+// runs the connection filters, the TLS handshake when configured and
 // the zero-copy HTTP upgrade of gobwas/ws on a short-lived goroutine of
 // the handshake pool: at most MaxHandshakes at once, the accept loop
 // taking a place before it accepts, so that a reconnect storm waits in the
@@ -49,12 +49,15 @@
 // {"message": any, "tags": {...}, "metadata": {...}}, published through
 // the TopicHandler with tag set tags and no base (Publication.Metadata
 // borrowed like Event), the sender excluded unless DeliverToPublisher.
+// A request is decoded in one pass by protocol.Decoder.DecodePlain.
 // Closes:
 //
 //	1007  not UTF-8, or not JSON
 //	1002  JSON but not a request: not an object, no "message", a key other
-//	      than message, tags and metadata, tags not an object of strings
-//	      or integers (with tagindex's reason), metadata not an object
+//	      than message, tags and metadata, a duplicate key, tags not an
+//	      object of strings or integers (with tagindex's reason, limits
+//	      included), metadata not an object
+//	1009  more JSON values than MaxMessageElements
 //	1003  a binary frame
 //
 // A plain receiver gets the published event alone, without envelope,
@@ -73,11 +76,17 @@
 // trusted proxy (Request.ClientIP). Sessions: MaxSubscriptions (SUBSCRIBEs
 // over it are dropped and counted), MaxPrefixes (a PREFIX over it closes
 // with 1008), and two token buckets, MessageRate and ByteRate, that close
-// an abusive session with 1008 and a reason. A session's buckets are
-// three integers inline in its connection (two levels and the last refill;
-// the rates are the server's), belong to the worker serving it (no lock),
-// and are refilled once per read notification with the clock that the
-// worker reads anyway: charging a frame is a subtraction and a comparison.
+// an abusive session with 1008 and a reason (kept and charged by the
+// transport, internal/wsconn). One message: MaxURILength (resolved URIs and
+// topics, PREFIX URIs), MaxTagsPerTopic, MaxMessageElements and
+// MaxPublishIDs, applied by the decoder and the tag parser before the work
+// they guard (protocol.Limits, tagindex.Limits). The whole server:
+// MaxRunningCalls (RPC handlers at once), MaxBufferedInput (partial frames
+// held between reads), MaxQueuedTotal (queued output: relieve sheds the
+// sessions holding the most) and FrameTimeout (a stalled incomplete
+// message), checked by the sweeper with the pings. docs/protocol.md#limits
+// lists them all with their defaults; every one that bites is counted in
+// Stats.
 //
 // # TLS
 //
@@ -128,9 +137,12 @@
 // itself included (a call logger logs them). Within one layer, extensions
 // keep their order in Options.Extensions.
 //
-// Handlers run on the worker pool; the bytes they are given (Call.Args,
-// Publication.Event, Publication.Topic) are borrowed from the frame buffer
-// and valid only until they return.
+// Handlers run on the worker serving the session; a worker leaves the
+// worker pool while an RPC handler runs (at most MaxRunningCalls at once),
+// so that a slow handler never stops the server from reading other
+// sessions. The bytes handlers are given (Call.Args, Publication.Event,
+// Publication.Topic) are borrowed from the frame buffer and valid only
+// until they return.
 //
 // An RPC handler that must answer later without holding a worker calls
 // Call.Defer and sends its answer through the returned Reply, exactly once,
