@@ -36,8 +36,9 @@ type Call struct {
 // anything else as internal with a generic description (the error itself
 // is logged, never sent).
 //
-// ServeCall runs on the server's worker pool and must honour ctx: a slow
-// handler delays the other messages of its session.
+// ServeCall runs on the worker serving the session, which leaves the
+// worker pool meanwhile (Options.MaxRunningCalls), and must honour ctx: a
+// slow handler delays only the other messages of its own session.
 type RPCHandler interface {
 	ServeCall(ctx context.Context, s *Session, c *Call) (result any, err error)
 }
