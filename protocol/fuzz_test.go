@@ -134,7 +134,7 @@ func FuzzPrefixResolve(f *testing.F) {
 	f.Add("long", strings.Repeat("u", 60), "long:12345")
 	f.Add("x", strings.Repeat("u", 65), "x:")
 	f.Fuzz(func(t *testing.T, name, uri, s string) {
-		p := Prefixes{Limits: Limits{MaxURILen: 64}}
+		p := Prefixes{MaxURILen: 64}
 		err := p.Set([]byte(name), []byte(uri))
 		if (err == nil) != (ValidName([]byte(name)) && len(uri) <= 64) {
 			t.Fatalf("Set(%q, %d bytes) = %v", name, len(uri), err)

@@ -200,7 +200,7 @@ func TestLimitsURI(t *testing.T) {
 		t.Errorf("Resolve applies a limit: %d bytes", len(got))
 	}
 
-	small := Prefixes{Limits: Limits{MaxURILen: 8}}
+	small := Prefixes{MaxURILen: 8}
 	if err := small.Set(bs("c"), bs("http://")); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestLimitsURI(t *testing.T) {
 			t.Errorf("ResolveLimit(%q) = %q, %v", tc.in, got, err)
 		}
 	}
-	unlimited := Prefixes{Limits: Limits{MaxURILen: -1}}
+	unlimited := Prefixes{MaxURILen: -1}
 	if err := unlimited.Set(bs("a"), bs(long+long)); err != nil {
 		t.Fatal(err)
 	}

@@ -15,10 +15,11 @@ type Prefixes struct {
 	// value no limit. A router sets it from its configuration once, before
 	// the first Set.
 	Max int
-	// Limits bound the URI a prefix may stand for and the URIs Resolve
-	// builds (Limits.MaxURILen, docs/protocol.md#limits); the zero value
-	// holds the defaults. A router sets it with Max.
-	Limits Limits
+	// MaxURILen bounds the URI a prefix may stand for and the URIs
+	// ResolveLimit builds (docs/protocol.md#limits): 0 means
+	// DefaultMaxURILen, a negative value no limit. A router sets it with
+	// Max.
+	MaxURILen int
 
 	m map[string]string
 }
@@ -52,7 +53,7 @@ func (p *Prefixes) Set(prefix, uri []byte) error {
 	if !ValidName(prefix) {
 		return errorf(ErrBadPrefix, "PREFIX: %q is not a name", clip(prefix))
 	}
-	if n := p.Limits.withDefaults().MaxURILen; len(uri) > n {
+	if n := p.maxURILen(); len(uri) > n {
 		return errorf(ErrURITooLong, "PREFIX: uri of %d bytes, over the limit of %d", len(uri), n)
 	}
 	if old, ok := p.m[string(prefix)]; ok {
@@ -102,7 +103,7 @@ func (p *Prefixes) Resolve(dst, s []byte) []byte {
 // room and the URI is within the limit.
 func (p *Prefixes) ResolveLimit(dst, s []byte) ([]byte, error) {
 	uri, rest := p.expand(s)
-	if n, maxLen := len(uri)+len(rest), p.Limits.withDefaults().MaxURILen; n > maxLen {
+	if n, maxLen := len(uri)+len(rest), p.maxURILen(); n > maxLen {
 		return dst, errorf(ErrURITooLong, "URI of %d bytes once resolved, over the limit of %d", n, maxLen)
 	}
 	dst = append(dst, uri...)
@@ -125,3 +126,6 @@ func (p *Prefixes) expand(s []byte) (string, []byte) {
 
 // Len returns the number of defined prefixes.
 func (p *Prefixes) Len() int { return len(p.m) }
+
+// maxURILen is MaxURILen resolved.
+func (p *Prefixes) maxURILen() int { return limit(p.MaxURILen, DefaultMaxURILen) }

@@ -216,7 +216,7 @@ func (srv *Server) admitPlain(s *Session, req *Request) error {
 func (srv *Server) newSession() *Session {
 	s := &Session{id: newSessionID(), srv: srv}
 	s.prefixes.Max = srv.opts.MaxPrefixes
-	s.prefixes.Limits = srv.plimits
+	s.prefixes.MaxURILen = srv.opts.MaxURILength
 	return s
 }
 

@@ -27,6 +27,10 @@ type Session struct {
 	prefixes protocol.Prefixes
 	overSubs bool        // a SUBSCRIBE over MaxSubscriptions was logged
 	plain    bool        // a plain tag connection (docs/protocol.md#plain-connections); set before it is shared
+	// detached: the session left the index and takes no subscriptions;
+	// guarded by mu (it sits with the flags so that a Session stays 128
+	// bytes).
+	detached bool
 	slot     atomic.Bool // holds a connection slot (Options.MaxConns)
 
 	// hookMu is held while the SessionOpened hooks run, so that the
@@ -42,7 +46,6 @@ type Session struct {
 	subs     []*subscription
 	subIndex map[string]*subscription
 	values   map[any]any
-	detached bool
 }
 
 // subsInline is how many subscriptions a session searches in order before

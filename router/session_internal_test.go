@@ -1,8 +1,12 @@
 package router
 
 import (
+	"reflect"
 	"strconv"
 	"testing"
+	"unsafe"
+
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 )
 
 // TestSessionSubs checks a session's subscription set on both sides of
@@ -52,5 +56,18 @@ func TestSessionSubs(t *testing.T) {
 			live[0] = true
 			check(live)
 		})
+	}
+}
+
+// TestIdleStructSizes holds the per-session structs at the sizes the idle
+// figures were measured with (bench/RESULTS.md, "Idle sessions"): a field
+// added carelessly moves a Session or a connection into the next size
+// class for every idle session.
+func TestIdleStructSizes(t *testing.T) {
+	if n := unsafe.Sizeof(Session{}); n > 128 {
+		t.Errorf("Session is %d bytes, want at most 128", n)
+	}
+	if n := reflect.TypeFor[wsconn.Conn]().Size(); n > 384 {
+		t.Errorf("wsconn.Conn is %d bytes, want at most 384", n)
 	}
 }
