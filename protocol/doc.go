@@ -45,8 +45,8 @@
 // # Limits
 //
 // No client chooses the cost of its messages (docs/protocol.md#limits).
-// Decoder.Limits and Prefixes.Limits, whose zero value holds the defaults,
-// bound the JSON values of one message (4096, nested ones included: the
+// Decoder.Limits and Prefixes.MaxURILen, whose zero values hold the
+// defaults, bound the JSON values of one message (4096, nested ones included: the
 // scanner stops at the first value over, ErrTooManyElements, close 1009),
 // the session ids of each PUBLISH list (4096, ErrTooManyIDs, 1002), and the
 // length of a PREFIX URI and of every URI once its CURIE is resolved (4096

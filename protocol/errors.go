@@ -78,7 +78,7 @@ var (
 	// ids than Limits.MaxIDs. Close with 1002 (docs/protocol.md#limits).
 	ErrTooManyIDs = errors.New("protocol: too many session ids")
 	// ErrURITooLong: a PREFIX URI, or a URI or topic once its CURIE is
-	// resolved, is longer than Limits.MaxURILen. Close with 1002, or answer
+	// resolved, is longer than Prefixes.MaxURILen. Close with 1002, or answer
 	// a CALL with a CALLERROR (docs/protocol.md#limits).
 	ErrURITooLong = errors.New("protocol: URI too long")
 )

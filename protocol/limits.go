@@ -10,7 +10,7 @@ const (
 	// DefaultMaxIDs is the default of Limits.MaxIDs: the session ids of
 	// one PUBLISH exclude list, and of one eligible list.
 	DefaultMaxIDs = 4096
-	// DefaultMaxURILen is the default of Limits.MaxURILen, in bytes: the
+	// DefaultMaxURILen is the default of Prefixes.MaxURILen, in bytes: the
 	// longest PREFIX URI, and the longest URI or topic once its CURIE is
 	// resolved.
 	DefaultMaxURILen = 4096
@@ -39,11 +39,6 @@ type Limits struct {
 	// 1002). MaxElements bounds them too. Default DefaultMaxIDs (4096);
 	// negative: no limit.
 	MaxIDs int
-	// MaxURILen bounds, in bytes, the URI a PREFIX defines (Prefixes.Set)
-	// and every URI or topic once its CURIE is resolved
-	// (Prefixes.ResolveLimit); over it the error wraps ErrURITooLong (close
-	// 1002). Default DefaultMaxURILen (4096); negative: no limit.
-	MaxURILen int
 }
 
 // withDefaults returns l with zero fields set to their defaults and
@@ -51,7 +46,6 @@ type Limits struct {
 func (l Limits) withDefaults() Limits {
 	l.MaxElements = limit(l.MaxElements, DefaultMaxElements)
 	l.MaxIDs = limit(l.MaxIDs, DefaultMaxIDs)
-	l.MaxURILen = limit(l.MaxURILen, DefaultMaxURILen)
 	return l
 }
 

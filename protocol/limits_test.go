@@ -168,7 +168,7 @@ func TestDecoderKeeps(t *testing.T) {
 	}
 }
 
-// TestLimitsURI checks Limits.MaxURILen in Prefixes.Set and
+// TestLimitsURI checks Prefixes.MaxURILen in Set and
 // Prefixes.ResolveLimit.
 func TestLimitsURI(t *testing.T) {
 	var p Prefixes

@@ -46,7 +46,7 @@ func ValidName(b []byte) bool {
 // Set defines prefix as uri, replacing an earlier definition of prefix. It
 // returns an error wrapping ErrBadPrefix when prefix is not a name (see
 // ValidName), one wrapping ErrURITooLong when uri is longer than
-// Limits.MaxURILen, and one wrapping ErrTooManyPrefixes when prefix is new
+// MaxURILen, and one wrapping ErrTooManyPrefixes when prefix is new
 // and Max (by default MaxPrefixes) are defined already. Set copies both
 // byte slices, so they may be borrowed from a Decoder.
 func (p *Prefixes) Set(prefix, uri []byte) error {
@@ -95,7 +95,7 @@ func (p *Prefixes) Resolve(dst, s []byte) []byte {
 	return append(dst, rest...)
 }
 
-// ResolveLimit is Resolve within Limits.MaxURILen: when the URI that s
+// ResolveLimit is Resolve within MaxURILen: when the URI that s
 // stands for is longer, it returns dst unchanged and an error wrapping
 // ErrURITooLong, whose reason names the length, without copying the URI
 // (docs/protocol.md#limits). A router closes the session with 1002 for it,

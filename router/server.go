@@ -82,7 +82,7 @@ func New(o Options) *Server {
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
 	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
-	srv.plimits = protocol.Limits{MaxElements: o.MaxMessageElements, MaxIDs: o.MaxPublishIDs, MaxURILen: o.MaxURILength}
+	srv.plimits = protocol.Limits{MaxElements: o.MaxMessageElements, MaxIDs: o.MaxPublishIDs}
 	srv.tlimits = tagindex.Limits{MaxTags: o.MaxTagsPerTopic, MaxLen: o.MaxURILength}
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
