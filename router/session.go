@@ -25,8 +25,8 @@ type Session struct {
 	// prefixes and overSubs belong to the worker serving the session, one
 	// at a time (EPOLLONESHOT): prefixes is the session's CURIE map.
 	prefixes protocol.Prefixes
-	overSubs bool        // a SUBSCRIBE over MaxSubscriptions was logged
-	plain    bool        // a plain tag connection (docs/protocol.md#plain-connections); set before it is shared
+	overSubs bool // a SUBSCRIBE over MaxSubscriptions was logged
+	plain    bool // a plain tag connection (docs/protocol.md#plain-connections); set before it is shared
 	// detached: the session left the index and takes no subscriptions;
 	// guarded by mu (it sits with the flags so that a Session stays 128
 	// bytes).
