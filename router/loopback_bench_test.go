@@ -1,6 +1,7 @@
 package router_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -243,4 +244,39 @@ func appendMasked(dst []byte, msg string) []byte {
 		dst = append(dst, msg[i]^mask[i%4])
 	}
 	return dst
+}
+
+// BenchmarkLoopbackCallUnderSlowHandlers is one CALL round trip of an
+// unrelated session while 200 other sessions each have 3 calls pipelined
+// to a handler that sleeps 2 s: the slow handlers must not hold the
+// workers that read and answer everybody else. ns/op is the unrelated
+// call's round trip.
+func BenchmarkLoopbackCallUnderSlowHandlers(b *testing.B) {
+	rpc := router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+		if c.URI == "http://x.com/slow" {
+			select {
+			case <-time.After(2 * time.Second):
+			case <-ctx.Done():
+			}
+		}
+		return nil, nil
+	})
+	_, url := startServer(b, router.Options{
+		RPC:         rpc,
+		MessageRate: router.RateLimit{PerSecond: 1 << 30},
+		ByteRate:    router.RateLimit{PerSecond: 1 << 30},
+	})
+	for i := range 200 {
+		c := dial(b, url)
+		for j := range 3 {
+			c.send(fmt.Sprintf(`[2,"s%d.%d","http://x.com/slow"]`, i, j))
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the slow calls start
+	c := dial(b, url)
+	b.ResetTimer()
+	for b.Loop() {
+		c.send(`[2,"f","http://x.com/fast"]`)
+		c.recv()
+	}
 }

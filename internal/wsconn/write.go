@@ -138,11 +138,7 @@ func (c *Conn) WriteShared(l *Batch, frame []byte) bool {
 // goroutine. The caller holds wmu; queued releases it.
 func (c *Conn) queued(l *Batch, n int) bool {
 	c.wqBytes += n
-	c.held.Add(int64(n))
-	if total := c.t.queued.Add(int64(n)); c.t.cfg.MaxQueuedTotal > 0 && total > int64(c.t.cfg.MaxQueuedTotal) &&
-		c.t.cfg.OnPressure != nil && c.t.pressure.CompareAndSwap(false, true) {
-		c.t.cfg.OnPressure()
-	}
+	c.hold(int64(n))
 	if c.wqBytes > c.t.cfg.MaxQueueBytes {
 		c.wmu.Unlock()
 		c.slowConsumer()
@@ -400,8 +396,30 @@ func (c *Conn) releaseQueue(q []outFrame) {
 		}
 		q[i] = outFrame{}
 	}
-	c.t.queued.Add(-int64(n))
-	c.held.Add(-int64(n))
+	c.hold(-int64(n))
+}
+
+// holdStep is the granule in which a connection's held bytes are added
+// to the transport's total: a frame queued costs the connection's own
+// (uncontended) counter, and the shared one only when the connection's
+// crosses a multiple of holdStep. The total is then short by less than
+// holdStep per connection.
+const holdStep = 4096
+
+// hold accounts d more bytes queued to the connection (fewer, when
+// negative) and, in steps of holdStep, to the transport's total
+// (MaxQueuedTotal), calling OnPressure when the total first passes it.
+func (c *Conn) hold(d int64) {
+	after := c.held.Add(d)
+	steps := after/holdStep - (after-d)/holdStep
+	if steps == 0 {
+		return
+	}
+	total := c.t.queued.Add(steps * holdStep)
+	if steps > 0 && c.t.cfg.MaxQueuedTotal > 0 && total > int64(c.t.cfg.MaxQueuedTotal) &&
+		c.t.cfg.OnPressure != nil && c.t.pressure.CompareAndSwap(false, true) {
+		c.t.cfg.OnPressure()
+	}
 }
 
 // bufPool pools the fixed-size read and write buffers.
