@@ -40,9 +40,11 @@ type Server struct {
 	started time.Time
 	limits  connLimiter
 
-	// handshakes holds a token per connection accepted and not yet a
-	// session (Options.MaxHandshakes); Serve takes one before it accepts.
-	handshakes chan struct{}
+	// admission counts pending connections per address and hands out
+	// the MaxHandshakes places; room holds the silent ones (admission.go).
+	admission admission
+	room      waitRoom
+	head      headLimits // MaxRequestLine, MaxHeaderLine, MaxHandshakeBytes
 
 	ctx    context.Context // canceled by Shutdown
 	cancel context.CancelFunc
@@ -75,7 +77,9 @@ func New(o Options) *Server {
 		sweeper:   make(chan struct{}),
 	}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
-	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
+	srv.admission = admission{maxPerIP: o.MaxHandshakesPerIP, free: o.MaxHandshakes}
+	srv.room.srv = srv
+	srv.head = newHeadLimits(o)
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
 	srv.opts.TrustedProxies = normalizePrefixes(o.TrustedProxies)
 	if o.TLSConfig != nil {
@@ -157,11 +161,11 @@ func (srv *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
 }
 
 // Serve accepts connections on ln until Shutdown, upgrading each to a WAMP
-// session (over TLS when Options.TLSConfig is set). At most MaxHandshakes
-// connections are between accept and session at once; while that many are,
-// Serve accepts no more and new ones wait in ln's backlog. It always
-// returns a non-nil error; after Shutdown, ErrServerClosed. Serve closes
-// ln.
+// session (over TLS when Options.TLSConfig is set). It accepts without
+// waiting for anything, so ln's backlog keeps draining; a connection then
+// waits without a goroutine for its first byte (HandshakeFirstByteTimeout)
+// and for one of MaxHandshakes places (admission.go). It always returns a
+// non-nil error; after Shutdown, ErrServerClosed. Serve closes ln.
 func (srv *Server) Serve(ln net.Listener) error {
 	return srv.serve(ln, srv.opts.TLSConfig)
 }
@@ -187,10 +191,8 @@ func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
 
 	var delay time.Duration
 	for {
-		srv.handshakes <- struct{}{} // released when the handshake ends
 		nc, err := ln.Accept()
 		if err != nil {
-			<-srv.handshakes
 			if srv.isShutdown() {
 				return ErrServerClosed
 			}
@@ -207,17 +209,25 @@ func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
 		}
 		delay = 0
 		srv.stats.accepted.Add(1)
+		pc := &pendingConn{nc: nc, tls: tlsConfig, accepted: time.Now()}
+		if !srv.enter(pc) {
+			srv.stats.rejected.Add(1)
+			srv.stats.perIPRefused.Add(1)
+			srv.log.Debug("connection refused: too many handshakes from its address", "remote", nc.RemoteAddr().String())
+			nc.Close()
+			continue
+		}
 		srv.mu.Lock()
 		if srv.shutdown {
 			srv.mu.Unlock()
+			srv.leave(pc)
 			nc.Close()
-			<-srv.handshakes
 			return ErrServerClosed
 		}
 		srv.pending[nc] = struct{}{}
 		srv.handshake.Add(1)
 		srv.mu.Unlock()
-		go srv.serveConn(nc, tlsConfig)
+		srv.room.add(pc)
 	}
 }
 
@@ -271,6 +281,8 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	for ln := range srv.listeners {
 		ln.Close()
 	}
+	// The waiting room lets go of its sockets before they are closed.
+	waiting := srv.room.close()
 	for nc := range srv.pending {
 		nc.Close() // a handshake in progress fails at once
 	}
@@ -284,6 +296,10 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Unlock()
 	close(srv.sweeper)
 
+	for _, pc := range append(waiting, srv.drainQueue()...) {
+		srv.dropPending(pc, "server shutting down")
+	}
+	srv.room.wait()
 	srv.handshake.Wait()
 	for _, s := range conns {
 		s.c.Close(ws.StatusGoingAway, "server shutting down")
@@ -389,6 +405,14 @@ type Stats struct {
 	// ConnsRefused counts upgrades refused with 503 over MaxConns or
 	// MaxConnsPerIP (Rejected counts them too).
 	ConnsRefused uint64
+	// SilentConns counts connections closed for sending nothing within
+	// HandshakeFirstByteTimeout; HandshakesPerIPRefused those closed at
+	// accept over MaxHandshakesPerIP; RequestsTooLarge upgrade requests
+	// refused with 414 or 431 over MaxRequestLine, MaxHeaderLine or
+	// MaxHandshakeBytes. Rejected counts them too.
+	SilentConns            uint64
+	HandshakesPerIPRefused uint64
+	RequestsTooLarge       uint64
 	Started      time.Time
 }
 
@@ -400,6 +424,8 @@ type counters struct {
 	eventsOut, protocolErrors             atomic.Uint64
 	droppedSubscribes, droppedPublishes   atomic.Uint64
 	subsOverLimit, connsRefused           atomic.Uint64
+	silentConns, perIPRefused             atomic.Uint64
+	headTooLarge                          atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -423,6 +449,9 @@ func (srv *Server) Stats() Stats {
 		SubscriptionsOverLimit: c.subsOverLimit.Load(),
 		RateLimited:            ts.RateLimited,
 		ConnsRefused:           c.connsRefused.Load(),
+		SilentConns:            c.silentConns.Load(),
+		HandshakesPerIPRefused: c.perIPRefused.Load(),
+		RequestsTooLarge:       c.headTooLarge.Load(),
 		Started:                srv.started,
 	}
 }
