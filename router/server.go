@@ -413,7 +413,7 @@ type Stats struct {
 	SilentConns            uint64
 	HandshakesPerIPRefused uint64
 	RequestsTooLarge       uint64
-	Started      time.Time
+	Started                time.Time
 }
 
 // counters are the router's own; the transport counts the rest
