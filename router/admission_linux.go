@@ -3,6 +3,8 @@
 package router
 
 import (
+	"errors"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -14,6 +16,14 @@ import (
 // HandshakeFirstByteTimeout. A waiting connection costs its descriptor,
 // its pendingConn and an epoll registration: no goroutine, no buffer.
 //
+// The epoll descriptor is itself watched by the runtime's poller (an
+// *os.File in non-blocking mode, read through its RawConn): loop parks
+// like any goroutine waiting for a socket, rather than holding a thread in
+// epoll_wait, whose wake-up through the scheduler cost an honest client
+// about a quarter of a millisecond more per handshake (bench/RESULTS.md,
+// "Slowloris"). Its read deadline is the oldest connection's first-byte
+// deadline.
+//
 // Every registration is removed (EPOLL_CTL_DEL) under mu before its
 // socket is closed or handed on, so a descriptor number the kernel reuses
 // is never mistaken for a waiting one; events carry the connection's id,
@@ -21,9 +31,10 @@ import (
 type waitRoom struct {
 	srv  *Server
 	once sync.Once
-	ok   bool   // the epoll instance exists
-	epfd int    // the epoll instance
-	wake [2]int // a pipe whose read end is registered with id 0
+	ok   bool     // the epoll instance exists
+	epfd int      // the epoll instance
+	ep   *os.File // epfd, for the runtime's poller; owns it
+	wake [2]int   // a pipe whose read end is registered with id 0
 
 	mu     sync.Mutex
 	closed bool
@@ -48,11 +59,23 @@ func (r *waitRoom) init() bool {
 			return
 		}
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN} // id 0
-		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, r.wake[0], &ev); err != nil {
-			syscall.Close(epfd)
+		err = syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, r.wake[0], &ev)
+		if err == nil {
+			err = syscall.SetNonblock(epfd, true)
+		}
+		if err == nil {
+			r.ep = os.NewFile(uintptr(epfd), "waiting room epoll")
+			err = r.ep.SetReadDeadline(time.Time{}) // fails unless the runtime polls it
+		}
+		if err != nil {
+			if r.ep != nil {
+				r.ep.Close()
+			} else {
+				syscall.Close(epfd)
+			}
 			syscall.Close(r.wake[0])
 			syscall.Close(r.wake[1])
-			r.srv.log.Error("waiting room: epoll_ctl failed; connections go straight to the handshake", "err", err)
+			r.srv.log.Error("waiting room: epoll setup failed; connections go straight to the handshake", "err", err)
 			return
 		}
 		r.epfd, r.ok = epfd, true
@@ -107,19 +130,34 @@ func descriptor(pc *pendingConn) bool {
 
 func (r *waitRoom) loop() {
 	defer close(r.done)
+	rc, err := r.ep.SyscallConn()
+	if err != nil { // cannot happen: init has polled it
+		panic(err)
+	}
 	events := make([]syscall.EpollEvent, 128)
 	var ready, silent []*pendingConn
 	var scratch [64]byte
+	var n int
+	var werr error
+	wait := func(fd uintptr) bool { // false: nothing yet, park until epfd is readable
+		n, werr = syscall.EpollWait(int(fd), events, 0)
+		return n != 0 || werr != nil && werr != syscall.EINTR
+	}
 	for {
-		n, err := syscall.EpollWait(r.epfd, events, r.timeout())
-		if err != nil && err != syscall.EINTR {
-			r.srv.log.Error("waiting room: epoll_wait failed", "err", err)
+		r.ep.SetReadDeadline(r.deadline())
+		n = 0
+		if err := rc.Read(wait); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			r.srv.log.Error("waiting room: wait failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if werr != nil && werr != syscall.EINTR {
+			r.srv.log.Error("waiting room: epoll_wait failed", "err", werr)
 			time.Sleep(10 * time.Millisecond)
 		}
 		r.mu.Lock()
 		if r.closed {
 			r.mu.Unlock()
-			syscall.Close(r.epfd)
+			r.ep.Close()
 			syscall.Close(r.wake[0])
 			syscall.Close(r.wake[1])
 			return
@@ -186,9 +224,9 @@ func (r *waitRoom) expiredLocked(now time.Time, dst []*pendingConn) []*pendingCo
 	return dst
 }
 
-// timeout is how long loop may wait, in milliseconds: until the oldest
-// waiting connection's first-byte deadline, or forever when none waits.
-func (r *waitRoom) timeout() int {
+// deadline is how long loop may wait: until the oldest waiting
+// connection's first-byte deadline, or forever (zero) when none waits.
+func (r *waitRoom) deadline() time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for len(r.fifo) > 0 && r.byID[r.fifo[0].id] != r.fifo[0] {
@@ -196,10 +234,9 @@ func (r *waitRoom) timeout() int {
 		r.fifo = r.fifo[1:]
 	}
 	if len(r.fifo) == 0 {
-		return -1
+		return time.Time{}
 	}
-	d := time.Until(r.fifo[0].accepted.Add(r.srv.opts.HandshakeFirstByteTimeout))
-	return int(max(d, 0)/time.Millisecond) + 1
+	return r.fifo[0].accepted.Add(r.srv.opts.HandshakeFirstByteTimeout)
 }
 
 // close empties the room for Shutdown and returns the connections it
