@@ -39,17 +39,18 @@ type Options struct {
 	Workers int
 
 	// HandshakeTimeout bounds the TLS handshake and the HTTP upgrade of a
-	// new connection, together (slowloris). Default 10s.
+	// new connection, together, from its accept (slowloris). Default 10s.
 	HandshakeTimeout time.Duration
 
-	// MaxHandshakes bounds the connections that are accepted and not yet
-	// sessions: each runs its TLS handshake and HTTP upgrade on its own
-	// short-lived goroutine, at most MaxHandshakes at once. When all are
-	// busy the accept loop stops accepting, so a reconnect storm waits in
-	// the kernel's listen backlog instead of starving live sessions (served
-	// by the separate Workers pool). A slow or silent client holds its
-	// place for at most HandshakeTimeout. Default 128 per CPU
-	// (runtime.GOMAXPROCS); it cannot be turned off.
+	// MaxHandshakes bounds the connections that have sent their first
+	// byte and are not yet sessions: each runs its TLS handshake and HTTP
+	// upgrade on its own short-lived goroutine, at most MaxHandshakes at
+	// once. When all places are taken the others wait for one in arrival
+	// order, without a goroutine; the accept loop never waits, and live
+	// sessions are served by the separate Workers pool. A slow client
+	// holds its place for at most HandshakeTimeout from its accept; a
+	// silent one never takes one (HandshakeFirstByteTimeout). Default 128
+	// per CPU (runtime.GOMAXPROCS); it cannot be turned off.
 	MaxHandshakes int
 
 	// HandshakeFirstByteTimeout is how long an accepted connection may
