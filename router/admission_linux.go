@@ -145,7 +145,7 @@ func (r *waitRoom) loop() {
 	}
 	for {
 		r.ep.SetReadDeadline(r.deadline())
-		n = 0
+		n, werr = 0, nil
 		if err := rc.Read(wait); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			r.srv.log.Error("waiting room: wait failed", "err", err)
 			time.Sleep(10 * time.Millisecond)
