@@ -159,7 +159,7 @@ type Limits struct {
 	MaxQueueBytes int `yaml:"max_queue_bytes"`
 	// Workers, key workers. Default 0: 64 per CPU.
 	Workers int `yaml:"workers"`
-	// HandshakeTimeout, key handshake_timeout. Default 10s.
+	// HandshakeTimeout, key handshake_timeout, from the accept. Default 10s.
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
 	// WriteTimeout, key write_timeout. Default 10s.
 	WriteTimeout Duration `yaml:"write_timeout"`
