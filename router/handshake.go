@@ -191,7 +191,9 @@ func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed
 		var le *headLimitError
 		if errors.As(err, &le) {
 			srv.stats.headTooLarge.Add(1)
-			writeRefusal(rw, le)
+			if writeRefusal(rw, le) == nil {
+				lingerRefused(s.c.NetConn(), srv.opts.MaxHandshakeBytes)
+			}
 		}
 		return nil, false, err
 	}

@@ -2,9 +2,15 @@ package router
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"time"
 )
+
+// refusalLinger bounds how long a refused connection is read after its
+// answer (lingerRefused).
+const refusalLinger = 250 * time.Millisecond
 
 // headLimitError is the error a headReader fails with when an upgrade
 // request passes one of MaxRequestLine, MaxHeaderLine or
@@ -118,4 +124,17 @@ func writeRefusal(w io.Writer, e *headLimitError) error {
 	b = append(b, e.reason...)
 	_, err := w.Write(b)
 	return err
+}
+
+// lingerRefused half-closes nc after a refusal was written and discards,
+// for at most refusalLinger and max bytes, what the client is still
+// sending, so that a client whose request was a little too large reads
+// the answer rather than the reset that closing a socket with unread bytes
+// sends. One that keeps sending gets the reset anyway.
+func lingerRefused(nc net.Conn, max int) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	nc.SetReadDeadline(time.Now().Add(refusalLinger))
+	io.CopyN(io.Discard, nc, int64(max))
 }
