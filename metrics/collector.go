@@ -58,6 +58,9 @@ func NewCollector(src Source) *Collector {
 		m("queue_shed_total", "Sessions closed to bring the queued total under max_queued_total.", c, func(s *router.Stats) float64 { return float64(s.QueueShed) }),
 		m("stalled_frames_total", "Sessions closed for an incomplete message stalled past frame_timeout.", c, func(s *router.Stats) float64 { return float64(s.StalledFrames) }),
 		m("ping_timeouts_total", "Sessions closed for an unanswered ping.", c, func(s *router.Stats) float64 { return float64(s.PingTimeouts) }),
+		m("silent_connections_total", "Connections closed for sending nothing within handshake_first_byte_timeout.", c, func(s *router.Stats) float64 { return float64(s.SilentConns) }),
+		m("handshakes_per_ip_refused_total", "Connections closed at accept over max_handshakes_per_ip.", c, func(s *router.Stats) float64 { return float64(s.HandshakesPerIPRefused) }),
+		m("requests_too_large_total", "Upgrade requests refused with 414 or 431.", c, func(s *router.Stats) float64 { return float64(s.RequestsTooLarge) }),
 		m("buffered_input_bytes", "Input held between reads by all sessions.", g, func(s *router.Stats) float64 { return float64(s.BufferedInput) }),
 		m("queued_bytes", "Bytes queued to all sessions and not yet written.", g, func(s *router.Stats) float64 { return float64(s.QueuedBytes) }),
 		m("start_time_seconds", "When the server started, in Unix seconds.", g, func(s *router.Stats) float64 {

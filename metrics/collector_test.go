@@ -29,7 +29,8 @@ func TestCollectorValues(t *testing.T) {
 		EventsOut: 500, SlowConsumers: 2, ProtocolErrors: 4, TooBig: 5, DroppedSubscribes: 6,
 		DroppedPublishes: 8, SubscriptionsOverLimit: 9, RateLimited: 11, ConnsRefused: 12, URIsTooLong: 13,
 		TopicsOverTagLimit: 14, MessagesOverLimit: 15, CallsBusy: 16, InputShed: 17, QueueShed: 18,
-		StalledFrames: 19, PingTimeouts: 21, BufferedInput: 22, QueuedBytes: 23, Started: time.Unix(1700000000, 0)}
+		StalledFrames: 19, PingTimeouts: 21, SilentConns: 24, HandshakesPerIPRefused: 25, RequestsTooLarge: 26,
+		BufferedInput: 22, QueuedBytes: 23, Started: time.Unix(1700000000, 0)}
 	want := `
 # HELP tagwamp_sessions Open sessions.
 # TYPE tagwamp_sessions gauge
@@ -100,6 +101,15 @@ tagwamp_stalled_frames_total 19
 # HELP tagwamp_ping_timeouts_total Sessions closed for an unanswered ping.
 # TYPE tagwamp_ping_timeouts_total counter
 tagwamp_ping_timeouts_total 21
+# HELP tagwamp_silent_connections_total Connections closed for sending nothing within handshake_first_byte_timeout.
+# TYPE tagwamp_silent_connections_total counter
+tagwamp_silent_connections_total 24
+# HELP tagwamp_handshakes_per_ip_refused_total Connections closed at accept over max_handshakes_per_ip.
+# TYPE tagwamp_handshakes_per_ip_refused_total counter
+tagwamp_handshakes_per_ip_refused_total 25
+# HELP tagwamp_requests_too_large_total Upgrade requests refused with 414 or 431.
+# TYPE tagwamp_requests_too_large_total counter
+tagwamp_requests_too_large_total 26
 # HELP tagwamp_buffered_input_bytes Input held between reads by all sessions.
 # TYPE tagwamp_buffered_input_bytes gauge
 tagwamp_buffered_input_bytes 22

@@ -11,14 +11,22 @@
 // # Shape
 //
 // The router is the WAMP layer over package internal/wsconn, the WebSocket
-// transport (docs/architecture.md draws both). Each accepted connection
-// runs the connection filters, the TLS handshake when configured and
-// the zero-copy HTTP upgrade of gobwas/ws on a short-lived goroutine of
-// the handshake pool: at most MaxHandshakes at once, the accept loop
-// taking a place before it accepts, so that a reconnect storm waits in the
-// kernel's listen backlog rather than in goroutines and never takes the
-// workers that serve live sessions; each handshake is bounded by
-// HandshakeTimeout, and Shutdown closes those in progress. The subprotocol
+// transport (docs/architecture.md draws both). The accept loop accepts
+// without waiting for anything, so the listen backlog keeps draining, and
+// counts each connection against its peer address (MaxHandshakesPerIP).
+// A new connection then waits for its first byte in a waiting room of its
+// own (admission.go: one epoll instance, no goroutine per connection),
+// closed if it stays silent for HandshakeFirstByteTimeout, so that sockets
+// that never speak (slowloris) cost a descriptor and never delay an
+// honest client. Once it has spoken it takes one of MaxHandshakes places,
+// or waits for one in arrival order, and runs the connection filters,
+// the TLS handshake when configured and the zero-copy HTTP upgrade of
+// gobwas/ws on a short-lived goroutine of its own; a reconnect storm never
+// takes the workers that serve live sessions. Each handshake is bounded by
+// HandshakeTimeout from the accept, its request line by MaxRequestLine and
+// its header by MaxHeaderLine and MaxHandshakeBytes, counted as the bytes
+// arrive (headlimit.go: gobwas/ws bounds neither); Shutdown closes those
+// in progress. The subprotocol
 // "wamp" is echoed when offered (docs/protocol.md#subprotocol); a client
 // offering others but not "wamp" is refused with 400, and one offering
 // none is a plain tag connection (below). After WELCOME the session's
@@ -168,6 +176,11 @@
 //	               SessionOpened hooks run, and while its SessionClosed
 //	               hooks run
 //	Server.mu      listeners, the session registry, shutdown
+//	waitRoom.mu    the connections waiting for their first byte and their
+//	               epoll registrations (taken under Server.mu by Shutdown;
+//	               released before a connection is handed on or dropped)
+//	admission.mu   pending connections per peer address and the handshake
+//	               places (a leaf)
 //	connLimiter.mu connection counts (a leaf: taken alone, at an upgrade
 //	               and when a connection ends)
 //	Session.mu     the session's subscriptions and values

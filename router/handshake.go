@@ -2,7 +2,6 @@ package router
 
 import (
 	"bytes"
-	"crypto/tls"
 	"errors"
 	"io"
 	"maps"
@@ -23,9 +22,10 @@ import (
 // errTooManyFiles is accept's error when the process is out of descriptors.
 var errTooManyFiles = syscall.EMFILE
 
-// maxHeaders bounds the header fields (and offered subprotocols) of an
-// upgrade request, so that one request cannot grow its Request without end
-// (gobwas/ws bounds each line by its read buffer, not their number).
+// maxHeaders bounds the distinct header fields (and offered subprotocols)
+// of an upgrade request; the bytes of lines and of the whole request are
+// bounded by a headReader (MaxRequestLine, MaxHeaderLine,
+// MaxHandshakeBytes), since gobwas/ws bounds neither.
 const maxHeaders = 100
 
 // subprotocol is the one WebSocket subprotocol tagwamp speaks
@@ -33,13 +33,15 @@ const maxHeaders = 100
 const subprotocol = "wamp"
 
 // serveConn runs the connection filters, the TLS handshake when
-// configured and the HTTP upgrade of one accepted connection, then sends
-// WELCOME and hands the connection to the poller. It runs in the handshake
-// pool (Options.MaxHandshakes) and ends there: an established session holds
-// no goroutine.
-func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
+// configured and the HTTP upgrade of one accepted connection that has sent
+// its first byte, then sends WELCOME and hands the connection to the
+// poller. It holds one of the MaxHandshakes places (admission.go) and ends
+// there: an established session holds no goroutine.
+func (srv *Server) serveConn(pc *pendingConn) {
+	nc, tlsConfig := pc.nc, pc.tls
 	defer func() {
-		<-srv.handshakes
+		srv.leave(pc)
+		srv.placeDone()
 		srv.handshake.Done()
 	}()
 	for _, f := range srv.connFilters(nc) {
@@ -68,7 +70,7 @@ func (srv *Server) serveConn(nc net.Conn, tlsConfig *tls.Config) {
 		srv.forget(nc)
 		c.Abort()
 	}
-	nc.SetDeadline(time.Now().Add(srv.opts.HandshakeTimeout))
+	nc.SetDeadline(pc.deadline(srv))
 	if tlsConfig != nil {
 		if err := c.StartTLS(tlsConfig); err != nil {
 			refuse("TLS handshake failed", err)
@@ -183,7 +185,18 @@ func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed
 			return ws.HandshakeHeaderString(""), nil
 		},
 	}
-	if _, err := u.Upgrade(rw); err != nil {
+	hr := &headReader{r: rw, lim: &srv.head}
+	if _, err := u.Upgrade(struct {
+		io.Reader
+		io.Writer
+	}{hr, rw}); err != nil {
+		var le *headLimitError
+		if errors.As(err, &le) {
+			srv.stats.headTooLarge.Add(1)
+			if writeRefusal(rw, le) == nil {
+				lingerRefused(s.c.NetConn(), srv.opts.MaxHandshakeBytes)
+			}
+		}
 		return nil, false, err
 	}
 	return req, asParsed, nil
@@ -245,9 +258,14 @@ func (srv *Server) checkRequest(req *Request) (asParsed bool, err error) {
 	}
 	req.URL = u
 	if req.plain {
-		// A plain tag connection (docs/protocol.md#plain-connections): its
-		// tags come from the URL.
-		if raw := u.Query().Get("tags"); raw != "" {
+		// A plain tag connection: its tags come from the URL,
+		// whose query must parse: a pair dropped for a bad escape or a
+		// semicolon may have been the tags (docs/protocol.md#plain-connections).
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			return false, reject(http.StatusBadRequest, "bad query: "+err.Error())
+		}
+		if raw := q.Get("tags"); raw != "" {
 			if req.plainTags, err = tagindex.ParseJSON([]byte(raw)); err != nil {
 				return false, reject(http.StatusBadRequest, "bad tags: "+err.Error())
 			}

@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -316,7 +318,8 @@ func TestHandshakePool(t *testing.T) {
 	subscribe(t, sub, "http://x.com/live")
 	addr := strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/")
 
-	// Three clients that open a connection and never finish the upgrade.
+	// Three clients that start an upgrade and never finish it: two hold
+	// the places, the third waits for one.
 	var slow []net.Conn
 	for range 3 {
 		c, err := net.Dial("tcp", addr)
@@ -328,15 +331,14 @@ func TestHandshakePool(t *testing.T) {
 		slow = append(slow, c)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for srv.Stats().Accepted < 4 {
+	for srv.Stats().Accepted < 5 {
 		if time.Now().After(deadline) {
-			t.Fatalf("Accepted = %d, want 4", srv.Stats().Accepted)
+			t.Fatalf("Accepted = %d, want 5", srv.Stats().Accepted)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	full := time.Now()
 	// The pool is full: live sessions still exchange messages, served by
-	// the worker pool, while the third slow client waits in the backlog.
+	// the worker pool.
 	for i := range 20 {
 		pub.Send(fmt.Sprintf(`[7,"http://x.com/live",%d]`, i))
 		if m := sub.Recv(); m != fmt.Sprintf(`[8,"http://x.com/live",%d]`, i) {
@@ -346,21 +348,22 @@ func TestHandshakePool(t *testing.T) {
 	if r := pub.call(`[2,"1","http://example.com/echo","x"]`); r[0] != float64(3) {
 		t.Fatalf("call during the storm: %v", r)
 	}
-	// Until the slow ones time out, nothing more is accepted. (On a machine
-	// so loaded that the exchange outlasted the timeout, the check means
-	// nothing and is skipped; it is not a timing assertion.)
-	if n := srv.Stats().Accepted; n != 4 && time.Since(full) < 2*time.Second {
-		t.Fatalf("Accepted = %d while the pool of 2 is full, want 4", n)
-	}
-	// The pending ones time out and a new client is served in turn.
+	// The accept loop never waits for a place: a new client is accepted
+	// at once, waits behind the slow ones, and is served when they time
+	// out.
 	late := dial(t, url)
 	syncSession(t, late)
+	if n := srv.Stats().Accepted; n != 6 {
+		t.Fatalf("Accepted = %d, want 6", n)
+	}
 	if n := srv.Stats().Rejected; n < 2 {
 		t.Fatalf("Rejected = %d, want the timed-out handshakes", n)
 	}
-	for _, c := range slow[:2] {
+	for _, c := range slow {
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.ReadAll(c); err != nil {
+		// Closed: an EOF, or a reset for the one closed with its request
+		// line unread.
+		if _, err := io.ReadAll(c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
 			t.Fatalf("slow handshake not closed: %v", err)
 		}
 	}

@@ -40,18 +40,55 @@ type Options struct {
 	Workers int
 
 	// HandshakeTimeout bounds the TLS handshake and the HTTP upgrade of a
-	// new connection, together (slowloris). Default 10s.
+	// new connection, together, from its accept (slowloris). Default 10s.
 	HandshakeTimeout time.Duration
 
-	// MaxHandshakes bounds the connections that are accepted and not yet
-	// sessions: each runs its TLS handshake and HTTP upgrade on its own
-	// short-lived goroutine, at most MaxHandshakes at once. When all are
-	// busy the accept loop stops accepting, so a reconnect storm waits in
-	// the kernel's listen backlog instead of starving live sessions (served
-	// by the separate Workers pool). A slow or silent client holds its
-	// place for at most HandshakeTimeout. Default 128 per CPU
-	// (runtime.GOMAXPROCS); it cannot be turned off.
+	// MaxHandshakes bounds the connections that have sent their first
+	// byte and are not yet sessions: each runs its TLS handshake and HTTP
+	// upgrade on its own short-lived goroutine, at most MaxHandshakes at
+	// once. When all places are taken the others wait for one in arrival
+	// order, without a goroutine; the accept loop never waits, and live
+	// sessions are served by the separate Workers pool. A slow client
+	// holds its place for at most HandshakeTimeout from its accept; a
+	// silent one never takes one (HandshakeFirstByteTimeout). Default 128
+	// per CPU (runtime.GOMAXPROCS); it cannot be turned off.
 	MaxHandshakes int
+
+	// HandshakeFirstByteTimeout is how long an accepted connection may
+	// stay silent before it is closed, counted in Stats.SilentConns.
+	// Until its first byte arrives a connection holds no goroutine and no
+	// place among MaxHandshakes: it waits in a poller of its own, so that
+	// sockets that never speak (slowloris) cannot keep honest clients
+	// waiting. The rest of the handshake still ends within
+	// HandshakeTimeout of the accept. Default 3s, room for a lost packet
+	// or two on a slow mobile link; a negative value turns it off (only
+	// HandshakeTimeout applies); it never exceeds HandshakeTimeout.
+	HandshakeFirstByteTimeout time.Duration
+
+	// MaxHandshakesPerIP bounds the connections of one peer address that
+	// are accepted and not yet sessions (silent, waiting for a place or
+	// upgrading). One more is closed at once, before anything is read,
+	// and counted in Stats.HandshakesPerIPRefused. The peer address is the
+	// socket's (no header has been read yet); peers in TrustedProxies are
+	// not counted. Default 4096: behind a NAT a reconnect storm brings
+	// thousands of honest clients from one address, and silent sockets are
+	// already cheap (HandshakeFirstByteTimeout); this caps the descriptors
+	// one address can hold. Negative: no limit.
+	MaxHandshakesPerIP int
+
+	// MaxRequestLine bounds the request line of an upgrade request
+	// (method, URI, version; its CRLF not counted): a longer one is
+	// answered 414 URI Too Long. MaxHeaderLine bounds each header line,
+	// MaxHandshakeBytes the whole request up to its blank line: past
+	// either, 431 Request Header Fields Too Large. They are checked as
+	// bytes arrive, before gobwas/ws buffers or parses them, and counted
+	// in Stats.RequestsTooLarge. Defaults 8 KiB (Apache's and nginx's
+	// request line; a token of auth.MaxTokenLen fits), 16 KiB (twice
+	// nginx's, for the Cookie lines of browsers) and 64 KiB (twice nginx's
+	// 32 KiB total). They cannot be turned off.
+	MaxRequestLine    int
+	MaxHeaderLine     int
+	MaxHandshakeBytes int
 
 	// MaxConns bounds the open connections in total, and MaxConnsPerIP
 	// those of one client IP (Request.ClientIP, so behind a proxy set
@@ -273,6 +310,12 @@ func (r RateLimit) Resolve(def RateLimit) RateLimit {
 const (
 	defaultMaxSubscriptions = 1000
 	defaultRetryAfter       = 5 * time.Second
+
+	defaultFirstByteTimeout   = 3 * time.Second
+	defaultMaxHandshakesPerIP = 4096
+	defaultMaxRequestLine     = 8 << 10
+	defaultMaxHeaderLine      = 16 << 10
+	defaultMaxHandshakeBytes  = 64 << 10
 )
 
 var (
@@ -298,6 +341,28 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxHandshakes <= 0 {
 		o.MaxHandshakes = 128 * runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case o.HandshakeFirstByteTimeout == 0:
+		o.HandshakeFirstByteTimeout = defaultFirstByteTimeout
+	case o.HandshakeFirstByteTimeout < 0:
+		o.HandshakeFirstByteTimeout = o.HandshakeTimeout
+	}
+	o.HandshakeFirstByteTimeout = min(o.HandshakeFirstByteTimeout, o.HandshakeTimeout)
+	switch {
+	case o.MaxHandshakesPerIP == 0:
+		o.MaxHandshakesPerIP = defaultMaxHandshakesPerIP
+	case o.MaxHandshakesPerIP < 0:
+		o.MaxHandshakesPerIP = 0 // no limit
+	}
+	if o.MaxRequestLine <= 0 {
+		o.MaxRequestLine = defaultMaxRequestLine
+	}
+	if o.MaxHeaderLine <= 0 {
+		o.MaxHeaderLine = defaultMaxHeaderLine
+	}
+	if o.MaxHandshakeBytes <= 0 {
+		o.MaxHandshakeBytes = defaultMaxHandshakeBytes
 	}
 	o.MaxConns = max(o.MaxConns, 0)
 	o.MaxConnsPerIP = max(o.MaxConnsPerIP, 0)

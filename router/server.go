@@ -45,9 +45,11 @@ type Server struct {
 	plimits protocol.Limits
 	tlimits tagindex.Limits
 
-	// handshakes holds a token per connection accepted and not yet a
-	// session (Options.MaxHandshakes); Serve takes one before it accepts.
-	handshakes chan struct{}
+	// admission counts pending connections per address and hands out
+	// the MaxHandshakes places; room holds the silent ones (admission.go).
+	admission admission
+	room      waitRoom
+	head      headLimits // MaxRequestLine, MaxHeaderLine, MaxHandshakeBytes
 
 	ctx    context.Context // canceled by Shutdown
 	cancel context.CancelFunc
@@ -80,7 +82,9 @@ func New(o Options) *Server {
 		sweeper:   make(chan struct{}),
 	}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
-	srv.handshakes = make(chan struct{}, o.MaxHandshakes)
+	srv.admission = admission{maxPerIP: o.MaxHandshakesPerIP, free: o.MaxHandshakes}
+	srv.room.srv = srv
+	srv.head = newHeadLimits(o)
 	srv.limits = connLimiter{maxTotal: o.MaxConns, maxPerIP: o.MaxConnsPerIP}
 	srv.plimits = protocol.Limits{MaxElements: o.MaxMessageElements, MaxIDs: o.MaxPublishIDs}
 	srv.tlimits = tagindex.Limits{MaxTags: o.MaxTagsPerTopic, MaxLen: o.MaxURILength}
@@ -185,11 +189,11 @@ func (srv *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
 }
 
 // Serve accepts connections on ln until Shutdown, upgrading each to a WAMP
-// session (over TLS when Options.TLSConfig is set). At most MaxHandshakes
-// connections are between accept and session at once; while that many are,
-// Serve accepts no more and new ones wait in ln's backlog. It always
-// returns a non-nil error; after Shutdown, ErrServerClosed. Serve closes
-// ln.
+// session (over TLS when Options.TLSConfig is set). It accepts without
+// waiting for anything, so ln's backlog keeps draining; a connection then
+// waits without a goroutine for its first byte (HandshakeFirstByteTimeout)
+// and for one of MaxHandshakes places (admission.go). It always returns a
+// non-nil error; after Shutdown, ErrServerClosed. Serve closes ln.
 func (srv *Server) Serve(ln net.Listener) error {
 	return srv.serve(ln, srv.opts.TLSConfig)
 }
@@ -215,10 +219,8 @@ func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
 
 	var delay time.Duration
 	for {
-		srv.handshakes <- struct{}{} // released when the handshake ends
 		nc, err := ln.Accept()
 		if err != nil {
-			<-srv.handshakes
 			if srv.isShutdown() {
 				return ErrServerClosed
 			}
@@ -235,17 +237,25 @@ func (srv *Server) serve(ln net.Listener, tlsConfig *tls.Config) error {
 		}
 		delay = 0
 		srv.stats.accepted.Add(1)
+		pc := &pendingConn{nc: nc, tls: tlsConfig, accepted: time.Now()}
+		if !srv.enter(pc) {
+			srv.stats.rejected.Add(1)
+			srv.stats.perIPRefused.Add(1)
+			srv.log.Debug("connection refused: too many handshakes from its address", "remote", nc.RemoteAddr().String())
+			nc.Close()
+			continue
+		}
 		srv.mu.Lock()
 		if srv.shutdown {
 			srv.mu.Unlock()
+			srv.leave(pc)
 			nc.Close()
-			<-srv.handshakes
 			return ErrServerClosed
 		}
 		srv.pending[nc] = struct{}{}
 		srv.handshake.Add(1)
 		srv.mu.Unlock()
-		go srv.serveConn(nc, tlsConfig)
+		srv.room.add(pc)
 	}
 }
 
@@ -299,6 +309,8 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	for ln := range srv.listeners {
 		ln.Close()
 	}
+	// The waiting room lets go of its sockets before they are closed.
+	waiting := srv.room.close()
 	for nc := range srv.pending {
 		nc.Close() // a handshake in progress fails at once
 	}
@@ -312,6 +324,10 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Unlock()
 	close(srv.sweeper)
 
+	for _, pc := range append(waiting, srv.drainQueue()...) {
+		srv.dropPending(pc, "server shutting down")
+	}
+	srv.room.wait()
 	srv.handshake.Wait()
 	for _, s := range conns {
 		s.c.Close(ws.StatusGoingAway, "server shutting down")
@@ -438,7 +454,15 @@ type Stats struct {
 	// BufferedInput is the input sessions hold between reads now, and
 	// QueuedBytes what is queued to them and not yet written, in bytes.
 	BufferedInput, QueuedBytes int64
-	Started                    time.Time
+	// SilentConns counts connections closed for sending nothing within
+	// HandshakeFirstByteTimeout; HandshakesPerIPRefused those closed at
+	// accept over MaxHandshakesPerIP; RequestsTooLarge upgrade requests
+	// refused with 414 or 431 over MaxRequestLine, MaxHeaderLine or
+	// MaxHandshakeBytes. Rejected counts them too.
+	SilentConns            uint64
+	HandshakesPerIPRefused uint64
+	RequestsTooLarge       uint64
+	Started                time.Time
 }
 
 // counters are the router's own; the transport counts the rest
@@ -451,6 +475,8 @@ type counters struct {
 	subsOverLimit, connsRefused           atomic.Uint64
 	urisTooLong, topicsOverTagLimit       atomic.Uint64
 	messagesOverLimit, callsBusy          atomic.Uint64
+	silentConns, perIPRefused             atomic.Uint64
+	headTooLarge                          atomic.Uint64
 }
 
 // relieve sheds the sessions that hold the most queued bytes until the
@@ -517,6 +543,9 @@ func (srv *Server) Stats() Stats {
 		PingTimeouts:           ts.PingTimeouts,
 		BufferedInput:          ts.BufferedInput,
 		QueuedBytes:            ts.Queued,
+		SilentConns:            c.silentConns.Load(),
+		HandshakesPerIPRefused: c.perIPRefused.Load(),
+		RequestsTooLarge:       c.headTooLarge.Load(),
 		Started:                srv.started,
 	}
 }

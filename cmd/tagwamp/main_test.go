@@ -115,6 +115,8 @@ func TestOptions(t *testing.T) {
 				o.HandshakeTimeout == 10*time.Second && o.WriteTimeout == 10*time.Second &&
 				o.PingInterval == 30*time.Second && o.PingTimeout == 15*time.Second &&
 				o.CallTimeout == 30*time.Second && !o.DeliverToPublisher && o.ServerIdent == "" &&
+				o.HandshakeFirstByteTimeout == 3*time.Second && o.MaxHandshakesPerIP == 4096 &&
+				o.MaxRequestLine == 8<<10 && o.MaxHeaderLine == 16<<10 && o.MaxHandshakeBytes == 64<<10 &&
 				o.Logger == logger && o.RPC != nil && o.Topics == nil
 		}},
 		{name: "limits and flags", edit: func(c *config.Config) {
@@ -123,9 +125,12 @@ func TestOptions(t *testing.T) {
 			c.Limits.Workers = 5
 			c.Limits.PingInterval = config.Off
 			c.Limits.CallTimeout = config.Off
+			c.Limits.HandshakeFirstByteTimeout = config.Off
+			c.Limits.MaxHandshakesPerIP = 0
 		}, check: func(o router.Options) bool {
 			return o.ServerIdent == "x/1" && o.DeliverToPublisher && o.Workers == 5 &&
-				o.PingInterval < 0 && o.CallTimeout < 0
+				o.PingInterval < 0 && o.CallTimeout < 0 &&
+				o.HandshakeFirstByteTimeout < 0 && o.MaxHandshakesPerIP < 0
 		}},
 		{name: "debug logs calls", edit: func(c *config.Config) { c.LogLevel = config.Level(slog.LevelDebug) }, rpcMW: 1},
 		{name: "ip allow", edit: func(c *config.Config) { c.Middleware.IP.Allow = []string{"10.0.0.0/8"} }, filter: 1},

@@ -35,34 +35,40 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 	l := cfg.Limits
 	mux := new(handlers.Mux)
 	opts := router.Options{
-		ServerIdent:        cfg.ServerIdent,
-		MaxMessageSize:     l.MaxMessageSize,
-		MaxQueueBytes:      l.MaxQueueBytes,
-		Workers:            l.Workers,
-		HandshakeTimeout:   time.Duration(l.HandshakeTimeout),
-		WriteTimeout:       time.Duration(l.WriteTimeout),
-		PingInterval:       time.Duration(l.PingInterval), // Off is negative: no pings
-		PingTimeout:        time.Duration(l.PingTimeout),
-		CallTimeout:        time.Duration(l.CallTimeout), // Off is negative: no timeout
-		MaxHandshakes:      l.MaxHandshakes,
-		MaxConns:           l.MaxConns,
-		MaxConnsPerIP:      l.MaxConnsPerIP,
-		RetryAfter:         time.Duration(l.RetryAfter),
-		MaxSubscriptions:   offIfZero(l.MaxSubscriptions),
-		MaxPrefixes:        offIfZero(l.MaxPrefixes),
-		MessageRate:        rate(l.MessageRate),
-		ByteRate:           rate(l.ByteRate),
-		MaxURILength:       offIfZero(l.MaxURILength),
-		MaxTagsPerTopic:    offIfZero(l.MaxTagsPerTopic),
-		MaxMessageElements: offIfZero(l.MaxMessageElements),
-		MaxPublishIDs:      offIfZero(l.MaxPublishIDs),
-		MaxRunningCalls:    l.MaxRunningCalls,
-		MaxBufferedInput:   offIfZero(l.MaxBufferedInput),
-		MaxQueuedTotal:     offIfZero(l.MaxQueuedTotal),
-		FrameTimeout:       time.Duration(l.FrameTimeout), // Off is negative: none
-		DeliverToPublisher: cfg.DeliverToPublisher,
-		RPC:                mux,
-		Logger:             logger,
+		ServerIdent:      cfg.ServerIdent,
+		MaxMessageSize:   l.MaxMessageSize,
+		MaxQueueBytes:    l.MaxQueueBytes,
+		Workers:          l.Workers,
+		HandshakeTimeout: time.Duration(l.HandshakeTimeout),
+		WriteTimeout:     time.Duration(l.WriteTimeout),
+		PingInterval:     time.Duration(l.PingInterval), // Off is negative: no pings
+		PingTimeout:      time.Duration(l.PingTimeout),
+		CallTimeout:      time.Duration(l.CallTimeout), // Off is negative: no timeout
+		MaxHandshakes:    l.MaxHandshakes,
+		// Off is negative: only handshake_timeout applies.
+		HandshakeFirstByteTimeout: time.Duration(l.HandshakeFirstByteTimeout),
+		MaxHandshakesPerIP:        offIfZero(l.MaxHandshakesPerIP),
+		MaxRequestLine:            l.MaxRequestLine,
+		MaxHeaderLine:             l.MaxHeaderLine,
+		MaxHandshakeBytes:         l.MaxHandshakeBytes,
+		MaxConns:                  l.MaxConns,
+		MaxConnsPerIP:             l.MaxConnsPerIP,
+		RetryAfter:                time.Duration(l.RetryAfter),
+		MaxSubscriptions:          offIfZero(l.MaxSubscriptions),
+		MaxPrefixes:               offIfZero(l.MaxPrefixes),
+		MessageRate:               rate(l.MessageRate),
+		ByteRate:                  rate(l.ByteRate),
+		MaxURILength:              offIfZero(l.MaxURILength),
+		MaxTagsPerTopic:           offIfZero(l.MaxTagsPerTopic),
+		MaxMessageElements:        offIfZero(l.MaxMessageElements),
+		MaxPublishIDs:             offIfZero(l.MaxPublishIDs),
+		MaxRunningCalls:           l.MaxRunningCalls,
+		MaxBufferedInput:          offIfZero(l.MaxBufferedInput),
+		MaxQueuedTotal:            offIfZero(l.MaxQueuedTotal),
+		FrameTimeout:              time.Duration(l.FrameTimeout), // Off is negative: none
+		DeliverToPublisher:        cfg.DeliverToPublisher,
+		RPC:                       mux,
+		Logger:                    logger,
 	}
 	if slog.Level(cfg.LogLevel) <= slog.LevelDebug {
 		opts.RPCMiddleware = append(opts.RPCMiddleware, handlers.LogCalls(logger))

@@ -159,7 +159,7 @@ type Limits struct {
 	MaxQueueBytes int `yaml:"max_queue_bytes"`
 	// Workers, key workers. Default 0: 64 per CPU.
 	Workers int `yaml:"workers"`
-	// HandshakeTimeout, key handshake_timeout. Default 10s.
+	// HandshakeTimeout, key handshake_timeout, from the accept. Default 10s.
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
 	// WriteTimeout, key write_timeout. Default 10s.
 	WriteTimeout Duration `yaml:"write_timeout"`
@@ -176,6 +176,23 @@ type Limits struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// MaxHandshakes, key max_handshakes. Default 0: 128 per CPU.
 	MaxHandshakes int `yaml:"max_handshakes"`
+	// HandshakeFirstByteTimeout, key handshake_first_byte_timeout, closes
+	// a connection that sends nothing for so long after its accept.
+	// Default 3s; off leaves only handshake_timeout.
+	HandshakeFirstByteTimeout Duration `yaml:"handshake_first_byte_timeout"`
+	// MaxHandshakesPerIP, key max_handshakes_per_ip, bounds the connections
+	// of one peer address between accept and session. Default 4096; 0:
+	// no limit.
+	MaxHandshakesPerIP int `yaml:"max_handshakes_per_ip"`
+	// MaxRequestLine, key max_request_line, in bytes (414 past it).
+	// Default 8192.
+	MaxRequestLine int `yaml:"max_request_line"`
+	// MaxHeaderLine, key max_header_line, in bytes (431 past it).
+	// Default 16384.
+	MaxHeaderLine int `yaml:"max_header_line"`
+	// MaxHandshakeBytes, key max_handshake_bytes: the whole upgrade
+	// request, in bytes (431 past it). Default 65536.
+	MaxHandshakeBytes int `yaml:"max_handshake_bytes"`
 	// MaxConns, key max_conns. Default 0: no limit.
 	MaxConns int `yaml:"max_conns"`
 	// MaxConnsPerIP, key max_conns_per_ip. Default 0: no limit.
@@ -286,6 +303,13 @@ func Default() Config {
 			MaxQueueBytes:    4 << 20,
 			HandshakeTimeout: Duration(10 * time.Second),
 			WriteTimeout:     Duration(10 * time.Second),
+
+			HandshakeFirstByteTimeout: Duration(3 * time.Second),
+			MaxHandshakesPerIP:        4096,
+			MaxRequestLine:            8 << 10,
+			MaxHeaderLine:             16 << 10,
+			MaxHandshakeBytes:         64 << 10,
+
 			PingInterval:     Duration(30 * time.Second),
 			PingTimeout:      Duration(15 * time.Second),
 			CallTimeout:      Duration(30 * time.Second),
@@ -376,7 +400,20 @@ func (c *Config) Validate() error {
 		key string
 		v   int
 	}{
+		{"limits.max_request_line", l.MaxRequestLine},
+		{"limits.max_header_line", l.MaxHeaderLine},
+		{"limits.max_handshake_bytes", l.MaxHandshakeBytes},
+	} {
+		if n.v <= 0 {
+			bad(n.key, "must be positive")
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{
 		{"limits.max_handshakes", l.MaxHandshakes},
+		{"limits.max_handshakes_per_ip", l.MaxHandshakesPerIP},
 		{"limits.max_conns", l.MaxConns},
 		{"limits.max_conns_per_ip", l.MaxConnsPerIP},
 		{"limits.max_subscriptions", l.MaxSubscriptions},
@@ -402,6 +439,7 @@ func (c *Config) Validate() error {
 		offOK bool
 	}{
 		{"limits.handshake_timeout", l.HandshakeTimeout, false},
+		{"limits.handshake_first_byte_timeout", l.HandshakeFirstByteTimeout, true},
 		{"limits.write_timeout", l.WriteTimeout, false},
 		{"limits.ping_interval", l.PingInterval, true},
 		{"limits.ping_timeout", l.PingTimeout, false},

@@ -275,6 +275,31 @@ tls:
 			},
 		},
 		{
+			name: "handshake limits",
+			yaml: `
+limits:
+  handshake_first_byte_timeout: off
+  max_handshakes_per_ip: 0
+  max_request_line: 4096
+  max_header_line: 32768
+  max_handshake_bytes: 131072
+`,
+			check: func(t *testing.T, c Config) {
+				want := Default()
+				want.Limits.HandshakeFirstByteTimeout = Off
+				want.Limits.MaxHandshakesPerIP = 0
+				want.Limits.MaxRequestLine = 4096
+				want.Limits.MaxHeaderLine = 32768
+				want.Limits.MaxHandshakeBytes = 131072
+				equal(t, c, want)
+			},
+		},
+		{
+			name:    "bad handshake limits",
+			yaml:    "limits:\n  max_handshakes_per_ip: -1\n  max_request_line: 0\n  max_header_line: -1\n  max_handshake_bytes: 0\n  handshake_first_byte_timeout: 0s\n",
+			wantErr: []string{"config: limits.max_request_line: must be positive", "config: limits.max_header_line: must be positive", "config: limits.max_handshake_bytes: must be positive", "config: limits.max_handshakes_per_ip: must be 0 or positive", "config: limits.handshake_first_byte_timeout: must be positive, or off"},
+		},
+		{
 			name:    "negative limits",
 			yaml:    "limits:\n  max_conns: -1\n  max_subscriptions: -2\n  message_rate: {per_second: -5}\n  byte_rate: {burst: -1}\n",
 			wantErr: []string{"config: limits.max_conns: must be 0 or positive", "config: limits.max_subscriptions: must be 0 or positive", "config: limits.message_rate.per_second: must be 0 or positive", "config: limits.byte_rate.burst: must be 0 or positive"},
