@@ -45,7 +45,7 @@ func FuzzHandshake(f *testing.F) {
 		nc := &memConn{r: bytes.NewReader(req), remote: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 4}}
 		s := srv.newSession()
 		s.c = srv.t.Attach(nc, (*connHandler)(s))
-		r, asParsed, err := srv.upgrade(s, nc)
+		r, asParsed, err := srv.upgrade(s, &headReader{r: nc, lim: &srv.head}, nc)
 		defer s.releaseSlot()
 		resp := nc.w.String()
 		if err == nil {

@@ -77,7 +77,24 @@ func (srv *Server) serveConn(pc *pendingConn) {
 			return
 		}
 	}
-	req, asParsed, err := srv.upgrade(s, c.HandshakeIO())
+	rw := c.HandshakeIO()
+	var in io.Reader = &headReader{r: rw, lim: &srv.head}
+	if srv.web != nil {
+		// A request that is not a WebSocket upgrade goes to Options.HTTP.
+		head, upgrade, err := readHead(in)
+		if err != nil {
+			srv.refuseHead(err, rw, nc)
+			refuse("bad request head", err)
+			return
+		}
+		if !upgrade {
+			srv.forget(nc)
+			srv.web.serve(nc, rw, head)
+			return
+		}
+		in = io.MultiReader(bytes.NewReader(head), in)
+	}
+	req, asParsed, err := srv.upgrade(s, in, rw)
 	if err != nil {
 		refuse("handshake refused", err)
 		return
@@ -126,15 +143,15 @@ func (srv *Server) forget(nc net.Conn) {
 	srv.mu.Unlock()
 }
 
-// upgrade reads the HTTP upgrade request of s from rw (the socket, or its
-// TLS connection) and answers it (RFC 6455 §4.2) with the wamp
-// subprotocol, or refuses it with a status and a plain reason. asParsed is
-// checkRequest's.
+// upgrade reads the HTTP upgrade request of s from r, bounded by a
+// headReader, and answers it on w (the socket, or its TLS connection; RFC
+// 6455 §4.2) with the wamp subprotocol, or refuses it with a status and a
+// plain reason. asParsed is checkRequest's.
 //
 // A plain tag connection (no subprotocol offered,
 // docs/protocol.md#plain-connections) also has its tag subscription
 // allowed by the topic handler here.
-func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed bool, err error) {
+func (srv *Server) upgrade(s *Session, r io.Reader, w io.Writer) (req *Request, asParsed bool, err error) {
 	req = &Request{Header: make(http.Header), RemoteAddr: s.c.NetConn().RemoteAddr()}
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
@@ -185,21 +202,27 @@ func (srv *Server) upgrade(s *Session, rw io.ReadWriter) (req *Request, asParsed
 			return ws.HandshakeHeaderString(""), nil
 		},
 	}
-	hr := &headReader{r: rw, lim: &srv.head}
 	if _, err := u.Upgrade(struct {
 		io.Reader
 		io.Writer
-	}{hr, rw}); err != nil {
-		var le *headLimitError
-		if errors.As(err, &le) {
-			srv.stats.headTooLarge.Add(1)
-			if writeRefusal(rw, le) == nil {
-				lingerRefused(s.c.NetConn(), srv.opts.MaxHandshakeBytes)
-			}
-		}
+	}{r, w}); err != nil {
+		srv.refuseHead(err, w, s.c.NetConn())
 		return nil, false, err
 	}
 	return req, asParsed, nil
+}
+
+// refuseHead answers a request head that a headReader refused (err is a
+// *headLimitError) with its status and reason, and counts it; other
+// errors it leaves alone.
+func (srv *Server) refuseHead(err error, w io.Writer, nc net.Conn) {
+	var le *headLimitError
+	if errors.As(err, &le) {
+		srv.stats.headTooLarge.Add(1)
+		if writeRefusal(w, le) == nil {
+			lingerRefused(nc, srv.opts.MaxHandshakeBytes)
+		}
+	}
 }
 
 // admitPlain makes s a plain tag connection's session and lets the

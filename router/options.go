@@ -3,6 +3,7 @@ package router
 import (
 	"crypto/tls"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -273,6 +274,17 @@ type Options struct {
 	// Default 20s; negative: no bound.
 	FrameTimeout time.Duration
 
+	// HTTP serves the requests on the server's port that are not WebSocket
+	// upgrades (a GET with Upgrade: websocket), with net/http: the HTTP
+	// API, a page, health checks. They share the port, the TLS
+	// configuration, the waiting room and the head limits with the
+	// WebSocket sessions (docs/protocol.md#http-refusals). Default nil:
+	// such requests are refused with 400, as a WebSocket server does.
+	HTTP http.Handler
+	// MaxHTTPConns bounds the connections HTTP serves at once; one more is
+	// answered 503. Default 1024.
+	MaxHTTPConns int
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }
@@ -397,6 +409,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CallTimeout == 0 {
 		o.CallTimeout = 30 * time.Second
+	}
+	if o.MaxHTTPConns <= 0 {
+		o.MaxHTTPConns = 1024
 	}
 	if o.MaxBufferedInput == 0 {
 		o.MaxBufferedInput = 256 << 20

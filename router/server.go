@@ -39,6 +39,7 @@ type Server struct {
 	stats   counters
 	started time.Time
 	limits  connLimiter
+	web     *web // Options.HTTP's server, or nil
 	// What one message may cost (Options.MaxURILength, MaxTagsPerTopic,
 	// MaxMessageElements, MaxPublishIDs), as the decoder and the tag
 	// parser take them.
@@ -123,6 +124,9 @@ func New(o Options) *Server {
 		Logger:           o.Logger,
 	}
 	srv.t = wsconn.New(srv.tcfg)
+	if o.HTTP != nil {
+		srv.web = newWeb(srv)
+	}
 	srv.fans.New = func() any {
 		f := new(fanout)
 		f.init()
@@ -346,6 +350,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		for _, s := range conns {
 			s.c.Abort()
 		}
+	}
+	if srv.web != nil {
+		srv.web.shutdown(ctx)
 	}
 	srv.cancel()
 	srv.t.Close()

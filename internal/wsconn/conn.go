@@ -144,8 +144,10 @@ func (c *Conn) bind() {
 
 // HandshakeIO is what the handshake reads and writes: the socket, or its
 // TLS layer after StartTLS. It blocks, under the deadline the caller sets
-// on NetConn.
-func (c *Conn) HandshakeIO() io.ReadWriter {
+// on NetConn. A connection that is not started may be given up for good
+// to whoever takes HandshakeIO (an HTTP server, say): the Conn is then
+// simply dropped, never closed.
+func (c *Conn) HandshakeIO() net.Conn {
 	if c.tc != nil {
 		return c.tc
 	}
