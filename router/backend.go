@@ -206,11 +206,11 @@ func limitOf(v, def int) int {
 
 // Presence reports how many distinct sessions a publication with the tag
 // set of topic or tags (exactly one given, as in BackendPublication) would
-// reach, and up to max of their ids, in no particular order. It asks the
+// reach, and up to maxIDs of their ids, in no particular order. It asks the
 // index (tagindex.Index.Match) and delivers nothing; the error wraps
 // ErrBadPublication or ErrOverLimit. The count is of sessions, not of
 // subscriptions: a session with two matching subscriptions counts once.
-func (srv *Server) Presence(topic string, tags json.RawMessage, max int) (int, []string, error) {
+func (srv *Server) Presence(topic string, tags json.RawMessage, maxIDs int) (int, []string, error) {
 	set, err := srv.selection(topic, tags)
 	if err != nil {
 		return 0, nil, err
@@ -224,7 +224,7 @@ func (srv *Server) Presence(topic string, tags json.RawMessage, max int) (int, [
 			continue
 		}
 		seen[s.sess] = struct{}{}
-		if len(ids) < max {
+		if len(ids) < maxIDs {
 			ids = append(ids, s.sess.id)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,7 +260,8 @@ func backendProcs() router.RPCHandler {
 		case "whoami":
 			s.SetValue("k", "v")
 			return map[string]any{"id": s.ID(), "addr": s.RemoteAddr().String(), "uri": s.Request().URI,
-				"req_addr": s.Request().RemoteAddr.String(), "value": s.Value("k"), "plain": s.Plain()}, nil
+				"req_addr": s.Request().RemoteAddr.String(), "value": s.Value("k"), "plain": s.Plain(),
+				"backend": s.Backend()}, nil
 		case "close":
 			s.Close(protocol.CloseNormal, "bye")
 			return "closed", nil
@@ -305,17 +307,20 @@ func bytesJoin(args []json.RawMessage) []byte {
 // the middleware chain, the backend session's methods, deferred replies
 // and the timeouts.
 func TestCallAsBackend(t *testing.T) {
+	var mu sync.Mutex // the middleware runs on the test's goroutine and on workers
 	var mwSaw []string
 	mw := func(next router.RPCHandler) router.RPCHandler {
 		return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+			mu.Lock()
 			mwSaw = append(mwSaw, s.ID()+" "+c.URI)
+			mu.Unlock()
 			if c.URI == "denied" {
 				return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "no"}
 			}
 			return next.ServeCall(ctx, s, c)
 		})
 	}
-	srv, _ := startServer(t, router.Options{RPC: backendProcs(), RPCMiddleware: []router.RPCMiddleware{mw},
+	srv, url := startServer(t, router.Options{RPC: backendProcs(), RPCMiddleware: []router.RPCMiddleware{mw},
 		CallTimeout: 300 * time.Millisecond, MaxURILength: 32, MaxMessageElements: 3})
 	ctx := context.Background()
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
@@ -337,7 +342,7 @@ func TestCallAsBackend(t *testing.T) {
 		{name: "no such procedure", proc: "nope", errURI: protocol.ErrorURINoSuchProcedure, errDesc: "no procedure registered for nope"},
 		{name: "middleware", proc: "denied", errURI: protocol.ErrorURINotAuthorized, errDesc: "no"},
 		{name: "session", proc: "whoami",
-			result: `{"addr":"backend","id":"backend","plain":false,"req_addr":"backend","uri":"/","value":"v"}`},
+			result: `{"addr":"backend","backend":true,"id":"backend","plain":false,"req_addr":"backend","uri":"/","value":"v"}`},
 		{name: "close", proc: "close", result: `"closed"`},
 		{name: "deferred", proc: "defer", args: []json.RawMessage{raw(`{"x":1}`)}, result: `{"x":1}`},
 		{name: "deferred error", proc: "defer-error", errURI: "http://x.com/error#later", errDesc: "later"},
@@ -380,10 +385,22 @@ func TestCallAsBackend(t *testing.T) {
 			}
 		})
 	}
+	mu.Lock()
 	if !slices.Contains(mwSaw, "backend echo") {
 		t.Errorf("middleware saw %q", mwSaw)
 	}
+	mu.Unlock()
 
+	t.Run("a client's session", func(t *testing.T) {
+		c := dial(t, url)
+		r := c.call(`[2,"w","whoami"]`)
+		if len(r) != 3 || r[0] != 3.0 {
+			t.Fatalf("answer %v", r)
+		}
+		if m, _ := r[2].(map[string]any); m["backend"] != false || m["id"] != c.SessionID {
+			t.Errorf("a client's session seen as %v", r[2])
+		}
+	})
 	t.Run("caller context", func(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		defer cancel()

@@ -38,6 +38,18 @@ func (srv *Server) backendSession() (*Session, *backendConn) {
 	return s, bc
 }
 
+// Backend reports whether s is the session of a CallAsBackend call
+// (BackendSessionID, never connected) rather than a client's: middleware
+// that authorizes calls by who the session is can tell a call made by the
+// server's own backend, already authorized by its caller (an API key).
+func (s *Session) Backend() bool {
+	if s.c == nil {
+		return false
+	}
+	_, ok := s.c.NetConn().(*backendConn)
+	return ok
+}
+
 // backendHandler is the wsconn.Handler of a backend session's connection:
 // nothing is ever read from it, and it holds no subscription.
 type backendHandler struct{}
