@@ -374,7 +374,7 @@ func (srv *Server) awaitBackend(ctx context.Context, bc *backendConn, procedure 
 // caller's.
 func decodeAnswer(payload []byte) (json.RawMessage, *protocol.Error) {
 	var d protocol.Decoder
-	d.Limits = protocol.Limits{MaxElements: -1, MaxIDs: -1, MaxURILen: -1}
+	d.Limits = protocol.Limits{MaxElements: -1, MaxIDs: -1}
 	var m protocol.Message
 	if err := d.Decode(payload, &m); err != nil {
 		return nil, protocol.NewError(protocol.ErrorURIInternal, "internal error")
