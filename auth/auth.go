@@ -107,6 +107,7 @@ type Auth struct {
 	apps    map[string]*app
 	anon    *policy
 	nobody  *grant       // the grant of a session a did not admit
+	backend *grant       // the grant of the backend session (Method Backend)
 	limiter *addrLimiter // of authreq; nil when off
 	stats   counters
 }
@@ -152,6 +153,7 @@ func New(o Options) (*Auth, error) {
 	a := &Auth{opts: o, log: o.Logger, apps: make(map[string]*app, len(o.Applications)), anon: compile(o.Anonymous),
 		limiter: newAddrLimiter(o.ChallengeRate)}
 	a.nobody = &grant{pol: a.anon}
+	a.backend = &grant{id: Identity{Method: Backend}, pol: compile(AllPermissions())}
 	for i, ap := range o.Applications {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("%w: applications[%d]: "+format, append([]any{ErrBadApplication, i}, args...)...)
@@ -231,9 +233,13 @@ const (
 	// nothing: the session has the anonymous permissions and stays subject
 	// to the auth timeout.
 	CRAAnonymous
+	// Backend: the server's own backend session (router.Session.Backend),
+	// through which the HTTP API calls procedures. It has every
+	// permission: whoever reaches it was admitted by the API's own keys.
+	Backend
 )
 
-var methodNames = [...]string{"anonymous", "public-key", "key-secret", "token", "wamp-cra", "wamp-cra-anonymous"}
+var methodNames = [...]string{"anonymous", "public-key", "key-secret", "token", "wamp-cra", "wamp-cra-anonymous", "backend"}
 
 // String returns the method's name, like "wamp-cra".
 func (m Method) String() string {
@@ -298,6 +304,9 @@ func stateOf(s *router.Session) *state {
 
 // grantOf returns what s may do: anonymous when a did not admit s.
 func (a *Auth) grantOf(s *router.Session) *grant {
+	if s.Backend() {
+		return a.backend
+	}
 	if st := stateOf(s); st != nil {
 		return st.grant.Load()
 	}
@@ -307,6 +316,9 @@ func (a *Auth) grantOf(s *router.Session) *grant {
 // IdentityOf returns who s is, as the Auth that admitted it established;
 // the zero Identity (Anonymous) when none did.
 func IdentityOf(s *router.Session) Identity {
+	if s.Backend() {
+		return Identity{Method: Backend}
+	}
 	if st := stateOf(s); st != nil {
 		return st.grant.Load().id
 	}
