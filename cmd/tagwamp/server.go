@@ -4,11 +4,15 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/tagwamp/tagwamp/auth"
 	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
 	"github.com/tagwamp/tagwamp/handlers"
+	"github.com/tagwamp/tagwamp/httpapi"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -19,11 +23,74 @@ func newServer(cfg config.Config, logger *slog.Logger) (*router.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The HTTP API needs the server it acts on, and the server its
+	// handler: the handler is set once both exist, before serving.
+	var web lateHandler
+	apiOn := apiServed(cfg, logger)
+	if apiOn {
+		opts.HTTP = &web
+	}
 	srv := router.New(opts)
 	if cfg.Builtins {
 		handlers.RegisterBuiltins(mux, srv)
 	}
+	if apiOn {
+		keys := make([]httpapi.Key, len(cfg.API.Keys))
+		for i, k := range cfg.API.Keys {
+			keys[i] = httpapi.Key{Name: k.Name, Key: k.Key}
+			for _, e := range k.Endpoints {
+				keys[i].Endpoints = append(keys[i].Endpoints, httpapi.Endpoint(e))
+			}
+		}
+		api, err := httpapi.New(httpapi.Config{Server: srv, Keys: keys, MaxBody: cfg.API.MaxBody,
+			Ready: srv.Ready, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		web.h = api
+	}
 	return srv, nil
+}
+
+// apiServed reports whether the HTTP API is served: when enabled, with
+// keys, or without keys on a loopback address only (an open API must not
+// be reachable from elsewhere); it says so when it is not.
+func apiServed(cfg config.Config, logger *slog.Logger) bool {
+	switch {
+	case !cfg.API.Enabled:
+		return false
+	case len(cfg.API.Keys) > 0 || loopback(cfg.Addr):
+		return true
+	}
+	logger.Warn("HTTP API off: addr is not a loopback address and api.keys is empty; "+
+		"add a key under api.keys to serve it (docs/http-api.md)", "addr", cfg.Addr)
+	return false
+}
+
+// loopback reports whether the listen address addr is on loopback only:
+// its host a loopback IP or localhost (":8080" listens everywhere).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// lateHandler is an http.Handler set after the server that serves it is
+// made; it answers 503 until then.
+type lateHandler struct{ h http.Handler }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.h == nil {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	l.h.ServeHTTP(w, r)
 }
 
 // options maps cfg to router options. Filters, middleware and auth are

@@ -55,6 +55,8 @@ type Config struct {
 	// /debug/pprof/. Default "" (off). It must not be reachable from
 	// outside: profiles reveal memory contents and cost CPU.
 	DebugAddr string `yaml:"debug_addr"`
+	// API, key api, is the HTTP API on the main port (docs/http-api.md).
+	API API `yaml:"api"`
 
 	// AuthorizeOpen, key authorizeOpen (Gomoob's name), lets connections
 	// open without credentials. Default true. false requires ?key=&secret=
@@ -290,6 +292,7 @@ func Default() Config {
 		Addr:          DefaultAddr,
 		LogLevel:      Level(slog.LevelInfo),
 		Builtins:      true,
+		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20},
 		AuthorizeOpen: true,
 		Auth: Auth{
 			AuthTimeout:   Off,
@@ -375,6 +378,7 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...))
 	}
+	c.validateAPI(bad)
 	if c.Addr == "" {
 		bad("addr", "must not be empty")
 	}
@@ -466,6 +470,59 @@ func (c *Config) Validate() error {
 	}
 	c.validateAuth(bad)
 	return errors.Join(errs...)
+}
+
+// API is the api section. The HTTP API (publish, batch, call, presence,
+// disconnect, info, healthz, readyz) is served on the main port. With no
+// keys it is open, and so it is served only when addr is a loopback
+// address; with keys, every request needs one (Authorization: Bearer).
+type API struct {
+	// Enabled, key enabled, turns the API off when false. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Keys, key keys, authorize requests, each for the endpoints it lists
+	// (publish, batch, call, presence, disconnect, info, or * for all).
+	// Default none.
+	Keys []APIKey `yaml:"keys"`
+	// MaxBody, key max_body, bounds a request body in bytes. Default
+	// 1048576.
+	MaxBody int `yaml:"max_body"`
+}
+
+// APIKey is one key of the api section.
+type APIKey struct {
+	// Name, key name, names the key in logs.
+	Name string `yaml:"name"`
+	// Key, key key, is the secret (at least 16 bytes); it never appears in
+	// logs.
+	Key auth.Secret `yaml:"key"`
+	// Endpoints, key endpoints, lists what the key may use.
+	Endpoints []string `yaml:"endpoints"`
+}
+
+// validateAPI checks the api section.
+func (c *Config) validateAPI(bad func(key, format string, args ...any)) {
+	if c.API.MaxBody <= 0 {
+		bad("api.max_body", "must be positive")
+	}
+	for i, k := range c.API.Keys {
+		key := fmt.Sprintf("api.keys[%d]", i)
+		if k.Name == "" {
+			bad(key+".name", "must not be empty")
+		}
+		if len(k.Key.Reveal()) < auth.MinSecretLen {
+			bad(key+".key", "must be at least %d bytes (openssl rand -base64 24)", auth.MinSecretLen)
+		}
+		if len(k.Endpoints) == 0 {
+			bad(key+".endpoints", "must list at least one endpoint (publish, batch, call, presence, disconnect, info, or *)")
+		}
+		for _, e := range k.Endpoints {
+			switch e {
+			case "publish", "batch", "call", "presence", "disconnect", "info", "*":
+			default:
+				bad(key+".endpoints", "unknown endpoint %q: publish, batch, call, presence, disconnect, info or *", e)
+			}
+		}
+	}
 }
 
 // validateAuth checks authorizeOpen, applications and auth.
