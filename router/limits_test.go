@@ -350,7 +350,9 @@ func TestHandshakePool(t *testing.T) {
 	}
 	// The accept loop never waits for a place: a new client is accepted
 	// at once, waits behind the slow ones, and is served when they time
-	// out.
+	// out. HandshakeTimeout counts from each accept, so the late client
+	// comes well after the slow ones, to have time left when they go.
+	time.Sleep(time.Second)
 	late := dial(t, url)
 	syncSession(t, late)
 	if n := srv.Stats().Accepted; n != 6 {
