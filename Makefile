@@ -9,14 +9,14 @@ PKGS     := ./...
 run: ## serve on 127.0.0.1:8080 with the zero-config defaults
 	$(GO) run ./cmd/tagwamp
 
-test: ## vet, the whole suite under the race detector, then every fuzz target for FUZZTEST each
-	$(GO) vet $(PKGS) && $(GO) test -race -shuffle=on -count=1 -timeout=10m $(PKGS) && GO=$(GO) scripts/fuzz.sh $(FUZZTEST)
+test: ## vet and the whole suite under the race detector in every module, then every fuzz target for FUZZTEST each
+	GO=$(GO) scripts/test.sh $(FUZZTEST)
 
 bench: ## load harness, standard suite, tagwamp and the peer: table, bench/results.json, bench/charts/*.svg
-	ulimit -n $$(ulimit -Hn) && $(GO) run ./bench/cmd/tagwamp-bench -suite standard -json bench/results.json -charts bench/charts
+	ulimit -n $$(ulimit -Hn) && cd bench && $(GO) run ./cmd/tagwamp-bench -suite standard -json results.json -charts charts
 
 bench-micro: ## hot-path Go benchmarks (figures in bench/RESULTS.md)
-	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./auth ./bench/internal/wire
+	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./internal/wsconn ./auth && cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./internal/wire
 
 fuzz: ## every fuzz target for FUZZTIME each (FUZZ=regexp to pick some)
 	GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ)

@@ -7,8 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +30,7 @@ var browserPage []byte
 func TestBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium is not installed; .ci/run installs it")
+		missing(t, "chromium is not installed", "apt-get install chromium")
 	}
 	results := make(chan []byte, 1)
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,13 +65,16 @@ func TestBrowser(t *testing.T) {
 		"--disable-quic", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
 		page.URL+"/?ws=ws://"+addr+"/")
+	// Chromium starts helper processes (zygote, GPU, renderers) that write
+	// to the profile directory: it runs in a process group of its own, and
+	// the whole group is ended and gone before t.TempDir's cleanup removes
+	// the directory.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
+	defer endGroup(t, cmd)
 
 	var raw []byte
 	select {
@@ -90,4 +97,43 @@ func TestBrowser(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("page reported\n%s", raw)
 	}
+}
+
+// endGroup kills the process group of cmd, started with Setpgid, waits
+// for its leader and then until no live process of the group is left (a
+// zombie, already dead, may linger until it is reaped: it writes nothing).
+func endGroup(t *testing.T, cmd *exec.Cmd) {
+	pgid := cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for liveInGroup(pgid) {
+		if time.Now().After(deadline) {
+			t.Errorf("chromium's process group %d is still running 10s after SIGKILL", pgid)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// liveInGroup reports whether a process of group pgid is alive and not a
+// zombie, from /proc/<pid>/stat ("pid (comm) state ppid pgrp ...").
+func liveInGroup(pgid int) bool {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			return true
+		}
+	}
+	return false
 }

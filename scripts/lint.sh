@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 mod=github.com/tagwamp/tagwamp
 bad=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$bad" ]; then echo "gofmt would change: $bad"; exit 1; fi
-go vet ./...
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+for m in . bench interop; do # every module: the library, the harness, the interop tests
+  (cd "$m" && go vet ./... && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...)
+done
 fail=0
 check() { # package, forbidden import pattern
   if go list -deps "$mod/$1" | grep -E "$2" | grep -v "^$mod/$1\$"; then
@@ -19,12 +20,13 @@ check() { # package, forbidden import pattern
 check protocol "^$mod/"
 check tagindex "^$mod/|^github.com/|^golang.org/|^gopkg.in/"
 check router "^$mod/(handlers|client|cmd)"
-check client "^$mod/(router|handlers|cmd)"
+check client "^$mod/(router|handlers|cmd)|^gonum.org/|HdrHistogram"
 check auth "^$mod/(handlers|client|cmd)"
 check httpapi "^$mod/(handlers|client|cmd)"
 check internal/wstest "^$mod/"
 check internal/leakcheck "^$mod/"
 check internal/logval "^$mod/"
+check internal/wsconn "^$mod/"
 # internal/wstest is a test client: only _test.go files import it (.Imports
 # lists the imports of a package's non-test files).
 if go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/internal/(wstest|leakcheck)( |\$)"; then

@@ -72,9 +72,13 @@ func closePayload(code uint16, reason string) []byte {
 	return append(b, reason...)
 }
 
-// headerLen reports the length of the frame header that starts b (a client
-// frame, masked or not), or 0 when b does not yet hold its first two bytes.
-func headerLen(b []byte) int {
+// HeaderLen reports the length of the frame header that starts b (masked
+// or not), or 0 when b does not yet hold its first two bytes: what a reader
+// needs to know before it can hand the header to gobwas/ws's
+// ReadHeaderBuffer (which reads from an io.Reader and cannot say it needs
+// more). The one copy of this knowledge in the repository: the bench
+// harness's frame reader uses it too.
+func HeaderLen(b []byte) int {
 	if len(b) < 2 {
 		return 0
 	}

@@ -242,7 +242,7 @@ func (c *Conn) charge(n int) bool {
 func (c *Conn) processFrames(w *Worker, data []byte) (done, need int, ok bool) {
 	for {
 		b := data[done:]
-		hl := headerLen(b)
+		hl := HeaderLen(b)
 		if hl == 0 || len(b) < hl {
 			return done, 0, true
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 )
 
 // ErrFrame is returned for a server frame the generator cannot take: a
@@ -30,7 +32,7 @@ type FrameReader struct {
 func (r *FrameReader) Parse(b []byte, fn func(op ws.OpCode, payload []byte)) (used, need int, err error) {
 	for {
 		rest := b[used:]
-		hl := headerLen(rest)
+		hl := wsconn.HeaderLen(rest)
 		if hl == 0 || len(rest) < hl {
 			return used, 0, nil
 		}
@@ -49,25 +51,6 @@ func (r *FrameReader) Parse(b []byte, fn func(op ws.OpCode, payload []byte)) (us
 		fn(h.OpCode, rest[hl:total])
 		used += total
 	}
-}
-
-// headerLen is the length of the frame header that starts b, or 0 when
-// b is too short to tell.
-func headerLen(b []byte) int {
-	if len(b) < 2 {
-		return 0
-	}
-	n := 2
-	switch b[1] & 0x7f {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if b[1]&0x80 != 0 {
-		n += 4
-	}
-	return n
 }
 
 // ReadMessage reads one whole data frame from a blocking reader, skipping

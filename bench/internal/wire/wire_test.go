@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gobwas/ws"
+
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 )
 
 var mask = [4]byte{1, 2, 3, 4}
@@ -23,7 +25,7 @@ func unframe(t *testing.T, b []byte) []string {
 		if !h.Masked || !h.Fin || h.OpCode != ws.OpText {
 			t.Fatalf("header %+v", h)
 		}
-		hl := headerLen(b)
+		hl := wsconn.HeaderLen(b)
 		p := append([]byte(nil), b[hl:hl+int(h.Length)]...)
 		ws.Cipher(p, h.Mask, 0)
 		out = append(out, string(p))

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it: go vet and the tests under the
+# race detector in every module of the repository (the library at the
+# root, bench/ and interop/, which have their own go.mod so that a user of
+# the library pulls none of their dependencies), then every fuzz target
+# for $1 (default 3s) each.
+#
+# The interop tests drive node clients and headless Chromium. Where those
+# are missing they skip, and this script says so in one line with the
+# command that enables them; under CI=true they fail instead (.ci/run
+# installs them).
+set -euo pipefail
+go=${GO:-go}
+fuzztest=${1:-3s}
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v node >/dev/null 2>&1 || missing+=("node (apt-get install nodejs npm)")
+[ -d interop/node_modules/wamp1 ] || missing+=("the pinned WAMP v1 clients (npm ci --prefix interop)")
+command -v chromium >/dev/null 2>&1 || missing+=("chromium (apt-get install chromium)")
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "test: missing under CI: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "test: the interop tests that need them will skip; missing: ${missing[*]}"
+fi
+
+for mod in . bench interop; do
+  echo "== module $mod"
+  (cd "$mod" && "$go" vet ./... && "$go" test -race -shuffle=on -count=1 -timeout=10m ./...)
+done
+GO="$go" scripts/fuzz.sh "$fuzztest"
