@@ -289,13 +289,22 @@ class Connection extends Emitter {
       return;
     }
     this._ws = ws;
-    ws.onopen = () => { if (ws === this._ws) this._onSocketOpen(); };
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      if (ws === this._ws) this._onSocketOpen();
+    };
     ws.onmessage = (ev) => {
       if (ws !== this._ws) return;
       if (typeof ev.data === "string") this._onText(ev.data);
       else this._emit("error", new Error("tagwamp: a binary message was received and ignored"));
     };
-    ws.onerror = () => {}; // a close event follows
+    // A close event follows an error, except where a handshake fails in
+    // Node 20's WebSocket (undici), which fires error alone: a connection
+    // that fails before it opens counts as closed (1006) at once.
+    ws.onerror = () => {
+      if (!opened && ws === this._ws) this._onSocketClose(1006, "", false);
+    };
     ws.onclose = (ev) => { if (ws === this._ws) this._onSocketClose(ev.code, ev.reason, ev.wasClean); };
   }
 
