@@ -38,6 +38,7 @@ const (
 //	TAGWAMP_RESTART_URL  an open server that POST TAGWAMP_CONTROL_URL/restart shuts
 //	                     down (sessions closed 1001) and serves again on the same
 //	                     port, answering once it listens again
+//	TAGWAMP_WS_MODULE    the npm package ws, where installed (see wsModule)
 //
 // It fails with node's output when node fails. Node is needed: under CI
 // (CI=true) its absence fails the test, elsewhere it skips.
@@ -57,6 +58,10 @@ func TestJavaScriptClient(t *testing.T) {
 	)
 	rs := newRestartable(t)
 	env = append(env, "TAGWAMP_RESTART_URL=ws://"+rs.addr+"/", "TAGWAMP_CONTROL_URL=http://"+rs.control)
+
+	if dir := wsModule(); dir != "" {
+		env = append(env, "TAGWAMP_WS_MODULE="+dir)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -93,6 +98,24 @@ func needNode(t *testing.T) (string, []string) {
 	}
 	missing("this node has no global WebSocket or WebCrypto (Node >= 20 is needed)")
 	return "", nil
+}
+
+// wsModule returns the directory of the npm package ws where one is
+// installed (interop/node_modules has it after `npm ci --prefix interop`,
+// which .ci/run does), for the test that passes it as the WebSocket option;
+// "" where there is none (that test skips).
+func wsModule() string {
+	for _, dir := range []string{os.Getenv("TAGWAMP_WS_MODULE"), "../node_modules/ws", "../../interop/node_modules/ws"} {
+		if dir == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, "package.json")); err == nil {
+			if abs, err := filepath.Abs(dir); err == nil {
+				return abs
+			}
+		}
+	}
+	return ""
 }
 
 // serve serves srv on a loopback port until the test ends and returns
