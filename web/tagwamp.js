@@ -257,7 +257,8 @@ class Connection extends Emitter {
     this._timer = null;
     this._closing = null; // {code, reason} once close() was called
     this._fatal = null; // an error that ends the session
-    this._opened = false;
+    this._opened = false; // once open, later opens are reconnects
+    this._welcomed = null; // the socket whose WELCOME was handled
     this._final = false;
     this._closeWaiters = [];
     this._queue = [];
@@ -341,10 +342,14 @@ class Connection extends Emitter {
     for (const w of this._closeWaiters.splice(0)) w();
   }
 
-  _opened_(detail) {
+  // _open sends what waited for the connection, in the order it was
+  // queued, then announces the open state.
+  _open(detail) {
     const reconnected = this._opened;
     this._opened = true;
     this._attempt = 0;
+    this.state = "open"; // what the queue sends, and what its callers see
+    for (const item of this._queue.splice(0)) item();
     this._setState("open", { ...detail, reconnected });
     this._readyResolve(this);
   }
@@ -433,6 +438,8 @@ export class Session extends Connection {
 
   async _onWelcome(m) {
     const ws = this._ws;
+    if (this._welcomed === ws) return; // one WELCOME per connection
+    this._welcomed = ws;
     this.sessionId = m[1];
     this.serverIdent = m[3];
     if (m[2] !== 1) {
@@ -443,17 +450,19 @@ export class Session extends Connection {
     try {
       if (typeof this._options.authKey === "string") await this._authenticate();
     } catch (err) {
-      if (ws !== this._ws) return; // the connection went first
-      if (err instanceof ConnectionError) return;
-      this._fatal = err;
+      if (ws !== this._ws || err instanceof ConnectionError) return; // the connection went first
+      if (err instanceof TimeoutError) {
+        ws.close(1000, "authentication timed out"); // try again on a new connection
+        return;
+      }
+      this._fatal = err; // refused (a CallError) or unable to sign: trying again would not help
       ws.close(1000, "authentication failed");
       return;
     }
     if (ws !== this._ws) return;
     for (const [name, uri] of this._prefixes) this._send([PREFIX, name, uri]);
     for (const t of this._subs.keys()) this._send([SUBSCRIBE, t]);
-    this._opened_({ sessionId: this.sessionId, serverIdent: this.serverIdent });
-    for (const item of this._queue.splice(0)) item();
+    this._open({ sessionId: this.sessionId, serverIdent: this.serverIdent });
   }
 
   async _authenticate() {
@@ -647,8 +656,7 @@ export class PlainConnection extends Connection {
   }
 
   _onSocketOpen() {
-    this._opened_({});
-    for (const item of this._queue.splice(0)) item();
+    this._open({});
   }
 
   _onText(text) {

@@ -37,6 +37,8 @@ function fake() {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+// until resolves once cond() holds (WebCrypto answers on another thread).
+const until = async (cond) => { while (!cond()) await new Promise((r) => setImmediate(r)); };
 const next = (emitter, event) => new Promise((r) => { const off = emitter.on(event, (d) => { off(); r(d); }); });
 const fast = { initialDelay: 1, maxDelay: 1, jitter: 0 };
 
@@ -308,7 +310,7 @@ test("WAMP-CRA: authreq, auth with the HMAC of the challenge, then open", async 
   assert.deepEqual(m, [2, m[1], PROC_AUTHREQ, "app", {}]);
   const challenge = JSON.stringify({ authid: "X", authkey: "app", extra: {} });
   ws.recv([3, m[1], challenge]);
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => ws.sent.length > 0);
   [m] = ws.take();
   assert.deepEqual(m, [2, m[1], PROC_AUTH, await signChallenge("secret", challenge)]);
   assert.equal(s.state, "connecting");
@@ -331,7 +333,7 @@ test("WAMP-CRA: authSign signs; a refusal rejects ready and ends the session", a
   ws.welcome();
   let [m] = ws.take();
   ws.recv([3, m[1], '{"authextra":{"salt":"s"}}']);
-  await tick();
+  await until(() => ws.sent.length > 0);
   [m] = ws.take();
   assert.equal(m[3], "sig");
   assert.deepEqual(seen, [['{"authextra":{"salt":"s"}}', { authextra: { salt: "s" } }]]);
@@ -389,4 +391,33 @@ test("plain connection: tags in the URL, no subprotocol, requests and bare event
   await tick();
   assert.equal(f.last().url, "ws://h/");
   await q.close();
+});
+
+test("WAMP-CRA: a timed-out authreq reconnects instead of giving up", async () => {
+  const f = fake();
+  const s = connect("ws://h/", { WebSocket: f.WebSocket, authKey: "app", authSecret: "x", callTimeout: 10, reconnect: fast });
+  await tick();
+  f.last().welcome();
+  const closed = next(s, "closed");
+  const d = await closed; // authreq got no answer within callTimeout
+  assert.equal(d.willReconnect, true);
+  await until(() => f.sockets.length === 2);
+  await s.close();
+});
+
+test("a second WELCOME on one connection is ignored; queued calls go before the open listeners' own", async () => {
+  const f = fake();
+  const s = connect("ws://h/", { WebSocket: f.WebSocket });
+  s.call("urn:first").catch(() => {});
+  s.on("open", () => s.call("urn:second").catch(() => {}));
+  let opens = 0;
+  s.on("open", () => opens++);
+  await tick();
+  const ws = f.last();
+  ws.welcome("A");
+  ws.recv([0, "B", 1, "again"]);
+  assert.equal(s.sessionId, "A");
+  assert.equal(opens, 1);
+  assert.deepEqual(ws.take().map((m) => m[2]), ["urn:first", "urn:second"]);
+  await s.close();
 });
