@@ -13,8 +13,16 @@ import (
 )
 
 // webIdleTimeout is how long an HTTP connection may stay idle between
-// requests before the server closes it.
-const webIdleTimeout = 60 * time.Second
+// requests before the server closes it; webReadTimeout bounds reading one
+// whole request, body included, and webWriteTimeout writing its answer
+// (a /api/call waits for its procedure: up to CallTimeout, so the write
+// bound is the larger of the two), so that a client sending or reading
+// slowly holds one of MaxHTTPConns for a bounded time.
+const (
+	webIdleTimeout  = 60 * time.Second
+	webReadTimeout  = 30 * time.Second
+	webWriteTimeout = 30 * time.Second
+)
 
 // web serves the requests that are not WebSocket upgrades
 // (Options.HTTP) with net/http, on the connections the handshake hands
@@ -36,6 +44,8 @@ func newWeb(s *Server) *web {
 	w.srv = &http.Server{
 		Handler:           s.opts.HTTP,
 		ReadHeaderTimeout: s.opts.HandshakeTimeout,
+		ReadTimeout:       webReadTimeout,
+		WriteTimeout:      max(webWriteTimeout, s.opts.CallTimeout+5*time.Second),
 		IdleTimeout:       webIdleTimeout,
 		MaxHeaderBytes:    s.opts.MaxHandshakeBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
