@@ -233,7 +233,7 @@ func (c *Conn) flushNow(l *Batch) {
 		n, total, err := c.writeNow(l, batch)
 		if err != nil {
 			c.releaseQueue(batch)
-			c.writeFailed(err)
+			c.writeFailed(err, false)
 			return
 		}
 		if n < total {
@@ -271,7 +271,7 @@ func (c *Conn) writeNow(l *Batch, batch []outFrame) (n, total int, err error) {
 
 // writeFailed ends a flush whose write failed: the connection is closed at
 // once, counted as a slow consumer when the write timed out.
-func (c *Conn) writeFailed(err error) {
+func (c *Conn) writeFailed(err error, clean bool) {
 	c.wmu.Lock()
 	c.flushing = false
 	q := c.wq
@@ -281,9 +281,12 @@ func (c *Conn) writeFailed(err error) {
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		// The peer took nothing for WriteTimeout: a slow consumer too.
 		// Its socket is likely too full for a close frame: one is tried,
-		// briefly.
+		// briefly, when the stream is at a frame boundary (a close frame
+		// after part of a frame would be read as that frame's payload).
 		c.markSlow("write timed out")
-		c.tryClose(ws.StatusPolicyViolation, "slow consumer: write timed out")
+		if clean {
+			c.tryClose(ws.StatusPolicyViolation, "slow consumer: write timed out")
+		}
 	}
 	c.Abort()
 }
@@ -307,18 +310,28 @@ func (c *Conn) tryClose(code ws.StatusCode, reason string) {
 const closeTryTimeout = 100 * time.Millisecond
 
 // Shed closes a connection to relieve MaxQueuedTotal pressure: what is
-// queued is dropped at once, a close frame (1008 with reason) is tried
-// briefly, and the socket is closed, which ends a write in progress too,
-// so that everything the connection held is let go. Counted in
-// Stats.Shed.
+// queued is dropped at once; then, when no write is in progress, the
+// connection is closed with a close frame (1008 and reason), else its
+// socket is closed at once, which ends the write and lets go of its batch.
+// Counted in Stats.Shed.
 func (c *Conn) Shed(reason string) {
 	c.t.stats.shed.Add(1)
 	c.t.log.Warn("closing session: "+reason, "session", c.h, "client", c.clientIP,
 		"held", c.HeldBytes(), "max_queued_total", c.t.cfg.MaxQueuedTotal)
 	c.slow.Store(true) // counted here, not again as a slow consumer
 	c.dropQueue()
-	c.tryClose(ws.StatusPolicyViolation, reason)
-	c.Abort()
+	c.wmu.Lock()
+	writing := c.flushing
+	c.wmu.Unlock()
+	if writing {
+		// A write is in progress, likely stuck on a full socket and
+		// perhaps in the middle of a frame: no close frame can follow it
+		// cleanly. Closing the socket ends the write and lets go of its
+		// batch.
+		c.Abort()
+		return
+	}
+	c.Close(ws.StatusPolicyViolation, reason)
 }
 
 // HeldBytes reports the bytes queued to the connection and not yet
@@ -354,6 +367,9 @@ func (c *Conn) flush() {
 
 		c.nc.SetWriteDeadline(time.Now().Add(c.t.cfg.WriteTimeout))
 		var err error
+		// clean: the stream is at a frame boundary if this write fails
+		// having written nothing (a TLS write may have sent records).
+		clean := off == 0 && c.tc == nil
 		if c.tc != nil {
 			err = c.writeTLS(batch)
 		} else {
@@ -368,7 +384,9 @@ func (c *Conn) flush() {
 				}
 			}
 			c.iovw = c.iov
-			_, err = c.iovw.WriteTo(c.nc)
+			var n int64
+			n, err = c.iovw.WriteTo(c.nc)
+			clean = clean && n == 0
 			clear(c.iov)
 		}
 		// No deadline outlives the write: the runtime fails every later
@@ -380,7 +398,7 @@ func (c *Conn) flush() {
 		c.wspare = batch[:0]
 		c.wmu.Unlock()
 		if err != nil {
-			c.writeFailed(err)
+			c.writeFailed(err, clean)
 			return
 		}
 	}
