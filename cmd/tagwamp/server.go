@@ -158,7 +158,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		opts.Filters = append(opts.Filters, f)
+		opts.Filters = append(opts.Filters, logRefusals("ip", f, logger))
 	}
 	if t := cfg.TLS; t.Enabled() {
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
@@ -179,7 +179,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		opts.Filters = append(opts.Filters, c)
+		opts.Filters = append(opts.Filters, logRefusals("origin", c, logger))
 	}
 	return opts, mux, nil
 }
