@@ -108,6 +108,9 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 					fmt.Fprint(fs.Output(), "\nflags:\n")
 					fs.PrintDefaults()
 				}
+				if name == "serve" {
+					fmt.Fprint(fs.Output(), "\n\"tagwamp help\" lists the other commands.\n")
+				}
 			}
 		}
 	}
