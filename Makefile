@@ -6,8 +6,8 @@ PKGS     := ./...
 
 .PHONY: run test bench bench-micro fuzz lint fmt
 
-run: ## serve on 127.0.0.1:8080 with the zero-config defaults
-	$(GO) run ./cmd/tagwamp
+run: ## serve on 127.0.0.1:8080 with the zero-config defaults; ADDR=host:port listens there instead
+	$(GO) run ./cmd/tagwamp $(if $(ADDR),-addr $(ADDR))
 
 test: ## vet and the whole suite under the race detector in every module, then every fuzz target for FUZZTEST each
 	GO=$(GO) scripts/test.sh $(FUZZTEST)

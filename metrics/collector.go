@@ -15,26 +15,48 @@ type Source interface {
 	Stats() router.Stats
 }
 
-// metric is one exported series and how it is read from a snapshot.
-type metric struct {
+// metric is one exported series and how it is read from a snapshot S.
+type metric[S any] struct {
 	desc  *prometheus.Desc
 	kind  prometheus.ValueType
-	value func(s *router.Stats) float64
+	value func(s *S) float64
+}
+
+// newMetric returns the metric tagwamp_<name>.
+func newMetric[S any](name, help string, kind prometheus.ValueType, v func(s *S) float64) metric[S] {
+	return metric[S]{prometheus.NewDesc("tagwamp_"+name, help, nil, nil), kind, v}
+}
+
+// snapshots is a prometheus.Collector of the metrics of one snapshot
+// function: one call per scrape.
+type snapshots[S any] struct {
+	read    func() S
+	metrics []metric[S]
+}
+
+// Describe sends the descriptors of every metric.
+func (c *snapshots[S]) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range c.metrics {
+		ch <- m.desc
+	}
+}
+
+// Collect reads one snapshot and sends every metric from it.
+func (c *snapshots[S]) Collect(ch chan<- prometheus.Metric) {
+	s := c.read()
+	for _, m := range c.metrics {
+		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&s))
+	}
 }
 
 // Collector is a prometheus.Collector over a Source.
-type Collector struct {
-	src     Source
-	metrics []metric
-}
+type Collector struct{ snapshots[router.Stats] }
 
 // NewCollector returns a Collector of src's counters, named tagwamp_*.
 func NewCollector(src Source) *Collector {
 	g, c := prometheus.GaugeValue, prometheus.CounterValue
-	m := func(name, help string, kind prometheus.ValueType, v func(s *router.Stats) float64) metric {
-		return metric{prometheus.NewDesc("tagwamp_"+name, help, nil, nil), kind, v}
-	}
-	return &Collector{src: src, metrics: []metric{
+	m := newMetric[router.Stats]
+	return &Collector{snapshots[router.Stats]{read: src.Stats, metrics: []metric[router.Stats]{
 		m("sessions", "Open sessions.", g, func(s *router.Stats) float64 { return float64(s.Sessions) }),
 		m("subscriptions", "Live subscriptions in the tag index.", g, func(s *router.Stats) float64 { return float64(s.Subscriptions) }),
 		m("connections_accepted_total", "TCP connections accepted.", c, func(s *router.Stats) float64 { return float64(s.Accepted) }),
@@ -69,35 +91,22 @@ func NewCollector(src Source) *Collector {
 			}
 			return float64(s.Started.UnixNano()) / 1e9
 		}),
-	}}
-}
-
-// Describe sends the descriptors of every metric.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, m := range c.metrics {
-		ch <- m.desc
-	}
-}
-
-// Collect reads one snapshot and sends every metric from it.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.src.Stats()
-	for _, m := range c.metrics {
-		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&s))
-	}
+	}}}
 }
 
 // Handler serves the Prometheus text exposition of src's counters
 // (NewCollector), the Go runtime (go_*: go_memstats_heap_inuse_bytes,
 // go_memstats_stack_inuse_bytes, go_goroutines...) and the process
 // (process_*: resident memory, CPU seconds, descriptors), from a registry
-// of its own: nothing is registered globally.
-func Handler(src Source) http.Handler {
+// of its own: nothing is registered globally. extra collectors join them:
+// NewAuthCollector's, when the server authenticates.
+func Handler(src Source, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		NewCollector(src),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(extra...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -27,6 +27,7 @@ check internal/wstest "^$mod/"
 check internal/leakcheck "^$mod/"
 check internal/logval "^$mod/"
 check internal/wsconn "^$mod/"
+check internal/lograte "^$mod/"
 # internal/wstest is a test client: only _test.go files import it (.Imports
 # lists the imports of a package's non-test files).
 if go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/internal/(wstest|leakcheck)( |\$)"; then

@@ -20,13 +20,13 @@ type debugServer struct {
 }
 
 // startDebug serves debugHandler on addr until Close.
-func startDebug(addr string, srv *router.Server, logger *slog.Logger) (*debugServer, error) {
+func startDebug(addr string, srv *router.Server, authStats metrics.AuthSource, logger *slog.Logger) (*debugServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("debug listener: %w", err)
 	}
 	d := &debugServer{Addr: ln.Addr(), hs: &http.Server{
-		Handler:           debugHandler(srv),
+		Handler:           debugHandler(srv, authStats),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}
@@ -43,12 +43,16 @@ func startDebug(addr string, srv *router.Server, logger *slog.Logger) (*debugSer
 // Close stops the debug listener at once.
 func (d *debugServer) Close() error { return d.hs.Close() }
 
-// debugHandler serves /metrics (the router's counters, the Go runtime,
-// the process) and /debug/pprof/ on its own mux: nothing is registered on
-// http.DefaultServeMux's behalf.
-func debugHandler(srv *router.Server) http.Handler {
+// debugHandler serves /metrics (the router's counters, auth's when
+// authStats is not nil, the Go runtime, the process) and /debug/pprof/ on
+// its own mux: nothing is registered on http.DefaultServeMux's behalf.
+func debugHandler(srv *router.Server, authStats metrics.AuthSource) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", metrics.Handler(srv))
+	if authStats != nil {
+		mux.Handle("/metrics", metrics.Handler(srv, metrics.NewAuthCollector(authStats)))
+	} else {
+		mux.Handle("/metrics", metrics.Handler(srv))
+	}
 	mux.HandleFunc("/debug/pprof/", pprof.Index) // heap, goroutine, allocs...; heap?gc=1 runs a GC first
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

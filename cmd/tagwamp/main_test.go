@@ -208,10 +208,11 @@ func TestOptions(t *testing.T) {
 				t.Errorf("RPC is not the returned mux")
 			}
 			if len(o.Filters) != tt.filter || len(o.RPCMiddleware) != tt.rpcMW || len(o.Topics) != 0 ||
-				len(o.SessionHooks) != 0 || len(o.Extensions) != tt.ext {
-				t.Errorf("plug points filters=%d rpc=%d topics=%d hooks=%d extensions=%d; want %d %d 0 0 %d",
+				len(o.SessionHooks) != tt.rpcMW || len(o.Extensions) != tt.ext {
+				// At debug level the call logger comes with the session logger.
+				t.Errorf("plug points filters=%d rpc=%d topics=%d hooks=%d extensions=%d; want %d %d 0 %d %d",
 					len(o.Filters), len(o.RPCMiddleware), len(o.Topics), len(o.SessionHooks), len(o.Extensions),
-					tt.filter, tt.rpcMW, tt.ext)
+					tt.filter, tt.rpcMW, tt.rpcMW, tt.ext)
 			}
 			if tt.check != nil && !tt.check(o) {
 				t.Errorf("options %+v", o)

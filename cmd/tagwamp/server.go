@@ -13,15 +13,22 @@ import (
 	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
 	"github.com/tagwamp/tagwamp/handlers"
 	"github.com/tagwamp/tagwamp/httpapi"
+	"github.com/tagwamp/tagwamp/metrics"
 	"github.com/tagwamp/tagwamp/router"
 )
 
 // newServer builds the server cfg describes, with the built-in procedures
-// registered when cfg.Builtins is set.
-func newServer(cfg config.Config, logger *slog.Logger) (*router.Server, error) {
+// registered when cfg.Builtins is set. authStats reads package auth's
+// counters; it is nil when authentication is off.
+func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, authStats metrics.AuthSource, err error) {
 	opts, mux, err := options(cfg, logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, e := range opts.Extensions {
+		if a, ok := e.Hook.(metrics.AuthSource); ok {
+			authStats = a
+		}
 	}
 	// The HTTP API needs the server it acts on, and the server its
 	// handler: the handler is set once both exist, before serving.
@@ -30,7 +37,7 @@ func newServer(cfg config.Config, logger *slog.Logger) (*router.Server, error) {
 	if apiOn {
 		opts.HTTP = &web
 	}
-	srv := router.New(opts)
+	srv = router.New(opts)
 	if cfg.Builtins {
 		handlers.RegisterBuiltins(mux, srv)
 	}
@@ -45,11 +52,11 @@ func newServer(cfg config.Config, logger *slog.Logger) (*router.Server, error) {
 		api, err := httpapi.New(httpapi.Config{Server: srv, Keys: keys, MaxBody: cfg.API.MaxBody,
 			Ready: srv.Ready, Logger: logger})
 		if err != nil {
-			return nil, fmt.Errorf("api: %w", err)
+			return nil, nil, fmt.Errorf("api: %w", err)
 		}
 		web.h = api
 	}
-	return srv, nil
+	return srv, authStats, nil
 }
 
 // apiServed reports whether the HTTP API is served: when enabled, with
@@ -95,7 +102,7 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // options maps cfg to router options. Filters, middleware and auth are
 // installed only where cfg configures them, so the default configuration
-// runs none; LogCalls only at debug level. The router layers them (its
+// runs none; LogCalls and logSessions only at debug level. The router layers them (its
 // package doc, "Handlers and middleware"), so the order here is free. The
 // returned Mux is opts.RPC, for the caller to fill.
 func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.Mux, error) {
@@ -139,6 +146,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 	}
 	if slog.Level(cfg.LogLevel) <= slog.LevelDebug {
 		opts.RPCMiddleware = append(opts.RPCMiddleware, handlers.LogCalls(logger))
+		opts.SessionHooks = append(opts.SessionHooks, logSessions(logger))
 	}
 	proxies, err := config.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
@@ -150,7 +158,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		opts.Filters = append(opts.Filters, f)
+		opts.Filters = append(opts.Filters, logRefusals("ip", f, logger))
 	}
 	if t := cfg.TLS; t.Enabled() {
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
@@ -171,7 +179,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		if err != nil {
 			return router.Options{}, nil, err
 		}
-		opts.Filters = append(opts.Filters, c)
+		opts.Filters = append(opts.Filters, logRefusals("origin", c, logger))
 	}
 	return opts, mux, nil
 }

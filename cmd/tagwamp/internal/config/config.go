@@ -28,6 +28,9 @@ type Config struct {
 	// At debug every RPC call is logged (uri, session, duration, error URI;
 	// never arguments).
 	LogLevel Level `yaml:"log_level"`
+	// LogFormat, key log_format, is text (log/slog's TextHandler) or json
+	// (its JSONHandler), on stderr. Default text; "" is text too.
+	LogFormat string `yaml:"log_format"`
 	// ServerIdent, key server_ident, is sent in WELCOME. Default ""
 	// (the router sends "tagwamp/<version>").
 	ServerIdent string `yaml:"server_ident"`
@@ -291,6 +294,7 @@ func Default() Config {
 	return Config{
 		Addr:          DefaultAddr,
 		LogLevel:      Level(slog.LevelInfo),
+		LogFormat:     LogText,
 		Builtins:      true,
 		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20},
 		AuthorizeOpen: true,
@@ -387,6 +391,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "must be debug, info, warn or error")
 	}
+	validateLogFormat(bad, c.LogFormat)
 	l := &c.Limits
 	if l.MaxMessageSize <= 0 {
 		bad("limits.max_message_size", "must be positive")

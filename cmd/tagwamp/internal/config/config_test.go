@@ -385,6 +385,11 @@ limits:
 			wantErr: []string{`config: log_level: line 1: invalid log level "verbose"`},
 		},
 		{
+			name:    "bad log format",
+			yaml:    "log_format: xml\n",
+			wantErr: []string{`config: log_format: must be text or json, not "xml"`},
+		},
+		{
 			name:    "log level as a mapping",
 			yaml:    "log_level: {a: b}\n",
 			wantErr: []string{`config: log_level: line 1: invalid log level: want one of debug`},
