@@ -67,7 +67,9 @@ func TestCall(t *testing.T) {
 		}},
 		{"5xx", backend(t, answer(500, `SECRET stack trace`)), nil, 0, internal},
 		{"4xx with an error body", backend(t, answer(400, `{"error": {"uri": "http://example.com/error#SECRET"}}`)), nil, 0, internal},
-		{"redirect", backend(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/SECRET", http.StatusTemporaryRedirect) }), nil, 0, internal},
+		{"redirect", backend(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/SECRET", http.StatusTemporaryRedirect)
+		}), nil, 0, internal},
 		{"not JSON", backend(t, answer(200, `<html>SECRET</html>`)), nil, 0, internal},
 		{"neither result nor error", backend(t, answer(200, `{"SECRET": 1}`)), nil, 0, internal},
 		{"error without uri", backend(t, answer(200, `{"error": {"desc": "SECRET"}}`)), nil, 0, internal},
