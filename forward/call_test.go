@@ -205,3 +205,16 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// TestCallLogsCut: a failing service's body reaches the log cut to
+// logval.Max bytes, never the caller.
+func TestCallLogsCut(t *testing.T) {
+	body := strings.Repeat("SECRET ", 2000)
+	e := start(t, forward.Options{Routes: []forward.Route{{Prefix: app, URL: backend(t, answer(502, body))}}}, router.Options{})
+	c := dial(t, e.url)
+	internal(t, c.call("c1", app+"x"))
+	logs := e.logs.String()
+	if !strings.Contains(logs, "502 Bad Gateway") || !strings.Contains(logs, "SECRET") || strings.Count(logs, "SECRET") > 40 {
+		t.Fatalf("log: %s", logs)
+	}
+}
