@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +63,27 @@ forward:
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// TestREADMEForward: the forward block of the README's "Backends in any
+// language" is a valid configuration.
+func TestREADMEForward(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Backends in any language\n")
+	_, block, ok2 := strings.Cut(section, "```yaml\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README: no yaml block under \"Backends in any language\"")
+	}
+	cfg, err := Parse([]byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forward.New(cfg.Forward.Options(nil)); err != nil {
+		t.Fatal(err)
 	}
 }
