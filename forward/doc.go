@@ -101,7 +101,8 @@
 // free for other sessions. A session is served by one worker at a time,
 // so a slow hook holds at most one worker per subscribing session; keep
 // the hook fast, its Timeout short, and the router's Workers above the
-// sessions that may subscribe at once.
+// sessions that may subscribe at once. The connect hook's wait counts in
+// the router's HandshakeTimeout (10s): keep its Timeout well under it.
 //
 // # Concurrency
 //

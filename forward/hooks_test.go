@@ -172,3 +172,27 @@ func TestConnectHook(t *testing.T) {
 		t.Fatalf("got %s", m)
 	}
 }
+
+// TestSubscribeHookPlain: a plain tag connection's tags are asked about
+// before its upgrade, topic "", and a refusal answers 403.
+func TestSubscribeHookPlain(t *testing.T) {
+	asked := make(chan string, 2)
+	for _, tc := range []struct {
+		allow string
+		code  int
+	}{{"false", 403}, {"true", 101}} {
+		url := backend(t, func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			asked <- string(b)
+			io.WriteString(w, `{"allow": `+tc.allow+`}`)
+		})
+		e := start(t, forward.Options{SubscribeHook: &forward.Hook{URL: url}}, router.Options{})
+		resp := wstest.RawUpgrade(t, e.url, wstest.Request{Path: "/?tags=%7B%22lang%22%3A%22FR%22%7D"})
+		if resp.Code != tc.code {
+			t.Fatalf("allow %s: answered %s, want %d", tc.allow, resp.Status, tc.code)
+		}
+		if b := <-asked; !strings.Contains(b, `"topic":"","tags":{"lang":"FR"}`) {
+			t.Fatalf("the hook was asked %s", b)
+		}
+	}
+}
