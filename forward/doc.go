@@ -24,7 +24,7 @@
 //	{"procedure": "http://example.com/app#add", "args": [2, 3],
 //	 "session": {"id": "kY3l…", "auth_key": "application1", "tags": {"user": "42"}, "client_ip": "192.0.2.7"}}
 //
-// with the arguments exactly as sent (docs/protocol.md#call-args), the
+// with the arguments as sent, whitespace aside (docs/protocol.md#call-args), the
 // procedure URI with its CURIE resolved, and who the caller is: its
 // session id, the application key it authenticated with ("" when
 // anonymous or without package auth), the tags bound to it (a token's,
