@@ -11,6 +11,7 @@ import (
 
 	"github.com/tagwamp/tagwamp/auth"
 	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
+	"github.com/tagwamp/tagwamp/forward"
 	"github.com/tagwamp/tagwamp/handlers"
 	"github.com/tagwamp/tagwamp/httpapi"
 	"github.com/tagwamp/tagwamp/metrics"
@@ -173,6 +174,13 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 			return router.Options{}, nil, err
 		}
 		opts.Extensions = append(opts.Extensions, a.Extension())
+	}
+	if cfg.Forward.Enabled() { // after auth's: what auth refuses costs no request
+		fw, err := forward.New(cfg.Forward.Options(logger))
+		if err != nil {
+			return router.Options{}, nil, err
+		}
+		opts.Extensions = append(opts.Extensions, fw.Extension())
 	}
 	if o := cfg.Middleware.Origin; len(o.Allow) > 0 || o.Require {
 		c, err := handlers.NewOriginCheck(o.Allow, o.Require)

@@ -60,6 +60,9 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// API, key api, is the HTTP API on the main port (docs/http-api.md).
 	API API `yaml:"api"`
+	// Forward, key forward, forwards CALLs to HTTP services and asks HTTP
+	// hooks about connections and subscriptions (forward.go). Default off.
+	Forward Forward `yaml:"forward"`
 
 	// AuthorizeOpen, key authorizeOpen (Gomoob's name), lets connections
 	// open without credentials. Default true. false requires ?key=&secret=
@@ -474,6 +477,7 @@ func (c *Config) Validate() error {
 		bad("middleware.origin", "%v", strings.TrimPrefix(err.Error(), "handlers: origin check: "))
 	}
 	c.validateAuth(bad)
+	c.validateForward(bad)
 	return errors.Join(errs...)
 }
 
