@@ -241,6 +241,7 @@ type info struct {
 	UptimeSeconds float64   `json:"uptime_seconds"`
 	Sessions      int64     `json:"sessions"`
 	Subscriptions int64     `json:"subscriptions"`
+	TagSets       int64     `json:"tag_sets"`
 	Refused       refusals  `json:"refused"`
 }
 
@@ -256,6 +257,7 @@ func (h *handler) info(w http.ResponseWriter, _ *http.Request) {
 		UptimeSeconds: time.Since(started).Seconds(),
 		Sessions:      st.Sessions,
 		Subscriptions: st.Subscriptions,
+		TagSets:       st.TagSets,
 		Refused: refusals{
 			ConnsRefused:           st.ConnsRefused,
 			RateLimited:            st.RateLimited,

@@ -59,6 +59,7 @@ func NewCollector(src Source) *Collector {
 	return &Collector{snapshots[router.Stats]{read: src.Stats, metrics: []metric[router.Stats]{
 		m("sessions", "Open sessions.", g, func(s *router.Stats) float64 { return float64(s.Sessions) }),
 		m("subscriptions", "Live subscriptions in the tag index.", g, func(s *router.Stats) float64 { return float64(s.Subscriptions) }),
+		m("tag_sets", "Distinct tag sets among the subscriptions.", g, func(s *router.Stats) float64 { return float64(s.TagSets) }),
 		m("connections_accepted_total", "TCP connections accepted.", c, func(s *router.Stats) float64 { return float64(s.Accepted) }),
 		m("connections_rejected_total", "Connections refused before or at the handshake.", c, func(s *router.Stats) float64 { return float64(s.Rejected) }),
 		m("messages_in_total", "WAMP messages received.", c, func(s *router.Stats) float64 { return float64(s.MessagesIn) }),

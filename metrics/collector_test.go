@@ -25,7 +25,7 @@ type fixed router.Stats
 func (f fixed) Stats() router.Stats { return router.Stats(f) }
 
 func TestCollectorValues(t *testing.T) {
-	src := fixed{Sessions: 3, Subscriptions: 7, Accepted: 10, Rejected: 1, MessagesIn: 100, Calls: 20,
+	src := fixed{Sessions: 3, Subscriptions: 7, TagSets: 27, Accepted: 10, Rejected: 1, MessagesIn: 100, Calls: 20,
 		EventsOut: 500, SlowConsumers: 2, ProtocolErrors: 4, TooBig: 5, DroppedSubscribes: 6,
 		DroppedPublishes: 8, SubscriptionsOverLimit: 9, RateLimited: 11, ConnsRefused: 12, URIsTooLong: 13,
 		TopicsOverTagLimit: 14, MessagesOverLimit: 15, CallsBusy: 16, InputShed: 17, QueueShed: 18,
@@ -38,6 +38,9 @@ tagwamp_sessions 3
 # HELP tagwamp_subscriptions Live subscriptions in the tag index.
 # TYPE tagwamp_subscriptions gauge
 tagwamp_subscriptions 7
+# HELP tagwamp_tag_sets Distinct tag sets among the subscriptions.
+# TYPE tagwamp_tag_sets gauge
+tagwamp_tag_sets 27
 # HELP tagwamp_connections_accepted_total TCP connections accepted.
 # TYPE tagwamp_connections_accepted_total counter
 tagwamp_connections_accepted_total 10

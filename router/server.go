@@ -422,6 +422,7 @@ func newSessionID() string {
 type Stats struct {
 	Sessions          int64  // open sessions
 	Subscriptions     int64  // live subscriptions in the index
+	TagSets           int64  // distinct tag sets among them
 	Accepted          uint64 // TCP connections accepted
 	Rejected          uint64 // connections refused before or at the handshake
 	MessagesIn        uint64 // WAMP messages received
@@ -526,6 +527,7 @@ func (srv *Server) Stats() Stats {
 	return Stats{
 		Sessions:          c.sessions.Load(),
 		Subscriptions:     c.subscriptions.Load(),
+		TagSets:           int64(srv.index.Sets()),
 		Accepted:          c.accepted.Load(),
 		Rejected:          c.rejected.Load(),
 		MessagesIn:        c.messagesIn.Load(),

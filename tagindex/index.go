@@ -198,6 +198,14 @@ func (x *Index[T]) Len() int {
 	return x.n
 }
 
+// Sets returns the number of distinct tag sets in the index: the entries
+// whose sets are equal count once.
+func (x *Index[T]) Sets() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.groups) - len(x.freeGroups)
+}
+
 // match is Match, also returning the number of candidate groups it visited (for benchmarks).
 func (x *Index[T]) match(p Set, fn func(T)) (n, candidates int) {
 	x.mu.RLock()

@@ -577,3 +577,27 @@ func TestScanPrefetch(t *testing.T) {
 		t.Fatalf("only %d posting lists", lists)
 	}
 }
+
+// TestSets counts distinct tag sets: equal sets of different values count
+// once, and a set is forgotten with its last value.
+func TestSets(t *testing.T) {
+	var x Index[int]
+	a, _ := ParseTopic("http://x.com/t?a=1&b=2")
+	b, _ := ParseTopic("http://x.com/t?b=2&a=1") // the same set
+	c, _ := ParseTopic("http://x.com/t?a=1")
+	ha := x.Add(a, 1)
+	hb := x.Add(b, 2)
+	hc := x.Add(c, 3)
+	if x.Sets() != 2 || x.Len() != 3 {
+		t.Fatalf("Sets %d, Len %d; want 2, 3", x.Sets(), x.Len())
+	}
+	x.RemoveHandle(ha, 1)
+	x.RemoveHandle(hc, 3)
+	if x.Sets() != 1 {
+		t.Fatalf("Sets %d after removals, want 1", x.Sets())
+	}
+	x.RemoveHandle(hb, 2)
+	if x.Sets() != 0 || x.Len() != 0 {
+		t.Fatalf("Sets %d, Len %d when empty", x.Sets(), x.Len())
+	}
+}
