@@ -36,7 +36,7 @@ func startBench(b *testing.B, subs int, topic string, rpc router.RPCHandler) *be
 		ByteRate:    router.RateLimit{PerSecond: -1},
 		HTTP:        http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) }),
 	})
-	h, err := httpapi.New(httpapi.Config{Server: srv, Ready: srv.Ready})
+	h, err := httpapi.New(httpapi.Config{Server: srv, Ready: srv.Ready, Rate: router.RateLimit{PerSecond: -1}})
 	if err != nil {
 		b.Fatal(err)
 	}

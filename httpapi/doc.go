@@ -55,6 +55,7 @@
 //	413 body_too_large     a body over MaxBody; batch_too_large over MaxBatch
 //	415 unsupported_media_type  a POST body that is not application/json
 //	422 over_limit         over a router limit: tags, topic length, session ids
+//	429 too_many_requests  the client's address is over Config.Rate (Retry-After)
 //	503 not_ready          Config.Ready reports an error (the /api/ endpoints
 //	                       that act, and /readyz)
 //

@@ -25,6 +25,7 @@ const (
 	codeUnsupportedMediaType = "unsupported_media_type"
 	codeOverLimit            = "over_limit"
 	codeNotReady             = "not_ready"
+	codeTooManyRequests      = "too_many_requests"
 	codeInternal             = "internal"
 )
 

@@ -77,6 +77,13 @@ type Config struct {
 	// it reports an error, /readyz and the /api/ endpoints that act answer
 	// 503. Default nil: always ready.
 	Ready func() error
+	// Rate limits the requests of one client address (an IPv6 client by
+	// its /64): a token bucket of Burst requests refilled at PerSecond;
+	// past it the answer is 429 with Retry-After. /healthz and /readyz are
+	// not limited. Default 1000 per second, burst 2000; a negative
+	// PerSecond turns it off. Behind a reverse proxy every client has the
+	// proxy's address: raise it, or turn it off and limit at the proxy.
+	Rate router.RateLimit
 	// Logger receives refusals (never a key) and failures. Default:
 	// discarded.
 	Logger *slog.Logger
@@ -89,6 +96,9 @@ const (
 	defaultMaxPresenceIDs = 100
 )
 
+// defaultRate is Config.Rate's default.
+var defaultRate = router.RateLimit{PerSecond: 1000, Burst: 2000}
+
 // handler is the http.Handler New returns.
 type handler struct {
 	srv         Backend
@@ -97,6 +107,7 @@ type handler struct {
 	maxBatch    int
 	maxPresence int
 	ready       func() error
+	limit       *limiter // nil: no rate limit
 	log         *slog.Logger
 	started     time.Time
 }
@@ -124,6 +135,9 @@ func New(c Config) (http.Handler, error) {
 		ready:       c.Ready,
 		log:         c.Logger,
 		started:     time.Now(),
+	}
+	if r := c.Rate.Resolve(defaultRate); r.PerSecond > 0 {
+		h.limit = newLimiter(r.PerSecond, r.Burst)
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -200,6 +214,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", rt.method)
 		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, rt.path+" takes "+rt.method)
 		return
+	}
+	if rt.endpoint != "" && h.limit != nil {
+		if ok, wait := h.limit.allow(r.RemoteAddr, time.Now()); !ok {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			writeError(w, http.StatusTooManyRequests, codeTooManyRequests, "too many requests from your address; retry later")
+			return
+		}
 	}
 	if rt.endpoint != "" && !h.authorize(w, r, rt.endpoint) {
 		return

@@ -375,3 +375,26 @@ func TestKeysNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestRateLimit: past its burst a client gets 429 with Retry-After; the
+// probes are not limited.
+func TestRateLimit(t *testing.T) {
+	srv := newRouter(t, router.Options{})
+	h, err := httpapi.New(httpapi.Config{Server: srv, Rate: router.RateLimit{PerSecond: 1, Burst: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"topic": "http://x.com/t", "event": 1}`
+	for i := range 2 {
+		if r := do(h, "POST", "/api/publish", "", "application/json", body); r.status != 200 {
+			t.Fatalf("request %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := do(h, "POST", "/api/publish", "", "application/json", body)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "1" || errorCode(t, r.body) != "too_many_requests" {
+		t.Fatalf("over the rate: %d %v %s", r.status, r.header, r.body)
+	}
+	if r := do(h, "GET", "/healthz", "", "", ""); r.status != 200 {
+		t.Fatalf("healthz over the rate: %d", r.status)
+	}
+}
