@@ -50,7 +50,7 @@ func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, auth
 				keys[i].Endpoints = append(keys[i].Endpoints, httpapi.Endpoint(e))
 			}
 		}
-		api, err := httpapi.New(httpapi.Config{Server: srv, Keys: keys, MaxBody: cfg.API.MaxBody,
+		api, err := httpapi.New(httpapi.Config{Server: srv, Keys: keys, MaxBody: cfg.API.MaxBody, Rate: rate(cfg.API.Rate),
 			Ready: srv.Ready, Logger: logger})
 		if err != nil {
 			return nil, nil, fmt.Errorf("api: %w", err)

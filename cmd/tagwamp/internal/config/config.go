@@ -299,7 +299,7 @@ func Default() Config {
 		LogLevel:      Level(slog.LevelInfo),
 		LogFormat:     LogText,
 		Builtins:      true,
-		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20},
+		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20, Rate: Rate{PerSecond: 1000, Burst: 2000}},
 		AuthorizeOpen: true,
 		Auth: Auth{
 			AuthTimeout:   Off,
@@ -495,6 +495,9 @@ type API struct {
 	// MaxBody, key max_body, bounds a request body in bytes. Default
 	// 1048576.
 	MaxBody int `yaml:"max_body"`
+	// Rate, key rate, limits the requests of one client address. Default
+	// 1000 per second, burst 2000; per_second 0 turns it off.
+	Rate Rate `yaml:"rate"`
 }
 
 // APIKey is one key of the api section.
@@ -512,6 +515,9 @@ type APIKey struct {
 func (c *Config) validateAPI(bad func(key, format string, args ...any)) {
 	if c.API.MaxBody <= 0 {
 		bad("api.max_body", "must be positive")
+	}
+	if c.API.Rate.PerSecond < 0 || c.API.Rate.Burst < 0 {
+		bad("api.rate", "per_second and burst must be 0 or positive")
 	}
 	for i, k := range c.API.Keys {
 		key := fmt.Sprintf("api.keys[%d]", i)
