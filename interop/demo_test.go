@@ -85,15 +85,25 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	shot := filepath.Join(artifacts, "demo.png")
+	// Chromium's crashpad handlers daemonize out of its process group; with
+	// their database (XDG_CONFIG_HOME) and the profile (TMPDIR) under this
+	// directory, every process of the browser names it and is ended by it
+	// too, before t.TempDir's cleanup removes it.
+	home := t.TempDir()
+	if err := os.Mkdir(filepath.Join(home, "tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.CommandContext(ctx, node, "demo_test.mjs")
 	cmd.Env = append(os.Environ(),
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, "cache"),
 		"TAGWAMP_PAGE_URL=http://"+ds.addr+"/",
 		"TAGWAMP_CONTROL_URL="+control.URL,
 		"TAGWAMP_CHROMIUM="+chromiumPath,
 		"TAGWAMP_SCREENSHOT="+shot,
 		"TAGWAMP_SCREENSHOT_PHONE="+filepath.Join(artifacts, "demo-phone.png"),
-		// Playwright's temporary profile lands here, removed with the test.
-		"TMPDIR="+t.TempDir())
+		// Playwright's temporary profile (--user-data-dir) lands here.
+		"TMPDIR="+filepath.Join(home, "tmp"))
 	// node in a process group of its own, ended as a whole; Chromium, which
 	// Playwright starts in a group of its own (detached), is ended by
 	// browser.close(), and here too by the pid the script reports.
@@ -121,6 +131,7 @@ func TestDemo(t *testing.T) {
 		if pid > 0 {
 			endPgid(t, pid)
 		}
+		endByArg(t, home)
 	}()
 	lines := make(chan struct{})
 	go func() {
@@ -291,4 +302,47 @@ func endPgid(t *testing.T, pgid int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// endByArg kills every process whose command line holds s and waits until
+// none is left alive.
+func endByArg(t *testing.T, s string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids := withArg(s)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("processes %v (command line holding %s) still run 10s after SIGKILL", pids, s)
+			return
+		}
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// withArg lists the live processes (not zombies) whose command line holds s.
+func withArg(s string) []int {
+	var pids []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err != nil || !strings.Contains(string(cmdline), s) {
+			continue
+		}
+		if stat, err := os.ReadFile("/proc/" + d.Name() + "/stat"); err == nil {
+			if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+				continue
+			}
+		}
+		pids = append(pids, pid)
+	}
+	return pids
 }

@@ -39,7 +39,7 @@ function showState(state) {
 
 session.on("connecting", ({ attempt }) => {
   showState("connecting");
-  logConn(`connecting to ${url}` + (attempt > 0 ? ` (attempt ${attempt + 1})` : ""));
+  logConn(`connecting to ${url}` + (attempt > 0 ? ` (reconnect attempt ${attempt})` : ""));
 });
 session.on("open", ({ sessionId, serverIdent, reconnected }) => {
   if (reconnected) reconnects++;
