@@ -6,7 +6,7 @@ PKGS     := ./...
 
 .PHONY: run test bench bench-micro fuzz lint fmt
 
-run: ## serve on 127.0.0.1:8080 with the zero-config defaults; ADDR=host:port listens there instead
+run: ## serve on 127.0.0.1:8080 with the zero-config defaults (the demo page is http://127.0.0.1:8080/); ADDR=host:port listens there instead
 	$(GO) run ./cmd/tagwamp $(if $(ADDR),-addr $(ADDR))
 
 test: ## vet and the whole suite under the race detector in every module, then every fuzz target for FUZZTEST each

@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v node >/dev/null 2>&1 || missing+=("node (apt-get install nodejs npm)")
 [ -d interop/node_modules/wamp1 ] || missing+=("the pinned WAMP v1 clients (npm ci --prefix interop)")
+[ -d interop/node_modules/playwright-core ] || missing+=("playwright-core, which drives the demo page (npm ci --prefix interop)")
 command -v chromium >/dev/null 2>&1 || missing+=("chromium (apt-get install chromium)")
 command -v php >/dev/null 2>&1 || missing+=("php (apt-get install php-cli)")
 if [ ${#missing[@]} -gt 0 ]; then

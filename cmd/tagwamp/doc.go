@@ -42,7 +42,11 @@
 // On start it logs, with log/slog's text format (or JSON, -log-format json)
 // on stderr, how to connect:
 //
-//	level=INFO msg="tagwamp listening" addr=127.0.0.1:8080 url=ws://127.0.0.1:8080/ subprotocol=wamp version=0.1.0
+//	level=INFO msg="tagwamp listening" addr=127.0.0.1:8080 url=ws://127.0.0.1:8080/ subprotocol=wamp version=0.1.0 page=http://127.0.0.1:8080/
+//
+// page is the demo page (package web), served on the same port as the
+// WebSocket endpoint and the HTTP API: on a loopback address by default,
+// elsewhere with web_ui: true (web_ui: false turns it off).
 //
 // Each message logs at most 10 lines a second, 100 at once (package
 // internal/lograte); past that one line says how many were dropped, so no

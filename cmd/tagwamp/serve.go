@@ -55,8 +55,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	if cfg.TLS.Enabled() {
 		scheme = "wss://"
 	}
-	logger.Info("tagwamp listening", "addr", addr, "url", scheme+addr+"/", "subprotocol", "wamp",
-		"version", router.Version)
+	logger.Info("tagwamp listening", append([]any{"addr", addr, "url", scheme + addr + "/", "subprotocol", "wamp",
+		"version", router.Version}, pageAttrs(cfg, addr)...)...)
 	if ready != nil {
 		ready(ln.Addr(), debugAddr)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tagwamp/tagwamp/httpapi"
 	"github.com/tagwamp/tagwamp/metrics"
 	"github.com/tagwamp/tagwamp/router"
+	"github.com/tagwamp/tagwamp/web"
 )
 
 // newServer builds the server cfg describes, with the built-in procedures
@@ -33,15 +34,17 @@ func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, auth
 	}
 	// The HTTP API needs the server it acts on, and the server its
 	// handler: the handler is set once both exist, before serving.
-	var web lateHandler
+	var late lateHandler
 	apiOn := apiServed(cfg, logger)
-	if apiOn {
-		opts.HTTP = &web
+	uiOn := webUIServed(cfg, logger)
+	if apiOn || uiOn {
+		opts.HTTP = &late
 	}
 	srv = router.New(opts)
 	if cfg.Builtins {
 		handlers.RegisterBuiltins(mux, srv)
 	}
+	var api http.Handler
 	if apiOn {
 		keys := make([]httpapi.Key, len(cfg.API.Keys))
 		for i, k := range cfg.API.Keys {
@@ -50,13 +53,14 @@ func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, auth
 				keys[i].Endpoints = append(keys[i].Endpoints, httpapi.Endpoint(e))
 			}
 		}
-		api, err := httpapi.New(httpapi.Config{Server: srv, Keys: keys, MaxBody: cfg.API.MaxBody, Rate: rate(cfg.API.Rate),
+		h, err := httpapi.New(httpapi.Config{Server: srv, Keys: keys, MaxBody: cfg.API.MaxBody, Rate: rate(cfg.API.Rate),
 			Ready: srv.Ready, Logger: logger})
 		if err != nil {
 			return nil, nil, fmt.Errorf("api: %w", err)
 		}
-		web.h = api
+		api = h
 	}
+	late.h = httpHandler(api, uiOn)
 	return srv, authStats, nil
 }
 
@@ -87,6 +91,59 @@ func loopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// --- The demo page (web_ui): docs in package web. ---
+
+// webUIServed reports whether the demo page is served: as web_ui says, or,
+// when it is absent, on a loopback address only; it says so when it is
+// not served for that reason.
+func webUIServed(cfg config.Config, logger *slog.Logger) bool {
+	if cfg.WebUI != nil {
+		return *cfg.WebUI
+	}
+	if loopback(cfg.Addr) {
+		return true
+	}
+	logger.Info("demo page off: addr is not a loopback address; web_ui: true serves it", "addr", cfg.Addr)
+	return false
+}
+
+// httpHandler is the server's HTTP handler (router.Options.HTTP): the
+// HTTP API on /api/, /healthz and /readyz when api is not nil, the demo
+// page on every other path when ui is set. Alone, each takes every path
+// (the API answers its JSON 404).
+func httpHandler(api http.Handler, ui bool) http.Handler {
+	switch {
+	case !ui:
+		return api
+	case api == nil:
+		return web.Handler()
+	}
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", web.Handler())
+	return mux
+}
+
+// pageAttrs is the startup log's page=<URL> of the demo page when it is
+// served on addr (a listening address), else nothing.
+func pageAttrs(cfg config.Config, addr string) []any {
+	if !webUIServed(cfg, slog.New(slog.DiscardHandler)) {
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port) // listening everywhere: loopback too
+		}
+	}
+	scheme := "http://"
+	if cfg.TLS.Enabled() {
+		scheme = "https://"
+	}
+	return []any{"page", scheme + addr + "/"}
 }
 
 // lateHandler is an http.Handler set after the server that serves it is

@@ -64,6 +64,12 @@ type Config struct {
 	// hooks about connections and subscriptions (forward.go). Default off.
 	Forward Forward `yaml:"forward"`
 
+	// WebUI, key web_ui, serves the demo page (package web) on the main
+	// port: / and its files, beside the HTTP API. Absent or null (the
+	// default): on when addr is a loopback address, off otherwise; true
+	// serves it on any address, false never.
+	WebUI *bool `yaml:"web_ui"`
+
 	// AuthorizeOpen, key authorizeOpen (Gomoob's name), lets connections
 	// open without credentials. Default true. false requires ?key=&secret=
 	// of an application, the key of an application with authorizeOpen, or
