@@ -104,3 +104,26 @@ func defaultConfigFor(t *testing.T, addr string, keys bool) config.Config {
 }
 
 func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestApplicationAPIKey: an application with an api list is an API key
+// (its secret) for the endpoints listed, and turns the API on beyond
+// loopback.
+func TestApplicationAPIKey(t *testing.T) {
+	cfg := config.Default()
+	cfg.Addr = ":8080"
+	cfg.Applications = []config.Application{{Key: "billing", Secret: auth.Secret("0123456789abcdef0123"), API: []string{"publish"}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	keys := cfg.APIKeys()
+	if len(keys) != 1 || keys[0].Name != "application billing" || keys[0].Key.Reveal() != "0123456789abcdef0123" || keys[0].Endpoints[0] != "publish" {
+		t.Fatalf("keys %+v", keys)
+	}
+	if !apiServed(cfg, newTestLogger(io.Discard)) {
+		t.Fatal("the API is off beyond loopback with an application key")
+	}
+	cfg.Applications[0].API = []string{"everything"}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "applications[0].api") {
+		t.Fatalf("an unknown endpoint: %v", err)
+	}
+}

@@ -46,8 +46,9 @@ func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, auth
 	}
 	var api http.Handler
 	if apiOn {
-		keys := make([]httpapi.Key, len(cfg.API.Keys))
-		for i, k := range cfg.API.Keys {
+		apiKeys := cfg.APIKeys()
+		keys := make([]httpapi.Key, len(apiKeys))
+		for i, k := range apiKeys {
 			keys[i] = httpapi.Key{Name: k.Name, Key: k.Key}
 			for _, e := range k.Endpoints {
 				keys[i].Endpoints = append(keys[i].Endpoints, httpapi.Endpoint(e))
@@ -71,11 +72,11 @@ func apiServed(cfg config.Config, logger *slog.Logger) bool {
 	switch {
 	case !cfg.API.Enabled:
 		return false
-	case len(cfg.API.Keys) > 0 || loopback(cfg.Addr):
+	case len(cfg.APIKeys()) > 0 || loopback(cfg.Addr):
 		return true
 	}
-	logger.Warn("HTTP API off: addr is not a loopback address and api.keys is empty; "+
-		"add a key under api.keys to serve it (docs/http-api.md)", "addr", cfg.Addr)
+	logger.Warn("HTTP API off: addr is not a loopback address and no API key is configured; "+
+		"add one under api.keys, or an api list to an application, to serve it (docs/http-api.md)", "addr", cfg.Addr)
 	return false
 }
 

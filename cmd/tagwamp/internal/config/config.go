@@ -107,6 +107,11 @@ type Application struct {
 	// challenges tell clients these values; clients never choose them.
 	// Absent: challenges are signed with the secret itself (unsalted).
 	CRA *auth.SaltParams `yaml:"cra"`
+	// API, key api, lists the HTTP API endpoints the application's secret
+	// may use as an API key (publish, batch, call, presence, disconnect,
+	// info, or *), besides the keys of api.keys: a backend then needs one
+	// secret for WAMP and HTTP. Default none.
+	API []string `yaml:"api"`
 }
 
 // Auth is the auth section; each field maps to the auth.Options field of
@@ -525,6 +530,13 @@ func (c *Config) validateAPI(bad func(key, format string, args ...any)) {
 	if c.API.Rate.PerSecond < 0 || c.API.Rate.Burst < 0 {
 		bad("api.rate", "per_second and burst must be 0 or positive")
 	}
+	for i, a := range c.Applications {
+		for _, e := range a.API {
+			if !validEndpoint(e) {
+				bad(fmt.Sprintf("applications[%d].api", i), "unknown endpoint %q: publish, batch, call, presence, disconnect, info or *", e)
+			}
+		}
+	}
 	for i, k := range c.API.Keys {
 		key := fmt.Sprintf("api.keys[%d]", i)
 		if k.Name == "" {
@@ -537,13 +549,33 @@ func (c *Config) validateAPI(bad func(key, format string, args ...any)) {
 			bad(key+".endpoints", "must list at least one endpoint (publish, batch, call, presence, disconnect, info, or *)")
 		}
 		for _, e := range k.Endpoints {
-			switch e {
-			case "publish", "batch", "call", "presence", "disconnect", "info", "*":
-			default:
+			if !validEndpoint(e) {
 				bad(key+".endpoints", "unknown endpoint %q: publish, batch, call, presence, disconnect, info or *", e)
 			}
 		}
 	}
+}
+
+// validEndpoint reports whether e names an HTTP API endpoint, or all.
+func validEndpoint(e string) bool {
+	switch e {
+	case "publish", "batch", "call", "presence", "disconnect", "info", "*":
+		return true
+	}
+	return false
+}
+
+// APIKeys returns the HTTP API's keys: those of api.keys, then one per
+// application with an api list, named after the application and equal to
+// its secret.
+func (c *Config) APIKeys() []APIKey {
+	keys := append([]APIKey(nil), c.API.Keys...)
+	for _, a := range c.Applications {
+		if len(a.API) > 0 {
+			keys = append(keys, APIKey{Name: "application " + a.Key, Key: a.Secret, Endpoints: a.API})
+		}
+	}
+	return keys
 }
 
 // validateAuth checks authorizeOpen, applications and auth.
