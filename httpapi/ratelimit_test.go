@@ -44,4 +44,3 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("Retry-After %q", got)
 	}
 }
-
