@@ -204,6 +204,7 @@ func (c *Conn) Close(code ws.StatusCode, reason string) {
 	c.state = stateClosing
 	c.t.poller.remove(c)
 	c.mu.Unlock()
+	c.t.log.Debug("session closing", "session", c.h, "client", c.clientIP, "code", int(code), "reason", reason)
 	c.h.ConnClosing()
 
 	frame := AppendControl(nil, ws.OpClose, closePayload(uint16(code), reason))
