@@ -196,6 +196,10 @@ func TestConnLimits(t *testing.T) {
 			if !strings.Contains(r.Body, tc.want) {
 				t.Fatalf("body %q, want %q", r.Body, tc.want)
 			}
+			// Rejected is counted once the handshake goroutine is done with
+			// the refused connection, which may be just after the 503
+			// reaches the client.
+			waitFor(t, func() bool { return srv.Stats().Rejected == 1 }, "counting the refusal")
 			st := srv.Stats()
 			if st.ConnsRefused != 1 || st.Rejected != 1 {
 				t.Fatalf("ConnsRefused %d, Rejected %d; want 1, 1", st.ConnsRefused, st.Rejected)
