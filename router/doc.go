@@ -164,6 +164,15 @@
 // and before the first message is handled; SessionClosed once, when the
 // connection is gone, never before SessionOpened has returned.
 //
+// # Cluster
+//
+// With Options.Broker (broker.go) the server is one node of a cluster:
+// it tells the broker which tags its subscriptions hold (Interest), hands
+// it every publication after delivering it locally (Publish), and
+// delivers what other nodes published through DeliverRemote, to local
+// subscriptions only. Without one nothing changes but a nil check.
+// Package cluster provides a Broker over NATS.
+//
 // # Concurrency
 //
 // All exported methods are safe for concurrent use. At most one worker
@@ -189,6 +198,10 @@
 //	               its subscriptions out under Session.mu and removes them
 //	               from the index after unlocking it. Match alone: its
 //	               callback only collects.
+//	interest.mu    the per-tag counts of local subscriptions told to
+//	               Options.Broker (broker.go): taken under Session.mu
+//	               when a subscription enters or leaves the index, and
+//	               held while Broker.Interest, which must not block, runs
 //	wsconn locks   a connection's state and write queue (see its package
 //	               doc); taken by queuing a frame, never while a lock
 //	               above is held.
