@@ -190,4 +190,3 @@ func (srv *Server) DeliverRemote(p *BrokerPublication) (int, error) {
 	f.pend.Flush()
 	return n, nil
 }
-

@@ -39,9 +39,9 @@ type Server struct {
 	stats   counters
 	// interest counts the tags local subscriptions hold, for Options.Broker.
 	interest interest
-	started time.Time
-	limits  connLimiter
-	web     *web // Options.HTTP's server, or nil
+	started  time.Time
+	limits   connLimiter
+	web      *web // Options.HTTP's server, or nil
 	// What one message may cost (Options.MaxURILength, MaxTagsPerTopic,
 	// MaxMessageElements, MaxPublishIDs), as the decoder and the tag
 	// parser take them.
