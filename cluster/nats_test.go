@@ -231,10 +231,10 @@ func TestOptionsAcrossNodes(t *testing.T) {
 	subscribe(t, s2, "news?lang=FR")
 	b.waitSubjects(t, 3)
 	pub := a.dial(t)
-	pub.Send(fmt.Sprintf(`[7,"news?lang=FR",1,[%q]]`, s1.SessionID)) // exclude s1
+	pub.Send(fmt.Sprintf(`[7,"news?lang=FR",1,[%q]]`, s1.SessionID))    // exclude s1
 	pub.Send(fmt.Sprintf(`[7,"news?lang=FR",2,[],[%q]]`, s1.SessionID)) // only s1
-	pub.Send(`[7,"news?lang=FR",3,[],[]]`)                               // nobody
-	pub.Send(`[7,"news?lang=FR",4,true]`)                                // all of them: the publisher is elsewhere
+	pub.Send(`[7,"news?lang=FR",3,[],[]]`)                              // nobody
+	pub.Send(`[7,"news?lang=FR",4,true]`)                               // all of them: the publisher is elsewhere
 	if got := s2.Recv(); got != `[8,"news?lang=FR",1]` {
 		t.Fatalf("s2 got %s", got)
 	}
