@@ -63,6 +63,9 @@ type Config struct {
 	// Forward, key forward, forwards CALLs to HTTP services and asks HTTP
 	// hooks about connections and subscriptions (forward.go). Default off.
 	Forward Forward `yaml:"forward"`
+	// Broker, key broker, joins a cluster of servers that share
+	// publications (broker.go). Default off.
+	Broker Broker `yaml:"broker"`
 
 	// AuthorizeOpen, key authorizeOpen (Gomoob's name), lets connections
 	// open without credentials. Default true. false requires ?key=&secret=
@@ -478,6 +481,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateAuth(bad)
 	c.validateForward(bad)
+	c.validateBroker(bad)
 	return errors.Join(errs...)
 }
 
