@@ -39,7 +39,7 @@ type Options struct {
 	// never stop. Defaults 100ms and 2s.
 	ReconnectWait, MaxReconnectWait time.Duration
 	// QueueLen is how many received messages wait for delivery; past it
-	// NATS drops them (a slow consumer, counted in Stats.Dropped).
+	// nats.go drops them (a slow consumer, Stats.SlowConsumer).
 	// Default 65536.
 	QueueLen int
 	// Logger receives connection changes and rejected messages. Default
@@ -93,7 +93,7 @@ type NATS struct {
 	subs map[string]*nats.Subscription // owned by reconcile's goroutine
 
 	stats struct {
-		forwarded, unforwarded, received, rejected, dropped, subjects atomic.Uint64
+		forwarded, unforwarded, received, rejected, slowConsumer, subjects atomic.Uint64
 	}
 }
 
@@ -104,9 +104,12 @@ type Stats struct {
 	// reached this node's subscribers only.
 	Forwarded, Unforwarded uint64
 	// Received counts messages from NATS; Rejected those dropped as
-	// malformed or over a bound (ErrBadMessage); Dropped those NATS
-	// dropped because the delivery queue was full (Options.QueueLen).
-	Received, Rejected, Dropped uint64
+	// malformed or over a bound (ErrBadMessage).
+	Received, Rejected uint64
+	// SlowConsumer counts the times nats.go reported a subscription of
+	// this node a slow consumer: the delivery queue (Options.QueueLen)
+	// was full and messages were lost, until it drained.
+	SlowConsumer uint64
 	// Subjects is the number of subjects this node listens on now, once
 	// the NATS server has acknowledged them.
 	Subjects uint64
@@ -152,7 +155,7 @@ func NewNATS(o Options) (*NATS, error) {
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
-				b.stats.dropped.Add(1)
+				b.stats.slowConsumer.Add(1)
 				return
 			}
 			b.log.Warn("cluster: NATS error", "err", err)
@@ -203,7 +206,7 @@ func (b *NATS) Stats() Stats {
 	s := &b.stats
 	return Stats{
 		Forwarded: s.forwarded.Load(), Unforwarded: s.unforwarded.Load(),
-		Received: s.received.Load(), Rejected: s.rejected.Load(), Dropped: s.dropped.Load(),
+		Received: s.received.Load(), Rejected: s.rejected.Load(), SlowConsumer: s.slowConsumer.Load(),
 		Subjects: s.subjects.Load(),
 	}
 }

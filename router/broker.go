@@ -79,8 +79,8 @@ func (srv *Server) brokerConnected() bool {
 
 // interest counts, per tag, the local subscriptions holding it, and tells
 // the broker when a count leaves or reaches zero. Its lock is taken under
-// Session.mu and is a leaf but for the broker's Interest, which must not
-// block.
+// Session.mu; under it, only the index's read lock and the broker's
+// Interest, which must not block, are taken.
 type interest struct {
 	mu   sync.Mutex
 	n    map[tagindex.Tag]int

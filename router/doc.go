@@ -193,15 +193,17 @@
 //	connLimiter.mu connection counts (a leaf: taken alone, at an upgrade
 //	               and when a connection ends)
 //	Session.mu     the session's subscriptions and values
+//	interest.mu    the per-tag counts of local subscriptions told to
+//	               Options.Broker (broker.go): taken under Session.mu
+//	               when a subscription enters or leaves the index (after
+//	               it for a closing session), held while it reads the
+//	               set's tags from the index and while Broker.Interest,
+//	               which must not block, runs
 //	tagindex lock  the index: Add under Session.mu, and Remove under it
 //	               for an UNSUBSCRIBE; a closing session (detach) takes
 //	               its subscriptions out under Session.mu and removes them
 //	               from the index after unlocking it. Match alone: its
 //	               callback only collects.
-//	interest.mu    the per-tag counts of local subscriptions told to
-//	               Options.Broker (broker.go): taken under Session.mu
-//	               when a subscription enters or leaves the index, and
-//	               held while Broker.Interest, which must not block, runs
 //	wsconn locks   a connection's state and write queue (see its package
 //	               doc); taken by queuing a frame, never while a lock
 //	               above is held.
