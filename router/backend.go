@@ -122,6 +122,9 @@ func (srv *Server) PublishBatch(ps []BackendPublication) ([]int, error) {
 	for i := range batch {
 		f.pub = batch[i].pub
 		counts[i] = srv.deliver(f, &f.pend, nil, &batch[i].m)
+		if srv.opts.Broker != nil {
+			srv.forward(f, nil, &batch[i].m)
+		}
 	}
 	f.pub = Publication{}
 	f.pend.Flush()
@@ -397,7 +400,9 @@ var ErrNotListening = errors.New("router: not listening")
 
 // Ready reports whether the server can take sessions, for a readiness
 // probe: nil while it serves at least one listener and is not shutting
-// down, else ErrNotListening or ErrServerClosed.
+// down, else ErrNotListening or ErrServerClosed; and, with an
+// Options.Broker that reports its connection (Connected() bool),
+// ErrBrokerDisconnected while it is down.
 func (srv *Server) Ready() error {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
@@ -406,6 +411,8 @@ func (srv *Server) Ready() error {
 		return ErrServerClosed
 	case len(srv.listeners) == 0:
 		return ErrNotListening
+	case !srv.brokerConnected():
+		return ErrBrokerDisconnected
 	}
 	return nil
 }

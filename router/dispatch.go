@@ -275,6 +275,9 @@ func (srv *Server) addSubscription(s *Session, entry *subscription, tags taginde
 	}
 	s.addSub(entry)
 	entry.h = srv.index.Add(tags, entry)
+	if srv.opts.Broker != nil {
+		srv.interestAdd(entry.h)
+	}
 	srv.stats.subscriptions.Add(1)
 }
 
@@ -286,6 +289,9 @@ func (srv *Server) handleUnsubscribe(w *worker, s *Session, topicURI []byte) err
 	}
 	s.mu.Lock()
 	if entry := s.removeSub(w.uri); entry != nil {
+		if srv.opts.Broker != nil {
+			srv.interestRemove(entry.h)
+		}
 		srv.index.RemoveHandle(entry.h, entry)
 		srv.stats.subscriptions.Add(-1)
 	}
@@ -310,6 +316,9 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) err
 		return nil
 	}
 	srv.deliver(f, w.batch, s, m)
+	if srv.opts.Broker != nil {
+		srv.forward(f, s, m)
+	}
 	f.pub = Publication{}
 	return nil
 }

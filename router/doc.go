@@ -164,6 +164,15 @@
 // and before the first message is handled; SessionClosed once, when the
 // connection is gone, never before SessionOpened has returned.
 //
+// # Cluster
+//
+// With Options.Broker (broker.go) the server is one node of a cluster:
+// it tells the broker which tags its subscriptions hold (Interest), hands
+// it every publication after delivering it locally (Publish), and
+// delivers what other nodes published through DeliverRemote, to local
+// subscriptions only. Without one nothing changes but a nil check.
+// Package cluster provides a Broker over NATS.
+//
 // # Concurrency
 //
 // All exported methods are safe for concurrent use. At most one worker
@@ -184,6 +193,12 @@
 //	connLimiter.mu connection counts (a leaf: taken alone, at an upgrade
 //	               and when a connection ends)
 //	Session.mu     the session's subscriptions and values
+//	interest.mu    the per-tag counts of local subscriptions told to
+//	               Options.Broker (broker.go): taken under Session.mu
+//	               when a subscription enters or leaves the index (after
+//	               it for a closing session), held while it reads the
+//	               set's tags from the index and while Broker.Interest,
+//	               which must not block, runs
 //	tagindex lock  the index: Add under Session.mu, and Remove under it
 //	               for an UNSUBSCRIBE; a closing session (detach) takes
 //	               its subscriptions out under Session.mu and removes them

@@ -179,6 +179,14 @@ type Options struct {
 	// (docs/protocol.md#publish-options).
 	DeliverToPublisher bool
 
+	// Broker joins this server to a cluster (broker.go): it is told which
+	// tags the local subscriptions hold, handed a copy of every local
+	// publication after its local delivery, and hands back, through
+	// DeliverRemote, the publications of the other nodes. Default nil: a
+	// single process, nothing leaves it. Package cluster provides one over
+	// NATS.
+	Broker Broker
+
 	// The plug points; the package doc, "Handlers and middleware", shows
 	// how they are layered.
 

@@ -48,6 +48,9 @@ func (srv *Server) handlePlain(w *worker, s *Session, payload []byte) bool {
 	} else {
 		var m protocol.Publish // ExcludeDefault: as a PUBLISH without element 3
 		srv.deliver(f, w.batch, s, &m)
+		if srv.opts.Broker != nil {
+			srv.forward(f, s, &m)
+		}
 	}
 	f.pub = Publication{}
 	return !s.c.Closing()

@@ -37,9 +37,11 @@ type Server struct {
 	tcfg    wsconn.Config     // t's configuration
 	fans    sync.Pool         // *fanout for server-side publishes
 	stats   counters
-	started time.Time
-	limits  connLimiter
-	web     *web // Options.HTTP's server, or nil
+	// interest counts the tags local subscriptions hold, for Options.Broker.
+	interest interest
+	started  time.Time
+	limits   connLimiter
+	web      *web // Options.HTTP's server, or nil
 	// What one message may cost (Options.MaxURILength, MaxTagsPerTopic,
 	// MaxMessageElements, MaxPublishIDs), as the decoder and the tag
 	// parser take them.
@@ -377,6 +379,9 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 	}
 	f.pub = Publication{Topic: topic, Tags: f.set, Event: event}
 	n := srv.deliver(f, &f.pend, nil, nil)
+	if srv.opts.Broker != nil {
+		srv.forward(f, nil, nil)
+	}
 	f.pub = Publication{}
 	f.pend.Flush()
 	return n, nil

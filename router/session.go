@@ -198,6 +198,9 @@ func (s *Session) detach() {
 	s.subs, s.subIndex = nil, nil
 	s.mu.Unlock()
 	for _, sub := range subs {
+		if s.srv.opts.Broker != nil {
+			s.srv.interestRemove(sub.h)
+		}
 		s.srv.index.RemoveHandle(sub.h, sub)
 	}
 	s.srv.stats.subscriptions.Add(-int64(len(subs)))

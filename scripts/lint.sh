@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gofmt, go vet, staticcheck, and the package layering: a lower package never
 # imports a higher one. protocol and tagindex import nothing of ours (tagindex
-# only the standard library), router never imports handlers, cmd or client;
+# only the standard library), router never imports handlers, cmd, client or
+# cluster (nats.go enters through cluster alone);
 # internal/wstest and internal/leakcheck are for _test.go files only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ check() { # package, forbidden import pattern
 }
 check protocol "^$mod/"
 check tagindex "^$mod/|^github.com/|^golang.org/|^gopkg.in/"
-check router "^$mod/(handlers|client|cmd)"
+check router "^$mod/(handlers|client|cmd|cluster)|^github.com/nats-io/"
+check cluster "^$mod/(handlers|client|cmd|httpapi|forward|auth)"
 check client "^$mod/(router|handlers|cmd)|^gonum.org/|HdrHistogram"
 check auth "^$mod/(handlers|client|cmd)"
 check httpapi "^$mod/(handlers|client|cmd)"
@@ -33,5 +35,9 @@ check internal/lograte "^$mod/"
 # lists the imports of a package's non-test files).
 if go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/internal/(wstest|leakcheck)( |\$)"; then
   echo "lint: internal/wstest and internal/leakcheck must be imported by _test.go files only"; fail=1
+fi
+# nats.go enters through package cluster alone.
+if go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$mod/cluster:" | grep -E " github.com/nats-io/"; then
+  echo "lint: only package cluster imports nats.go"; fail=1
 fi
 exit $fail

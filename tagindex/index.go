@@ -523,3 +523,20 @@ func (x *Index[T]) find(ids []uint32, h uint32) (uint32, bool) {
 		}
 	}
 }
+
+// AppendTags appends the tags of the set named by h to dst and returns it, or dst unchanged for a
+// Handle that names no set. The tags' strings are the index's interned copies, which never change:
+// they may be kept after the entry is removed. Call it while h is valid (see Handle).
+func (x *Index[T]) AppendTags(dst []Tag, h Handle) []Tag {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	gid := h.g - 1
+	if h.g == 0 || int(gid) >= len(x.groups) || x.groups[gid].nvals == 0 {
+		return dst
+	}
+	ids, _ := x.set(gid)
+	for _, id := range ids {
+		dst = append(dst, x.tags[id].tag)
+	}
+	return dst
+}

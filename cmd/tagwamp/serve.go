@@ -32,7 +32,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	}
 	logger, limited := newLogger(cfg, stderr)
 	defer limited.Flush()
-	srv, authStats, err := newServer(cfg, logger)
+	broker, err := newBroker(cfg, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	if broker != nil {
+		defer broker.Close() // after the server's Shutdown below
+	}
+	srv, authStats, err := newServer(cfg, logger, broker)
 	if err != nil {
 		return usageError{err}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tagwamp/tagwamp/auth"
+	"github.com/tagwamp/tagwamp/cluster"
 	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
 	"github.com/tagwamp/tagwamp/forward"
 	"github.com/tagwamp/tagwamp/handlers"
@@ -20,12 +21,16 @@ import (
 )
 
 // newServer builds the server cfg describes, with the built-in procedures
-// registered when cfg.Builtins is set. authStats reads package auth's
-// counters; it is nil when authentication is off.
-func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, authStats metrics.AuthSource, err error) {
+// registered when cfg.Builtins is set, joined to a cluster by broker when
+// not nil. authStats reads package auth's counters; it is nil when
+// authentication is off.
+func newServer(cfg config.Config, logger *slog.Logger, broker *cluster.NATS) (srv *router.Server, authStats metrics.AuthSource, err error) {
 	opts, mux, err := options(cfg, logger)
 	if err != nil {
 		return nil, nil, err
+	}
+	if broker != nil {
+		opts.Broker = broker
 	}
 	for _, e := range opts.Extensions {
 		if a, ok := e.Hook.(metrics.AuthSource); ok {
@@ -41,6 +46,9 @@ func newServer(cfg config.Config, logger *slog.Logger) (srv *router.Server, auth
 		opts.HTTP = &late
 	}
 	srv = router.New(opts)
+	if broker != nil {
+		broker.Attach(srv)
+	}
 	if cfg.Builtins {
 		handlers.RegisterBuiltins(mux, srv)
 	}

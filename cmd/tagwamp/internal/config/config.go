@@ -63,6 +63,9 @@ type Config struct {
 	// Forward, key forward, forwards CALLs to HTTP services and asks HTTP
 	// hooks about connections and subscriptions (forward.go). Default off.
 	Forward Forward `yaml:"forward"`
+	// Broker, key broker, joins a cluster of servers that share
+	// publications (broker.go). Default off.
+	Broker Broker `yaml:"broker"`
 
 	// WebUI, key web_ui, serves the demo page (package web) on the main
 	// port: / and its files, beside the HTTP API. Absent or null (the
@@ -489,6 +492,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateAuth(bad)
 	c.validateForward(bad)
+	c.validateBroker(bad)
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,49 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestParseBroker: the broker section maps to cluster.Options, and its
+// mistakes name their keys.
+func TestParseBroker(t *testing.T) {
+	c, err := Parse([]byte(`
+broker:
+  nats:
+    urls: [nats://10.0.0.5:4222, tls://10.0.0.6:4222]
+    subject_prefix: acme.prod
+    user: tagwamp
+    password: secret
+    reconnect_wait: 250ms
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Broker.Options()
+	if !c.Broker.Enabled() || len(o.URLs) != 2 || o.SubjectPrefix != "acme.prod" || o.User != "tagwamp" ||
+		o.Password != "secret" || o.ReconnectWait != 250*time.Millisecond {
+		t.Fatalf("options = %+v", o)
+	}
+	if c, err := Parse([]byte("broker:\n")); err != nil || c.Broker.Enabled() {
+		t.Fatalf("an empty broker section: %v, enabled %v", err, c.Broker.Enabled())
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"broker: {nats: {}}", "broker.nats.urls: at least one"},
+		{"broker: {nats: {urls: ['http://x:4222']}}", "broker.nats.urls"},
+		{"broker: {nats: {urls: ['nats://']}}", "broker.nats.urls"},
+		{"broker: {nats: {urls: ['nats://x:4222'], subject_prefix: 'a..b'}}", "broker.nats.subject_prefix"},
+		{"broker: {nats: {urls: ['nats://x:4222'], subject_prefix: 'a.>'}}", "broker.nats.subject_prefix"},
+		{"broker: {nats: {urls: ['nats://x:4222'], user: u}}", "broker.nats.user"},
+		{"broker: {nats: {urls: ['nats://x:4222'], user: u, password: p, token: t}}", "broker.nats.token"},
+		{"broker: {nats: {urls: ['nats://x:4222'], reconnect_wait: -1s}}", "broker.nats.reconnect_wait"},
+		{"broker: {nats: {url: 'nats://x:4222'}}", "url"},
+		{"broker: {redis: {}}", "redis"},
+	} {
+		_, err := Parse([]byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
