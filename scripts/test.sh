@@ -20,6 +20,7 @@ command -v node >/dev/null 2>&1 || missing+=("node (apt-get install nodejs npm)"
 [ -d interop/node_modules/playwright-core ] || missing+=("playwright-core, which drives the demo page (npm ci --prefix interop)")
 command -v chromium >/dev/null 2>&1 || missing+=("chromium (apt-get install chromium)")
 command -v php >/dev/null 2>&1 || missing+=("php (apt-get install php-cli)")
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=("nats-server (apt-get install nats-server)")
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "${CI:-}" = true ]; then
     echo "test: missing under CI: ${missing[*]}" >&2
