@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tagwamp/tagwamp/metrics"
-	"github.com/tagwamp/tagwamp/router"
 )
 
 // debugServer is the optional debug listener: metrics and pprof.
@@ -20,13 +19,13 @@ type debugServer struct {
 }
 
 // startDebug serves debugHandler on addr until Close.
-func startDebug(addr string, srv *router.Server, authStats metrics.AuthSource, logger *slog.Logger) (*debugServer, error) {
+func startDebug(addr string, src metrics.Sources, logger *slog.Logger) (*debugServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("debug listener: %w", err)
 	}
 	d := &debugServer{Addr: ln.Addr(), hs: &http.Server{
-		Handler:           debugHandler(srv, authStats),
+		Handler:           debugHandler(src),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}
@@ -46,13 +45,9 @@ func (d *debugServer) Close() error { return d.hs.Close() }
 // debugHandler serves /metrics (the router's counters, auth's when
 // authStats is not nil, the Go runtime, the process) and /debug/pprof/ on
 // its own mux: nothing is registered on http.DefaultServeMux's behalf.
-func debugHandler(srv *router.Server, authStats metrics.AuthSource) http.Handler {
+func debugHandler(src metrics.Sources) http.Handler {
 	mux := http.NewServeMux()
-	if authStats != nil {
-		mux.Handle("/metrics", metrics.Handler(srv, metrics.NewAuthCollector(authStats)))
-	} else {
-		mux.Handle("/metrics", metrics.Handler(srv))
-	}
+	mux.Handle("/metrics", metrics.HandlerFor(src))
 	mux.HandleFunc("/debug/pprof/", pprof.Index) // heap, goroutine, allocs...; heap?gc=1 runs a GC first
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tagwamp/tagwamp/cmd/tagwamp/internal/config"
 	"github.com/tagwamp/tagwamp/internal/lograte"
+	"github.com/tagwamp/tagwamp/metrics"
 	"github.com/tagwamp/tagwamp/router"
 )
 
@@ -49,7 +50,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	}
 	var debugAddr net.Addr
 	if cfg.DebugAddr != "" {
-		dbg, err := startDebug(cfg.DebugAddr, srv, authStats, logger)
+		src := metrics.Sources{Router: srv, Auth: authStats}
+		if broker != nil {
+			src.Cluster = broker
+		}
+		dbg, err := startDebug(cfg.DebugAddr, src, logger)
 		if err != nil {
 			ln.Close()
 			return err
