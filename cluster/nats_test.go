@@ -110,8 +110,16 @@ type node struct {
 // loopback port, both closed with the test.
 func startNode(t testing.TB, natsURL string) *node {
 	t.Helper()
+	return startNodeWith(t, cluster.Options{URLs: []string{natsURL}})
+}
+
+// startNodeWith is startNode with the broker's options o (its Logger
+// discarded).
+func startNodeWith(t testing.TB, o cluster.Options) *node {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	b, err := cluster.NewNATS(cluster.Options{URLs: []string{natsURL}, Logger: log})
+	o.Logger = log
+	b, err := cluster.NewNATS(o)
 	if err != nil {
 		t.Fatal(err)
 	}
