@@ -18,9 +18,10 @@ type wireProxy struct {
 	ln     net.Listener
 	target string
 
-	mu  gosync.Mutex
-	ops map[string]opCount // "out SUB": node to NATS; "in MSG": NATS to node
-	wg  gosync.WaitGroup
+	mu    gosync.Mutex
+	ops   map[string]opCount // "out SUB": node to NATS; "in MSG": NATS to node
+	conns []net.Conn
+	wg    gosync.WaitGroup
 }
 
 // opCount is how many operations of one kind crossed, and their bytes.
@@ -55,6 +56,9 @@ func (p *wireProxy) accept() {
 			c.Close()
 			continue
 		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
 		p.wg.Add(2)
 		go p.pipe(c, s, "out")
 		go p.pipe(s, c, "in")
@@ -92,6 +96,17 @@ func (p *wireProxy) pipe(src, dst net.Conn, dir string) {
 		c.Bytes += n
 		p.ops[dir+" "+op] = c
 		p.mu.Unlock()
+	}
+}
+
+// cut closes the proxy and every connection through it: the node loses
+// NATS, without a word to anyone (as if it had crashed).
+func (p *wireProxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
 	}
 }
 
