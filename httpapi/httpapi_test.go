@@ -206,8 +206,8 @@ func TestHandler(t *testing.T) {
 		{name: "call args not a list", method: "POST", path: "/api/call", key: bearer, ctype: json_, body: `{"procedure":"echo","args":1}`, status: 400, code: "bad_request"},
 
 		// Presence.
-		{name: "presence", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"tags":{"lang":"FR"}}`, status: 200, want: `{"sessions":0,"ids":[]}`},
-		{name: "presence topic", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"topic":"http://x.com/t","limit":5}`, status: 200, want: `{"sessions":0,"ids":[]}`},
+		{name: "presence", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"tags":{"lang":"FR"}}`, status: 200, want: `{"sessions":0,"ids":[],"nodes":1,"partial":false}`},
+		{name: "presence topic", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"topic":"http://x.com/t","limit":5}`, status: 200, want: `{"sessions":0,"ids":[],"nodes":1,"partial":false}`},
 		{name: "presence negative limit", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"topic":"http://x.com/t","limit":-1}`, status: 400, code: "bad_request"},
 		{name: "presence neither", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{}`, status: 400, code: "bad_publication"},
 		{name: "presence over limit", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"tags":{"a":1,"b":2,"c":3}}`, status: 422, code: "over_limit"},

@@ -17,13 +17,16 @@ broker:
     user: tagwamp
     password: secret
     reconnect_wait: 250ms
+    presence_timeout: 2s
+    heartbeat: 10s
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := c.Broker.Options()
 	if !c.Broker.Enabled() || len(o.URLs) != 2 || o.SubjectPrefix != "acme.prod" || o.User != "tagwamp" ||
-		o.Password != "secret" || o.ReconnectWait != 250*time.Millisecond {
+		o.Password != "secret" || o.ReconnectWait != 250*time.Millisecond ||
+		o.PresenceTimeout != 2*time.Second || o.HeartbeatInterval != 10*time.Second {
 		t.Fatalf("options = %+v", o)
 	}
 	if c, err := Parse([]byte("broker:\n")); err != nil || c.Broker.Enabled() {
@@ -38,6 +41,8 @@ broker:
 		{"broker: {nats: {urls: ['nats://x:4222'], user: u}}", "broker.nats.user"},
 		{"broker: {nats: {urls: ['nats://x:4222'], user: u, password: p, token: t}}", "broker.nats.token"},
 		{"broker: {nats: {urls: ['nats://x:4222'], reconnect_wait: -1s}}", "broker.nats.reconnect_wait"},
+		{"broker: {nats: {urls: ['nats://x:4222'], presence_timeout: -1s}}", "broker.nats.presence_timeout"},
+		{"broker: {nats: {urls: ['nats://x:4222'], heartbeat: -1s}}", "broker.nats.heartbeat"},
 		{"broker: {nats: {url: 'nats://x:4222'}}", "url"},
 		{"broker: {redis: {}}", "redis"},
 	} {
