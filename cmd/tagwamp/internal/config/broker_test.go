@@ -52,3 +52,33 @@ broker:
 		}
 	}
 }
+
+// TestValidateProcs: procs, reuse_port and procs_without_broker, and the
+// debug addresses of the processes.
+func TestValidateProcs(t *testing.T) {
+	const nats = "broker: {nats: {urls: ['nats://x:4222']}}\n"
+	for _, tc := range []struct{ yaml, want string }{
+		{"procs: 4\nreuse_port: true\n" + nats, ""},
+		{"reuse_port: true\n", ""},
+		{"procs: 2\nprocs_without_broker: true\n", ""},
+		{"procs: 2\n", "procs: 2 processes without broker.nats"},
+		{"procs: 0\n", "procs: must be 1 to 1024"},
+		{"procs: 1025\n" + nats, "procs: must be 1 to 1024"},
+		{"procs: 4\ndebug_addr: 127.0.0.1:65534\n" + nats, "debug_addr: port 65534 plus 4 processes"},
+		{"procs: 4\ndebug_addr: 127.0.0.1:0\n" + nats, ""},
+	} {
+		_, err := Parse([]byte(tc.yaml))
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	c := Default()
+	c.DebugAddr = "127.0.0.1:9090"
+	if got := c.DebugAddrOf(3); got != "127.0.0.1:9093" {
+		t.Errorf("DebugAddrOf(3) = %s", got)
+	}
+	c.DebugAddr = "127.0.0.1:0"
+	if got := c.DebugAddrOf(3); got != "127.0.0.1:0" {
+		t.Errorf("DebugAddrOf(3) = %s", got)
+	}
+}
