@@ -162,3 +162,61 @@ func merge(ms ...map[string]int) map[string]int {
 	}
 	return out
 }
+
+// TestControlTraffic measures, as TestBrokerTraffic does, what presence
+// and the heartbeats cost in broker traffic:
+//
+//	go test ./cluster -run TestControlTraffic -v
+func TestControlTraffic(t *testing.T) {
+	t.Run("presence", func(t *testing.T) {
+		nd := startNATS(t)
+		target := strings.TrimPrefix(nd.url(), "nats://")
+		pa, pb := startProxy(t, target), startProxy(t, target)
+		a := startNodeWith(t, cluster.Options{URLs: []string{pa.url()}, HeartbeatInterval: time.Hour})
+		b := startNodeWith(t, cluster.Options{URLs: []string{pb.url()}, HeartbeatInterval: time.Hour})
+		for range 3 {
+			subscribe(t, b.dial(t), "news?user=1")
+		}
+		waitFor(t, func() bool { return a.b.Nodes() == 1 && b.b.Nodes() == 1 }, "the nodes to know each other")
+		time.Sleep(quiet)
+		beforeA, beforeB := pa.snapshot(), pb.snapshot()
+		res, err := a.srv.ClusterPresence(t.Context(), "news?user=1", nil, 100)
+		if err != nil || res.Sessions != 3 || res.Nodes != 2 || res.Partial {
+			t.Fatalf("%+v %v", res, err)
+		}
+		time.Sleep(quiet)
+		inA, inB := pa.since(beforeA), pb.since(beforeB)
+		if inA["out PUB"].N != 1 || inA["in MSG"].N != 1 || inB["in MSG"].N != 1 || inB["out PUB"].N != 1 {
+			t.Errorf("asker %v, answerer %v: want one request and one answer", inA, inB)
+		}
+		t.Logf("one presence request, 3 matching sessions on the other node: asker %s; answerer %s", summary(inA), summary(inB))
+	})
+	t.Run("heartbeat", func(t *testing.T) {
+		nd := startNATS(t)
+		target := strings.TrimPrefix(nd.url(), "nats://")
+		pa, pb := startProxy(t, target), startProxy(t, target)
+		const beat = 100 * time.Millisecond
+		a := startNodeWith(t, cluster.Options{URLs: []string{pa.url()}, HeartbeatInterval: beat})
+		startNodeWith(t, cluster.Options{URLs: []string{pb.url()}, HeartbeatInterval: beat})
+		waitFor(t, func() bool { return a.b.Nodes() == 1 }, "a to know b")
+		before := pa.snapshot()
+		time.Sleep(20 * beat)
+		d := pa.since(before)
+		out, in := d["out PUB"], d["in MSG"]
+		if out.N == 0 || in.N == 0 {
+			t.Fatalf("no heartbeat in %v: %v", 20*beat, d)
+		}
+		t.Logf("heartbeat: %d B sent per beat, %d B received per beat of each other node", out.Bytes/out.N, in.Bytes/in.N)
+	})
+}
+
+// summary formats counts as TestBrokerTraffic logs them.
+func summary(m map[string]opCount) string {
+	var parts []string
+	total := 0
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%d %s (%d B)", m[k].N, k, m[k].Bytes))
+		total += m[k].Bytes
+	}
+	return fmt.Sprintf("%d B: %s", total, strings.Join(parts, ", "))
+}
