@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -238,7 +239,7 @@ func decodePresenceAnswer(b []byte) (nodeID, int, []string, error) {
 	}
 	id := nodeID(b[1 : 1+len(nodeID{})])
 	r := reader{b: b[1+len(nodeID{}):]}
-	n := r.uvarint(1 << 40)
+	n := r.uvarint(math.MaxInt32)
 	raw := r.ids()
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("bytes after a presence answer")
