@@ -52,15 +52,18 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 	if err != nil {
 		return fmt.Errorf("procs: %w", err)
 	}
+	// A trial listen: an address the processes could not share fails
+	// here, once, rather than in each of them again and again; port 0
+	// becomes the one free port they all take.
 	addr := cfg.Addr
-	if _, port, err := net.SplitHostPort(addr); err == nil && (port == "0" || port == "") {
-		ln, err := listen(ctx, addr, true)
-		if err != nil {
-			return err
-		}
-		addr = ln.Addr().String()
-		ln.Close()
+	ln, err := listen(ctx, addr, true)
+	if err != nil {
+		return err
 	}
+	if _, port, err := net.SplitHostPort(addr); err == nil && (port == "0" || port == "") {
+		addr = ln.Addr().String()
+	}
+	ln.Close()
 	childArgs := func(i int) []string {
 		a := append(slices.Clone(args), "-procs", "1", "-reuse-port=true", "-addr", addr)
 		if cfg.DebugAddr != "" {
@@ -97,7 +100,7 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 		}()
 		return nil
 	}
-	running := 0
+	running, pending := 0, 0 // processes running, restarts waiting
 	var result error
 	stopping := false
 	stop := func() {
@@ -105,6 +108,7 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 			return
 		}
 		stopping = true
+		pending = 0 // their goroutines give up
 		close(quit)
 		for i, p := range procs {
 			if p != nil {
@@ -123,7 +127,7 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 		running++
 	}
 	done := ctx.Done()
-	for running > 0 {
+	for running > 0 || pending > 0 {
 		select {
 		case <-done:
 			done = nil
@@ -151,6 +155,7 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 				backoff[e.i] = min(2*backoff[e.i], restartMax)
 			}
 			logger.Error("process exited: restarting", "proc", e.i, "status", exitText(e.err), "after", backoff[e.i])
+			pending++
 			go func(i int, d time.Duration) {
 				t := time.NewTimer(d)
 				defer t.Stop()
@@ -164,6 +169,7 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 			if stopping {
 				continue
 			}
+			pending--
 			if err := start(i); err != nil {
 				result = err
 				stop()
