@@ -408,3 +408,41 @@ func TestProcsBadConfig(t *testing.T) {
 		t.Fatalf("still running\n%s", p.logs)
 	}
 }
+
+// TestProcsAllDie: when every process dies at once, the supervisor
+// restarts them all rather than taking the group for stopped.
+func TestProcsAllDie(t *testing.T) {
+	p := startProcs(t, "-config", writeFile(t, "procs_without_broker: true\n"), "-addr", "127.0.0.1:0", "-procs", "2")
+	pids := map[string]int{}
+	for listening := 0; len(pids) < 2 || listening < 2; {
+		m := p.await(t, `msg="(process started|tagwamp listening)" proc=(\d)(?: pid=(\d+))?`)
+		if m[1] == "tagwamp listening" {
+			listening++
+		} else {
+			pids[m[2]], _ = strconv.Atoi(m[3])
+		}
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for up := map[string]bool{}; len(up) < 2; {
+		m := p.await(t, `msg="tagwamp listening" proc=(\d)`)
+		up[m[1]] = true
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, p.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still running 30s after SIGTERM\n%s", p.logs)
+	}
+	if n := strings.Count(p.logs.String(), `msg="process exited: restarting"`); n != 2 {
+		t.Errorf("%d restarts, want 2\n%s", n, p.logs)
+	}
+}
