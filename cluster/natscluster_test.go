@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,7 +162,7 @@ func warmUp(t *testing.T, pubs []*publisher, recs []*recorder) {
 
 // TestThreeNATSNodes: routers attached to three different NATS servers of
 // one NATS cluster; a publication on any router reaches the matching
-// sessions on all of them, and nothing else.
+// sessions on all of them, and nothing else; presence counts them all.
 func TestThreeNATSNodes(t *testing.T) {
 	ns := startNATSCluster(t, 3, false)
 	const topic = "news?user=1"
@@ -201,6 +202,15 @@ func TestThreeNATSNodes(t *testing.T) {
 	other.ExpectNothing(quiet)
 	if got := nodes[2].b.Stats().Received - before; got != 2*n {
 		t.Errorf("c received %d messages from NATS, want %d (a's and b's)", got, 2*n)
+	}
+
+	// Presence across the NATS cluster: one matching session per router.
+	for i, nd := range nodes {
+		waitFor(t, func() bool { return nd.b.Nodes() == 2 }, "every router known")
+		res, err := nd.srv.ClusterPresence(context.Background(), topic, nil, 10)
+		if err != nil || res.Sessions != 3 || len(res.IDs) != 3 || res.Nodes != 3 || res.Partial {
+			t.Errorf("presence on router %d: %+v, %v", i, res, err)
+		}
 	}
 }
 
