@@ -57,6 +57,20 @@
 // reports false meanwhile, and router.Server.Ready reports
 // router.ErrBrokerDisconnected.
 //
+// # Presence
+//
+// NATS implements router.PresenceBroker, so that
+// router.Server.ClusterPresence (the HTTP API's /api/presence) counts the
+// sessions of every node. Each node announces itself on prefix.nodes when
+// it connects (the others answer at once, so that it knows them), every
+// Options.HeartbeatInterval, and when it closes; a node silent for three
+// intervals is forgotten. A presence request goes once to every node on
+// prefix.presence, with a reply subject of its own; each node answers
+// with its router.Server.LocalPresence (at most 4096 ids), and the asker
+// sums the answers until every node it knows has answered or
+// Options.PresenceTimeout passes (Partial then). Control messages are not
+// publications: they are not counted in Stats.Received.
+//
 // # Wire format and bounds
 //
 // One message is one publication: a binary envelope (wire.go) with the

@@ -42,6 +42,16 @@ type Options struct {
 	// nats.go drops them (a slow consumer, Stats.SlowConsumer).
 	// Default 65536.
 	QueueLen int
+	// HeartbeatInterval is how often this node announces itself to the
+	// others on prefix.nodes; a node silent for three intervals is no
+	// longer known, so RemotePresence stops waiting for it. Default 5s.
+	HeartbeatInterval time.Duration
+	// PresenceTimeout bounds how long RemotePresence waits for the other
+	// nodes' answers. Default 1s.
+	PresenceTimeout time.Duration
+	// MaxPresenceInFlight bounds the presence requests this node asks at
+	// once; past it RemotePresence returns ErrBusy. Default 16.
+	MaxPresenceInFlight int
 	// Logger receives connection changes and rejected messages. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -62,6 +72,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.QueueLen <= 0 {
 		o.QueueLen = 1 << 16
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = 5 * time.Second
+	}
+	if o.PresenceTimeout <= 0 {
+		o.PresenceTimeout = time.Second
+	}
+	if o.MaxPresenceInFlight <= 0 {
+		o.MaxPresenceInFlight = 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -91,9 +110,15 @@ type NATS struct {
 	closing bool
 
 	subs map[string]*nats.Subscription // owned by reconcile's goroutine
+	ctl  []*nats.Subscription          // prefix.nodes, prefix.presence
+
+	peersMu  sync.Mutex
+	peers    map[nodeID]time.Time // other nodes, when last heard
+	inflight chan struct{}        // RemotePresence's places
 
 	stats struct {
 		forwarded, unforwarded, received, rejected, slowConsumer, subjects atomic.Uint64
+		presenceRequests, presencePartial                                  atomic.Uint64
 	}
 }
 
@@ -113,6 +138,10 @@ type Stats struct {
 	// Subjects is the number of subjects this node listens on now, once
 	// the NATS server has acknowledged them.
 	Subjects uint64
+	// PresenceRequests counts the presence requests this node sent
+	// (RemotePresence), PresencePartial those that a known node did not
+	// answer in time.
+	PresenceRequests, PresencePartial uint64
 }
 
 // NewNATS connects to o.URLs and returns the broker. It does not wait for
@@ -132,7 +161,9 @@ func NewNATS(o Options) (*NATS, error) {
 		dirty:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		subs:   make(map[string]*nats.Subscription),
+		peers:  make(map[nodeID]time.Time),
 	}
+	b.inflight = make(chan struct{}, o.MaxPresenceInFlight)
 	rand.Read(b.id[:])
 	b.bufs.New = func() any { return new([]byte) }
 	nopts := []nats.Option{
@@ -150,8 +181,10 @@ func NewNATS(o Options) (*NATS, error) {
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			b.log.Warn("cluster: NATS disconnected", "err", err)
 		}),
+		nats.ConnectHandler(func(nc *nats.Conn) { b.announceOn(nc, nodeHello) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("cluster: NATS connected", "server", nc.ConnectedUrlRedacted())
+			b.announceOn(nc, nodeHello)
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
@@ -175,6 +208,10 @@ func NewNATS(o Options) (*NATS, error) {
 		return nil, err
 	}
 	b.nc = nc
+	if err := b.startControl(); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	b.wg.Add(2)
 	go b.receive()
 	go b.reconcile()
@@ -207,7 +244,7 @@ func (b *NATS) Stats() Stats {
 	return Stats{
 		Forwarded: s.forwarded.Load(), Unforwarded: s.unforwarded.Load(),
 		Received: s.received.Load(), Rejected: s.rejected.Load(), SlowConsumer: s.slowConsumer.Load(),
-		Subjects: s.subjects.Load(),
+		Subjects: s.subjects.Load(), PresenceRequests: s.presenceRequests.Load(), PresencePartial: s.presencePartial.Load(),
 	}
 }
 
@@ -221,8 +258,13 @@ func (b *NATS) Close() {
 	}
 	b.closing = true
 	b.mu.Unlock()
+	b.announce(nodeBye)
+	for _, s := range b.ctl {
+		s.Unsubscribe()
+	}
 	close(b.done)
 	b.wg.Wait()
+	b.nc.FlushTimeout(time.Second) // the bye
 	b.nc.Close()
 }
 

@@ -33,6 +33,7 @@ type natsd struct {
 	t    testing.TB
 	bin  string
 	port int
+	args []string // beyond the address and the port
 	cmd  *exec.Cmd
 }
 
@@ -40,6 +41,21 @@ type natsd struct {
 // the test. Without the binary the test fails under CI=true and is
 // skipped elsewhere.
 func startNATS(t testing.TB) *natsd {
+	t.Helper()
+	return startNATSWith(t, freePort(t))
+}
+
+// startNATSWith starts nats-server on port with args.
+func startNATSWith(t testing.TB, port int, args ...string) *natsd {
+	t.Helper()
+	n := &natsd{t: t, bin: natsBin(t), port: port, args: args}
+	n.start()
+	t.Cleanup(n.stop)
+	return n
+}
+
+// natsBin returns the path of nats-server, or ends the test.
+func natsBin(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -55,16 +71,18 @@ func startNATS(t testing.TB) *natsd {
 		}
 		t.Skip("apt-get install nats-server")
 	}
+	return bin
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	n := &natsd{t: t, bin: bin, port: port}
-	n.start()
-	t.Cleanup(n.stop)
-	return n
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func (n *natsd) url() string { return "nats://127.0.0.1:" + strconv.Itoa(n.port) }
@@ -72,7 +90,7 @@ func (n *natsd) url() string { return "nats://127.0.0.1:" + strconv.Itoa(n.port)
 // start runs the server and waits until it accepts connections.
 func (n *natsd) start() {
 	n.t.Helper()
-	n.cmd = exec.Command(n.bin, "-a", "127.0.0.1", "-p", strconv.Itoa(n.port))
+	n.cmd = exec.Command(n.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(n.port)}, n.args...)...)
 	if err := n.cmd.Start(); err != nil {
 		n.t.Fatal(err)
 	}
@@ -110,8 +128,16 @@ type node struct {
 // loopback port, both closed with the test.
 func startNode(t testing.TB, natsURL string) *node {
 	t.Helper()
+	return startNodeWith(t, cluster.Options{URLs: []string{natsURL}})
+}
+
+// startNodeWith is startNode with the broker's options o (its Logger
+// discarded).
+func startNodeWith(t testing.TB, o cluster.Options) *node {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	b, err := cluster.NewNATS(cluster.Options{URLs: []string{natsURL}, Logger: log})
+	o.Logger = log
+	b, err := cluster.NewNATS(o)
 	if err != nil {
 		t.Fatal(err)
 	}

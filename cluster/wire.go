@@ -55,15 +55,22 @@ func appendEnvelope(dst []byte, origin nodeID, p *router.BrokerPublication) []by
 	dst = append(dst, wireVersion, flags)
 	dst = append(dst, origin[:]...)
 	dst = appendString(dst, p.Publisher)
-	tags := p.Tags.Tags()
+	dst = appendTags(dst, p.Tags)
+	dst = appendIDs(dst, p.Exclude)
+	dst = appendIDs(dst, p.Eligible)
+	return append(dst, p.Event...)
+}
+
+// appendTags appends a tag set: uvarint count, then each tag's key and
+// value (the base under the empty key, first).
+func appendTags(dst []byte, set tagindex.Set) []byte {
+	tags := set.Tags()
 	dst = binary.AppendUvarint(dst, uint64(len(tags)))
 	for _, t := range tags {
 		dst = appendString(dst, t.Key)
 		dst = appendString(dst, t.Value)
 	}
-	dst = appendIDs(dst, p.Exclude)
-	dst = appendIDs(dst, p.Eligible)
-	return append(dst, p.Event...)
+	return dst
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -104,6 +111,40 @@ func decodeEnvelope(b []byte, e *envelope) error {
 	copy(e.origin[:], b[2:headerLen])
 	r := reader{b: b[headerLen:]}
 	publisher := r.bytes()
+	set, err := r.tags()
+	if err != nil {
+		return err
+	}
+	exclude := r.ids()
+	eligible := r.ids()
+	if r.err != nil {
+		return r.err
+	}
+	if !utf8.Valid(publisher) {
+		return fmt.Errorf("%w: publisher is not UTF-8", ErrBadMessage)
+	}
+	e.pub = router.BrokerPublication{
+		Tags:             set,
+		Event:            r.b,
+		Publisher:        string(publisher),
+		ExcludePublisher: flags&flagExcludePublisher != 0,
+		Exclude:          exclude,
+		Eligible:         eligible,
+		HasEligible:      flags&flagHasEligible != 0,
+	}
+	return nil
+}
+
+// reader reads an envelope's fields, remembering the first error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+// tags reads a tag set as appendTags writes it, checked as
+// tagindex.NewSet checks one (keys are names, values UTF-8, no '?' in the
+// base), within maxTags and maxString.
+func (r *reader) tags() (tagindex.Set, error) {
 	n := r.count(maxTags)
 	var base string
 	var tags map[string]string
@@ -127,34 +168,14 @@ func decodeEnvelope(b []byte, e *envelope) error {
 		}
 		tags[string(k)] = string(v)
 	}
-	exclude := r.ids()
-	eligible := r.ids()
 	if r.err != nil {
-		return r.err
-	}
-	if !utf8.Valid(publisher) {
-		return fmt.Errorf("%w: publisher is not UTF-8", ErrBadMessage)
+		return tagindex.Set{}, r.err
 	}
 	set, err := tagindex.NewSet(base, tags)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadMessage, err)
+		return tagindex.Set{}, fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
-	e.pub = router.BrokerPublication{
-		Tags:             set,
-		Event:            r.b,
-		Publisher:        string(publisher),
-		ExcludePublisher: flags&flagExcludePublisher != 0,
-		Exclude:          exclude,
-		Eligible:         eligible,
-		HasEligible:      flags&flagHasEligible != 0,
-	}
-	return nil
-}
-
-// reader reads an envelope's fields, remembering the first error.
-type reader struct {
-	b   []byte
-	err error
+	return set, nil
 }
 
 func (r *reader) fail(what string) {

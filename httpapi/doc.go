@@ -22,7 +22,7 @@
 //	POST /api/call        {"procedure": uri, "args": [...]}
 //	                      -> {"result": v} or {"error": {"uri", "desc", "details"}}
 //	POST /api/presence    {"topic": t} or {"tags": {...}}, "limit": n
-//	                      -> {"sessions": n, "ids": [...]}
+//	                      -> {"sessions": n, "ids": [...], "nodes": n, "partial": false}
 //	POST /api/disconnect  {"session": id, "reason": text} -> {"disconnected": true}
 //	GET  /api/info        version, uptime, sessions, subscriptions, refusals
 //	GET  /healthz         the process is up: always 200
@@ -37,7 +37,10 @@
 // permissions and bound tags) are not consulted: an API key is the
 // authorization. A call runs the RPC handler chain, middleware included, as
 // the session router.BackendSessionID (router.Server.CallAsBackend); its
-// CALLERROR is an answer, given with status 200 like a result.
+// CALLERROR is an answer, given with status 200 like a result. Presence
+// goes through router.Server.ClusterPresence: in a cluster it counts the
+// sessions of every node that answered in time, and says how many did and
+// whether one it knows did not ("partial").
 //
 // # Errors
 //
@@ -58,6 +61,8 @@
 //	429 too_many_requests  the client's address is over Config.Rate (Retry-After)
 //	503 not_ready          Config.Ready reports an error (the /api/ endpoints
 //	                       that act, and /readyz)
+//	503 busy               /api/presence in a cluster: too many presence requests
+//	                       in flight on this node (Retry-After)
 //
 // # Authentication
 //

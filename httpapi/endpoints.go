@@ -173,18 +173,26 @@ func (h *handler) presence(w http.ResponseWriter, r *http.Request) {
 		}
 		max = min(max, *q.Limit)
 	}
-	n, ids, err := h.srv.Presence(q.Topic, q.Tags, max)
-	if err != nil {
+	res, err := h.srv.ClusterPresence(r.Context(), q.Topic, q.Tags, max)
+	switch {
+	case errors.Is(err, router.ErrBadPublication), errors.Is(err, router.ErrOverLimit):
 		writePublishError(w, err, nil)
 		return
+	case err != nil:
+		// The cluster's bound on presence requests in flight.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, codeBusy, err.Error())
+		return
 	}
-	if ids == nil {
-		ids = []string{}
+	if res.IDs == nil {
+		res.IDs = []string{}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Sessions int      `json:"sessions"`
 		IDs      []string `json:"ids"`
-	}{n, ids})
+		Nodes    int      `json:"nodes"`
+		Partial  bool     `json:"partial"`
+	}{res.Sessions, res.IDs, res.Nodes, res.Partial})
 }
 
 // defaultReason is the close reason of a disconnect that gives none.

@@ -26,6 +26,7 @@ const (
 	codeOverLimit            = "over_limit"
 	codeNotReady             = "not_ready"
 	codeTooManyRequests      = "too_many_requests"
+	codeBusy                 = "busy"
 	codeInternal             = "internal"
 )
 

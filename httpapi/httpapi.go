@@ -23,7 +23,7 @@ import (
 type Backend interface {
 	PublishWith(p router.BackendPublication) (int, error)
 	PublishBatch(ps []router.BackendPublication) ([]int, error)
-	Presence(topic string, tags json.RawMessage, maxIDs int) (int, []string, error)
+	ClusterPresence(ctx context.Context, topic string, tags json.RawMessage, maxIDs int) (router.PresenceResult, error)
 	CallAsBackend(ctx context.Context, procedure string, args []json.RawMessage) (json.RawMessage, *protocol.Error)
 	Disconnect(sessionID, reason string) bool
 	Stats() router.Stats

@@ -206,8 +206,8 @@ func TestHandler(t *testing.T) {
 		{name: "call args not a list", method: "POST", path: "/api/call", key: bearer, ctype: json_, body: `{"procedure":"echo","args":1}`, status: 400, code: "bad_request"},
 
 		// Presence.
-		{name: "presence", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"tags":{"lang":"FR"}}`, status: 200, want: `{"sessions":0,"ids":[]}`},
-		{name: "presence topic", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"topic":"http://x.com/t","limit":5}`, status: 200, want: `{"sessions":0,"ids":[]}`},
+		{name: "presence", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"tags":{"lang":"FR"}}`, status: 200, want: `{"sessions":0,"ids":[],"nodes":1,"partial":false}`},
+		{name: "presence topic", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"topic":"http://x.com/t","limit":5}`, status: 200, want: `{"sessions":0,"ids":[],"nodes":1,"partial":false}`},
 		{name: "presence negative limit", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"topic":"http://x.com/t","limit":-1}`, status: 400, code: "bad_request"},
 		{name: "presence neither", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{}`, status: 400, code: "bad_publication"},
 		{name: "presence over limit", method: "POST", path: "/api/presence", key: bearer, ctype: json_, body: `{"tags":{"a":1,"b":2,"c":3}}`, status: 422, code: "over_limit"},
@@ -396,5 +396,53 @@ func TestRateLimit(t *testing.T) {
 	}
 	if r := do(h, "GET", "/healthz", "", "", ""); r.status != 200 {
 		t.Fatalf("healthz over the rate: %d", r.status)
+	}
+}
+
+// clusterBackend is a router whose presence answers as a cluster's would.
+type clusterBackend struct {
+	*router.Server
+	res router.PresenceResult
+	err error
+}
+
+func (b clusterBackend) ClusterPresence(context.Context, string, json.RawMessage, int) (router.PresenceResult, error) {
+	return b.res, b.err
+}
+
+// TestPresenceCluster: /api/presence says how many nodes answered and
+// whether the figure is partial, and answers 503 busy when the cluster's
+// bound on presence requests in flight refuses one.
+func TestPresenceCluster(t *testing.T) {
+	srv := newRouter(t, router.Options{})
+	for _, tc := range []struct {
+		name   string
+		b      clusterBackend
+		status int
+		want   string
+	}{
+		{"complete", clusterBackend{res: router.PresenceResult{Sessions: 7, IDs: []string{"a", "b"}, Nodes: 3}}, 200,
+			`{"sessions":7,"ids":["a","b"],"nodes":3,"partial":false}`},
+		{"partial", clusterBackend{res: router.PresenceResult{Sessions: 1, Nodes: 1, Partial: true}}, 200,
+			`{"sessions":1,"ids":[],"nodes":1,"partial":true}`},
+		{"busy", clusterBackend{err: errors.New("cluster: too many presence requests in flight")}, 503, "busy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.b.Server = srv
+			h, err := httpapi.New(httpapi.Config{Server: tc.b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := do(h, "POST", "/api/presence", "", "application/json", `{"tags":{"a":1}}`)
+			if got.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", got.status, tc.status, got.body)
+			}
+			if tc.status == 200 && strings.TrimSpace(got.body) != tc.want {
+				t.Errorf("body %s, want %s", got.body, tc.want)
+			}
+			if tc.status == 503 && (errorCode(t, got.body) != tc.want || got.header.Get("Retry-After") != "1") {
+				t.Errorf("body %s, Retry-After %q", got.body, got.header.Get("Retry-After"))
+			}
+		})
 	}
 }

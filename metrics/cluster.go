@@ -12,6 +12,7 @@ import (
 type ClusterSource interface {
 	Stats() cluster.Stats
 	Connected() bool
+	Nodes() int
 }
 
 // ClusterCollector is a prometheus.Collector over a ClusterSource: what a
@@ -22,13 +23,14 @@ type ClusterCollector struct{ snapshots[clusterSnapshot] }
 type clusterSnapshot struct {
 	cluster.Stats
 	connected bool
+	nodes     int
 }
 
 // NewClusterCollector returns a ClusterCollector of src's counters, named
 // tagwamp_cluster_*.
 func NewClusterCollector(src ClusterSource) *ClusterCollector {
 	m, c, g := newMetric[clusterSnapshot], prometheus.CounterValue, prometheus.GaugeValue
-	read := func() clusterSnapshot { return clusterSnapshot{src.Stats(), src.Connected()} }
+	read := func() clusterSnapshot { return clusterSnapshot{src.Stats(), src.Connected(), src.Nodes()} }
 	return &ClusterCollector{snapshots[clusterSnapshot]{read: read, metrics: []metric[clusterSnapshot]{
 		m("cluster_connected", "1 while the broker is connected, else 0 (then publications reach local subscribers only).", g, func(s *clusterSnapshot) float64 {
 			if s.connected {
@@ -42,6 +44,9 @@ func NewClusterCollector(src ClusterSource) *ClusterCollector {
 		m("cluster_rejected_total", "Messages from the broker dropped as malformed or over a bound.", c, func(s *clusterSnapshot) float64 { return float64(s.Rejected) }),
 		m("cluster_slow_consumer_total", "Times the delivery queue from the broker was full and messages were lost.", c, func(s *clusterSnapshot) float64 { return float64(s.SlowConsumer) }),
 		m("cluster_subjects", "Broker subjects this node listens on.", g, func(s *clusterSnapshot) float64 { return float64(s.Subjects) }),
+		m("cluster_presence_requests_total", "Presence requests this node sent to the other nodes.", c, func(s *clusterSnapshot) float64 { return float64(s.PresenceRequests) }),
+		m("cluster_presence_partial_total", "Presence requests that a known node did not answer in time.", c, func(s *clusterSnapshot) float64 { return float64(s.PresencePartial) }),
+		m("cluster_nodes", "Other nodes this node knows (heard from within three heartbeats).", g, func(s *clusterSnapshot) float64 { return float64(s.nodes) }),
 	}}}
 }
 

@@ -207,19 +207,30 @@ func limitOf(v, def int) int {
 	return v
 }
 
-// Presence reports how many distinct sessions a publication with the tag
-// set of topic or tags (exactly one given, as in BackendPublication) would
-// reach, and up to maxIDs of their ids, in no particular order. It asks the
-// index (tagindex.Index.Match) and delivers nothing; the error wraps
-// ErrBadPublication or ErrOverLimit. The count is of sessions, not of
-// subscriptions: a session with two matching subscriptions counts once.
+// Presence reports how many distinct sessions of this server a
+// publication with the tag set of topic or tags (exactly one given, as in
+// BackendPublication) would reach, and up to maxIDs of their ids, in no
+// particular order. It asks the index (tagindex.Index.Match) and delivers
+// nothing; the error wraps ErrBadPublication or ErrOverLimit. The count is
+// of sessions, not of subscriptions: a session with two matching
+// subscriptions counts once. ClusterPresence asks every node of a
+// cluster.
 func (srv *Server) Presence(topic string, tags json.RawMessage, maxIDs int) (int, []string, error) {
 	set, err := srv.selection(topic, tags)
 	if err != nil {
 		return 0, nil, err
 	}
+	n, ids := srv.LocalPresence(set, maxIDs)
+	return n, ids, nil
+}
+
+// LocalPresence is Presence for a parsed tag set: how many distinct
+// sessions of this server a publication with tags would reach, and up to
+// maxIDs of their ids. A broker answers the other nodes' presence requests
+// with it (PresenceBroker).
+func (srv *Server) LocalPresence(tags tagindex.Set, maxIDs int) (int, []string) {
 	var subs []*subscription
-	srv.index.Match(set, func(s *subscription) { subs = append(subs, s) }) // only collects
+	srv.index.Match(tags, func(s *subscription) { subs = append(subs, s) }) // only collects
 	seen := make(map[*Session]struct{}, len(subs))
 	var ids []string
 	for _, s := range subs {
@@ -231,7 +242,70 @@ func (srv *Server) Presence(topic string, tags json.RawMessage, maxIDs int) (int
 			ids = append(ids, s.sess.id)
 		}
 	}
-	return len(seen), ids, nil
+	return len(seen), ids
+}
+
+// PresenceResult is what ClusterPresence reports, and what a
+// PresenceBroker reports of the other nodes.
+type PresenceResult struct {
+	// Sessions counts the distinct matching sessions of the nodes that
+	// answered (session ids are unique across a cluster, so the nodes'
+	// counts add up).
+	Sessions int
+	// IDs lists up to the maxIDs asked of their ids, in no particular
+	// order.
+	IDs []string
+	// Nodes is how many nodes answered, this one included for
+	// ClusterPresence.
+	Nodes int
+	// Partial reports that the figures may miss sessions: a node known to
+	// the broker did not answer in time, or the broker is disconnected.
+	Partial bool
+}
+
+// PresenceBroker is an optional interface of a Broker
+// (Options.Broker) that can ask the other nodes of its cluster for their
+// LocalPresence; ClusterPresence uses it.
+type PresenceBroker interface {
+	// RemotePresence asks every other node how many of its sessions a
+	// publication with tags would reach, and up to maxIDs of their ids,
+	// and sums the answers that came before ctx ends (or before every
+	// node the broker knows answered). Nodes counts the nodes that
+	// answered. tags is borrowed until it returns. Its error (too many
+	// requests in flight) means nothing was asked.
+	RemotePresence(ctx context.Context, tags tagindex.Set, maxIDs int) (PresenceResult, error)
+}
+
+// ClusterPresence is Presence across a cluster: with a Broker that
+// implements PresenceBroker, this server's figures plus those of every
+// other node that answered before ctx ended; otherwise this server's
+// alone, Nodes 1 and Partial false. The error wraps ErrBadPublication or
+// ErrOverLimit for the selection, or is the broker's.
+func (srv *Server) ClusterPresence(ctx context.Context, topic string, tags json.RawMessage, maxIDs int) (PresenceResult, error) {
+	set, err := srv.selection(topic, tags)
+	if err != nil {
+		return PresenceResult{}, err
+	}
+	n, ids := srv.LocalPresence(set, maxIDs)
+	res := PresenceResult{Sessions: n, IDs: ids, Nodes: 1}
+	pb, ok := srv.opts.Broker.(PresenceBroker)
+	if !ok {
+		return res, nil
+	}
+	remote, err := pb.RemotePresence(ctx, set, maxIDs)
+	if err != nil {
+		return PresenceResult{}, fmt.Errorf("router: presence: %w", err)
+	}
+	res.Sessions += remote.Sessions
+	res.Nodes += remote.Nodes
+	res.Partial = remote.Partial
+	for _, id := range remote.IDs {
+		if len(res.IDs) >= maxIDs {
+			break
+		}
+		res.IDs = append(res.IDs, id)
+	}
+	return res, nil
 }
 
 // Disconnect closes the session whose id is sessionID with 1008 (policy

@@ -1,6 +1,8 @@
 package router_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -263,5 +265,65 @@ func TestReadyBrokerDisconnected(t *testing.T) {
 	b.mu.Unlock()
 	if err := srv.Ready(); err != router.ErrBrokerDisconnected {
 		t.Fatalf("Ready = %v, want %v", err, router.ErrBrokerDisconnected)
+	}
+}
+
+// presenceBroker is a fakeBroker that answers for other nodes.
+type presenceBroker struct {
+	*fakeBroker
+	res  router.PresenceResult
+	err  error
+	asks []string // the tag sets asked, and maxIDs
+}
+
+func (b *presenceBroker) RemotePresence(_ context.Context, tags tagindex.Set, maxIDs int) (router.PresenceResult, error) {
+	b.asks = append(b.asks, fmt.Sprintf("%s %d", tags, maxIDs))
+	return b.res, b.err
+}
+
+// TestClusterPresence: ClusterPresence adds the other nodes' figures, as
+// a PresenceBroker reports them, to this server's, and caps the ids.
+func TestClusterPresence(t *testing.T) {
+	errBusy := errors.New("busy")
+	tests := []struct {
+		name   string
+		broker router.Broker // nil: none
+		max    int
+		want   router.PresenceResult // IDs: how many
+		err    error
+	}{
+		{"no broker", nil, 10, router.PresenceResult{Sessions: 2, IDs: make([]string, 2), Nodes: 1}, nil},
+		{"a broker without presence", newFakeBroker(), 10, router.PresenceResult{Sessions: 2, IDs: make([]string, 2), Nodes: 1}, nil},
+		{"two other nodes", &presenceBroker{fakeBroker: newFakeBroker(), res: router.PresenceResult{Sessions: 5, IDs: []string{"x", "y", "z"}, Nodes: 2}},
+			10, router.PresenceResult{Sessions: 7, IDs: make([]string, 5), Nodes: 3}, nil},
+		{"ids capped", &presenceBroker{fakeBroker: newFakeBroker(), res: router.PresenceResult{Sessions: 5, IDs: []string{"x", "y", "z"}, Nodes: 2}},
+			3, router.PresenceResult{Sessions: 7, IDs: make([]string, 3), Nodes: 3}, nil},
+		{"partial", &presenceBroker{fakeBroker: newFakeBroker(), res: router.PresenceResult{Sessions: 1, IDs: []string{"x"}, Nodes: 1, Partial: true}},
+			10, router.PresenceResult{Sessions: 3, IDs: make([]string, 3), Nodes: 2, Partial: true}, nil},
+		{"busy", &presenceBroker{fakeBroker: newFakeBroker(), err: errBusy}, 10, router.PresenceResult{}, errBusy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, u := startServer(t, router.Options{Broker: tc.broker})
+			for range 2 {
+				subscribe(t, dial(t, u), "news?user=1")
+			}
+			got, err := srv.ClusterPresence(context.Background(), "", []byte(`{"user":1}`), tc.max)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if got.Sessions != tc.want.Sessions || len(got.IDs) != len(tc.want.IDs) || got.Nodes != tc.want.Nodes || got.Partial != tc.want.Partial {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			if pb, ok := tc.broker.(*presenceBroker); ok && (len(pb.asks) != 1 || pb.asks[0] != fmt.Sprintf("?user=1 %d", tc.max)) {
+				t.Errorf("asked %v", pb.asks)
+			}
+		})
+	}
+	// A bad selection asks nobody.
+	pb := &presenceBroker{fakeBroker: newFakeBroker()}
+	srv, _ := startServer(t, router.Options{Broker: pb})
+	if _, err := srv.ClusterPresence(context.Background(), "?a", nil, 1); !errors.Is(err, router.ErrBadPublication) || len(pb.asks) != 0 {
+		t.Errorf("err = %v, asks %v", err, pb.asks)
 	}
 }

@@ -170,7 +170,9 @@
 // it tells the broker which tags its subscriptions hold (Interest), hands
 // it every publication after delivering it locally (Publish), and
 // delivers what other nodes published through DeliverRemote, to local
-// subscriptions only. Without one nothing changes but a nil check.
+// subscriptions only. A broker that also implements PresenceBroker lets
+// ClusterPresence count the sessions of every node (each answering with
+// LocalPresence). Without one nothing changes but a nil check.
 // Package cluster provides a Broker over NATS.
 //
 // # Concurrency

@@ -17,6 +17,7 @@
 //	tagwamp [-config FILE] [-addr HOST:PORT] [-log-level debug|info|warn|error]
 //	        [-log-format text|json] [-max-message-size BYTES] [-deliver-to-publisher]
 //	        [-tls-cert FILE -tls-key FILE] [-debug-addr HOST:PORT]
+//	        [-reuse-port] [-procs N]
 //
 // Every flag has an environment variable, TAGWAMP_ and its name in capitals
 // with underscores (-log-level is TAGWAMP_LOG_LEVEL, -config is
@@ -32,6 +33,14 @@
 // is on, the Go runtime and the process) and net/http/pprof (/debug/pprof/;
 // heap?gc=1 forces a GC first). It must never be reachable from outside:
 // profiles reveal memory contents and cost CPU. Bind it to 127.0.0.1.
+//
+// -reuse-port (key reuse_port) sets SO_REUSEPORT on the listener so that
+// several tagwamp processes share the address (Linux). -procs N (key
+// procs) runs N of them from one command (procs.go): it re-executes
+// itself with -procs 1 -reuse-port, forwards the first SIGTERM or SIGINT,
+// restarts a process that dies, and stops them all when one exits 2.
+// Above 1 it needs broker.nats unless procs_without_broker: true
+// (docs/operations.md#many-processes-on-one-port).
 //
 // SIGINT or SIGTERM shuts the server down gracefully, waiting at most 10s:
 // every session is closed with 1001 (going away). The exit status is 0

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -247,7 +248,8 @@ type running struct {
 	stop  func() error // stops it as SIGTERM does and returns run's result
 }
 
-// startRun runs the command with args on a free loopback port and waits
+// startRun runs the command with args (on a free loopback port unless they
+// give -addr) and waits
 // until it listens. The test's cleanup stops it if the test did not, and
 // fails the test if that stop fails.
 func startRun(t *testing.T, args ...string) *running {
@@ -258,7 +260,10 @@ func startRun(t *testing.T, args ...string) *running {
 	addrc := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append(args, "-addr", "127.0.0.1:0"), r.logs,
+		if !slices.Contains(args, "-addr") {
+			args = append(args, "-addr", "127.0.0.1:0")
+		}
+		done <- run(ctx, args, r.logs,
 			func(a, d net.Addr) { addrc <- addrs{a, d} })
 	}()
 	var once sync.Once

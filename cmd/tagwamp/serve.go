@@ -33,6 +33,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	}
 	logger, limited := newLogger(cfg, stderr)
 	defer limited.Flush()
+	if cfg.Procs > 1 {
+		return superviseProcs(ctx, args, cfg, logger, stderr)
+	}
+	if i := os.Getenv(procEnv); i != "" {
+		logger = logger.With("proc", i)
+	}
+	if cfg.ReusePort && !cfg.Broker.Enabled() {
+		logger.Warn("reuse_port without broker.nats: a publication reaches only this process's sessions, not those of the other processes on the port")
+	}
 	broker, err := newBroker(cfg, logger)
 	if err != nil {
 		return usageError{err}
@@ -44,7 +53,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return usageError{err}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(ctx, cfg.Addr, cfg.ReusePort)
 	if err != nil {
 		return err
 	}
@@ -120,8 +129,8 @@ type serveFlags struct {
 	fs                           *flag.FlagSet
 	file, addr, level, format    *string
 	certFile, keyFile, debugAddr *string
-	maxMsg                       *int
-	deliver                      *bool
+	maxMsg, procs                *int
+	deliver, reusePort           *bool
 }
 
 // newServeFlags defines the serve flags on a new flag set for command name.
@@ -137,6 +146,8 @@ func newServeFlags(name string, stderr io.Writer) *serveFlags {
 		certFile:  fs.String("tls-cert", "", "serve wss:// with this PEM certificate chain `file` (with -tls-key)"),
 		keyFile:   fs.String("tls-key", "", "PEM private key `file` of -tls-cert"),
 		debugAddr: fs.String("debug-addr", "", "serve /metrics and /debug/pprof/ on this `address` (never a public one)"),
+		reusePort: fs.Bool("reuse-port", false, "share the address with other tagwamp processes (SO_REUSEPORT, Linux)"),
+		procs:     fs.Int("procs", 1, "run this many serving processes on the address (with reuse-port)"),
 	}
 	fs.VisitAll(func(fl *flag.Flag) { fl.Usage += "; env " + envName(fl.Name) })
 	return f
@@ -206,6 +217,10 @@ func (f *serveFlags) config() (config.Config, error) {
 			cfg.TLS.KeyFile = *f.keyFile
 		case "debug-addr":
 			cfg.DebugAddr = *f.debugAddr
+		case "reuse-port":
+			cfg.ReusePort = *f.reusePort
+		case "procs":
+			cfg.Procs = *f.procs
 		}
 	})
 	if err == nil {

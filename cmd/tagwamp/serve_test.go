@@ -54,6 +54,13 @@ func TestEnvOverrides(t *testing.T) {
 		{"bad bool", map[string]string{"TAGWAMP_DELIVER_TO_PUBLISHER": "maybe"}, nil, nil, `TAGWAMP_DELIVER_TO_PUBLISHER: invalid value "maybe"`},
 		{"bad level", map[string]string{"TAGWAMP_LOG_LEVEL": "loud"}, nil, nil, `-log-level: invalid log level "loud"`},
 		{"bad format", map[string]string{"TAGWAMP_LOG_FORMAT": "xml"}, nil, nil, `log_format: must be text or json, not "xml"`},
+		{"TAGWAMP_PROCS and TAGWAMP_REUSE_PORT", map[string]string{"TAGWAMP_PROCS": "4", "TAGWAMP_REUSE_PORT": "true"},
+			[]string{"-config", writeFile(t, "broker:\n  nats:\n    urls: [nats://127.0.0.1:4222]\n")},
+			func(c config.Config) bool { return c.Procs == 4 && c.ReusePort }, ""},
+		{"procs without a broker", map[string]string{"TAGWAMP_PROCS": "2"}, nil, nil, "procs: 2 processes without broker.nats"},
+		{"procs without a broker, allowed", map[string]string{"TAGWAMP_PROCS": "2"},
+			[]string{"-config", writeFile(t, "procs_without_broker: true\n")}, func(c config.Config) bool { return c.Procs == 2 }, ""},
+		{"procs 0", nil, []string{"-procs", "0"}, nil, "procs: must be 1 to 1024"},
 		{"a variable for a flag given is not read", map[string]string{"TAGWAMP_MAX_MESSAGE_SIZE": "big"},
 			[]string{"-max-message-size", "9"}, func(c config.Config) bool { return c.Limits.MaxMessageSize == 9 }, ""},
 	}

@@ -128,17 +128,24 @@ type process struct {
 	addr   string // the address it listens on
 }
 
-// startBinary builds cmd/tagwamp, runs it on a free loopback port with
-// the configuration cfg, and waits until it listens; the test's cleanup
-// kills it if it still runs.
-func startBinary(t *testing.T, cfg string) *process {
+// buildBinary builds cmd/tagwamp into the test's temporary directory and
+// returns its path.
+func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "tagwamp")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-config", writeFile(t, cfg), "-addr", "127.0.0.1:0")
+	return bin
+}
+
+// startBinary builds cmd/tagwamp, runs it on a free loopback port with
+// the configuration cfg, and waits until it listens; the test's cleanup
+// kills it if it still runs.
+func startBinary(t *testing.T, cfg string) *process {
+	t.Helper()
+	cmd := exec.Command(buildBinary(t), "-config", writeFile(t, cfg), "-addr", "127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,13 @@ type BrokerNATS struct {
 	// ReconnectWait, key reconnect_wait, is the first delay between
 	// reconnections, doubled up to 2s. Default 100ms.
 	ReconnectWait Duration `yaml:"reconnect_wait"`
+	// PresenceTimeout, key presence_timeout, bounds how long /api/presence
+	// waits for the other servers' answers. Default 1s.
+	PresenceTimeout Duration `yaml:"presence_timeout"`
+	// Heartbeat, key heartbeat, is how often a server announces itself to
+	// the others; one silent for three is no longer waited for by
+	// /api/presence. Default 5s.
+	Heartbeat Duration `yaml:"heartbeat"`
 }
 
 // Enabled reports whether the section configures a broker.
@@ -44,7 +51,8 @@ func (b Broker) Enabled() bool { return b.NATS != nil }
 func (b Broker) Options() cluster.Options {
 	n := b.NATS
 	return cluster.Options{URLs: n.URLs, SubjectPrefix: n.SubjectPrefix, Credentials: n.Credentials,
-		User: n.User, Password: n.Password, Token: n.Token, ReconnectWait: time.Duration(n.ReconnectWait)}
+		User: n.User, Password: n.Password, Token: n.Token, ReconnectWait: time.Duration(n.ReconnectWait),
+		PresenceTimeout: time.Duration(n.PresenceTimeout), HeartbeatInterval: time.Duration(n.Heartbeat)}
 }
 
 // validateBroker checks the broker section.
@@ -73,6 +81,12 @@ func (c *Config) validateBroker(bad func(key, format string, args ...any)) {
 	}
 	if n.ReconnectWait < 0 {
 		bad("broker.nats.reconnect_wait", "must not be negative")
+	}
+	if n.PresenceTimeout < 0 {
+		bad("broker.nats.presence_timeout", "must not be negative")
+	}
+	if n.Heartbeat < 0 {
+		bad("broker.nats.heartbeat", "must not be negative")
 	}
 }
 

@@ -67,6 +67,23 @@ type Config struct {
 	// publications (broker.go). Default off.
 	Broker Broker `yaml:"broker"`
 
+	// ReusePort, key reuse_port, sets SO_REUSEPORT on the listener, so
+	// that several tagwamp processes on one host share addr and the
+	// kernel spreads new connections among them (Linux only). Default
+	// false. Without a broker each process delivers to its own sessions
+	// only.
+	ReusePort bool `yaml:"reuse_port"`
+	// Procs, key procs, is how many serving processes tagwamp runs: above
+	// 1, the command re-executes itself that many times with reuse_port
+	// on, forwards SIGTERM and SIGINT to them and restarts one that dies
+	// (docs/operations.md#many-processes-on-one-port). Default 1, at most
+	// MaxProcs. Above 1 it needs broker.nats, unless procs_without_broker.
+	Procs int `yaml:"procs"`
+	// ProcsWithoutBroker, key procs_without_broker, allows procs above 1
+	// without a broker: a publication then reaches only the sessions of
+	// the process it was made on (calls are unaffected). Default false.
+	ProcsWithoutBroker bool `yaml:"procs_without_broker"`
+
 	// WebUI, key web_ui, serves the demo page (package web) on the main
 	// port: / and its files, beside the HTTP API. Absent or null (the
 	// default): on when addr is a loopback address, off otherwise; true
@@ -305,11 +322,15 @@ type OriginRules struct {
 // DefaultAddr is the address tagwamp listens on with no configuration.
 const DefaultAddr = "127.0.0.1:8080"
 
+// MaxProcs bounds procs.
+const MaxProcs = 1024
+
 // Default returns the configuration used with no file: the defaults the
 // field comments give.
 func Default() Config {
 	return Config{
 		Addr:          DefaultAddr,
+		Procs:         1,
 		LogLevel:      Level(slog.LevelInfo),
 		LogFormat:     LogText,
 		Builtins:      true,
@@ -403,6 +424,7 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		bad("addr", "must not be empty")
 	}
+	c.validateProcs(bad)
 	switch slog.Level(c.LogLevel) {
 	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
 	default:
