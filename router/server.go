@@ -125,6 +125,9 @@ func New(o Options) *Server {
 		Local:            srv.newWorker,
 		Logger:           o.Logger,
 	}
+	if o.Observer != nil {
+		srv.tcfg.ObserveQueueDelay = o.Observer.ObserveQueueDelay
+	}
 	srv.t = wsconn.New(srv.tcfg)
 	if o.HTTP != nil {
 		srv.web = newWeb(srv)
