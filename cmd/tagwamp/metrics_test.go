@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -183,5 +184,60 @@ func waitCounts(t *testing.T, url string, want map[string]float64, families ...s
 		if time.Now().After(deadline) {
 			t.Fatalf("after 10s:%s", short)
 		}
+	}
+}
+
+// TestShutdownDrainsForwardedCalls: stopping the command as SIGTERM does
+// while a forwarded call is running lets that call's answer reach its
+// caller before the session closes, and the command exits cleanly.
+func TestShutdownDrainsForwardedCalls(t *testing.T) {
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		<-release
+		io.WriteString(w, `{"result": "late"}`)
+	}))
+	t.Cleanup(svc.Close)
+	conf := filepath.Join(t.TempDir(), "tagwamp.yaml")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, `
+forward:
+  routes:
+    - {name: app, prefix: "http://example.com/app#", url: "%s"}
+`, svc.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startRun(t, "-config", conf)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, "ws://"+r.addr.String()+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	answered := make(chan error, 1)
+	var res string
+	go func() { answered <- c.Call(ctx, "http://example.com/app#slow", &res) }()
+	<-arrived
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop() }()
+	// The listener closes as the shutdown starts; the drain then waits for
+	// the call, which waits for release.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		nc, err := net.Dial("tcp", r.addr.String())
+		if err != nil {
+			break
+		}
+		nc.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still listening 10s after the stop")
+		}
+	}
+	close(release)
+	if err := <-answered; err != nil || res != "late" {
+		t.Fatalf("forwarded call during shutdown: %q, %v", res, err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("run = %v\n%s", err, r.logs)
 	}
 }
