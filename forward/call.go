@@ -48,6 +48,7 @@ func (f *Forwarder) middleware(next router.RPCHandler) router.RPCHandler {
 // to the pool at once (router.Call.Defer).
 func (f *Forwarder) forward(ctx context.Context, s *router.Session, c *router.Call, b *backend) (any, error) {
 	if !b.acquire() {
+		f.observe(b, OutcomeBusy, 0)
 		return nil, protocol.NewError(protocol.ErrorURIBusy, "backend "+b.name+" is busy")
 	}
 	args := c.Args
@@ -67,7 +68,8 @@ func (f *Forwarder) forward(ctx context.Context, s *router.Session, c *router.Ca
 	if f.closed {
 		f.mu.Unlock()
 		b.release()
-		return nil, errInternal
+		f.observe(b, OutcomeBusy, 0)
+		return nil, errShuttingDown
 	}
 	f.wg.Add(1)
 	f.mu.Unlock()
@@ -77,27 +79,41 @@ func (f *Forwarder) forward(ctx context.Context, s *router.Session, c *router.Ca
 		defer b.release()
 		ctx, cancel := context.WithDeadline(f.ctx, deadline)
 		defer cancel()
-		reply.Send(f.answer(ctx, b, uri, body))
+		start := time.Now()
+		res, o, err := f.answer(ctx, b, uri, body)
+		f.observe(b, o, time.Since(start))
+		reply.Send(res, err)
 	}()
 	return nil, nil
 }
 
+// errShuttingDown answers the calls that come after Shutdown.
+var errShuttingDown = protocol.NewError(protocol.ErrorURIBusy, "server shutting down")
+
 // answer POSTs a call's body to b and turns the answer into the call's
-// result or CALLERROR. Nothing of a failure reaches the caller but
-// ...#timeout or ...#internal; the log has the rest.
-func (f *Forwarder) answer(ctx context.Context, b *backend, uri string, body []byte) (any, error) {
+// result or CALLERROR, and says how the call ended. Nothing of a failure
+// reaches the caller but ...#timeout or ...#internal; the log has the
+// rest.
+func (f *Forwarder) answer(ctx context.Context, b *backend, uri string, body []byte) (any, Outcome, error) {
 	resp, err := b.post(ctx, body, f.maxBody)
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			f.log.Warn("forward: call timed out", "backend", b.name, "procedure", logval.String(uri))
-			return nil, protocol.NewError(protocol.ErrorURITimeout, "call timed out")
-		}
+	switch {
+	case err == nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		f.log.Warn("forward: call timed out", "backend", b.name, "procedure", logval.String(uri))
+		return nil, OutcomeTimeout, protocol.NewError(protocol.ErrorURITimeout, "call timed out")
+	case f.ctx.Err() != nil:
+		f.log.Warn("forward: call cut short by shutdown", "backend", b.name, "procedure", logval.String(uri))
+		return nil, OutcomeUnavailable, errInternal
+	case errors.Is(err, ErrTooLarge):
 		f.log.Error("forward: call failed", "backend", b.name, "procedure", logval.String(uri), "err", err)
-		return nil, errInternal
+		return nil, OutcomeBadAnswer, errInternal
+	default:
+		f.log.Error("forward: call failed", "backend", b.name, "procedure", logval.String(uri), "err", err)
+		return nil, OutcomeUnavailable, errInternal
 	}
 	var a callAnswer
 	if err := json.Unmarshal(resp, &a); err != nil {
-		return nil, f.malformed(b, uri, resp, err.Error())
+		return nil, OutcomeBadAnswer, f.malformed(b, uri, resp, err.Error())
 	}
 	switch {
 	case a.Error != nil && a.Error.URI != "":
@@ -105,13 +121,13 @@ func (f *Forwarder) answer(ctx context.Context, b *backend, uri string, body []b
 		if len(a.Error.Details) > 0 && string(a.Error.Details) != "null" {
 			pe.Details = a.Error.Details
 		}
-		return nil, pe
+		return nil, OutcomeError, pe
 	case a.Error != nil:
-		return nil, f.malformed(b, uri, resp, "error without a uri")
+		return nil, OutcomeBadAnswer, f.malformed(b, uri, resp, "error without a uri")
 	case a.Result != nil:
-		return a.Result, nil
+		return a.Result, OutcomeOK, nil
 	}
-	return nil, f.malformed(b, uri, resp, `neither "result" nor "error"`)
+	return nil, OutcomeBadAnswer, f.malformed(b, uri, resp, `neither "result" nor "error"`)
 }
 
 // malformed logs a 2xx answer that is not a call's answer and returns

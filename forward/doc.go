@@ -104,6 +104,22 @@
 // sessions that may subscribe at once. The connect hook's wait counts in
 // the router's HandshakeTimeout (10s): keep its Timeout well under it.
 //
+// # Shutdown and metrics
+//
+// The router's Shutdown runs the Forwarder's Shutdown (the Drain of its
+// Extension) once its listeners are closed and while the sessions are
+// open: calls forwarded before it are answered as usual, up to Shutdown's
+// deadline (a tenth of the time left, at most a second, is kept to close
+// the sessions); a call that comes meanwhile answers at once
+// http://tagwamp.dev/error#busy, "server shutting down"; at the deadline
+// the requests still running are canceled (their calls answer
+// ...error#internal). Then the idle keep-alive connections to every
+// service are closed. Close does the same without waiting.
+//
+// Options.Observer is told each forwarded call's outcome (Outcome) and
+// round trip under its route's name, for package metrics's
+// tagwamp_forward_call_seconds.
+//
 // # Concurrency
 //
 // A Forwarder is immutable after New, but for the in-flight counts

@@ -23,6 +23,7 @@ type Forwarder struct {
 	conn     *hook
 	maxBody  int64
 	log      *slog.Logger
+	observer Observer // nil: none
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -43,7 +44,8 @@ func New(opts Options) (*Forwarder, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	f := &Forwarder{maxBody: cmp.Or(opts.MaxResponseBytes, DefaultMaxResponseBytes), log: opts.Logger}
+	f := &Forwarder{maxBody: cmp.Or(opts.MaxResponseBytes, DefaultMaxResponseBytes), log: opts.Logger,
+		observer: opts.Observer}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
@@ -69,11 +71,13 @@ func New(opts Options) (*Forwarder, error) {
 
 // Extension returns the parts of the router f needs: RPC middleware when
 // it has routes, a topic handler when it has a hook, a handshake filter
-// when it has a connect hook. Install it after package auth's extension
-// (router.Options.Extensions keeps their order), so that what auth refuses
-// never costs an HTTP request.
+// when it has a connect hook, and Shutdown as its Drain, so that the
+// router's Shutdown lets the forwarded calls running finish and closes
+// the connections to the services. Install it after package auth's
+// extension (router.Options.Extensions keeps their order), so that what
+// auth refuses never costs an HTTP request.
 func (f *Forwarder) Extension() router.Extension {
-	var ext router.Extension
+	ext := router.Extension{Drain: f.Shutdown}
 	if len(f.routes) > 0 {
 		ext.RPC = f.middleware
 	}
@@ -86,16 +90,50 @@ func (f *Forwarder) Extension() router.Extension {
 	return ext
 }
 
-// Close cancels the requests running (their calls answer
-// http://api.wamp.ws/error#internal), waits for them to end, and closes
-// the idle connections. Calls and questions after it fail as a backend
-// that cannot be reached would. Call it after the router's Shutdown.
-func (f *Forwarder) Close() {
+// Shutdown stops forwarding and lets the calls already forwarded finish:
+// a call that comes after it answers at once http://tagwamp.dev/error#busy
+// ("server shutting down"), with no request sent. It waits until every
+// forwarded call running has its answer (sent to its caller with
+// router.Reply) or ctx is done; then it cancels the requests still
+// running (their calls answer http://api.wamp.ws/error#internal) and
+// waits for them to end. Last, it closes the idle keep-alive connections
+// to every service. Hook questions asked after the cancel fail as a
+// service that cannot be reached would (their OnError decides). It
+// returns ctx's error when calls were cut short, else nil; it may be
+// called more than once. The router calls it at its own Shutdown (the
+// Drain of Extension), while the sessions are still open.
+func (f *Forwarder) Shutdown(ctx context.Context) error {
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		f.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		f.cancel()
+		<-done
+	}
 	f.cancel()
-	f.wg.Wait()
+	f.closeIdle()
+	return err
+}
+
+// Close is Shutdown without the wait: the requests running are canceled
+// at once (their calls answer http://api.wamp.ws/error#internal).
+func (f *Forwarder) Close() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.Shutdown(ctx)
+}
+
+// closeIdle closes the idle keep-alive connections to every service.
+func (f *Forwarder) closeIdle() {
 	for _, b := range f.routes {
 		b.transport.CloseIdleConnections()
 	}

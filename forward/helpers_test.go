@@ -35,6 +35,7 @@ var fallback = router.RPCHandlerFunc(func(context.Context, *router.Session, *rou
 
 // env is a router with a Forwarder installed, on a loopback port.
 type env struct {
+	fw   *forward.Forwarder
 	srv  *router.Server
 	url  string
 	logs *syncBuffer
@@ -51,6 +52,7 @@ func start(t *testing.T, opts forward.Options, ro router.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(fw.Close)
+	e.fw = fw
 	if ro.RPC == nil {
 		ro.RPC = fallback
 	}

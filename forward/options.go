@@ -32,6 +32,10 @@ type Options struct {
 	// Default 1 MiB.
 	MaxResponseBytes int64
 
+	// Observer, when not nil, is told the outcome and the round trip of
+	// every forwarded call (see Observer). Default nil.
+	Observer Observer
+
 	// Logger receives the failures of backends and hooks; what it logs of
 	// a backend's body is cut to logval.Max bytes. Headers are never
 	// logged. Default: discarded.

@@ -51,16 +51,21 @@ func NewClusterCollector(src ClusterSource) *ClusterCollector {
 }
 
 // Sources are the counters a server exposes: the router's always, auth's
-// and the cluster's when those are on (nil otherwise).
+// and the cluster's when those are on (nil otherwise), and the latency
+// histograms when the server observes them (nil otherwise).
 type Sources struct {
-	Router  Source
-	Auth    AuthSource
-	Cluster ClusterSource
+	Router     Source
+	Auth       AuthSource
+	Cluster    ClusterSource
+	Histograms *Histograms
 }
 
 // HandlerFor is Handler with the collectors of every source that is set.
 func HandlerFor(s Sources) http.Handler {
 	var extra []prometheus.Collector
+	if s.Histograms != nil {
+		extra = append(extra, s.Histograms)
+	}
 	if s.Auth != nil {
 		extra = append(extra, NewAuthCollector(s.Auth))
 	}

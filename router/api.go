@@ -327,4 +327,13 @@ type Extension struct {
 	Topics TopicHandler
 	// Hook observes sessions before Options.SessionHooks.
 	Hook SessionHook
+	// Drain, when not nil, is run by Server.Shutdown once the listeners
+	// are closed and before the sessions are: it should stop taking new
+	// work and return when what it has in flight (deferred calls, say) is
+	// answered, or when its context ends, so that the answers still reach
+	// open sessions. Its context ends with Shutdown's or, when that has a
+	// deadline, a tenth of the time left (at most a second) before it,
+	// which is left to write what is queued and close the sessions. The
+	// Drains of all Extensions run at once; an error is logged.
+	Drain func(ctx context.Context) error
 }

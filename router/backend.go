@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 	"unsafe"
 
 	"github.com/tagwamp/tagwamp/internal/logval"
@@ -365,7 +366,15 @@ func (srv *Server) CallAsBackend(ctx context.Context, procedure string, args []j
 	s, bc := srv.backendSession()
 	defer s.c.Abort()
 	c := &Call{URI: procedure, Args: args, srv: srv, sess: s, id: backendCallID}
+	obs := srv.opts.Observer
+	var start time.Duration
+	if obs != nil {
+		start = srv.clock()
+	}
 	result, err := srv.invokeBackend(ctx, s, c)
+	if obs != nil {
+		obs.ObserveCall(callOutcome(err, c.reply), srv.clock()-start)
+	}
 	if r := c.reply; r != nil {
 		if err == errPanic {
 			r.Send(nil, err)

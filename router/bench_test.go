@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,12 +53,22 @@ func benchSubscribe(b testing.TB, srv *Server, s *Session, topic string) {
 	sub.h = srv.index.Add(tags, sub)
 }
 
+// benchObserver is a router.Observer as cheap as a histogram's few
+// atomic adds, so that the "observed" benchmarks show what the router
+// pays for the clock reads and the calls (package metrics's
+// BenchmarkHistograms measures Prometheus's own cost).
+type benchObserver struct{ n, sum atomic.Int64 }
+
+func (o *benchObserver) ObserveCall(_ CallOutcome, d time.Duration) { o.n.Add(1); o.sum.Add(int64(d)) }
+func (o *benchObserver) ObserveQueueDelay(d time.Duration)          { o.n.Add(1); o.sum.Add(int64(d)) }
+
 func BenchmarkDispatch(b *testing.B) {
 	echo := RPCHandlerFunc(func(ctx context.Context, s *Session, c *Call) (any, error) {
 		return c.Args[0], nil
 	})
 	srv := New(Options{RPC: echo, CallTimeout: -1})
 	timed := New(Options{RPC: echo}) // the default CallTimeout
+	observed := New(Options{RPC: echo, CallTimeout: -1, Observer: new(benchObserver)})
 	for _, bc := range []struct {
 		name, msg string
 		srv       *Server
@@ -66,6 +77,7 @@ func BenchmarkDispatch(b *testing.B) {
 		{"publish-exclude", `[7,"http://example.com/news?lang=FR",{"title":"hello"},["a","b"]]`, srv},
 		{"call-echo", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, srv},
 		{"call-echo-timeout", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, timed},
+		{"call-echo-observed", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, observed},
 		{"subscribe-duplicate", `[5,"http://example.com/news?lang=FR"]`, srv},
 	} {
 		s := benchSession(bc.srv, "pub")
@@ -89,9 +101,16 @@ func BenchmarkDispatch(b *testing.B) {
 func BenchmarkFanout(b *testing.B) {
 	for _, bc := range []struct {
 		subs, topics int
-	}{{1000, 1}, {10000, 1}, {10000, 100}} {
-		b.Run(fmt.Sprintf("subs=%d/topics=%d", bc.subs, bc.topics), func(b *testing.B) {
-			srv := New(Options{MaxQueueBytes: 1 << 30})
+		observed     bool
+	}{{1000, 1, false}, {10000, 1, false}, {10000, 100, false}, {1000, 1, true}, {10000, 1, true}} {
+		name := fmt.Sprintf("subs=%d/topics=%d", bc.subs, bc.topics)
+		opts := Options{MaxQueueBytes: 1 << 30}
+		if bc.observed {
+			name += ",observed"
+			opts.Observer = new(benchObserver)
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := New(opts)
 			sessions := make([]*Session, bc.subs)
 			for i := range sessions {
 				sessions[i] = benchSession(srv, fmt.Sprint(i))

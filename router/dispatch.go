@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 	"unsafe"
 
 	"github.com/gobwas/ws"
@@ -108,7 +109,15 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		w.call = Call{}
 		return
 	}
+	obs := srv.opts.Observer
+	var start time.Duration
+	if obs != nil {
+		start = srv.clock()
+	}
 	result, err := srv.invoke(s, &w.call)
+	if obs != nil {
+		obs.ObserveCall(callOutcome(err, w.call.reply), srv.clock()-start)
+	}
 	w.tw.Reattach()
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,9 +21,17 @@ import (
 // delivered to every subscriber. cpu-ns/delivery is the CPU time of the
 // whole process (server, publisher and readers) per delivery.
 func BenchmarkLoopbackFanout(b *testing.B) {
-	for _, subs := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
-			clients, pub := loopbackSubscribers(b, subs)
+	for _, bc := range []struct {
+		subs     int
+		observed bool
+	}{{100, false}, {1000, false}, {100, true}, {1000, true}} {
+		subs := bc.subs
+		name := fmt.Sprintf("subs=%d", subs)
+		if bc.observed {
+			name += ",observed"
+		}
+		b.Run(name, func(b *testing.B) {
+			clients, pub := loopbackSubscribers(b, subs, bc.observed)
 			msg := `[7,"http://x.com/t?g=1",{"title":"hello","n":12345}]`
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -54,7 +63,7 @@ func BenchmarkLoopbackFanout(b *testing.B) {
 func BenchmarkLoopbackBurst(b *testing.B) {
 	for _, subs := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
-			clients, pub := loopbackSubscribers(b, subs)
+			clients, pub := loopbackSubscribers(b, subs, false)
 			msg := `[7,"http://x.com/t?g=1",{"title":"hello","n":12345}]`
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -91,11 +100,15 @@ func BenchmarkLoopbackBurst(b *testing.B) {
 // to http://x.com/t?g=1, their subscriptions in place, and a publisher.
 // The rate limits stay on, at a rate no benchmark reaches, so that their
 // cost is in the figures.
-func loopbackSubscribers(b *testing.B, subs int) (clients []*wsClient, pub *wsClient) {
-	srv, url := startServer(b, router.Options{
+func loopbackSubscribers(b *testing.B, subs int, observed bool) (clients []*wsClient, pub *wsClient) {
+	o := router.Options{
 		MessageRate: router.RateLimit{PerSecond: 1 << 30},
 		ByteRate:    router.RateLimit{PerSecond: 1 << 30},
-	})
+	}
+	if observed {
+		o.Observer = new(benchObserver)
+	}
+	srv, url := startServer(b, o)
 	clients = make([]*wsClient, subs)
 	for i := range clients {
 		clients[i] = dial(b, url)
@@ -161,11 +174,30 @@ func skipFrames(r io.Reader, n int, each func()) error {
 
 // BenchmarkLoopbackRPC is one CALL in flight over a real loopback socket:
 // ns/op is the round trip as this process's client sees it.
-func BenchmarkLoopbackRPC(b *testing.B) {
+func BenchmarkLoopbackRPC(b *testing.B) { loopbackRPC(b, nil) }
+
+// BenchmarkLoopbackRPCObserved is BenchmarkLoopbackRPC with a
+// router.Observer set: the difference is what the RPC handler histogram's
+// clock reads and calls cost per call.
+func BenchmarkLoopbackRPCObserved(b *testing.B) { loopbackRPC(b, new(benchObserver)) }
+
+// benchObserver is a router.Observer as cheap as a histogram's few atomic
+// adds (package metrics's BenchmarkHistograms measures Prometheus's).
+type benchObserver struct{ n, sum atomic.Int64 }
+
+func (o *benchObserver) ObserveCall(_ router.CallOutcome, d time.Duration) {
+	o.n.Add(1)
+	o.sum.Add(int64(d))
+}
+
+func (o *benchObserver) ObserveQueueDelay(d time.Duration) { o.n.Add(1); o.sum.Add(int64(d)) }
+
+func loopbackRPC(b *testing.B, obs router.Observer) {
 	_, url := startServer(b, router.Options{
 		RPC:         testRPC(),
 		MessageRate: router.RateLimit{PerSecond: 1 << 30}, // the default would stop a fast box
 		ByteRate:    router.RateLimit{PerSecond: 1 << 30},
+		Observer:    obs,
 	})
 	c := dial(b, url)
 	b.ReportAllocs()

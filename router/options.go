@@ -293,6 +293,12 @@ type Options struct {
 	// answered 503. Default 1024.
 	MaxHTTPConns int
 
+	// Observer, when not nil, is told how long RPC handlers ran and how
+	// long frames waited in the sessions' write queues (see Observer):
+	// package metrics's Histograms is one. Default nil: the router reads
+	// no clock for it.
+	Observer Observer
+
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
 }

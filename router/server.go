@@ -37,6 +37,7 @@ type Server struct {
 	tcfg    wsconn.Config     // t's configuration
 	fans    sync.Pool         // *fanout for server-side publishes
 	stats   counters
+	drains  []func(context.Context) error // the Extensions' Drains, for Shutdown
 	// interest counts the tags local subscriptions hold, for Options.Broker.
 	interest interest
 	started  time.Time
@@ -71,8 +72,15 @@ type Server struct {
 
 // New returns a server configured by o (see Options for the defaults).
 func New(o Options) *Server {
+	var drains []func(context.Context) error
+	for _, e := range o.Extensions {
+		if e.Drain != nil {
+			drains = append(drains, e.Drain)
+		}
+	}
 	o = o.withDefaults()
 	srv := &Server{
+		drains:    drains,
 		opts:      o,
 		log:       o.Logger,
 		rpc:       o.RPC,
@@ -124,6 +132,9 @@ func New(o Options) *Server {
 		OnPressure:       func() { go srv.relieve() },
 		Local:            srv.newWorker,
 		Logger:           o.Logger,
+	}
+	if o.Observer != nil {
+		srv.tcfg.ObserveQueueDelay = o.Observer.ObserveQueueDelay
 	}
 	srv.t = wsconn.New(srv.tcfg)
 	if o.HTTP != nil {
@@ -301,10 +312,11 @@ func (srv *Server) unregister(s *Session) bool {
 	return true
 }
 
-// Shutdown stops accepting connections, closes every session with 1001
-// after the frames queued for it are written, and waits until all are
-// closed or ctx is done; then it closes what is left at once and returns
-// ctx's error.
+// Shutdown stops accepting connections, runs the Extensions' Drains (see
+// Extension.Drain: deferred calls in flight are answered while the
+// sessions are open), closes every session with 1001 after the frames
+// queued for it are written, and waits until all are closed or ctx is
+// done; then it closes what is left at once and returns ctx's error.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Lock()
 	if srv.shutdown {
@@ -335,6 +347,13 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	}
 	srv.room.wait()
 	srv.handshake.Wait()
+	srv.drain(ctx)
+	srv.mu.Lock() // sessions that a drain's hook or call closed are gone
+	conns = conns[:0]
+	for s := range srv.conns {
+		conns = append(conns, s)
+	}
+	srv.mu.Unlock()
 	for _, s := range conns {
 		s.c.Close(ws.StatusGoingAway, "server shutting down")
 	}
@@ -359,6 +378,31 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.cancel()
 	srv.t.Close()
 	return err
+}
+
+// drain runs the Extensions' Drains at once, for Shutdown, and waits for
+// them; their context ends with ctx or, when it has a deadline, a tenth of
+// the time left (at most a second) before it, which is left to write what
+// they answered and close the sessions.
+func (srv *Server) drain(ctx context.Context) {
+	if len(srv.drains) == 0 {
+		return
+	}
+	if d, ok := ctx.Deadline(); ok {
+		margin := min(time.Until(d)/10, time.Second)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-margin))
+		defer cancel()
+	}
+	var wg sync.WaitGroup
+	for _, d := range srv.drains {
+		wg.Go(func() {
+			if err := d(ctx); err != nil {
+				srv.log.Warn("shutdown: drain cut short", "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Publish delivers event (raw JSON) to every subscription that topic's tag

@@ -74,6 +74,16 @@ func (s *Session) Plain() bool { return s.plain }
 // RemoteAddr returns the peer address of the session's connection.
 func (s *Session) RemoteAddr() net.Addr { return s.c.NetConn().RemoteAddr() }
 
+// BytesRead reports the WebSocket bytes read from the session's connection
+// (frames as the client sent them, TLS records decrypted, the upgrade
+// request not counted), and BytesWritten those written to it. Both
+// saturate at 4 GiB (math.MaxUint32): a session past it reports that.
+// In a SessionClosed hook they are final.
+func (s *Session) BytesRead() uint64 { return s.c.BytesRead() }
+
+// BytesWritten: see BytesRead.
+func (s *Session) BytesWritten() uint64 { return s.c.BytesWritten() }
+
 // Request returns the HTTP upgrade request that opened the session, as the
 // handshake middleware left it. Unless Options.KeepRequestHeader is set,
 // the session keeps only part of it once the SessionOpened hooks have run:

@@ -24,7 +24,7 @@ func checkconfig(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg, err := f.config()
 	if err == nil {
-		_, _, err = options(cfg, slog.New(slog.DiscardHandler))
+		_, _, err = options(cfg, slog.New(slog.DiscardHandler), nil)
 	}
 	if err != nil {
 		return checkError{err}

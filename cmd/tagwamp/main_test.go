@@ -195,7 +195,7 @@ func TestOptions(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&cfg)
 			}
-			o, mux, err := options(cfg, logger)
+			o, mux, err := options(cfg, logger, nil)
 			if tt.errMsg != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errMsg) {
 					t.Fatalf("err = %v, want %q", err, tt.errMsg)

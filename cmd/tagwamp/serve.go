@@ -49,7 +49,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	if broker != nil {
 		defer broker.Close() // after the server's Shutdown below
 	}
-	srv, authStats, err := newServer(cfg, logger, broker)
+	var hist *metrics.Histograms // the latency histograms, observed only when /metrics is served
+	if cfg.DebugAddr != "" {
+		hist = metrics.NewHistograms()
+	}
+	srv, authStats, err := newServer(cfg, logger, broker, hist)
 	if err != nil {
 		return usageError{err}
 	}
@@ -59,7 +63,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	}
 	var debugAddr net.Addr
 	if cfg.DebugAddr != "" {
-		src := metrics.Sources{Router: srv, Auth: authStats}
+		src := metrics.Sources{Router: srv, Auth: authStats, Histograms: hist}
 		if broker != nil {
 			src.Cluster = broker
 		}

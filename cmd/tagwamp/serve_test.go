@@ -87,7 +87,8 @@ func TestEnvOverrides(t *testing.T) {
 }
 
 // TestLogFormat runs the server with JSON logs at debug level: every line
-// is a JSON object, and a session's close is logged with its duration.
+// is a JSON object, and a session's close is logged with its duration and
+// the bytes it read and wrote.
 func TestLogFormat(t *testing.T) {
 	r := startRun(t, "-log-format", "json", "-log-level", "debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -95,6 +96,10 @@ func TestLogFormat(t *testing.T) {
 	c, err := client.Dial(ctx, "ws://"+r.addr.String()+"/")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var pong string
+	if err := c.Call(ctx, "http://tagwamp.dev/procedure#ping", &pong); err != nil || pong != "pong" {
+		t.Fatalf("ping: %q, %v", pong, err)
 	}
 	c.Close()
 	for !strings.Contains(r.logs.String(), `"msg":"session closed"`) {
@@ -117,6 +122,15 @@ func TestLogFormat(t *testing.T) {
 		if line["msg"] == "session closed" {
 			if line["client"] != "127.0.0.1" || line["session"] == "" || line["duration"] == nil || line["level"] != "DEBUG" {
 				t.Errorf("session closed line: %s", sc.Text())
+			}
+			// Read: the CALL (its frame: 6 bytes of header and mask) and
+			// a close frame; written: WELCOME, the CALLRESULT
+			// [3,"<id>","pong"] and a close frame.
+			read, _ := line["bytes_read"].(float64)
+			written, _ := line["bytes_written"].(float64)
+			if minRead := len(`[2,"x","http://tagwamp.dev/procedure#ping"]`) + 6; read < float64(minRead) ||
+				written < float64(len(`[0,"x",1,"tagwamp/0.1.0"]`)+len(`[3,"x","pong"]`)) {
+				t.Errorf("session closed line: bytes read %v, written %v: %s", read, written, sc.Text())
 			}
 		}
 	}

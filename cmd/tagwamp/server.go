@@ -22,10 +22,11 @@ import (
 
 // newServer builds the server cfg describes, with the built-in procedures
 // registered when cfg.Builtins is set, joined to a cluster by broker when
-// not nil. authStats reads package auth's counters; it is nil when
-// authentication is off.
-func newServer(cfg config.Config, logger *slog.Logger, broker *cluster.NATS) (srv *router.Server, authStats metrics.AuthSource, err error) {
-	opts, mux, err := options(cfg, logger)
+// not nil, filling hist's latency histograms when hist is not nil.
+// authStats reads package auth's counters; it is nil when authentication
+// is off.
+func newServer(cfg config.Config, logger *slog.Logger, broker *cluster.NATS, hist *metrics.Histograms) (srv *router.Server, authStats metrics.AuthSource, err error) {
+	opts, mux, err := options(cfg, logger, hist)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -171,8 +172,10 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // installed only where cfg configures them, so the default configuration
 // runs none; LogCalls and logSessions only at debug level. The router layers them (its
 // package doc, "Handlers and middleware"), so the order here is free. The
-// returned Mux is opts.RPC, for the caller to fill.
-func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.Mux, error) {
+// returned Mux is opts.RPC, for the caller to fill. When hist is not nil,
+// the router and the forwarder fill its histograms (else they read no
+// clock for them).
+func options(cfg config.Config, logger *slog.Logger, hist *metrics.Histograms) (router.Options, *handlers.Mux, error) {
 	l := cfg.Limits
 	mux := new(handlers.Mux)
 	opts := router.Options{
@@ -211,6 +214,9 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		RPC:                       mux,
 		Logger:                    logger,
 	}
+	if hist != nil {
+		opts.Observer = hist.Router()
+	}
 	if slog.Level(cfg.LogLevel) <= slog.LevelDebug {
 		opts.RPCMiddleware = append(opts.RPCMiddleware, handlers.LogCalls(logger))
 		opts.SessionHooks = append(opts.SessionHooks, logSessions(logger))
@@ -242,7 +248,11 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		opts.Extensions = append(opts.Extensions, a.Extension())
 	}
 	if cfg.Forward.Enabled() { // after auth's: what auth refuses costs no request
-		fw, err := forward.New(cfg.Forward.Options(logger))
+		fo := cfg.Forward.Options(logger)
+		if hist != nil {
+			fo.Observer = hist.Forward()
+		}
+		fw, err := forward.New(fo)
 		if err != nil {
 			return router.Options{}, nil, err
 		}

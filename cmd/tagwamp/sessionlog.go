@@ -19,10 +19,12 @@ type opened struct {
 }
 
 // logSessions logs each session's close at debug level: its id, client
-// address, whether it was a plain tag connection, and how long it lasted.
-// The router does not tell hooks the close code, the reason or the bytes
-// a session moved, so neither does this line. It is installed at debug
-// level only, and costs one session value per session.
+// address, whether it was a plain tag connection, how long it lasted, and
+// the WebSocket bytes it read and wrote (saturating at 4 GiB). The close
+// code and reason are on the transport's "session closing" line just
+// before (the router keeps neither per session), logged at debug too when
+// the close was a close handshake. It is installed at debug level only,
+// and costs one session value per session.
 func logSessions(logger *slog.Logger) router.SessionHook {
 	return router.SessionHookFuncs{
 		OnOpened: func(s *router.Session) {
@@ -31,7 +33,8 @@ func logSessions(logger *slog.Logger) router.SessionHook {
 		OnClosed: func(s *router.Session) {
 			o, _ := s.Value(openedKey{}).(opened)
 			logger.Debug("session closed", "session", s.ID(), "client", o.client.String(), "plain", s.Plain(),
-				"duration", time.Since(o.at).Round(time.Millisecond))
+				"duration", time.Since(o.at).Round(time.Millisecond),
+				"bytes_read", s.BytesRead(), "bytes_written", s.BytesWritten())
 		},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -86,7 +87,6 @@ type Conn struct {
 	// connection's struct stays small.
 	reading  atomic.Bool // a worker is in onReadable
 	partial  atomic.Bool // an incomplete frame or message is held (FrameTimeout)
-	slow     atomic.Bool // counted as a slow consumer
 	fragging bool        // read side
 	fragOp   ws.OpCode   // read side: the opcode of the message being joined
 	state    uint8       // guarded by mu
@@ -96,6 +96,11 @@ type Conn struct {
 	flushing   bool
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
+	slow       bool // counted as a slow consumer (markSlow, Shed)
+	// rbytes and wbytes count the WebSocket bytes read and written
+	// (BytesRead, BytesWritten), saturating at math.MaxUint32: 32 bits
+	// fit in what was padding, so the struct keeps its size class.
+	rbytes, wbytes atomic.Uint32
 
 	mu  sync.Mutex // guards state and the poller registration
 	wmu sync.Mutex // guards the write queue and the flags above it
@@ -311,6 +316,31 @@ func (c *Conn) QueuedBytes() int {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.wqBytes
+}
+
+// BytesRead reports the WebSocket bytes read from the connection since it
+// started (frames as sent, TLS records decrypted), and BytesWritten those
+// written to it (the upgrade response is not counted). Both saturate at
+// math.MaxUint32 (4 GiB): a connection past it reports that. Any goroutine
+// may call them; the final counts are there when the handler's ConnClosed
+// runs.
+func (c *Conn) BytesRead() uint64 { return uint64(c.rbytes.Load()) }
+
+// BytesWritten: see BytesRead.
+func (c *Conn) BytesWritten() uint64 { return uint64(c.wbytes.Load()) }
+
+// addBytes adds n to the saturating counter a.
+func addBytes(a *atomic.Uint32, n int) {
+	if n <= 0 {
+		return
+	}
+	for {
+		v := a.Load()
+		s := min(uint64(v)+uint64(n), math.MaxUint32)
+		if uint64(v) == s || a.CompareAndSwap(v, uint32(s)) {
+			return
+		}
+	}
 }
 
 // ClientIP returns the address set by SetClientIP.

@@ -49,6 +49,15 @@
 // WriteTimeout; a slow receiver never holds a worker. A long Batch is
 // flushed by up to GOMAXPROCS goroutines.
 //
+// # Counting and timing
+//
+// Each connection counts the WebSocket bytes it read and wrote
+// (BytesRead, BytesWritten: 32-bit counters that saturate, kept in what
+// was padding). With Config.ObserveQueueDelay the writers time the queue:
+// a Batch reads the clock when it takes its first connection and when its
+// flush ends, a flusher goroutine after each write; nothing is timed per
+// frame, and without the observer no clock is read.
+//
 // # TLS
 //
 // With StartTLS the socket carries TLS. epoll sees only the socket, not the

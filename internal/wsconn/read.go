@@ -211,7 +211,9 @@ func (c *Conn) readLarge(w *Worker) (int, error) {
 // when the peer is gone.
 func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	if c.tc != nil {
-		return c.readTLS(p)
+		n, err := c.readTLS(p)
+		addBytes(&c.rbytes, n)
+		return n, err
 	}
 	w.rp = p
 	err := c.rc.Read(w.readFn)
@@ -221,6 +223,7 @@ func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	}
 	if w.rn > 0 {
 		c.lastRead.Store(time.Now().UnixNano())
+		addBytes(&c.rbytes, w.rn)
 	}
 	return max(w.rn, 0), w.rerr
 }

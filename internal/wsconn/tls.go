@@ -126,13 +126,13 @@ func (c *Conn) writeTLS(batch []outFrame) error {
 	buf := bp[:0]
 	for _, f := range batch {
 		if len(buf) > 0 && len(buf)+len(f.b) > tlsChunk {
-			if _, err := c.tc.Write(buf); err != nil {
+			if err := c.writeTLSChunk(buf); err != nil {
 				return err
 			}
 			buf = buf[:0]
 		}
 		if len(f.b) >= tlsChunk {
-			if _, err := c.tc.Write(f.b); err != nil {
+			if err := c.writeTLSChunk(f.b); err != nil {
 				return err
 			}
 			continue
@@ -140,9 +140,14 @@ func (c *Conn) writeTLS(batch []outFrame) error {
 		buf = append(buf, f.b...)
 	}
 	if len(buf) > 0 {
-		if _, err := c.tc.Write(buf); err != nil {
-			return err
-		}
+		return c.writeTLSChunk(buf)
 	}
 	return nil
+}
+
+// writeTLSChunk writes b through crypto/tls and counts the bytes it took.
+func (c *Conn) writeTLSChunk(b []byte) error {
+	n, err := c.tc.Write(b)
+	addBytes(&c.wbytes, n)
+	return err
 }

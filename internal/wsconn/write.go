@@ -39,6 +39,11 @@ type Batch struct {
 	frames int  // frames queued through the list since its last flush
 	full   bool // a connection on the list holds over a quarter of MaxQueueBytes
 	helper bool // the part of a split flush: never split again
+	// timed is the transport whose Config.ObserveQueueDelay is told how
+	// long this Batch's frames waited, or nil; since is when its first
+	// connection was put on it (Transport.clock).
+	timed *Transport
+	since int64
 
 	// Scratch of the non-blocking write (write_linux.go) and of the write
 	// to a connection without a descriptor, reused for every connection
@@ -65,6 +70,7 @@ func (l *Batch) Flush() {
 				h = &Batch{helper: true}
 			}
 			h.conns = append(h.conns, l.conns[n*p/parts:n*(p+1)/parts]...)
+			h.timed, h.since = l.timed, l.since
 			go h.flushFor(t)
 		}
 		clear(l.conns[n/parts:])
@@ -77,6 +83,12 @@ func (l *Batch) Flush() {
 	}
 	l.conns = l.conns[:0]
 	l.frames, l.full = 0, false
+	if t := l.timed; t != nil {
+		// One clock read per flush: how long the oldest frame waited
+		// until the last writev of the flush was done.
+		t.cfg.ObserveQueueDelay(time.Duration(t.clock() - l.since))
+		l.timed = nil
+	}
 }
 
 // FlushUnlessOnly flushes the Batch unless it holds nothing or only c. A
@@ -159,6 +171,9 @@ func (c *Conn) queued(l *Batch, n int) bool {
 	}
 	full := c.wqBytes > c.t.cfg.MaxQueueBytes/4
 	c.wmu.Unlock()
+	if len(l.conns) == 0 && c.t.cfg.ObserveQueueDelay != nil {
+		l.timed, l.since = c.t, c.t.clock() // one clock read per Batch
+	}
 	l.conns = append(l.conns, c)
 	l.frames++
 	l.full = l.full || full
@@ -185,7 +200,11 @@ func (c *Conn) dropQueue() {
 
 // markSlow counts and logs the connection as a slow consumer, once.
 func (c *Conn) markSlow(why string) {
-	if c.slow.CompareAndSwap(false, true) {
+	c.wmu.Lock()
+	first := !c.slow
+	c.slow = true
+	c.wmu.Unlock()
+	if first {
 		c.t.stats.slowConsumers.Add(1)
 		c.t.log.Warn("closing slow consumer: "+why, "session", c.h,
 			"client", c.clientIP, "max_queue_bytes", c.t.cfg.MaxQueueBytes,
@@ -231,6 +250,7 @@ func (c *Conn) flushNow(l *Batch) {
 		c.wmu.Unlock()
 
 		n, total, err := c.writeNow(l, batch)
+		addBytes(&c.wbytes, n)
 		if err != nil {
 			c.releaseQueue(batch)
 			c.writeFailed(err, false)
@@ -299,9 +319,11 @@ func (c *Conn) tryClose(code ws.StatusCode, reason string) {
 	c.nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
 	var err error
 	if c.tc != nil {
-		_, err = c.tc.Write(frame)
+		err = c.writeTLSChunk(frame)
 	} else {
-		_, err = c.nc.Write(frame)
+		var n int
+		n, err = c.nc.Write(frame)
+		addBytes(&c.wbytes, n)
 	}
 	c.t.log.Debug("close frame to a slow consumer", "session", c.h, "code", int(code), "written", err == nil)
 }
@@ -318,9 +340,9 @@ func (c *Conn) Shed(reason string) {
 	c.t.stats.shed.Add(1)
 	c.t.log.Warn("closing session: "+reason, "session", c.h, "client", c.clientIP,
 		"held", c.HeldBytes(), "max_queued_total", c.t.cfg.MaxQueuedTotal)
-	c.slow.Store(true) // counted here, not again as a slow consumer
 	c.dropQueue()
 	c.wmu.Lock()
+	c.slow = true // counted here, not again as a slow consumer
 	writing := c.flushing
 	c.wmu.Unlock()
 	if writing {
@@ -345,6 +367,16 @@ func (c *Conn) HeldBytes() int { return int(c.held.Load()) }
 // slower than its senders, or for writes queued off the workers (Reply,
 // pings, the close frame).
 func (c *Conn) flush() {
+	// With ObserveQueueDelay, since is a time no later than when the
+	// frames of the next batch were queued: the flusher's start for the
+	// first (which it did not see queued), then when the previous batch
+	// was taken, since every frame of a batch was queued after the one
+	// before it was taken.
+	observe := c.t.cfg.ObserveQueueDelay
+	var since int64
+	if observe != nil {
+		since = c.t.clock()
+	}
 	for {
 		batch, off := c.batch, c.boff
 		c.batch, c.boff = nil, 0
@@ -365,7 +397,8 @@ func (c *Conn) flush() {
 			c.wmu.Unlock()
 		}
 
-		c.nc.SetWriteDeadline(time.Now().Add(c.t.cfg.WriteTimeout))
+		now := time.Now()
+		c.nc.SetWriteDeadline(now.Add(c.t.cfg.WriteTimeout))
 		var err error
 		// clean: the stream is at a frame boundary if this write fails
 		// having written nothing (a TLS write may have sent records).
@@ -386,6 +419,7 @@ func (c *Conn) flush() {
 			c.iovw = c.iov
 			var n int64
 			n, err = c.iovw.WriteTo(c.nc)
+			addBytes(&c.wbytes, int(n))
 			clean = clean && n == 0
 			clear(c.iov)
 		}
@@ -400,6 +434,10 @@ func (c *Conn) flush() {
 		if err != nil {
 			c.writeFailed(err, clean)
 			return
+		}
+		if observe != nil {
+			observe(time.Duration(c.t.clock() - since))
+			since = int64(now.Sub(c.t.epoch))
 		}
 	}
 }

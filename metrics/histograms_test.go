@@ -1,0 +1,94 @@
+package metrics_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tagwamp/tagwamp/forward"
+	"github.com/tagwamp/tagwamp/metrics"
+	"github.com/tagwamp/tagwamp/router"
+)
+
+// TestHistograms: each observer fills its histogram, under bounded labels
+// only: the call outcomes exist from the start, a route's series appear
+// with its calls, and nothing else adds one.
+func TestHistograms(t *testing.T) {
+	h := metrics.NewHistograms()
+	if n := testutil.CollectAndCount(h, "tagwamp_rpc_handler_seconds"); n != 3 {
+		t.Fatalf("%d call series before any call, want 3 (one per outcome)", n)
+	}
+	r, f := h.Router(), h.Forward()
+	for range 1000 {
+		r.ObserveCall(router.OutcomeResult, time.Millisecond)
+		r.ObserveQueueDelay(time.Second / 64) // 0.015625 s, exact in binary
+		f.ObserveCall("app", forward.OutcomeOK, 2*time.Millisecond)
+	}
+	r.ObserveCall(router.OutcomeError, time.Second)
+	r.ObserveCall(router.OutcomeDeferred, time.Microsecond)
+	r.ObserveCall(router.CallOutcome(200), time.Microsecond) // not an outcome: dropped
+	for _, o := range forward.Outcomes() {
+		f.ObserveCall("app", o, time.Millisecond)
+	}
+	for name, want := range map[string]int{
+		"tagwamp_rpc_handler_seconds":          3,
+		"tagwamp_delivery_queue_delay_seconds": 1,
+		"tagwamp_forward_call_seconds":         len(forward.Outcomes()),
+	} {
+		if n := testutil.CollectAndCount(h, name); n != want {
+			t.Errorf("%s: %d series, want %d", name, n, want)
+		}
+	}
+	const want = `
+# HELP tagwamp_delivery_queue_delay_seconds Time frames waited in sessions' write queues until written, the oldest of each flush.
+# TYPE tagwamp_delivery_queue_delay_seconds histogram
+`
+	if err := testutil.CollectAndCompare(h, strings.NewReader(want+queueSamples), "tagwamp_delivery_queue_delay_seconds"); err != nil {
+		t.Error(err)
+	}
+}
+
+// queueSamples are 1000 observations of 1/64 s in the queue delay
+// buckets.
+var queueSamples = func() string {
+	var b strings.Builder
+	for _, le := range []string{"5e-06", "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+		"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"} {
+		n := "1000"
+		if v, _ := strconv.ParseFloat(le, 64); le != "+Inf" && v < 1.0/64 {
+			n = "0"
+		}
+		b.WriteString(`tagwamp_delivery_queue_delay_seconds_bucket{le="` + le + `"} ` + n + "\n")
+	}
+	b.WriteString("tagwamp_delivery_queue_delay_seconds_sum 15.625\ntagwamp_delivery_queue_delay_seconds_count 1000\n")
+	return b.String()
+}()
+
+// BenchmarkHistograms is the cost of one observation of each histogram,
+// what the router and the forwarder pay per call and per flush when
+// /metrics is served.
+func BenchmarkHistograms(b *testing.B) {
+	h := metrics.NewHistograms()
+	r, f := h.Router(), h.Forward()
+	b.Run("rpc", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.ObserveCall(router.OutcomeResult, 3*time.Microsecond)
+		}
+	})
+	b.Run("queue", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.ObserveQueueDelay(30 * time.Microsecond)
+		}
+	})
+	b.Run("forward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f.ObserveCall("app", forward.OutcomeOK, time.Millisecond)
+		}
+	})
+}
