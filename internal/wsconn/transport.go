@@ -3,6 +3,7 @@ package wsconn
 import (
 	"bytes"
 	"log/slog"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,15 @@ type Config struct {
 	// (Worker.Detach), so that the goroutines are at most Workers plus
 	// MaxDetached. Default 4096.
 	MaxDetached int
+	// IOUring writes a flush list of two connections or more with one
+	// io_uring submission of sendmsg operations (Linux), instead of one
+	// writev per connection. Where io_uring is unavailable (an old kernel,
+	// the kernel.io_uring_disabled sysctl, seccomp) the transport logs it
+	// once and writes with writev. Default off: on loopback it saved no
+	// server CPU per delivery (bench/RESULTS.md, "io_uring"). The
+	// environment variable TAGWAMP_IO_URING=on or off overrides it (tests
+	// run both paths with it).
+	IOUring bool
 	// ReadBudget overrides DefaultReadBudget (tests lower it).
 	ReadBudget int
 	// Local makes the application's scratch of a new worker (Worker.Local),
@@ -105,6 +115,7 @@ type Transport struct {
 	bufs     bufPool   // bufSize buffers: queued frames, short partial frames
 	readBufs sync.Pool // *[ReadBufferSize]byte, borrowed by a worker per event
 	flushers sync.Pool // *Batch, the helpers of split flushes
+	rings    rings     // io_uring instances of the flushes (Config.IOUring)
 	tlsBufs  sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
 
 	initOnce sync.Once
@@ -155,6 +166,12 @@ func New(cfg Config) *Transport {
 	if cfg.ReadBudget <= 0 {
 		cfg.ReadBudget = DefaultReadBudget
 	}
+	switch os.Getenv("TAGWAMP_IO_URING") {
+	case "on":
+		cfg.IOUring = true
+	case "off":
+		cfg.IOUring = false
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -179,8 +196,10 @@ func (t *Transport) init() error {
 	return t.initErr
 }
 
-// Close stops the poller. Connections still open are no longer read.
+// Close stops the poller and lets go of the io_uring instances.
+// Connections still open are no longer read.
 func (t *Transport) Close() error {
+	t.rings.close()
 	if t.init() != nil || t.poller == nil {
 		return nil
 	}

@@ -38,6 +38,11 @@ type Config struct {
 	// an exclude element reach its own publisher
 	// (docs/protocol.md#publish-options). Default false.
 	DeliverToPublisher bool `yaml:"deliver_to_publisher"`
+	// IOUring, key io_uring, writes one publication's frames to many
+	// sessions with one io_uring submission instead of one writev each
+	// (router.Options.IOUring; Linux, falling back to writev where
+	// io_uring is unavailable). Default off.
+	IOUring bool `yaml:"io_uring"`
 	// Limits, key limits, bound sizes and times.
 	Limits Limits `yaml:"limits"`
 	// Middleware, key middleware, filters connections; nothing is filtered
