@@ -208,7 +208,7 @@ func options(cfg config.Config, logger *slog.Logger) (router.Options, *handlers.
 		MaxQueuedTotal:            offIfZero(l.MaxQueuedTotal),
 		FrameTimeout:              time.Duration(l.FrameTimeout), // Off is negative: none
 		DeliverToPublisher:        cfg.DeliverToPublisher,
-		IOUring:                   cfg.IOUring,
+		DisableIOUring:            !cfg.IOUring,
 		RPC:                       mux,
 		Logger:                    logger,
 	}

@@ -49,7 +49,7 @@
 // WriteTimeout; a slow receiver never holds a worker. A long Batch is
 // flushed by up to GOMAXPROCS goroutines.
 //
-// With Config.IOUring (Linux), a Batch of two connections or more is
+// On Linux, unless Config.DisableIOUring, a Batch of two connections or more is
 // written with io_uring (package internal/uring) instead: each
 // connection's queue becomes one sendmsg operation (MSG_DONTWAIT, so it
 // never waits, like the writev it replaces), up to 256 of them submitted

@@ -76,15 +76,16 @@ type Config struct {
 	// (Worker.Detach), so that the goroutines are at most Workers plus
 	// MaxDetached. Default 4096.
 	MaxDetached int
-	// IOUring writes a flush list of two connections or more with one
-	// io_uring submission of sendmsg operations (Linux), instead of one
-	// writev per connection. Where io_uring is unavailable (an old kernel,
-	// the kernel.io_uring_disabled sysctl, seccomp) the transport logs it
-	// once and writes with writev. Default off: on loopback it saved no
-	// server CPU per delivery (bench/RESULTS.md, "io_uring"). The
-	// environment variable TAGWAMP_IO_URING=on or off overrides it (tests
-	// run both paths with it).
-	IOUring bool
+	// DisableIOUring writes every connection of a flush list with its own
+	// writev. Default false: on Linux a flush list of two connections or
+	// more is written with one io_uring submission of sendmsg operations,
+	// which cost less server CPU per delivery than the writevs
+	// (bench/RESULTS.md, "io_uring"); where io_uring is unavailable (an
+	// old kernel, the kernel.io_uring_disabled sysctl, seccomp) the
+	// transport logs it once and writes with writev. The environment
+	// variable TAGWAMP_IO_URING=on or off overrides it (the tests run both
+	// paths with it).
+	DisableIOUring bool
 	// ReadBudget overrides DefaultReadBudget (tests lower it).
 	ReadBudget int
 	// Local makes the application's scratch of a new worker (Worker.Local),
@@ -115,7 +116,7 @@ type Transport struct {
 	bufs     bufPool   // bufSize buffers: queued frames, short partial frames
 	readBufs sync.Pool // *[ReadBufferSize]byte, borrowed by a worker per event
 	flushers sync.Pool // *Batch, the helpers of split flushes
-	rings    rings     // io_uring instances of the flushes (Config.IOUring)
+	rings    rings     // io_uring instances of the flushes (Config.DisableIOUring)
 	tlsBufs  sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
 
 	initOnce sync.Once
@@ -168,9 +169,9 @@ func New(cfg Config) *Transport {
 	}
 	switch os.Getenv("TAGWAMP_IO_URING") {
 	case "on":
-		cfg.IOUring = true
+		cfg.DisableIOUring = false
 	case "off":
-		cfg.IOUring = false
+		cfg.DisableIOUring = true
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -25,7 +25,7 @@ const ringMinConns = 2
 // with what it took), and no SIGPIPE from a closed peer.
 const sendFlags = unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
 
-// rings are a Transport's io_uring instances (Config.IOUring), made on
+// rings are a Transport's io_uring instances (Config.DisableIOUring), made on
 // demand, one per goroutine flushing at once (a worker, the helpers of a
 // split flush), at most maxRings; a flush that finds none free, or a
 // transport where io_uring is unavailable, writes with writev.
@@ -132,7 +132,7 @@ type ringItem struct {
 // the transport has it on and the list is long enough, else one by one
 // with writev.
 func (l *Batch) flushConns() {
-	if len(l.conns) < ringMinConns || !l.conns[0].t.cfg.IOUring {
+	if len(l.conns) < ringMinConns || l.conns[0].t.cfg.DisableIOUring {
 		l.flushEach(l.conns)
 		return
 	}

@@ -21,7 +21,7 @@ func TestFlushPaths(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("io_uring=%v", on), func(t *testing.T) {
 			t.Setenv("TAGWAMP_IO_URING", "") // the test chooses
-			tr := New(Config{MaxMessageSize: 1 << 20, MaxQueueBytes: 8 << 20, IOUring: on})
+			tr := New(Config{MaxMessageSize: 1 << 20, MaxQueueBytes: 8 << 20, DisableIOUring: !on})
 			defer tr.Close()
 			const n = 40
 			conns := make([]*Conn, n)

@@ -40,8 +40,8 @@ type Config struct {
 	DeliverToPublisher bool `yaml:"deliver_to_publisher"`
 	// IOUring, key io_uring, writes one publication's frames to many
 	// sessions with one io_uring submission instead of one writev each
-	// (router.Options.IOUring; Linux, falling back to writev where
-	// io_uring is unavailable). Default off.
+	// (Linux, falling back to writev where io_uring is unavailable); off
+	// is router.Options.DisableIOUring. Default on.
 	IOUring bool `yaml:"io_uring"`
 	// Limits, key limits, bound sizes and times.
 	Limits Limits `yaml:"limits"`
@@ -318,6 +318,7 @@ func Default() Config {
 		LogLevel:      Level(slog.LevelInfo),
 		LogFormat:     LogText,
 		Builtins:      true,
+		IOUring:       true,
 		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20, Rate: Rate{PerSecond: 1000, Burst: 2000}},
 		AuthorizeOpen: true,
 		Auth: Auth{

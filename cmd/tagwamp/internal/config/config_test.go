@@ -56,7 +56,7 @@ addr: ":9000"
 log_level: DEBUG
 server_ident: acme/1
 deliver_to_publisher: true
-io_uring: on
+io_uring: off
 limits:
   max_message_size: 65536
   workers: 8
@@ -78,7 +78,7 @@ builtins: false
 				want.LogLevel = Level(slog.LevelDebug)
 				want.ServerIdent = "acme/1"
 				want.DeliverToPublisher = true
-				want.IOUring = true
+				want.IOUring = false
 				want.Limits.MaxMessageSize = 65536
 				want.Limits.Workers = 8
 				want.Limits.WriteTimeout = Duration(2 * time.Second)
