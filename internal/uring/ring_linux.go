@@ -303,8 +303,10 @@ func (r *Ring) enter(want uint32, wait bool) (int, error) {
 			}
 			return int(n), nil
 		case unix.EINTR:
-			if n > 0 && !r.sqpoll { // not expected: EINTR comes before any submission
-				toSubmit -= uint32(n)
+			// Interrupted before it submitted anything (it returns the
+			// count when it submitted some): what is left is still queued.
+			if !r.sqpoll {
+				toSubmit = r.tail - atomic.LoadUint32(r.sqHead)
 			}
 			continue
 		default:
