@@ -156,6 +156,16 @@ type Options struct {
 	// plain ws://. ListenAndServeTLS sets it from certificate files.
 	TLSConfig *tls.Config
 
+	// DisableIOUring writes the frames a worker queued to many sessions
+	// with one writev per session. Default false: on Linux they go out
+	// with one io_uring submission of sendmsg operations, which cost less
+	// server CPU per delivery (bench/RESULTS.md, "io_uring"); where
+	// io_uring is unavailable (an old kernel, the kernel.io_uring_disabled
+	// sysctl, a seccomp filter) the server logs a warning once and writes
+	// with writev. The environment variable TAGWAMP_IO_URING=on or off
+	// overrides it, which the tests use to run both write paths.
+	DisableIOUring bool
+
 	// WriteTimeout bounds one write to a session's socket; a peer that
 	// accepts nothing for that long is closed and counted as a slow
 	// consumer. Default 10s.

@@ -122,6 +122,7 @@ func New(o Options) *Server {
 		MaxQueueBytes:    o.MaxQueueBytes,
 		Workers:          o.Workers,
 		WriteTimeout:     o.WriteTimeout,
+		DisableIOUring:   o.DisableIOUring,
 		MessageRate:      wsconn.RateLimit(o.MessageRate),
 		ByteRate:         wsconn.RateLimit(o.ByteRate),
 		RefuseBinary:     "binary frames are not supported: WAMP v1 is text",

@@ -29,7 +29,8 @@ check forward "^$mod/(handlers|client|cmd|httpapi)"
 check internal/wstest "^$mod/"
 check internal/leakcheck "^$mod/"
 check internal/logval "^$mod/"
-check internal/wsconn "^$mod/"
+check internal/wsconn "^$mod/([^i]|internal/[^u])" # internal/uring alone
+check internal/uring "^$mod/|^github.com/"
 check internal/lograte "^$mod/"
 # internal/wstest is a test client: only _test.go files import it (.Imports
 # lists the imports of a package's non-test files).

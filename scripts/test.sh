@@ -5,6 +5,9 @@
 # the library pulls none of their dependencies), then every fuzz target
 # for $1 (default 3s) each.
 #
+# io_uring: the transport and router suites run a second time with
+# TAGWAMP_IO_URING=on.
+#
 # The interop tests drive node clients and headless Chromium. Where those
 # are missing they skip, and this script says so in one line with the
 # command that enables them; under CI=true they fail instead (.ci/run
@@ -33,4 +36,9 @@ for mod in . bench interop; do
   echo "== module $mod"
   (cd "$mod" && "$go" vet ./... && "$go" test -race -shuffle=on -count=1 -timeout=10m ./...)
 done
+# The write path again with io_uring off (the run above has it on, the
+# default, where the kernel allows it): the transport and the router
+# suites over both paths.
+echo "== io_uring off: internal/wsconn, router"
+TAGWAMP_IO_URING=off "$go" test -race -shuffle=on -count=1 -timeout=10m ./internal/wsconn ./router
 GO="$go" scripts/fuzz.sh "$fuzztest"

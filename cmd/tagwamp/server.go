@@ -211,6 +211,7 @@ func options(cfg config.Config, logger *slog.Logger, hist *metrics.Histograms) (
 		MaxQueuedTotal:            offIfZero(l.MaxQueuedTotal),
 		FrameTimeout:              time.Duration(l.FrameTimeout), // Off is negative: none
 		DeliverToPublisher:        cfg.DeliverToPublisher,
+		DisableIOUring:            !cfg.IOUring,
 		RPC:                       mux,
 		Logger:                    logger,
 	}

@@ -49,6 +49,19 @@
 // WriteTimeout; a slow receiver never holds a worker. A long Batch is
 // flushed by up to GOMAXPROCS goroutines.
 //
+// On Linux, unless Config.DisableIOUring, a Batch of two connections or more is
+// written with io_uring (package internal/uring) instead: each
+// connection's queue becomes one sendmsg operation (MSG_DONTWAIT, so it
+// never waits, like the writev it replaces), up to 256 of them submitted
+// and reaped with one io_uring_enter, each descriptor held through its
+// RawConn until the submission is done (a descriptor closed and reused
+// meanwhile would get another connection's bytes). Each completion then
+// ends that connection's write as writev's result would: an error closes
+// it, a short write hands the rest to a flusher goroutine, and what was
+// queued meanwhile is written in the rounds that follow. The rings come
+// from a small pool of the Transport; where io_uring cannot be set up the
+// transport writes with writev.
+//
 // # Counting and timing
 //
 // Each connection counts the WebSocket bytes it read and wrote

@@ -3,6 +3,7 @@ package wsconn
 import (
 	"bytes"
 	"log/slog"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,16 @@ type Config struct {
 	// goroutine that flushed, with no lock held, and must be fast and
 	// safe for concurrent use. Default nil: no clock is read.
 	ObserveQueueDelay func(time.Duration)
+	// DisableIOUring writes every connection of a flush list with its own
+	// writev. Default false: on Linux a flush list of two connections or
+	// more is written with one io_uring submission of sendmsg operations,
+	// which cost less server CPU per delivery than the writevs
+	// (bench/RESULTS.md, "io_uring"); where io_uring is unavailable (an
+	// old kernel, the kernel.io_uring_disabled sysctl, seccomp) the
+	// transport logs it once and writes with writev. The environment
+	// variable TAGWAMP_IO_URING=on or off overrides it (the tests run both
+	// paths with it).
+	DisableIOUring bool
 	// ReadBudget overrides DefaultReadBudget (tests lower it).
 	ReadBudget int
 	// Local makes the application's scratch of a new worker (Worker.Local),
@@ -115,6 +126,7 @@ type Transport struct {
 	bufs     bufPool   // bufSize buffers: queued frames, short partial frames
 	readBufs sync.Pool // *[ReadBufferSize]byte, borrowed by a worker per event
 	flushers sync.Pool // *Batch, the helpers of split flushes
+	rings    rings     // io_uring instances of the flushes (Config.DisableIOUring)
 	tlsBufs  sync.Pool // *[tlsChunk]byte, borrowed by TLS flushes
 
 	initOnce sync.Once
@@ -168,6 +180,12 @@ func New(cfg Config) *Transport {
 	if cfg.ReadBudget <= 0 {
 		cfg.ReadBudget = DefaultReadBudget
 	}
+	switch os.Getenv("TAGWAMP_IO_URING") {
+	case "on":
+		cfg.DisableIOUring = false
+	case "off":
+		cfg.DisableIOUring = true
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -198,8 +216,10 @@ func (t *Transport) init() error {
 	return t.initErr
 }
 
-// Close stops the poller. Connections still open are no longer read.
+// Close stops the poller and lets go of the io_uring instances.
+// Connections still open are no longer read.
 func (t *Transport) Close() error {
+	t.rings.close()
 	if t.init() != nil || t.poller == nil {
 		return nil
 	}

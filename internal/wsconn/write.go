@@ -76,11 +76,7 @@ func (l *Batch) Flush() {
 		clear(l.conns[n/parts:])
 		l.conns = l.conns[:n/parts]
 	}
-	for i := 0; i < len(l.conns); i++ {
-		c := l.conns[i]
-		l.conns[i] = nil
-		c.flushNow(l)
-	}
+	l.flushConns()
 	l.conns = l.conns[:0]
 	l.frames, l.full = 0, false
 	if t := l.timed; t != nil {
@@ -88,6 +84,16 @@ func (l *Batch) Flush() {
 		// until the last writev of the flush was done.
 		t.cfg.ObserveQueueDelay(time.Duration(t.clock() - l.since))
 		l.timed = nil
+	}
+}
+
+// flushEach flushes the connections of the list one by one, each with
+// its own writevs (flushNow), and empties the list's slots.
+func (l *Batch) flushEach(conns []*Conn) {
+	for i := range conns {
+		c := conns[i]
+		conns[i] = nil
+		c.flushNow(l)
 	}
 }
 
@@ -229,45 +235,73 @@ func (c *Conn) flushNow(l *Batch) {
 		go c.flushFn()
 		return
 	}
-	var done []outFrame
-	for range maxFlushRounds {
-		c.wmu.Lock()
-		if done != nil {
-			c.wspare = done[:0]
-		}
-		if len(c.wq) == 0 {
-			c.flushing = false
-			finish := c.closeAfter
-			c.wmu.Unlock()
-			if finish {
-				go c.finishClose()
-			}
-			return
-		}
-		batch := c.wq
-		c.wq, c.wspare = c.wspare[:0], nil
-		c.wqBytes = 0
-		c.wmu.Unlock()
+	c.flushRounds(l, maxFlushRounds, nil)
+}
 
+// flushRounds is flushNow's loop: up to rounds non-blocking writes of the
+// queue, done the batch the round before wrote (kept as the next spare
+// queue). Past them a flusher goroutine takes over.
+func (c *Conn) flushRounds(l *Batch, rounds int, done []outFrame) {
+	for range rounds {
+		batch := c.takeQueue(done)
+		if batch == nil {
+			return
+		}
 		n, total, err := c.writeNow(l, batch)
-		addBytes(&c.wbytes, n)
-		if err != nil {
-			c.releaseQueue(batch)
-			c.writeFailed(err, false)
+		if !c.wrote(batch, n, total, err) {
 			return
 		}
-		if n < total {
-			c.batch, c.boff = batch, n
-			go c.flushFn()
-			return
-		}
-		c.releaseQueue(batch)
 		done = batch
 	}
 	c.wmu.Lock()
 	c.wspare = done[:0]
 	c.wmu.Unlock()
 	go c.flushFn()
+}
+
+// takeQueue takes c's queue for a non-blocking write, done (the batch a
+// write finished, or nil) becoming the spare queue. When the queue is
+// empty it ends c's flush instead (closing the socket if a close waited
+// for it) and returns nil.
+func (c *Conn) takeQueue(done []outFrame) []outFrame {
+	c.wmu.Lock()
+	if done != nil {
+		c.wspare = done[:0]
+	}
+	if len(c.wq) == 0 {
+		c.flushing = false
+		finish := c.closeAfter
+		c.wmu.Unlock()
+		if finish {
+			go c.finishClose()
+		}
+		return nil
+	}
+	batch := c.wq
+	c.wq, c.wspare = c.wspare[:0], nil
+	c.wqBytes = 0
+	c.wmu.Unlock()
+	return batch
+}
+
+// wrote ends a non-blocking write of batch that took n of its total
+// bytes or failed with err: a failure closes the connection, a short
+// write hands the rest to a flusher goroutine. It reports whether the
+// whole batch was written, so that the caller's flush goes on.
+func (c *Conn) wrote(batch []outFrame, n, total int, err error) bool {
+	addBytes(&c.wbytes, n)
+	if err != nil {
+		c.releaseQueue(batch)
+		c.writeFailed(err, false)
+		return false
+	}
+	if n < total {
+		c.batch, c.boff = batch, n
+		go c.flushFn()
+		return false
+	}
+	c.releaseQueue(batch)
+	return true
 }
 
 // writeNow writes batch with one non-blocking writev (a few for a batch

@@ -19,6 +19,7 @@ type wscratch struct {
 	n    int
 	err  syscall.Errno
 	fn   func(uintptr) bool
+	rs   *ringScratch // the io_uring flush's, made on its first use
 }
 
 // writeRaw writes batch to c's descriptor with writev, never waiting for

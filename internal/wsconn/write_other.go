@@ -13,3 +13,11 @@ func (c *Conn) writeRaw(_ *wscratch, batch []outFrame) (n, total int, err error)
 	}
 	return 0, total, nil
 }
+
+// flushConns flushes every connection of the list, one by one.
+func (l *Batch) flushConns() { l.flushEach(l.conns) }
+
+// rings is empty where io_uring does not exist.
+type rings struct{}
+
+func (*rings) close() {}

@@ -38,6 +38,11 @@ type Config struct {
 	// an exclude element reach its own publisher
 	// (docs/protocol.md#publish-options). Default false.
 	DeliverToPublisher bool `yaml:"deliver_to_publisher"`
+	// IOUring, key io_uring, writes one publication's frames to many
+	// sessions with one io_uring submission instead of one writev each
+	// (Linux, falling back to writev where io_uring is unavailable); off
+	// is router.Options.DisableIOUring. Default on.
+	IOUring bool `yaml:"io_uring"`
 	// Limits, key limits, bound sizes and times.
 	Limits Limits `yaml:"limits"`
 	// Middleware, key middleware, filters connections; nothing is filtered
@@ -334,6 +339,7 @@ func Default() Config {
 		LogLevel:      Level(slog.LevelInfo),
 		LogFormat:     LogText,
 		Builtins:      true,
+		IOUring:       true,
 		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20, Rate: Rate{PerSecond: 1000, Burst: 2000}},
 		AuthorizeOpen: true,
 		Auth: Auth{

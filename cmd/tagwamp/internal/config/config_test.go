@@ -56,6 +56,7 @@ addr: ":9000"
 log_level: DEBUG
 server_ident: acme/1
 deliver_to_publisher: true
+io_uring: off
 limits:
   max_message_size: 65536
   workers: 8
@@ -77,6 +78,7 @@ builtins: false
 				want.LogLevel = Level(slog.LevelDebug)
 				want.ServerIdent = "acme/1"
 				want.DeliverToPublisher = true
+				want.IOUring = false
 				want.Limits.MaxMessageSize = 65536
 				want.Limits.Workers = 8
 				want.Limits.WriteTimeout = Duration(2 * time.Second)
