@@ -6,7 +6,8 @@
 # for $1 (default 3s) each.
 #
 # io_uring: the transport and router suites run a second time with
-# TAGWAMP_IO_URING=on.
+# TAGWAMP_IO_URING=off (the first run writes with io_uring where the
+# kernel allows it).
 #
 # The interop tests drive node clients and headless Chromium. Where those
 # are missing they skip, and this script says so in one line with the
