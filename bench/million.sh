@@ -16,6 +16,7 @@
 #   MIN_FREE_MIB=n    stop a size when MemAvailable falls below n MiB
 #                     (default 1536): the box is shared, never swap it out
 #   BURSTS=n          publications of each kind per size (default 3)
+#   CONCURRENCY=n     connection setups at once per generator process (default 64)
 #
 # Bounded in time (DEADLINE, PHASE, and the harness's own timeouts) and
 # cleaning up after itself: a trap kills every process it started (the
@@ -71,7 +72,7 @@ for n in "${sizes[@]}"; do
 	nodes=$(((n + 19499) / 19500))
 	echo "== $n sessions on $nodes tagwamp processes (limit ${limit}s; MemAvailable $(mem_available_mib) MiB)"
 	cmd=("$tmp/tagwamp-bench" -root "$root" -servers tagwamp -nodes "$nodes" -conns "$n"
-		-bursts "$bursts" -concurrency 64 -json "$out/million-$n.json" million)
+		-bursts "$bursts" -concurrency "${CONCURRENCY:-64}" -json "$out/million-$n.json" million)
 	echo "command: tagwamp-bench ${cmd[*]:1}" | tee "$out/million-$n.txt"
 	# setsid: the harness leads its own process group, so that the trap and
 	# the watchdog reach all of it.

@@ -19,7 +19,10 @@ import (
 // tagwampConfig is the server's configuration under load: pings off (the
 // generator's sessions never go quiet by accident), queues and the
 // handshake time raised for tens of thousands of connections set up at
-// once, and the per-session rate limits raised far above what one
+// once (the first byte's too: with a hundred generator and server
+// processes on two cores a generator may not get the CPU to send its
+// upgrade within the default 3 s, and the server then closes the
+// connection), and the per-session rate limits raised far above what one
 // generator connection sends (a backend pipelining calls passes the
 // default 10,000 messages per second) but left on, so their cost is in
 // the figures. The call timeout keeps its default.
@@ -29,6 +32,7 @@ log_level: warn
 limits:
   max_queue_bytes: 67108864
   handshake_timeout: 60s
+  handshake_first_byte_timeout: 60s
   write_timeout: 30s
   ping_interval: off
   message_rate: {per_second: 1000000000, burst: 1000000000}
