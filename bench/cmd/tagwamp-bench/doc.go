@@ -9,7 +9,13 @@
 //	go run ./bench/cmd/tagwamp-bench -suite standard -json bench/results.json -charts bench/charts
 //
 // Scenarios: connect, idle, fanout, burst (also fanout -burst), rpc,
-// mixed (or all); their parameters are flags (-h lists them). A result whose generator used more
+// mixed (or all); their parameters are flags (-h lists them). Two more run
+// on tagwamp only and need nats-server: cluster (fanout on one node and on
+// -nodes nodes joined by one nats-server, connections spread over the
+// nodes, in alternating rounds of one invocation) and million (-conns idle
+// sessions over -nodes nodes, then publications to one session in -shards
+// and to all, timed to the last delivery; bench/million.sh drives it from
+// 100k to 1M sessions). A result whose generator used more
 // CPU than the server is marked CLIENT-BOUND. The exit status is 1 when a
 // scenario failed (every delivery and every call answer is counted and
 // checked), 2 for bad flags.

@@ -72,8 +72,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&p.Backends, "backends", 1, "mixed: publishing backends")
 	fs.Float64Var(&p.MixedRate, "mixed-rate", 1000, "mixed: publications per second")
 	fs.IntVar(&p.MixedCallers, "mixed-callers", 2, "mixed: calling backends")
+	fs.IntVar(&p.Nodes, "nodes", 3, "cluster, million: tagwamp nodes joined by one nats-server (each on its own port; at most 19,500 sessions each here)")
+	fs.IntVar(&p.Shards, "shards", 1000, "million: shard tags; a publication to one shard reaches one session in this many")
+	fs.IntVar(&p.Rounds, "rounds", 2, "cluster: rounds, each one fanout on one node and one on the cluster, in alternating order")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: tagwamp-bench [flags] scenario...\n  scenarios: connect idle fanout burst rpc mixed all\n")
+		fmt.Fprintf(stderr, `usage: tagwamp-bench [flags] scenario...
+  scenarios: connect idle fanout burst rpc mixed cluster million all
+  (all: connect idle fanout burst rpc mixed; cluster and million need
+  nats-server, /usr/sbin/nats-server or on $PATH, and run on tagwamp only)
+
+  cluster: the fanout parameters (-subs -share -pubs -window -rate) run on
+    one tagwamp node and on -nodes nodes joined by one nats-server,
+    connection i on node i mod nodes (subscribers and publishers spread),
+    in -rounds alternating rounds; deliveries/s and publish-to-deliver
+    latency of both, side by side, every publication checked to reach
+    every matching subscriber.
+  million: -conns idle sessions over -nodes nodes joined by one
+    nats-server, each subscribed to one topic tagged all=1&shard=i mod
+    -shards; then -bursts publications, one at a time, to shard=7 (one
+    session in -shards) and as many to all=1 (every session), each timed
+    from the publication to its last delivery, every matching session
+    counted. Records time to connect all, the servers' RSS per session,
+    kernel slab and TCP memory per socket, NATS traffic (/varz). Driven
+    by bench/million.sh.
+
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -182,7 +205,7 @@ func plan(suite string, names []string, p params) ([]runSpec, error) {
 		return suiteRuns(suite, p)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst rpc mixed all, or -suite")
+		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst rpc mixed cluster million all, or -suite")
 	}
 	var runs []runSpec
 	for _, n := range names {
@@ -212,8 +235,14 @@ func checkParams(runs []runSpec, o options) error {
 		switch {
 		case p.Duration <= 0 || p.Warmup < 0:
 			return fmt.Errorf("%s: -duration must be positive", r.scenario)
-		case slices.Contains([]string{"connect", "idle"}, r.scenario) && p.Conns < 1:
+		case slices.Contains([]string{"connect", "idle", "million"}, r.scenario) && p.Conns < 1:
 			return fmt.Errorf("%s: -conns must be positive", r.scenario)
+		case isCluster(r.scenario) && p.Nodes < 1:
+			return fmt.Errorf("%s: -nodes must be positive", r.scenario)
+		case r.scenario == "million" && (p.Shards < 8 || p.Bursts < 1):
+			return fmt.Errorf("million: -shards must be 8 or more, -bursts positive")
+		case r.scenario == "cluster" && (p.Subs < 1 || p.Pubs < 1 || p.Window < 1 || p.Rounds < 1):
+			return fmt.Errorf("cluster: -subs, -pubs, -window and -rounds must be positive")
 		case slices.Contains([]string{"fanout", "burst"}, r.scenario) && (p.Subs < 1 || p.Pubs < 1 || p.Window < 1 || p.Bursts < 1):
 			return fmt.Errorf("%s: -subs, -pubs, -window and -bursts must be positive", r.scenario)
 		case r.scenario == "rpc" && (p.Callers < 1 || p.CallWindow < 1):
@@ -268,7 +297,10 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 			name := sc.name(r.p)
 			fmt.Fprintf(log, "running %s on %s...\n", name, kind)
 			res := report.Result{Name: name, Scenario: r.scenario, Server: string(kind), Params: sc.args(r.p)}
-			s, err := h.begin(kind, r.scenario, name, res.Params)
+			if isCluster(r.scenario) && kind != wire.Tagwamp {
+				continue // tagwamp's cluster: no peer run
+			}
+			s, err := h.begin(kind, r.scenario, name, res.Params, nodes(r.scenario, r.p))
 			if err == nil {
 				err = sc.run(s, r.p)
 				res = *s.res

@@ -34,6 +34,19 @@ type params struct {
 	Backends     int     // mixed: publishing backends
 	MixedRate    float64 // mixed: publications per second
 	MixedCallers int     // mixed: calling backends
+
+	Nodes  int // cluster, million: tagwamp nodes joined by one nats-server
+	Shards int // million: shard tags (a publication to one reaches one session in Shards)
+	Rounds int // cluster: alternating rounds on one node and on the cluster
+}
+
+// nodes is how many cluster nodes the harness starts for a scenario
+// itself (0: one plain server).
+func nodes(scenario string, p params) int {
+	if scenario == "million" {
+		return p.Nodes
+	}
+	return 0
 }
 
 // scenario runs one scenario on one server into s.res.
@@ -73,6 +86,25 @@ var scenarios = map[string]struct {
 		func(p params) map[string]any {
 			return map[string]any{"callers": p.Callers, "window": p.CallWindow, "pad": p.Pad,
 				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		}},
+	"cluster": {runCluster,
+		func(p params) string {
+			rate := "max"
+			if p.Rate > 0 {
+				rate = fmt.Sprintf("%.0f/s", p.Rate)
+			}
+			return fmt.Sprintf("cluster nodes=%d subs=%d share=%g pubs=%d window=%d rate=%s", p.Nodes, p.Subs, p.Share, p.Pubs, p.Window, rate)
+		},
+		func(p params) map[string]any {
+			return map[string]any{"nodes": p.Nodes, "subs": p.Subs, "share": p.Share, "groups": groups(p.Share), "pubs": p.Pubs,
+				"window": p.Window, "rate": p.Rate, "pad": p.Pad, "rounds": p.Rounds,
+				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		}},
+	"million": {runMillion,
+		func(p params) string { return fmt.Sprintf("million sessions=%d nodes=%d", p.Conns, p.Nodes) },
+		func(p params) map[string]any {
+			return map[string]any{"sessions": p.Conns, "nodes": p.Nodes, "shards": p.Shards, "bursts": p.Bursts,
+				"concurrency": p.Concurrency, "pad": p.Pad}
 		}},
 	"mixed": {runMixed,
 		func(p params) string {

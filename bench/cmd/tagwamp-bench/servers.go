@@ -19,7 +19,10 @@ import (
 // tagwampConfig is the server's configuration under load: pings off (the
 // generator's sessions never go quiet by accident), queues and the
 // handshake time raised for tens of thousands of connections set up at
-// once, and the per-session rate limits raised far above what one
+// once (the first byte's too: with a hundred generator and server
+// processes on two cores a generator may not get the CPU to send its
+// upgrade within the default 3 s, and the server then closes the
+// connection), and the per-session rate limits raised far above what one
 // generator connection sends (a backend pipelining calls passes the
 // default 10,000 messages per second) but left on, so their cost is in
 // the figures. The call timeout keeps its default.
@@ -29,6 +32,7 @@ log_level: warn
 limits:
   max_queue_bytes: 67108864
   handshake_timeout: 60s
+  handshake_first_byte_timeout: 60s
   write_timeout: 30s
   ping_interval: off
   message_rate: {per_second: 1000000000, burst: 1000000000}
@@ -99,6 +103,12 @@ func freePort() (string, error) {
 // start runs a fresh server of kind and waits until both its listeners
 // accept connections.
 func (b *builds) start(ctx context.Context, kind wire.Server) (*server, error) {
+	return b.startWith(ctx, kind, "")
+}
+
+// startWith is start with extra appended to tagwamp's configuration (the
+// broker of a cluster node).
+func (b *builds) startWith(ctx context.Context, kind wire.Server, extra string) (*server, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -110,8 +120,8 @@ func (b *builds) start(ctx context.Context, kind wire.Server) (*server, error) {
 	var cmd *exec.Cmd
 	switch kind {
 	case wire.Tagwamp:
-		cfg := filepath.Join(b.dir, "tagwamp.yaml")
-		if err := os.WriteFile(cfg, fmt.Appendf(nil, tagwampConfig, addr, debug), 0o600); err != nil {
+		cfg := filepath.Join(b.dir, "tagwamp-"+strings.ReplaceAll(addr, ":", "-")+".yaml")
+		if err := os.WriteFile(cfg, append(fmt.Appendf(nil, tagwampConfig, addr, debug), extra...), 0o600); err != nil {
 			return nil, err
 		}
 		cmd = exec.Command(b.tagwamp, "-config", cfg)
@@ -125,7 +135,7 @@ func (b *builds) start(ctx context.Context, kind wire.Server) (*server, error) {
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
 	s := &server{kind: kind, cmd: cmd, addr: addr, debug: debug, logs: new(bytes.Buffer), done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	cmd.Stdout, cmd.Stderr = limitedWriter{s.logs}, limitedWriter{s.logs}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", kind, err)
 	}
@@ -233,6 +243,16 @@ func (s *server) stop() {
 		s.cmd.Process.Kill()
 		<-s.done
 	}
+}
+
+// limitedWriter keeps the first 64 KiB of a process's output.
+type limitedWriter struct{ b *bytes.Buffer }
+
+func (l limitedWriter) Write(p []byte) (int, error) {
+	if n := 64<<10 - l.b.Len(); n > 0 {
+		l.b.Write(p[:min(n, len(p))])
+	}
+	return len(p), nil
 }
 
 type discard struct{}

@@ -31,25 +31,45 @@ type harness struct {
 type session struct {
 	h       *harness
 	srv     *server
+	cluster *cluster // nil but for the million scenario; then srv is its first node
 	workers []*gen.Worker
 	res     *report.Result
 }
 
-func (h *harness) begin(kind wire.Server, scenario, name string, params map[string]any) (*session, error) {
+// begin starts a fresh server of kind for the scenario, or with nodes > 0
+// a cluster of that many tagwamp nodes joined by one nats-server.
+func (h *harness) begin(kind wire.Server, scenario, name string, params map[string]any, nodes int) (*session, error) {
+	s := &session{h: h, res: &report.Result{Name: name, Scenario: scenario, Server: string(kind), Params: params}}
+	params["procsMax"] = h.perProc
+	if nodes > 0 {
+		if kind != wire.Tagwamp {
+			return nil, fmt.Errorf("%s runs on tagwamp only", scenario)
+		}
+		c, err := h.builds.startCluster(h.ctx, nodes)
+		if err != nil {
+			return nil, err
+		}
+		s.cluster, s.srv = c, c.nodes[0]
+		return s, nil
+	}
 	srv, err := h.builds.start(h.ctx, kind)
 	if err != nil {
 		return nil, err
 	}
-	params["procsMax"] = h.perProc
-	return &session{h: h, srv: srv, res: &report.Result{
-		Name: name, Scenario: scenario, Server: string(kind), Params: params,
-	}}, nil
+	s.srv = srv
+	return s, nil
 }
 
 // close ends the workers, then the server.
 func (s *session) close() {
+	var wg sync.WaitGroup
 	for _, w := range s.workers {
-		w.Close()
+		wg.Go(func() { w.Close() })
+	}
+	wg.Wait()
+	if s.cluster != nil {
+		s.cluster.stop()
+		return
 	}
 	s.srv.stop()
 }
@@ -58,7 +78,9 @@ func (s *session) close() {
 // perProc connections (each gets its First), all setting up at once.
 func (s *session) spawn(spec gen.Spec) ([]*gen.Worker, []gen.Stats, error) {
 	spec.Server = s.srv.kind
-	spec.URL = "ws://" + s.srv.addr
+	if len(spec.URLs) == 0 {
+		spec.URL = "ws://" + s.srv.addr
+	}
 	spec.Sources = s.h.sources
 	if spec.Loops == 0 {
 		spec.Loops = s.h.loops
@@ -104,8 +126,13 @@ type snap struct {
 // process).
 func (s *session) snap() snap {
 	sn := snap{t: time.Now()}
-	sn.server, sn.serverCPUError = s.srv.cpu()
-	sn.serverRSS, _ = s.srv.rss()
+	if s.cluster != nil {
+		sn.server, sn.serverCPUError = s.cluster.cpu()
+		sn.serverRSS, _ = s.cluster.rss()
+	} else {
+		sn.server, sn.serverCPUError = s.srv.cpu()
+		sn.serverRSS, _ = s.srv.rss()
+	}
 	self, _ := sysstat.CPUSeconds(os.Getpid())
 	sn.gen = self
 	for _, w := range s.workers {

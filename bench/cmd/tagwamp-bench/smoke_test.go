@@ -134,6 +134,86 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
+// TestSmokeCluster runs the cluster scenario (one node beside three joined
+// by nats-server) and a small million scenario (60 sessions over three
+// nodes) with a few connections, so that both cannot rot. They need
+// nats-server: without it the test is skipped and says so, except under
+// CI=true, where it fails. Counts only, never timings: each scenario
+// checks itself that every publication reached every matching session.
+func TestSmokeCluster(t *testing.T) {
+	if _, err := findNATS(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and %v", err)
+		}
+		t.Skipf("SKIPPING the cluster scenarios: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	jsonFile := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	status := run(ctx, []string{"-servers", "tagwamp", "-sources", "4", "-procs-max", "25", "-nodes", "3",
+		"-subs", "30", "-share", "0.5", "-pubs", "3", "-window", "2", "-duration", "300ms", "-warmup", "100ms", "-rounds", "2",
+		"-conns", "60", "-shards", "8", "-bursts", "2", "-concurrency", "16", "-json", jsonFile, "cluster", "million"}, &stdout, &stderr)
+	if status != 0 {
+		t.Fatalf("status %d\nstderr:\n%s\nstdout:\n%s", status, stderr.String(), stdout.String())
+	}
+	f, err := os.Open(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 2 {
+		t.Fatalf("%d results, want 2 (cluster, million)", len(rep.Results))
+	}
+	for _, tt := range []struct {
+		scenario string
+		metrics  map[string]float64 // name: exact value, or -1 for any positive value
+	}{
+		{"cluster", map[string]float64{
+			"1 node: deliveries/s": -1, "3 nodes: deliveries/s": -1,
+			"1 node: publish-to-deliver samples": -1, "3 nodes: publish-to-deliver samples": -1,
+			"1 node: deliveries total (all delivered)": -1, "3 nodes: deliveries total (all delivered)": -1,
+			"3 nodes: NATS out msgs": -1,
+		}},
+		{"million", map[string]float64{
+			"sessions": 60, "tagwamp processes": 3, "time to connect all": -1, "servers RSS per session (total)": -1,
+			"publication to one in 8: matching sessions (all delivered)": 7,
+			"publication to all: matching sessions (all delivered)":      60,
+			"publication to all: last delivery max":                      -1,
+			"publication to all: NATS in msgs each":                      -1,
+			"NATS subscriptions added":                                   -1,
+		}},
+	} {
+		var r *report.Result
+		for i := range rep.Results {
+			if rep.Results[i].Scenario == tt.scenario {
+				r = &rep.Results[i]
+			}
+		}
+		if r == nil {
+			t.Errorf("no %s result", tt.scenario)
+			continue
+		}
+		if r.Err != "" {
+			t.Errorf("%s: %s", r.Name, r.Err)
+			continue
+		}
+		for name, want := range tt.metrics {
+			m, ok := r.Metric(name)
+			switch {
+			case !ok:
+				t.Errorf("%s: no %q in %+v", r.Name, name, r.Metrics)
+			case want < 0 && m.Value <= 0, want >= 0 && m.Value != want:
+				t.Errorf("%s: %s = %v, want %v", r.Name, name, m.Value, want)
+			}
+		}
+	}
+}
+
 func TestPlanAndFlags(t *testing.T) {
 	tests := []struct {
 		name string
@@ -146,6 +226,9 @@ func TestPlanAndFlags(t *testing.T) {
 		{"suite and names", []string{"-suite", "smoke", "rpc"}, 2},
 		{"bad server", []string{"-servers", "nginx", "rpc"}, 2},
 		{"bad count", []string{"-conns", "0", "idle"}, 2},
+		{"bad nodes", []string{"-nodes", "0", "cluster"}, 2},
+		{"bad shards", []string{"-shards", "2", "million"}, 2},
+		{"bad rounds", []string{"-rounds", "0", "cluster"}, 2},
 		{"bad flag", []string{"-nope"}, 2},
 		{"help", []string{"-h"}, 0},
 	}

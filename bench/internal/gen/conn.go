@@ -46,16 +46,24 @@ type conn struct {
 type dialer struct {
 	spec  *Spec
 	proto wire.Proto
-	u     *url.URL
+	urls  []*url.URL // connection id dials urls[id mod len(urls)]
 	next  atomic.Uint64
 }
 
 func newDialer(spec *Spec, p wire.Proto) (*dialer, error) {
-	u, err := url.Parse(spec.URL + p.Path())
-	if err != nil {
-		return nil, fmt.Errorf("gen: url: %w", err)
+	raw := spec.URLs
+	if len(raw) == 0 {
+		raw = []string{spec.URL}
 	}
-	return &dialer{spec: spec, proto: p, u: u}, nil
+	d := &dialer{spec: spec, proto: p}
+	for _, r := range raw {
+		u, err := url.Parse(r + p.Path())
+		if err != nil {
+			return nil, fmt.Errorf("gen: url: %w", err)
+		}
+		d.urls = append(d.urls, u)
+	}
+	return d, nil
 }
 
 // dial sets connection id up: TCP from the next source address, the
@@ -64,6 +72,7 @@ func newDialer(spec *Spec, p wire.Proto) (*dialer, error) {
 // the dial to the hello.
 func (d *dialer) dial(ctx context.Context, id int, topics []string) (*conn, time.Duration, error) {
 	src := d.spec.Sources[d.next.Add(1)%uint64(len(d.spec.Sources))]
+	u := d.urls[id%len(d.urls)]
 	nd := net.Dialer{
 		LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)},
 		Control: func(_, _ string, rc syscall.RawConn) error {
@@ -82,7 +91,7 @@ func (d *dialer) dial(ctx context.Context, id int, topics []string) (*conn, time
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	nc, err := nd.DialContext(ctx, "tcp", d.u.Host)
+	nc, err := nd.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		return nil, 0, fmt.Errorf("gen: dial from %s: %w", src, err)
 	}
@@ -94,7 +103,7 @@ func (d *dialer) dial(ctx context.Context, id int, topics []string) (*conn, time
 	}()
 	nc.SetDeadline(time.Now().Add(setupTimeout))
 	c := &conn{id: id, mask: ws.NewMask(), nsub: len(topics)}
-	br, _, err := ws.Dialer{Protocols: d.proto.Subprotocols()}.Upgrade(nc, d.u)
+	br, _, err := ws.Dialer{Protocols: d.proto.Subprotocols()}.Upgrade(nc, u)
 	if err != nil {
 		return nil, 0, fmt.Errorf("gen: upgrade: %w", err)
 	}

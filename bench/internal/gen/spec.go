@@ -32,6 +32,12 @@ const (
 	TopicsPersonal Topics = "personal" // connection i: its personal topic
 	TopicsGroup    Topics = "group"    // connection i: group i mod Groups
 	TopicsMixed    Topics = "mixed"    // connection i: personal and group i mod Groups
+	// TopicsShard: connection i subscribes to one topic holding two tags,
+	// one every connection holds and shard i mod Groups (wire.Proto
+	// ShardTopic): ShardAll reaches every connection, ShardGroup(g) one
+	// in Groups, and each node holds Groups+1 distinct tags, not one per
+	// session.
+	TopicsShard Topics = "shard"
 )
 
 // Target says where publishers publish.
@@ -47,24 +53,31 @@ const (
 	// TargetMixed alternates a random user's personal topic and a group
 	// (Users browsers, Groups groups), paced by Rate, no echo.
 	TargetMixed Target = "mixed"
+	// TargetTopic publishes every publication to Spec.Topic, no echo
+	// (counted in Stats.Sent only).
+	TargetTopic Target = "topic"
 )
 
 // Spec is a worker's whole assignment, sent as its first input line.
 type Spec struct {
-	Server      wire.Server `json:"server"`
-	URL         string      `json:"url"`     // ws://host:port, the path comes from the protocol
-	Sources     []string    `json:"sources"` // local addresses to dial from, in turn
-	Role        Role        `json:"role"`
-	Count       int         `json:"count"`       // connections
-	First       int         `json:"first"`       // global number of the first connection
-	Concurrency int         `json:"concurrency"` // connections set up at once
-	Loops       int         `json:"loops"`       // epoll loops (goroutines)
+	Server wire.Server `json:"server"`
+	URL    string      `json:"url"` // ws://host:port, the path comes from the protocol
+	// URLs, when set, replace URL: connection First+i dials
+	// URLs[(First+i) mod len(URLs)] (the nodes of a cluster).
+	URLs        []string `json:"urls,omitempty"`
+	Sources     []string `json:"sources"` // local addresses to dial from, in turn
+	Role        Role     `json:"role"`
+	Count       int      `json:"count"`       // connections
+	First       int      `json:"first"`       // global number of the first connection
+	Concurrency int      `json:"concurrency"` // connections set up at once
+	Loops       int      `json:"loops"`       // epoll loops (goroutines)
 
 	Topics Topics `json:"topics"`
 	Groups int    `json:"groups"`
 	Users  int    `json:"users"` // browsers, for TargetMixed
 
 	Target Target  `json:"target"`
+	Topic  string  `json:"topic,omitempty"` // TargetTopic: where to publish
 	Echo   bool    `json:"echo"`
 	Window int     `json:"window"` // publications or calls in flight per connection
 	Rate   float64 `json:"rate"`   // per second for the whole worker; 0: as the window allows
@@ -93,8 +106,10 @@ func (s *Spec) validate() error {
 	switch {
 	case s.Count <= 0:
 		return fmt.Errorf("gen: spec: count %d must be positive", s.Count)
-	case s.URL == "":
+	case s.URL == "" && len(s.URLs) == 0:
 		return fmt.Errorf("gen: spec: no url")
+	case s.Target == TargetTopic && s.Topic == "":
+		return fmt.Errorf("gen: spec: topic target needs a topic")
 	case s.Role != RoleSubscriber && s.Role != RolePublisher && s.Role != RoleCaller:
 		return fmt.Errorf("gen: spec: unknown role %q", s.Role)
 	case s.Target == TargetMixed && s.Users <= 0:

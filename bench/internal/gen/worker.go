@@ -121,6 +121,8 @@ func (w *worker) topics(i int) []string {
 		return []string{p.GroupTopic(id % s.Groups)}
 	case TopicsMixed:
 		return p.MixedTopics(id, id%s.Groups)
+	case TopicsShard:
+		return []string{p.ShardTopic(id % s.Groups)}
 	}
 	return nil
 }
@@ -354,6 +356,8 @@ func (w *worker) appendNext(c *conn) {
 		k := int(w.seq.Add(1) - 1)
 		var topic string
 		switch {
+		case s.Target == TargetTopic:
+			topic = s.Topic
 		case s.Target == TargetMixed && k%2 == 0:
 			topic = w.proto.MixedPersonal(int(uint64(k/2) * 2654435761 % uint64(s.Users)))
 			w.sentPersonal.Add(1)

@@ -132,3 +132,9 @@ func (peer) MixedTopics(i, g int) []string {
 
 func (peer) MixedPersonal(i int) string { return "mu" + strconv.Itoa(i) }
 func (peer) MixedGroup(g int) string    { return "mg" + strconv.Itoa(g) }
+
+// ShardTopic is two channels, as the peer has no tags: the one every
+// session of the shard scenarios joins and its shard's.
+func (peer) ShardTopic(g int) string { return "sg" + strconv.Itoa(g) }
+func (peer) ShardAll() string        { return "sall" }
+func (peer) ShardGroup(g int) string { return "sg" + strconv.Itoa(g) }

@@ -100,3 +100,7 @@ func (tagwamp) MixedTopics(i, g int) []string {
 
 func (tagwamp) MixedPersonal(i int) string { return tagBase + "m?user=" + strconv.Itoa(i) }
 func (tagwamp) MixedGroup(g int) string    { return tagBase + "m?group=" + strconv.Itoa(g) }
+
+func (tagwamp) ShardTopic(g int) string { return tagBase + "s?all=1&shard=" + strconv.Itoa(g) }
+func (tagwamp) ShardAll() string        { return tagBase + "s?all=1" }
+func (tagwamp) ShardGroup(g int) string { return tagBase + "s?shard=" + strconv.Itoa(g) }

@@ -71,6 +71,12 @@ type Proto interface {
 	// MixedPersonal and MixedGroup are where the mixed scenario publishes.
 	MixedPersonal(i int) string
 	MixedGroup(g int) string
+	// ShardTopic is what a session of shard g subscribes to: a tag every
+	// session holds and its shard's tag. ShardAll is a tag set every
+	// ShardTopic holds, ShardGroup(g) one only shard g's hold.
+	ShardTopic(g int) string
+	ShardAll() string
+	ShardGroup(g int) string
 }
 
 // For returns the protocol of server s.
