@@ -103,7 +103,10 @@ func TestObserver(t *testing.T) {
 			}
 		}
 	})
-	if obs.neg {
+	obs.mu.Lock()
+	neg := obs.neg
+	obs.mu.Unlock()
+	if neg {
 		t.Error("a negative duration was observed")
 	}
 }

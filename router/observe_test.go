@@ -125,7 +125,10 @@ func TestObserver(t *testing.T) {
 			t.Fatal("no queue delay observed")
 		}
 	}
-	if obs.neg {
+	obs.mu.Lock()
+	neg := obs.neg
+	obs.mu.Unlock()
+	if neg {
 		t.Error("a negative duration was observed")
 	}
 }
