@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -91,13 +93,50 @@ type server struct {
 }
 
 // freePort returns a loopback port nobody listens on now.
+//
+// The port is taken below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), never from it: the readiness dials of
+// start, made before the server listens, could otherwise connect a socket
+// to itself (TCP simultaneous open, when the kernel picks the dialed port
+// as the source port), and that socket would hold the port the server
+// then fails to bind ("address already in use"), which happened with 52
+// nodes started one after another. Where the range cannot be read, or
+// nothing below it is free, the kernel picks.
 func freePort() (string, error) {
+	if low := ephemeralLow(); low > 1024 {
+		for range 64 {
+			port := 1024 + rand.IntN(low-1024)
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err == nil {
+				ln.Close()
+				return ln.Addr().String(), nil
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or 0
+// where it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // start runs a fresh server of kind and waits until both its listeners
