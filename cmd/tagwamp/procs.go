@@ -56,7 +56,7 @@ func superviseProcs(ctx context.Context, args []string, cfg config.Config, logge
 	// here, once, rather than in each of them again and again; port 0
 	// becomes the one free port they all take.
 	addr := cfg.Addr
-	ln, err := listen(ctx, addr, true)
+	ln, err := listen(ctx, addr, true, 0)
 	if err != nil {
 		return err
 	}

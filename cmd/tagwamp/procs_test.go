@@ -86,12 +86,12 @@ func TestListenReusePort(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			a, err := listen(ctx, "127.0.0.1:0", tc.first)
+			a, err := listen(ctx, "127.0.0.1:0", tc.first, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			b, err := listen(ctx, a.Addr().String(), tc.then)
+			b, err := listen(ctx, a.Addr().String(), tc.then, 0)
 			if err == nil {
 				b.Close()
 			}

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return usageError{err}
 	}
-	ln, err := listen(ctx, cfg.Addr, cfg.ReusePort)
+	ln, err := listen(ctx, cfg.Addr, cfg.ReusePort, time.Duration(cfg.Limits.TCPKeepalive))
 	if err != nil {
 		return err
 	}

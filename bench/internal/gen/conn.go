@@ -75,6 +75,10 @@ func (d *dialer) dial(ctx context.Context, id int, topics []string) (*conn, time
 	u := d.urls[id%len(d.urls)]
 	nd := net.Dialer{
 		LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)},
+		// No TCP keepalive: the sessions are loopback and watched by the
+		// harness; Go's default (a probe every 15s per socket) costs the
+		// kernel a packet and its answer per idle session.
+		KeepAlive: -1,
 		Control: func(_, _ string, rc syscall.RawConn) error {
 			// Take the port at connect(2), not bind(2), so that source
 			// ports are shared across destinations.

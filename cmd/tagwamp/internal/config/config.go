@@ -224,6 +224,12 @@ type Limits struct {
 	// a connection that sends nothing for so long after its accept.
 	// Default 3s; off leaves only handshake_timeout.
 	HandshakeFirstByteTimeout Duration `yaml:"handshake_first_byte_timeout"`
+	// TCPKeepalive, key tcp_keepalive, is the idle time before the kernel
+	// sends TCP keepalive probes on an accepted connection, and their
+	// interval. Default 15s (Go's default); off sends none, which suits
+	// many idle sessions with ping_interval on (each probe is a packet and
+	// an answer per connection).
+	TCPKeepalive Duration `yaml:"tcp_keepalive"`
 	// MaxHandshakesPerIP, key max_handshakes_per_ip, bounds the connections
 	// of one peer address between accept and session. Default 4096; 0:
 	// no limit.
@@ -356,6 +362,7 @@ func Default() Config {
 			WriteTimeout:     Duration(10 * time.Second),
 
 			HandshakeFirstByteTimeout: Duration(3 * time.Second),
+			TCPKeepalive:              Duration(15 * time.Second),
 			MaxHandshakesPerIP:        4096,
 			MaxRequestLine:            8 << 10,
 			MaxHeaderLine:             16 << 10,
@@ -494,6 +501,7 @@ func (c *Config) Validate() error {
 	}{
 		{"limits.handshake_timeout", l.HandshakeTimeout, false},
 		{"limits.handshake_first_byte_timeout", l.HandshakeFirstByteTimeout, true},
+		{"limits.tcp_keepalive", l.TCPKeepalive, true},
 		{"limits.write_timeout", l.WriteTimeout, false},
 		{"limits.ping_interval", l.PingInterval, true},
 		{"limits.ping_timeout", l.PingTimeout, false},
