@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -67,27 +68,12 @@ func startNATS(ctx context.Context) (*natsd, error) {
 	}
 	n := &natsd{cmd: cmd, addr: addr, monitor: mon, done: make(chan error, 1)}
 	go func() { n.done <- cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range []string{addr, mon} {
-		for {
-			c, err := net.DialTimeout("tcp", a, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case err := <-n.done:
-				return nil, fmt.Errorf("nats-server exited at start: %v", err)
-			case <-ctx.Done():
-				n.stop()
-				return nil, ctx.Err()
-			case <-time.After(20 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				n.stop()
-				return nil, fmt.Errorf("nats-server not listening on %s after 30s", a)
-			}
+	if err := waitListening(ctx, n.done, addr, mon); err != nil {
+		var exited *exitedError
+		if !errors.As(err, &exited) {
+			n.stop()
 		}
+		return nil, fmt.Errorf("nats-server %w", err)
 	}
 	return n, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -181,8 +182,28 @@ func (b *builds) startWith(ctx context.Context, kind wire.Server, extra string) 
 		return nil, fmt.Errorf("starting %s: %w", kind, err)
 	}
 	go func() { s.done <- cmd.Wait() }()
+	if err := waitListening(ctx, s.done, addr, debug); err != nil {
+		var exited *exitedError
+		if errors.As(err, &exited) {
+			return nil, fmt.Errorf("%s %w\n%s", kind, err, s.logs)
+		}
+		s.stop()
+		return nil, fmt.Errorf("%s %w", kind, err)
+	}
+	return s, nil
+}
+
+// exitedError is waitListening's error when the process ended first.
+type exitedError struct{ err error }
+
+func (e *exitedError) Error() string { return fmt.Sprintf("exited at start: %v", e.err) }
+
+// waitListening dials each of addrs until it accepts a connection, for at
+// most 30s, and fails early when done (the process's Wait) delivers or ctx
+// ends.
+func waitListening(ctx context.Context, done <-chan error, addrs ...string) error {
 	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range []string{addr, debug} {
+	for _, a := range addrs {
 		for {
 			c, err := net.DialTimeout("tcp", a, time.Second)
 			if err == nil {
@@ -190,17 +211,18 @@ func (b *builds) startWith(ctx context.Context, kind wire.Server, extra string) 
 				break
 			}
 			select {
-			case err := <-s.done:
-				return nil, fmt.Errorf("%s exited at start: %v\n%s", kind, err, s.logs)
+			case err := <-done:
+				return &exitedError{err}
+			case <-ctx.Done():
+				return ctx.Err()
 			case <-time.After(20 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
-				s.stop()
-				return nil, fmt.Errorf("%s not listening on %s after 30s", kind, a)
+				return fmt.Errorf("not listening on %s after 30s", a)
 			}
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // pid is the server's process id.
