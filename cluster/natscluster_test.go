@@ -160,15 +160,14 @@ func warmUp(t *testing.T, pubs []*publisher, recs []*recorder) {
 	}
 }
 
-// TestThreeNATSNodes: routers attached to three different NATS servers of
-// one NATS cluster; a publication on any router reaches the matching
-// sessions on all of them, and nothing else; presence counts them all.
-func TestThreeNATSNodes(t *testing.T) {
-	ns := startNATSCluster(t, 3, false)
-	const topic = "news?user=1"
-	var pubs []*publisher
-	var recs []*recorder
-	var nodes []*node
+// topic is what the routers of the NATS cluster tests subscribe to.
+const topic = "news?user=1"
+
+// nodesOnEach starts a router on each NATS server of ns (named a, b, c,
+// ...), each with a session subscribed to topic (recorded) and a
+// publisher on topic.
+func nodesOnEach(t *testing.T, ns []*natsd, topic string) (nodes []*node, pubs []*publisher, recs []*recorder) {
+	t.Helper()
 	for i, nd := range ns {
 		n := startNode(t, nd.url())
 		nodes = append(nodes, n)
@@ -178,6 +177,15 @@ func TestThreeNATSNodes(t *testing.T) {
 		recs = append(recs, newRecorder(t, "receiver on "+name, r, topic))
 		pubs = append(pubs, &publisher{name: name, c: n.dial(t), topic: topic})
 	}
+	return nodes, pubs, recs
+}
+
+// TestThreeNATSNodes: routers attached to three different NATS servers of
+// one NATS cluster; a publication on any router reaches the matching
+// sessions on all of them, and nothing else; presence counts them all.
+func TestThreeNATSNodes(t *testing.T) {
+	ns := startNATSCluster(t, 3, false)
+	nodes, pubs, recs := nodesOnEach(t, ns, topic)
 	other := nodes[2].dial(t)
 	subscribe(t, other, "sport?lang=EN")
 	warmUp(t, pubs, recs)
@@ -245,19 +253,7 @@ func TestNATSNodeRestart(t *testing.T) {
 
 func testNATSNodeRestart(t *testing.T, isolated bool) {
 	ns := startNATSCluster(t, 3, isolated)
-	const topic = "news?user=1"
-	var pubs []*publisher
-	var recs []*recorder
-	var nodes []*node
-	for i, nd := range ns {
-		n := startNode(t, nd.url())
-		nodes = append(nodes, n)
-		name := string(rune('a' + i))
-		r := n.dial(t)
-		subscribe(t, r, topic)
-		recs = append(recs, newRecorder(t, "receiver on "+name, r, topic))
-		pubs = append(pubs, &publisher{name: name, c: n.dial(t), topic: topic})
-	}
+	nodes, pubs, recs := nodesOnEach(t, ns, topic)
 	a, b := nodes[0], nodes[1]
 	pa, pb := pubs[0], pubs[1]
 	ra, rb, rc := recs[0], recs[1], recs[2]
