@@ -94,22 +94,28 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		args = append(args, a)
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
-	w.batch.FlushUnlessOnly(s.c)
-	// The handler may block: the worker leaves the pool meanwhile, so
-	// that other sessions are still read and delivered to.
-	if !w.tw.Detach() {
-		srv.stats.callsBusy.Add(1)
-		buf, off := wsconn.BeginFrame(w.out[:0])
-		buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIBusy, "too many calls running: retry later", nil)
-		w.out = buf[:0]
-		s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
-		clear(args)
-		w.args = args[:0]
-		w.call = Call{}
-		return
+	// An inline handler answers at once, here (InlineHandler); any other
+	// may block: the worker leaves the pool meanwhile, so that other
+	// sessions are still read and delivered to.
+	inline := srv.rpc == nil || srv.inline != nil && srv.inline.Inline(&w.call)
+	if !inline {
+		w.batch.FlushUnlessOnly(s.c)
+		if !w.tw.Detach() {
+			srv.stats.callsBusy.Add(1)
+			buf, off := wsconn.BeginFrame(w.out[:0])
+			buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIBusy, "too many calls running: retry later", nil)
+			w.out = buf[:0]
+			s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
+			clear(args)
+			w.args = args[:0]
+			w.call = Call{}
+			return
+		}
 	}
 	result, err := srv.invoke(s, &w.call)
-	w.tw.Reattach()
+	if !inline {
+		w.tw.Reattach()
+	}
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.
 		if err == errPanic {
@@ -240,6 +246,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) error
 		}
 		return nil
 	}
+	w.tw.Handoff() // the topic handler may call out
 	topic := string(w.uri)
 	tags, err := tagindex.ParseTopicLimits(topic, srv.tlimits)
 	if err != nil {
@@ -311,6 +318,7 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) err
 		return nil
 	}
 	f.pub = Publication{Topic: unsafe.String(unsafe.SliceData(w.uri), len(w.uri)), Tags: f.set, Event: m.Event}
+	w.tw.Handoff() // the topic handler may call out, the fan-out may be long
 	if err := srv.topics.Publish(srv.ctx, s, &f.pub); err != nil {
 		srv.drop("publish", s, f.pub.Topic, err)
 		return nil

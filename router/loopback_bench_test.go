@@ -160,18 +160,30 @@ func skipFrames(r io.Reader, n int, each func()) error {
 }
 
 // BenchmarkLoopbackRPC is one CALL in flight over a real loopback socket:
-// ns/op is the round trip as this process's client sees it.
+// ns/op is the round trip as this process's client sees it, to a handler
+// answered inline (router.InlineHandler) and to one that leaves the
+// worker pool while it runs.
 func BenchmarkLoopbackRPC(b *testing.B) {
-	_, url := startServer(b, router.Options{
-		RPC:         testRPC(),
-		MessageRate: router.RateLimit{PerSecond: 1 << 30}, // the default would stop a fast box
-		ByteRate:    router.RateLimit{PerSecond: 1 << 30},
-	})
-	c := dial(b, url)
-	b.ReportAllocs()
-	for b.Loop() {
-		c.send(`[2,"c","http://example.com/null"]`)
-		c.recv()
+	for _, bc := range []struct {
+		name string
+		rpc  router.RPCHandler
+	}{
+		{"handler=inline", router.Inline(testRPC())},
+		{"handler=pooled", testRPC()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			_, url := startServer(b, router.Options{
+				RPC:         bc.rpc,
+				MessageRate: router.RateLimit{PerSecond: 1 << 30}, // the default would stop a fast box
+				ByteRate:    router.RateLimit{PerSecond: 1 << 30},
+			})
+			c := dial(b, url)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.send(`[2,"c","http://example.com/null"]`)
+				c.recv()
+			}
+		})
 	}
 }
 
