@@ -8,8 +8,8 @@
 //	go run ./bench/cmd/tagwamp-bench [flags] scenario...
 //	go run ./bench/cmd/tagwamp-bench -suite standard -json bench/results.json -charts bench/charts
 //
-// Scenarios: connect, idle, fanout, burst (also fanout -burst), rpc,
-// mixed (or all); their parameters are flags (-h lists them). A result whose generator used more
+// Scenarios: connect, idle, fanout, burst (also fanout -burst), floor,
+// rpc, mixed (or all); their parameters are flags (-h lists them). A result whose generator used more
 // CPU than the server is marked CLIENT-BOUND. The exit status is 1 when a
 // scenario failed (every delivery and every call answer is counted and
 // checked), 2 for bad flags.

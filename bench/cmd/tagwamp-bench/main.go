@@ -24,6 +24,9 @@ func main() {
 	if os.Getenv(gen.WorkerEnv) != "" {
 		gen.WorkerMain()
 	}
+	if role := os.Getenv(floorEnv); role != "" {
+		floorMain(role)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -73,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&p.MixedRate, "mixed-rate", 1000, "mixed: publications per second")
 	fs.IntVar(&p.MixedCallers, "mixed-callers", 2, "mixed: calling backends")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: tagwamp-bench [flags] scenario...\n  scenarios: connect idle fanout burst rpc mixed all\n")
+		fmt.Fprintf(stderr, "usage: tagwamp-bench [flags] scenario...\n  scenarios: connect idle fanout burst floor rpc mixed all\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -182,7 +185,7 @@ func plan(suite string, names []string, p params) ([]runSpec, error) {
 		return suiteRuns(suite, p)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst rpc mixed all, or -suite")
+		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst floor rpc mixed all, or -suite")
 	}
 	var runs []runSpec
 	for _, n := range names {
@@ -201,7 +204,7 @@ func plan(suite string, names []string, p params) ([]runSpec, error) {
 }
 
 // scenarioOrder is the order of "all".
-var scenarioOrder = []string{"connect", "idle", "fanout", "burst", "rpc", "mixed"}
+var scenarioOrder = []string{"connect", "idle", "fanout", "burst", "floor", "rpc", "mixed"}
 
 func checkParams(runs []runSpec, o options) error {
 	if o.perProc < 1 || o.sources < 1 || o.sources > 250 || o.loops < 1 {
@@ -261,6 +264,12 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 	rep := &report.Report{Machine: report.ThisMachine(cpuModel())}
 	for _, r := range runs {
 		sc := scenarios[r.scenario]
+		if sc.run == nil { // floor: once, on no server
+			name := sc.name(r.p)
+			fmt.Fprintf(log, "running %s...\n", name)
+			rep.Add(h.runFloor(name, r.p))
+			continue
+		}
 		for _, kind := range servers {
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
