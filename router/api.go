@@ -61,9 +61,11 @@ func (f RPCHandlerFunc) ServeCall(ctx context.Context, s *Session, c *Call) (any
 // does not leave the worker pool first, is not counted by
 // Options.MaxRunningCalls, and the goroutine that waits for readiness may
 // answer it itself, with no other goroutine woken (docs/architecture.md,
-// "The path of a CALL"). A handler that says true and then blocks stops
-// the reading of other sessions while it does: say true only for what
-// never waits. A panic is recovered and answered as for any handler.
+// "The path of a CALL"). Its context is the server's, without the
+// Options.CallTimeout deadline, which a call that never waits cannot
+// reach. A handler that says true and then blocks stops the reading of
+// other sessions while it does: say true only for what never waits. A
+// panic is recovered and answered as for any handler.
 //
 // Options.RPC implements it to opt in. With Options.RPCMiddleware, the
 // handler each middleware returns must implement it as well (asking its

@@ -112,7 +112,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 			return
 		}
 	}
-	result, err := srv.invoke(s, &w.call)
+	result, err := srv.invoke(s, &w.call, inline)
 	if !inline {
 		w.tw.Reattach()
 	}
@@ -152,13 +152,15 @@ func noProcedure(context.Context, *Session, *Call) (any, error) {
 	return nil, ErrNoSuchProcedure
 }
 
-// invoke calls the RPC handler with a deadline, containing its panics.
-func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
+// invoke calls the RPC handler with a deadline, containing its panics. An
+// inline call (InlineHandler) never waits: it gets the server's context,
+// without the CallTimeout deadline and its allocation.
+func (srv *Server) invoke(s *Session, c *Call, inline bool) (res any, err error) {
 	if srv.rpc == nil {
 		return nil, ErrNoSuchProcedure
 	}
 	ctx := srv.ctx
-	if srv.opts.CallTimeout > 0 {
+	if srv.opts.CallTimeout > 0 && !inline {
 		cc := newCallCtx(srv.ctx, srv.opts.CallTimeout)
 		defer cc.finish()
 		ctx = cc
