@@ -21,7 +21,9 @@ type inlineRPC struct {
 	started *sync.WaitGroup
 }
 
-func (h inlineRPC) Inline(c *router.Call) bool { return strings.HasPrefix(c.URI, "http://x.com/inline/") }
+func (h inlineRPC) Inline(c *router.Call) bool {
+	return strings.HasPrefix(c.URI, "http://x.com/inline/")
+}
 
 func (h inlineRPC) ServeCall(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 	switch c.URI {
