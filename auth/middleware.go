@@ -16,9 +16,10 @@ import (
 // permissions allow it; a denied call answers
 // http://api.wamp.ws/error#not-authorized (docs/protocol.md#permissions).
 // The allowed path takes no lock but the session's value lookup and
-// allocates nothing.
+// allocates nothing, so a call stays inline (router.InlineHandler) when
+// next says it is; the WAMP-CRA procedures never are.
 func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
-	return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+	return rpcGate{next, router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 		switch c.URI {
 		case ProcAuthReq:
 			return a.authreq(s, c)
@@ -31,7 +32,23 @@ func (a *Auth) RPC(next router.RPCHandler) router.RPCHandler {
 			return nil, &protocol.Error{URI: protocol.ErrorURINotAuthorized, Desc: "not authorized to call " + logval.String(c.URI)}
 		}
 		return next.ServeCall(ctx, s, c)
-	})
+	})}
+}
+
+// rpcGate is the handler RPC returns.
+type rpcGate struct {
+	next router.RPCHandler
+	router.RPCHandlerFunc
+}
+
+// Inline reports a call inline when next does, except the WAMP-CRA
+// procedures, whose key derivation may take a while.
+func (g rpcGate) Inline(c *router.Call) bool {
+	if c.URI == ProcAuthReq || c.URI == ProcAuth {
+		return false
+	}
+	ih, ok := g.next.(router.InlineHandler)
+	return ok && ih.Inline(c)
 }
 
 // Subscribe allows sub when a rule grants sub on its base and it names no

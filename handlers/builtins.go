@@ -52,12 +52,14 @@ type SessionInfoResult struct {
 // ProcSessionInfo and, when srv is not nil, ServerInfo(srv) as
 // ProcServerInfo. It panics, as Mux.Handle does, if one of them is already
 // registered. To mount them under other URIs, register them yourself.
+// None of them blocks: each is registered through router.Inline, so their
+// calls are answered on the goroutine that read them.
 func RegisterBuiltins(m *Mux, srv InfoSource) {
-	m.HandleFunc(ProcPing, Ping)
-	m.HandleFunc(ProcEcho, Echo)
-	m.HandleFunc(ProcSessionInfo, SessionInfo)
+	m.Handle(ProcPing, router.Inline(router.RPCHandlerFunc(Ping)))
+	m.Handle(ProcEcho, router.Inline(router.RPCHandlerFunc(Echo)))
+	m.Handle(ProcSessionInfo, router.Inline(router.RPCHandlerFunc(SessionInfo)))
 	if srv != nil {
-		m.Handle(ProcServerInfo, ServerInfo(srv))
+		m.Handle(ProcServerInfo, router.Inline(ServerInfo(srv)))
 	}
 }
 

@@ -23,7 +23,7 @@ func LogCalls(logger *slog.Logger) router.RPCMiddleware {
 		if logger == nil {
 			return next
 		}
-		return router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+		return logCalls{next, router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
 			if !logger.Enabled(ctx, slog.LevelDebug) {
 				return next.ServeCall(ctx, s, c)
 			}
@@ -39,8 +39,21 @@ func LogCalls(logger *slog.Logger) router.RPCMiddleware {
 			}
 			logger.LogAttrs(ctx, slog.LevelDebug, "rpc call", attrs...)
 			return res, err
-		})
+		})}
 	}
+}
+
+// logCalls is LogCalls's handler: a call is inline when next says so
+// (router.InlineHandler), logging adding no wait of its own.
+type logCalls struct {
+	next router.RPCHandler
+	router.RPCHandlerFunc
+}
+
+// Inline asks next.
+func (l logCalls) Inline(c *router.Call) bool {
+	ih, ok := l.next.(router.InlineHandler)
+	return ok && ih.Inline(c)
 }
 
 // sessionID returns s's id, or "" for a nil session (tests, server-side

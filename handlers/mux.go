@@ -20,6 +20,10 @@ import (
 // handler is a programming error and panics, as with http.ServeMux: the
 // routes of a server are fixed by its code, not by its input.
 //
+// Calls to a handler registered through router.Inline (or any
+// router.InlineHandler) are answered on the goroutine that read them
+// (Mux.Inline); the others leave the worker pool while they run.
+//
 // The zero Mux is empty and ready to use. Registration and lookup are safe
 // for concurrent use, even while serving: registration copies the route
 // table and publishes the copy atomically, so a lookup takes no lock and
@@ -78,6 +82,21 @@ func (m *Mux) ServeCall(ctx context.Context, s *router.Session, c *router.Call) 
 		return nil, &NoProcedureError{URI: c.URI}
 	}
 	return h.ServeCall(ctx, s, c)
+}
+
+// Inline reports whether the handler registered for c.URI answers c at
+// once (router.InlineHandler): true when it implements InlineHandler and
+// says so, and for a URI with no handler (answered at once with
+// NoSuchRPCEndpoint). Register a handler that never blocks with
+// router.Inline to have its calls answered on the goroutine that read
+// them.
+func (m *Mux) Inline(c *router.Call) bool {
+	h, _, ok := m.routes.lookup(c.URI)
+	if !ok {
+		return true
+	}
+	ih, ok := h.(router.InlineHandler)
+	return ok && ih.Inline(c)
 }
 
 // Patterns returns the registered exact URIs and prefixes, each sorted:

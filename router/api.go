@@ -38,7 +38,9 @@ type Call struct {
 //
 // ServeCall runs on the worker serving the session, which leaves the
 // worker pool meanwhile (Options.MaxRunningCalls), and must honour ctx: a
-// slow handler delays only the other messages of its own session.
+// slow handler delays only the other messages of its own session. A
+// handler that never blocks can say so (InlineHandler) and be spared
+// leaving the pool.
 type RPCHandler interface {
 	ServeCall(ctx context.Context, s *Session, c *Call) (result any, err error)
 }
@@ -50,6 +52,39 @@ type RPCHandlerFunc func(ctx context.Context, s *Session, c *Call) (any, error)
 func (f RPCHandlerFunc) ServeCall(ctx context.Context, s *Session, c *Call) (any, error) {
 	return f(ctx, s, c)
 }
+
+// InlineHandler is an RPCHandler that can tell, call by call, that it
+// answers at once: without blocking, without I/O, in about the time the
+// answer takes to encode (the built-in procedures of package handlers, a
+// handler that defers its answer with Call.Defer and returns). The router
+// runs such a call on the goroutine that read it, as it is read: the call
+// does not leave the worker pool first, is not counted by
+// Options.MaxRunningCalls, and the goroutine that waits for readiness may
+// answer it itself, with no other goroutine woken (docs/architecture.md,
+// "The path of a CALL"). Its context is the server's, without the
+// Options.CallTimeout deadline, which a call that never waits cannot
+// reach. A handler that says true and then blocks stops the reading of
+// other sessions while it does: say true only for what never waits. A
+// panic is recovered and answered as for any handler.
+//
+// Options.RPC implements it to opt in. With Options.RPCMiddleware, the
+// handler each middleware returns must implement it as well (asking its
+// next handler, as handlers.LogCalls does), or no call is inline.
+type InlineHandler interface {
+	RPCHandler
+	// Inline reports whether ServeCall answers c at once. It is called
+	// before ServeCall, on the same goroutine, and must itself be cheap.
+	Inline(c *Call) bool
+}
+
+// Inline marks h as answering every call at once (InlineHandler): for
+// handlers that never block, such as one that computes its result from
+// the arguments.
+func Inline(h RPCHandler) InlineHandler { return inlineHandler{h} }
+
+type inlineHandler struct{ RPCHandler }
+
+func (inlineHandler) Inline(*Call) bool { return true }
 
 // RPCMiddleware decorates an RPCHandler, for example with access control
 // or logging: it returns a handler that may answer a call itself or pass it

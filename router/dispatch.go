@@ -95,30 +95,36 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 		args = append(args, a)
 	}
 	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
-	w.batch.FlushUnlessOnly(s.c)
-	// The handler may block: the worker leaves the pool meanwhile, so
-	// that other sessions are still read and delivered to.
-	if !w.tw.Detach() {
-		srv.stats.callsBusy.Add(1)
-		buf, off := wsconn.BeginFrame(w.out[:0])
-		buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIBusy, "too many calls running: retry later", nil)
-		w.out = buf[:0]
-		s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
-		clear(args)
-		w.args = args[:0]
-		w.call = Call{}
-		return
+	// An inline handler answers at once, here (InlineHandler); any other
+	// may block: the worker leaves the pool meanwhile, so that other
+	// sessions are still read and delivered to.
+	inline := srv.rpc == nil || srv.inline != nil && srv.inline.Inline(&w.call)
+	if !inline {
+		w.batch.FlushUnlessOnly(s.c)
+		if !w.tw.Detach() {
+			srv.stats.callsBusy.Add(1)
+			buf, off := wsconn.BeginFrame(w.out[:0])
+			buf = protocol.AppendCallError(buf, m.CallID, protocol.ErrorURIBusy, "too many calls running: retry later", nil)
+			w.out = buf[:0]
+			s.c.WriteOn(w.batch, wsconn.EndFrame(buf, off, ws.OpText))
+			clear(args)
+			w.args = args[:0]
+			w.call = Call{}
+			return
+		}
 	}
 	obs := srv.opts.Observer
 	var start time.Duration
 	if obs != nil {
 		start = srv.clock()
 	}
-	result, err := srv.invoke(s, &w.call)
+	result, err := srv.invoke(s, &w.call, inline)
 	if obs != nil {
 		obs.ObserveCall(callOutcome(err, w.call.reply), srv.clock()-start)
 	}
-	w.tw.Reattach()
+	if !inline {
+		w.tw.Reattach()
+	}
 	if r := w.call.reply; r != nil {
 		// Deferred: the Reply answers, unless the handler panicked.
 		if err == errPanic {
@@ -155,13 +161,15 @@ func noProcedure(context.Context, *Session, *Call) (any, error) {
 	return nil, ErrNoSuchProcedure
 }
 
-// invoke calls the RPC handler with a deadline, containing its panics.
-func (srv *Server) invoke(s *Session, c *Call) (res any, err error) {
+// invoke calls the RPC handler with a deadline, containing its panics. An
+// inline call (InlineHandler) never waits: it gets the server's context,
+// without the CallTimeout deadline and its allocation.
+func (srv *Server) invoke(s *Session, c *Call, inline bool) (res any, err error) {
 	if srv.rpc == nil {
 		return nil, ErrNoSuchProcedure
 	}
 	ctx := srv.ctx
-	if srv.opts.CallTimeout > 0 {
+	if srv.opts.CallTimeout > 0 && !inline {
 		cc := newCallCtx(srv.ctx, srv.opts.CallTimeout)
 		defer cc.finish()
 		ctx = cc
@@ -249,6 +257,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) error
 		}
 		return nil
 	}
+	w.tw.Handoff() // the topic handler may call out
 	topic := string(w.uri)
 	tags, err := tagindex.ParseTopicLimits(topic, srv.tlimits)
 	if err != nil {
@@ -320,6 +329,7 @@ func (srv *Server) handlePublish(w *worker, s *Session, m *protocol.Publish) err
 		return nil
 	}
 	f.pub = Publication{Topic: unsafe.String(unsafe.SliceData(w.uri), len(w.uri)), Tags: f.set, Event: m.Event}
+	w.tw.Handoff() // the topic handler may call out, the fan-out may be long
 	if err := srv.topics.Publish(srv.ctx, s, &f.pub); err != nil {
 		srv.drop("publish", s, f.pub.Topic, err)
 		return nil

@@ -150,7 +150,10 @@
 // Handlers run on the worker serving the session; a worker leaves the
 // worker pool while an RPC handler runs (at most MaxRunningCalls at once),
 // so that a slow handler never stops the server from reading other
-// sessions. The bytes handlers are given (Call.Args, Publication.Event,
+// sessions. An RPC handler that never blocks can say so (InlineHandler,
+// Inline): its calls are answered on the goroutine that read them, which,
+// for one call in flight, is the one the runtime's poller woke. The bytes
+// handlers are given (Call.Args, Publication.Event,
 // Publication.Topic) are borrowed from the frame buffer and valid only
 // until they return.
 //

@@ -173,13 +173,27 @@ func skipFrames(r io.Reader, n int, each func()) error {
 }
 
 // BenchmarkLoopbackRPC is one CALL in flight over a real loopback socket:
-// ns/op is the round trip as this process's client sees it.
-func BenchmarkLoopbackRPC(b *testing.B) { loopbackRPC(b, nil) }
+// ns/op is the round trip as this process's client sees it, to a handler
+// answered inline (router.InlineHandler) and to one that leaves the
+// worker pool while it runs.
+func BenchmarkLoopbackRPC(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		rpc  router.RPCHandler
+	}{
+		{"handler=inline", router.Inline(testRPC())},
+		{"handler=pooled", testRPC()},
+	} {
+		b.Run(bc.name, func(b *testing.B) { loopbackRPC(b, bc.rpc, nil) })
+	}
+}
 
-// BenchmarkLoopbackRPCObserved is BenchmarkLoopbackRPC with a
-// router.Observer set: the difference is what the RPC handler histogram's
-// clock reads and calls cost per call.
-func BenchmarkLoopbackRPCObserved(b *testing.B) { loopbackRPC(b, new(benchObserver)) }
+// BenchmarkLoopbackRPCObserved is BenchmarkLoopbackRPC's inline case with
+// a router.Observer set: the difference is what the RPC handler
+// histogram's clock reads and calls cost per call.
+func BenchmarkLoopbackRPCObserved(b *testing.B) {
+	loopbackRPC(b, router.Inline(testRPC()), new(benchObserver))
+}
 
 // benchObserver is a router.Observer as cheap as a histogram's few atomic
 // adds (package metrics's BenchmarkHistograms measures Prometheus's).
@@ -192,9 +206,9 @@ func (o *benchObserver) ObserveCall(_ router.CallOutcome, d time.Duration) {
 
 func (o *benchObserver) ObserveQueueDelay(d time.Duration) { o.n.Add(1); o.sum.Add(int64(d)) }
 
-func loopbackRPC(b *testing.B, obs router.Observer) {
+func loopbackRPC(b *testing.B, rpc router.RPCHandler, obs router.Observer) {
 	_, url := startServer(b, router.Options{
-		RPC:         testRPC(),
+		RPC:         rpc,
 		MessageRate: router.RateLimit{PerSecond: 1 << 30}, // the default would stop a fast box
 		ByteRate:    router.RateLimit{PerSecond: 1 << 30},
 		Observer:    obs,

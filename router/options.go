@@ -267,8 +267,9 @@ type Options struct {
 	// running is answered at once with http://tagwamp.dev/error#busy and
 	// counted in Stats.CallsBusy. A session's messages are handled in
 	// order, so one session runs at most one handler at a time (a deferred
-	// call, Call.Defer, does not count once its handler returned).
-	// Default 4096.
+	// call, Call.Defer, does not count once its handler returned). A call
+	// whose handler is inline (InlineHandler: the built-in procedures)
+	// does not leave the pool and is not counted. Default 4096.
 	MaxRunningCalls int
 
 	// MaxBufferedInput bounds the input all sessions together hold

@@ -43,6 +43,7 @@ func (srv *Server) handlePlain(w *worker, s *Session, payload []byte) bool {
 	}
 	f := &w.fan
 	f.pub = Publication{Tags: tags, Event: r.Message, Metadata: r.Metadata}
+	w.tw.Handoff() // the topic handler may call out, the fan-out may be long
 	if err := srv.topics.Publish(srv.ctx, s, &f.pub); err != nil {
 		srv.drop("publish", s, "", err)
 	} else {

@@ -30,6 +30,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	rpc     RPCHandler
+	inline  InlineHandler // rpc, when it can tell inline calls
 	topics  TopicHandler
 	filters []ConnFilter // the Options.Filters that are ConnFilters
 	index   tagindex.Index[*subscription]
@@ -112,6 +113,7 @@ func New(o Options) *Server {
 	for i := len(o.RPCMiddleware) - 1; i >= 0; i-- {
 		srv.rpc = o.RPCMiddleware[i](srv.rpc)
 	}
+	srv.inline, _ = srv.rpc.(InlineHandler)
 	for _, f := range o.Filters {
 		if cf, ok := f.(ConnFilter); ok {
 			srv.filters = append(srv.filters, cf)

@@ -259,6 +259,9 @@ func (c *Conn) Abort() {
 	}
 	c.wqBytes = 0
 	c.wmu.Unlock()
+	// The close hooks may block: if the poller's own goroutine is
+	// reading, possibly this one, someone else waits for readiness.
+	c.t.poller.handoff()
 	c.h.ConnClosed()
 }
 

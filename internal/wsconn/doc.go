@@ -14,11 +14,21 @@
 //
 // # Reading
 //
-// A connection is registered with easygo's epoll with EPOLLONESHOT, so at
-// most one worker serves it at a time and a session's messages are handled
-// in order. When it becomes readable a worker of a bounded pool (started on
-// demand, idle ones exit) borrows a read buffer (ReadBufferSize) for the
-// event, reads into it with non-blocking read(2)s, parses the frames there
+// A connection is registered with the transport's epoll instance with
+// EPOLLONESHOT, so at most one goroutine serves it at a time and a
+// session's messages are handled in order. The epoll descriptor is itself
+// watched by the runtime's poller: the goroutine that waits on it parks
+// like one waiting for a socket. When connections become readable, it
+// hands all but one to the workers of a bounded pool (started on demand,
+// idle ones exit) and serves the last itself, so that one request in
+// flight wakes no goroutine but the one the runtime's poller wakes; it
+// hands the waiting off to another goroutine before anything that may take
+// long (Worker.Detach, Worker.Handoff, more than one read or more than a
+// few frames in one event, a close's hooks). The goroutine serving a
+// connection borrows a read buffer (ReadBufferSize) for the
+// event, reads into it with non-blocking read(2)s (a short read ends the
+// event: re-arming the level-triggered registration reports what arrives
+// after it), parses the frames there
 // with gobwas/ws, unmasks them in place and hands each complete message to
 // the Handler straight from that buffer. Only the tail of a frame that has
 // not fully arrived is copied to the connection, and a frame larger than
@@ -94,7 +104,7 @@
 // # Concurrency
 //
 // LOCKS, outermost first: Conn.mu (state and the poller registration;
-// easygo's epoll lock is taken under it), Conn.wmu (the write queue and
+// the poller's lock is taken under it), Conn.wmu (the write queue and
 // its owner). They are never held together, nor two connections' wmu. A
 // Batch belongs to one goroutine. The writev runs with no lock of ours
 // held. Handler methods are called with no lock held.

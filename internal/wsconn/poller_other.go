@@ -15,7 +15,7 @@ type poller struct {
 	closed bool
 }
 
-func newPoller(func(error)) (*poller, error) {
+func newPoller(*pool, func(error)) (*poller, error) {
 	return &poller{wake: make(map[*Conn]chan struct{})}, nil
 }
 
@@ -70,3 +70,7 @@ func (p *poller) remove(c *Conn) error {
 }
 
 func (p *poller) close() error { return nil }
+
+// handoff does nothing: here every connection is read on a pool worker,
+// never by the goroutine that waits.
+func (p *poller) handoff() {}

@@ -80,35 +80,59 @@ func (p *pool) run(task task) {
 
 // Detach gives the worker's place in the pool up while the caller blocks
 // in application code (an RPC handler), so that a new worker can take it
-// and reading and delivery go on. It reports false, and changes nothing,
-// when Config.MaxDetached workers are detached already: the caller should
-// then not block. Reattach ends it. A worker outside a pool (a test's) is
-// never detached and always says true.
+// and reading and delivery go on; the poller's own goroutine hands the
+// waiting for readiness off instead (Handoff). It reports false, and
+// changes nothing, when Config.MaxDetached workers are detached already:
+// the caller should then not block. Reattach ends it. A worker outside a
+// pool (a test's) is never detached and always says true.
 func (w *Worker) Detach() bool {
 	p := w.pool
-	if p == nil || !w.held {
+	if p == nil || w.detached {
 		return true
 	}
 	if p.detached.Add(1) > p.maxDetached {
 		p.detached.Add(-1)
 		return false
 	}
-	w.held = false
-	<-p.sem
+	w.detached = true
+	w.Handoff()
+	if w.held {
+		w.held, w.gaveUp = false, true
+		<-p.sem
+	}
 	return true
 }
 
-// Reattach ends a Detach: the worker takes a place back if one is free; if
-// none is, it finishes its current task and exits.
+// Reattach ends a Detach: a pool worker that gave its place up takes one
+// back if one is free; if none is, it finishes its current task and exits.
 func (w *Worker) Reattach() {
 	p := w.pool
-	if p == nil || w.held {
+	if p == nil || !w.detached {
 		return
 	}
+	w.detached = false
 	p.detached.Add(-1)
+	if !w.gaveUp {
+		return // the poller's goroutine, or a worker that lost its place before
+	}
+	w.gaveUp = false
 	select {
 	case p.sem <- struct{}{}:
 		w.held = true
 	default:
+	}
+}
+
+// Handoff makes sure that connections go on being read while the caller
+// does something that may take long without blocking in a handler (which
+// is what Detach is for): a fan-out to many receivers, a hook that may
+// call out. On a pool worker it does nothing; on the goroutine that also
+// waits for readiness (the poller's, which reads one ready connection
+// itself rather than wake a worker for it) it starts the next waiting
+// goroutine first. It costs a goroutine start at most once per event.
+func (w *Worker) Handoff() {
+	if w.lead != nil {
+		w.lead.handoff()
+		w.lead = nil
 	}
 }

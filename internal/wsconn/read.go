@@ -22,6 +22,10 @@ func (w *Worker) rawRead(fd uintptr) bool {
 	}
 }
 
+// leadFrames is how many frames the poller's own goroutine handles in one
+// event before it hands the waiting for readiness off (Worker.Handoff).
+const leadFrames = 16
+
 // run is the pool's task of a connection: onReadable.
 func (c *Conn) run(w *Worker) { c.onReadable(w) }
 
@@ -31,7 +35,7 @@ func (c *Conn) run(w *Worker) { c.onReadable(w) }
 // for a frame that is partly received.
 func (c *Conn) onReadable(w *Worker) {
 	// EPOLLONESHOT already gives one worker at a time; the flag also drops
-	// a stale notification that easygo could deliver for a reused
+	// a stale notification that the poller could deliver for a reused
 	// descriptor number while this connection is being served.
 	if !c.reading.CompareAndSwap(false, true) {
 		return
@@ -82,6 +86,9 @@ func (c *Conn) onReadable(w *Worker) {
 // crypto/tls may hold more that the poller will not report.
 func (c *Conn) readAvailable(w *Worker) (ok, more bool) {
 	for budget := c.t.readBudget; budget > 0; {
+		if budget < c.t.readBudget {
+			w.Handoff() // more than one read: others wait for the poller meanwhile
+		}
 		var n int
 		var err error
 		if c.need > 0 {
@@ -93,7 +100,11 @@ func (c *Conn) readAvailable(w *Worker) (ok, more bool) {
 		if n < 0 {
 			return false, false // closed while handling
 		}
-		if err == syscall.EAGAIN {
+		if err == syscall.EAGAIN || err == nil && w.short {
+			// A short read emptied the socket: the read that would say
+			// EAGAIN is saved. Bytes that arrive meanwhile are not
+			// lost: re-arming a level-triggered registration reports
+			// them at once.
 			return true, false
 		}
 		if err != nil || n == 0 {
@@ -210,6 +221,7 @@ func (c *Conn) readLarge(w *Worker) (int, error) {
 // blocking: syscall.EAGAIN when nothing is there, (0, nil) or an error
 // when the peer is gone.
 func (c *Conn) read(w *Worker, p []byte) (int, error) {
+	w.short = false
 	if c.tc != nil {
 		n, err := c.readTLS(p)
 		addBytes(&c.rbytes, n)
@@ -221,6 +233,7 @@ func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	w.short = w.rn > 0 && w.rn < len(p)
 	if w.rn > 0 {
 		c.lastRead.Store(time.Now().UnixNano())
 		addBytes(&c.rbytes, w.rn)
@@ -243,6 +256,7 @@ func (c *Conn) charge(n int) bool {
 // frame after them, when its header is there (else 0). ok is false when
 // the connection is closing.
 func (c *Conn) processFrames(w *Worker, data []byte) (done, need int, ok bool) {
+	frames := 0
 	for {
 		b := data[done:]
 		hl := HeaderLen(b)
@@ -271,6 +285,9 @@ func (c *Conn) processFrames(w *Worker, data []byte) (done, need int, ok bool) {
 		done += total
 		if !c.handleFrame(w, h, payload) {
 			return done, 0, false
+		}
+		if frames++; frames == leadFrames {
+			w.Handoff() // a long run: others wait for the poller meanwhile
 		}
 		if w.Batch.due() {
 			w.Batch.Flush()

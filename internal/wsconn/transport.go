@@ -209,7 +209,7 @@ func (t *Transport) clock() int64 { return int64(time.Since(t.epoch)) }
 
 func (t *Transport) init() error {
 	t.initOnce.Do(func() {
-		t.poller, t.initErr = newPoller(func(err error) {
+		t.poller, t.initErr = newPoller(t.pool, func(err error) {
 			t.log.Error("poller wait failed", "err", err)
 		})
 	})
@@ -259,11 +259,18 @@ type Worker struct {
 
 	pool *pool // nil for a worker outside a pool (tests)
 	held bool  // holds a place in the pool (Detach, Reattach)
+	// lead is set while the worker is the poller's own goroutine reading
+	// a connection (poller.loop), until it hands the waiting off.
+	lead *poller
+	// detached is set between Detach and Reattach; gaveUp when that
+	// Detach gave a place in the pool up.
+	detached, gaveUp bool
 
 	// The read(2) in progress, for readFn (w.rawRead, bound once).
 	rp     []byte
 	rn     int
 	rerr   error
+	short  bool // the last read took less than it could: the socket was empty
 	readFn func(uintptr) bool
 }
 

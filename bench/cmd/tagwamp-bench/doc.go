@@ -8,8 +8,8 @@
 //	go run ./bench/cmd/tagwamp-bench [flags] scenario...
 //	go run ./bench/cmd/tagwamp-bench -suite standard -json bench/results.json -charts bench/charts
 //
-// Scenarios: connect, idle, fanout, burst (also fanout -burst), rpc,
-// mixed (or all); their parameters are flags (-h lists them). Two more run
+// Scenarios: connect, idle, fanout, burst (also fanout -burst),
+// floor, rpc, mixed (or all); their parameters are flags (-h lists them). Two more run
 // on tagwamp only and need nats-server: cluster (fanout on one node and on
 // -nodes nodes joined by one nats-server, connections spread over the
 // nodes, in alternating rounds of one invocation) and million (-conns idle

@@ -24,6 +24,9 @@ func main() {
 	if os.Getenv(gen.WorkerEnv) != "" {
 		gen.WorkerMain()
 	}
+	if role := os.Getenv(floorEnv); role != "" {
+		floorMain(role)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -77,8 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&p.Rounds, "rounds", 2, "cluster: rounds, each one fanout on one node and one on the cluster, in alternating order")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: tagwamp-bench [flags] scenario...
-  scenarios: connect idle fanout burst rpc mixed cluster million all
-  (all: connect idle fanout burst rpc mixed; cluster and million need
+  scenarios: connect idle fanout burst floor rpc mixed cluster million all
+  (all: connect idle fanout burst floor rpc mixed; cluster and million need
   nats-server, /usr/sbin/nats-server or on $PATH, and run on tagwamp only)
 
   cluster: the fanout parameters (-subs -share -pubs -window -rate) run on
@@ -205,7 +208,7 @@ func plan(suite string, names []string, p params) ([]runSpec, error) {
 		return suiteRuns(suite, p)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst rpc mixed cluster million all, or -suite")
+		return nil, fmt.Errorf("no scenario: name one or more of connect idle fanout burst floor rpc mixed cluster million all, or -suite")
 	}
 	var runs []runSpec
 	for _, n := range names {
@@ -224,7 +227,7 @@ func plan(suite string, names []string, p params) ([]runSpec, error) {
 }
 
 // scenarioOrder is the order of "all".
-var scenarioOrder = []string{"connect", "idle", "fanout", "burst", "rpc", "mixed"}
+var scenarioOrder = []string{"connect", "idle", "fanout", "burst", "floor", "rpc", "mixed"}
 
 func checkParams(runs []runSpec, o options) error {
 	if o.perProc < 1 || o.sources < 1 || o.sources > 250 || o.loops < 1 {
@@ -290,6 +293,12 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 	rep := &report.Report{Machine: report.ThisMachine(cpuModel())}
 	for _, r := range runs {
 		sc := scenarios[r.scenario]
+		if sc.run == nil { // floor: once, on no server
+			name := sc.name(r.p)
+			fmt.Fprintf(log, "running %s...\n", name)
+			rep.Add(h.runFloor(name, r.p))
+			continue
+		}
 		for _, kind := range servers {
 			if ctx.Err() != nil {
 				return rep, ctx.Err()

@@ -81,6 +81,12 @@ var scenarios = map[string]struct {
 	"burst": {runBurst,
 		func(p params) string { return fmt.Sprintf("burst subs=%d", p.Subs) },
 		func(p params) map[string]any { return map[string]any{"subs": p.Subs, "bursts": p.Bursts, "pad": p.Pad} }},
+	// floor has no run: it needs neither server, and runs once (runFloor).
+	"floor": {nil,
+		func(p params) string { return fmt.Sprintf("floor tcp-echo %dB window=1", floorSize) },
+		func(p params) map[string]any {
+			return map[string]any{"size": floorSize, "window": 1, "duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		}},
 	"rpc": {runRPC,
 		func(p params) string { return fmt.Sprintf("rpc callers=%d window=%d", p.Callers, p.CallWindow) },
 		func(p params) map[string]any {

@@ -29,6 +29,7 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 			// Latency at 200k deliveries/s: 20 publications/s to 10k.
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 10000, 1, 1, 8, 20 }),
 			with("burst", func(p *params) { std(p); p.Subs, p.Bursts = 10000, 20 }),
+			with("floor", std),
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 1, 1 }),
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 16, 16 }),
 			with("mixed", func(p *params) {
@@ -46,6 +47,7 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 			with("fanout", func(p *params) { smoke(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 40, 0.5, 2, 4, 0 }),
 			with("fanout", func(p *params) { smoke(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 20, 1, 1, 2, 100 }),
 			with("burst", func(p *params) { smoke(p); p.Subs, p.Bursts = 30, 3 }),
+			with("floor", smoke),
 			with("rpc", func(p *params) { smoke(p); p.Callers, p.CallWindow = 2, 4 }),
 			with("mixed", func(p *params) {
 				smoke(p)
