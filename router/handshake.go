@@ -185,7 +185,7 @@ func (srv *Server) upgrade(s *Session, r io.Reader, w io.Writer) (req *Request, 
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
 			req.ClientIP = clientIP(srv.opts.TrustedProxies, peerIP(req.RemoteAddr),
 				req.Header.Values("X-Forwarded-For"))
-			s.c.SetClientIP(req.ClientIP)
+			s.req = &sessionRequest{full: req, clientIP: req.ClientIP}
 			var err error
 			if asParsed, err = srv.checkRequest(req); err != nil {
 				return nil, err
@@ -256,10 +256,10 @@ func (srv *Server) newSession() *Session {
 	return s
 }
 
-// admit gives s its upgrade request once the handshake middleware has
-// seen it, with a copy of the values the middleware stored.
+// admit gives s its upgrade request (already in s.req, for the client's
+// address) once the handshake middleware has seen it, with a copy of the
+// values the middleware stored.
 func (s *Session) admit(req *Request) {
-	s.req = req
 	if len(req.values) > 0 {
 		s.values = maps.Clone(req.values)
 	}

@@ -390,11 +390,16 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 // sweep has the transport ping sessions that have been silent for
 // PingInterval, close those that stay silent for PingTimeout more (dead
 // peers) and those whose incomplete message stalls past FrameTimeout
-// (wsconn.Conn.Keepalive).
+// (wsconn.Conn.Keepalive). One ticker serves every session: a session
+// holds no timer. The pings of one sweep are queued on one Batch and
+// written together when the sweep ends, with one non-blocking writev per
+// session (split among GOMAXPROCS goroutines for many sessions), and the
+// Batch lets go of the queue arrays, so that a pinged session stays as
+// small as an idle one.
 func (srv *Server) sweep() {
 	tick := time.NewTicker(srv.sweepEvery())
 	defer tick.Stop()
-	var batch []*Session
+	pings := wsconn.Batch{Release: true}
 	for {
 		select {
 		case <-srv.sweeper:
@@ -402,16 +407,19 @@ func (srv *Server) sweep() {
 		case <-tick.C:
 		}
 		now := time.Now().UnixNano()
-		batch = batch[:0]
 		srv.mu.Lock()
+		// A copy, so that no lock is held while sessions are pinged or
+		// closed; made anew each time, so that no idle session costs
+		// the sweeper memory between sweeps.
+		batch := make([]*Session, 0, len(srv.conns))
 		for s := range srv.conns {
 			batch = append(batch, s)
 		}
 		srv.mu.Unlock()
 		for _, s := range batch {
-			s.c.Keepalive(now, max(srv.opts.PingInterval, 0), srv.opts.PingTimeout)
+			s.c.Keepalive(&pings, now, max(srv.opts.PingInterval, 0), srv.opts.PingTimeout)
 		}
-		clear(batch)
+		pings.Flush()
 	}
 }
 

@@ -3,6 +3,7 @@ package router
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -20,7 +21,7 @@ type Session struct {
 	id  string
 	srv *Server
 	c   *wsconn.Conn
-	req *Request
+	req *sessionRequest
 
 	// prefixes and overSubs belong to the worker serving the session, one
 	// at a time (EPOLLONESHOT): prefixes is the session's CURIE map.
@@ -37,8 +38,8 @@ type Session struct {
 	// SessionClosed hooks never start before they are done.
 	hookMu sync.Mutex
 
-	// mu guards subs, subIndex, values, detached and the lazy parts of
-	// req (see Request).
+	// mu guards subs, subIndex, values, detached and req.full after the
+	// handshake (see Request).
 	mu sync.Mutex
 	// subs holds the session's subscriptions; most sessions have one or
 	// a few, so they are a slice searched in order, and subIndex (by
@@ -46,6 +47,19 @@ type Session struct {
 	subs     []*subscription
 	subIndex map[string]*subscription
 	values   map[any]any
+}
+
+// sessionRequest is what a session keeps of its upgrade request. During
+// the handshake, full is the whole request; afterwards (trimRequest) a
+// session keeps only the few fields below, and Request builds a Request
+// from them when it is first asked for, unless full was kept
+// (Options.KeepRequestHeader, or handshake filters that changed URI or
+// URL). clientIP and values never change once set.
+type sessionRequest struct {
+	full      *Request
+	uri, host string
+	clientIP  netip.Addr
+	values    map[any]any // the request's values (Request.SetValue)
 }
 
 // subsInline is how many subscriptions a session searches in order before
@@ -82,33 +96,38 @@ func (s *Session) RemoteAddr() net.Addr { return s.c.NetConn().RemoteAddr() }
 func (s *Session) Request() *Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.req.URL == nil {
-		// URI parsed at the handshake, and trimRequest dropped URL only
-		// when the middleware left both as parsed, so this is that URL.
-		s.req.URL, _ = url.ParseRequestURI(s.req.URI)
+	r := s.req
+	if r.full == nil {
+		// trimRequest dropped the request only when the middleware left
+		// URI and URL as parsed, so this is that URL.
+		u, _ := url.ParseRequestURI(r.uri)
+		r.full = &Request{values: r.values, URI: r.uri, URL: u, Host: r.host,
+			RemoteAddr: s.RemoteAddr(), ClientIP: r.clientIP}
 	}
-	return s.req
+	return r.full
 }
 
-// trimRequest replaces the session's upgrade request, unless
-// Options.KeepRequestHeader asks to keep it all, by a copy without what an
-// established session does not need: the header fields, the offered
-// subprotocols, and URL when it is exactly what URI parses to (asParsed:
-// Request parses it again on demand). A copy, so that middleware holding
-// the original still sees all of it.
+// trimRequest lets the session's upgrade request go once the
+// SessionOpened hooks have run, unless Options.KeepRequestHeader asks to
+// keep it all: the session keeps URI, Host, the client's address and the
+// request's values, from which Request builds one again on demand. When
+// handshake filters changed URI or URL (!asParsed), it keeps a copy
+// without the header fields and the offered subprotocols instead. A copy,
+// so that middleware holding the original still sees all of it.
 func (s *Session) trimRequest(asParsed bool) {
 	if s.srv.opts.KeepRequestHeader {
 		return
 	}
-	r := s.req
-	t := &Request{values: r.values, URI: r.URI, URL: r.URL, Host: r.Host,
-		RemoteAddr: r.RemoteAddr, ClientIP: r.ClientIP}
-	if asParsed {
-		t.URL = nil
-	}
 	s.mu.Lock()
-	s.req = t
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	r := s.req
+	full := r.full
+	r.uri, r.host, r.values = full.URI, full.Host, full.values
+	r.full = nil
+	if !asParsed {
+		r.full = &Request{values: full.values, URI: full.URI, URL: full.URL, Host: full.Host,
+			RemoteAddr: full.RemoteAddr, ClientIP: full.ClientIP}
+	}
 }
 
 // sub returns the subscription made with exactly the topic string topic,
@@ -234,6 +253,16 @@ func (h *connHandler) ConnClosed() {
 		}
 		s.hookMu.Unlock()
 	}
+}
+
+// ClientIP is the client's address (Request.ClientIP), for the
+// transport's logs and Conn.ClientIP (wsconn.ClientIPer); the zero Addr
+// before the handshake has computed it.
+func (h *connHandler) ClientIP() netip.Addr {
+	if r := h.req; r != nil {
+		return r.clientIP
+	}
+	return netip.Addr{}
 }
 
 // LogValue names the session in the transport's logs.

@@ -44,7 +44,7 @@ func (c *Conn) onReadable(w *Worker) {
 		c.limit.refill(&c.t.rates, time.Now().UnixNano())
 	}
 	ok, more := c.readAvailable(w)
-	c.partial.Store(len(c.part) > 0 || c.fragging)
+	c.partial.Store(len(c.part) > 0 || c.frag != nil)
 	if w.buf != nil {
 		c.t.readBufs.Put((*[ReadBufferSize]byte)(w.buf))
 		w.buf = nil
@@ -280,7 +280,7 @@ func (c *Conn) processFrames(w *Worker, data []byte) (done, need int, ok bool) {
 // reason, or 0.
 func (c *Conn) checkHeader(h ws.Header) (ws.StatusCode, string) {
 	state := ws.StateServerSide
-	if c.fragging {
+	if c.frag != nil {
 		state |= ws.StateFragmented
 	}
 	if err := ws.CheckHeader(h, state); err != nil {
@@ -291,7 +291,7 @@ func (c *Conn) checkHeader(h ws.Header) (ws.StatusCode, string) {
 	}
 	max := int64(c.t.cfg.MaxMessageSize)
 	if h.OpCode.IsData() && h.Length > max ||
-		h.OpCode == ws.OpContinuation && int64(len(c.frag))+h.Length > max {
+		h.OpCode == ws.OpContinuation && c.frag != nil && int64(len(c.frag.b))+h.Length > max {
 		return ws.StatusMessageTooBig, "message too big"
 	}
 	return 0, ""
@@ -325,7 +325,7 @@ func (c *Conn) handleFrame(w *Worker, h ws.Header, payload []byte) bool {
 	switch h.OpCode {
 	case ws.OpText, ws.OpBinary:
 		if !h.Fin {
-			c.fragging, c.fragOp = true, h.OpCode
+			c.frag = &fragment{op: h.OpCode}
 			return c.appendFrag(payload)
 		}
 		return c.h.HandleMessage(w, h.OpCode, payload)
@@ -336,13 +336,13 @@ func (c *Conn) handleFrame(w *Worker, h ws.Header, payload []byte) bool {
 		if !h.Fin {
 			return true
 		}
-		msg := c.frag
-		c.frag, c.fragging = nil, false
-		ok := c.h.HandleMessage(w, c.fragOp, msg)
-		c.account(-cap(msg))
+		f := c.frag
+		c.frag = nil
+		ok := c.h.HandleMessage(w, f.op, f.b)
+		c.account(-cap(f.b))
 		return ok
 	case ws.OpPing:
-		c.writeControl(ws.OpPong, payload)
+		c.writeControl(&w.Batch, ws.OpPong, payload)
 		return true
 	case ws.OpPong:
 		c.pingSent.Store(0)
@@ -393,7 +393,7 @@ func validCloseCode(code uint16) bool {
 func (c *Conn) Fail(code ws.StatusCode, reason string) {
 	c.t.stats.badFrames.Add(1)
 	c.t.log.Info("closing session: bad frame",
-		"session", c.h, "client", c.clientIP, "code", int(code), "reason", reason)
+		"session", c.h, "client", c.ClientIP(), "code", int(code), "reason", reason)
 	c.Close(code, reason)
 }
 
@@ -401,7 +401,7 @@ func (c *Conn) Fail(code ws.StatusCode, reason string) {
 func (c *Conn) rateLimited(what string, r RateLimit) {
 	c.t.stats.rateLimited.Add(1)
 	c.t.log.Warn("closing session: rate limit exceeded", "session", c.h,
-		"client", c.clientIP, "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
+		"client", c.ClientIP(), "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
 	c.Close(ws.StatusPolicyViolation, fmt.Sprintf("rate limit exceeded: more than %d %s per second", r.PerSecond, what))
 }
 
@@ -424,17 +424,18 @@ func (c *Conn) setPart(b []byte) bool {
 // growing its buffer within MaxBufferedInput; false when it closed the
 // connection for it.
 func (c *Conn) appendFrag(p []byte) bool {
-	if n := len(c.frag) + len(p); n > cap(c.frag) {
-		size := min(max(n, 2*cap(c.frag)), c.t.cfg.MaxMessageSize)
-		if !c.account(size - cap(c.frag)) {
+	f := c.frag
+	if n := len(f.b) + len(p); n > cap(f.b) {
+		size := min(max(n, 2*cap(f.b)), c.t.cfg.MaxMessageSize)
+		if !c.account(size - cap(f.b)) {
 			c.inputFull()
 			return false
 		}
-		grown := make([]byte, len(c.frag), size)
-		copy(grown, c.frag)
-		c.frag = grown
+		grown := make([]byte, len(f.b), size)
+		copy(grown, f.b)
+		f.b = grown
 	}
-	c.frag = append(c.frag, p...)
+	f.b = append(f.b, p...)
 	return true
 }
 
@@ -453,7 +454,11 @@ func (c *Conn) account(delta int) bool {
 // dropInput lets go of what the connection holds of its input, once it
 // is closed.
 func (c *Conn) dropInput() {
-	c.account(-cap(c.part) - cap(c.frag))
+	held := cap(c.part)
+	if c.frag != nil {
+		held += cap(c.frag.b)
+	}
+	c.account(-held)
 	c.t.bufs.put(c.part)
 	c.part, c.frag, c.need = nil, nil, 0
 }
@@ -462,6 +467,6 @@ func (c *Conn) dropInput() {
 func (c *Conn) inputFull() {
 	c.t.stats.inputShed.Add(1)
 	c.t.log.Warn("closing session: server input buffers are full", "session", c.h,
-		"client", c.clientIP, "max_buffered_input", c.t.cfg.MaxBufferedInput)
+		"client", c.ClientIP(), "max_buffered_input", c.t.cfg.MaxBufferedInput)
 	c.Close(ws.StatusPolicyViolation, "server input buffers are full: retry later")
 }
