@@ -100,6 +100,14 @@ func (srv *Server) serveConn(pc *pendingConn) {
 		return
 	}
 	nc.SetDeadline(time.Time{})
+	if _, ok := nc.(*net.TCPConn); ok {
+		// Off Go's poller: an idle session keeps no net.TCPConn
+		// (wsconn.Conn.Detach). From here on NetConn is nil.
+		if err := c.DetachFD(); err != nil {
+			refuse("connection setup failed", err)
+			return
+		}
+	}
 
 	var welcome []byte // a plain tag connection gets none (docs/protocol.md#plain-connections)
 	if !s.plain {
@@ -110,7 +118,7 @@ func (srv *Server) serveConn(pc *pendingConn) {
 	// Held from before the session can be closed until its SessionOpened
 	// hooks are done: SessionClosed (in ConnClosed) waits for it.
 	s.hookMu.Lock()
-	if !srv.register(s) {
+	if !srv.register(s, nc) {
 		s.hookMu.Unlock()
 		if welcome != nil {
 			c.Write(welcome)
@@ -186,6 +194,9 @@ func (srv *Server) upgrade(s *Session, r io.Reader, w io.Writer) (req *Request, 
 			req.ClientIP = clientIP(srv.opts.TrustedProxies, peerIP(req.RemoteAddr),
 				req.Header.Values("X-Forwarded-For"))
 			s.req = &sessionRequest{full: req, clientIP: req.ClientIP}
+			if a, ok := req.RemoteAddr.(*net.TCPAddr); ok {
+				s.req.remote = a.AddrPort()
+			}
 			var err error
 			if asParsed, err = srv.checkRequest(req); err != nil {
 				return nil, err

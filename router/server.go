@@ -271,12 +271,12 @@ func (srv *Server) isShutdown() bool {
 	return srv.shutdown
 }
 
-// register moves a session's connection from the pending set to the
-// registry; false once the server shuts down.
-func (srv *Server) register(s *Session) bool {
+// register moves a session, whose accepted connection was nc, from the
+// pending set to the registry; false once the server shuts down.
+func (srv *Server) register(s *Session, nc net.Conn) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	delete(srv.pending, s.c.NetConn())
+	delete(srv.pending, nc)
 	if srv.shutdown {
 		return false
 	}

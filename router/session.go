@@ -53,13 +53,15 @@ type Session struct {
 // the handshake, full is the whole request; afterwards (trimRequest) a
 // session keeps only the few fields below, and Request builds a Request
 // from them when it is first asked for, unless full was kept
-// (Options.KeepRequestHeader, or handshake filters that changed URI or
-// URL). clientIP and values never change once set.
+// (Options.KeepRequestHeader, handshake filters that changed URI or URL
+// or stored values). clientIP and remote never change once set.
 type sessionRequest struct {
 	full      *Request
 	uri, host string
 	clientIP  netip.Addr
-	values    map[any]any // the request's values (Request.SetValue)
+	// remote is a TCP peer's address, kept since a detached connection
+	// (wsconn.Conn.Detach) has no net.Conn to ask.
+	remote netip.AddrPort
 }
 
 // subsInline is how many subscriptions a session searches in order before
@@ -86,7 +88,15 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Plain() bool { return s.plain }
 
 // RemoteAddr returns the peer address of the session's connection.
-func (s *Session) RemoteAddr() net.Addr { return s.c.NetConn().RemoteAddr() }
+func (s *Session) RemoteAddr() net.Addr {
+	if r := s.req; r != nil && r.remote.IsValid() {
+		return net.TCPAddrFromAddrPort(r.remote)
+	}
+	if nc := s.c.NetConn(); nc != nil {
+		return nc.RemoteAddr()
+	}
+	return nil
+}
 
 // Request returns the HTTP upgrade request that opened the session, as the
 // handshake middleware left it. Unless Options.KeepRequestHeader is set,
@@ -101,7 +111,7 @@ func (s *Session) Request() *Request {
 		// trimRequest dropped the request only when the middleware left
 		// URI and URL as parsed, so this is that URL.
 		u, _ := url.ParseRequestURI(r.uri)
-		r.full = &Request{values: r.values, URI: r.uri, URL: u, Host: r.host,
+		r.full = &Request{URI: r.uri, URL: u, Host: r.host,
 			RemoteAddr: s.RemoteAddr(), ClientIP: r.clientIP}
 	}
 	return r.full
@@ -109,11 +119,11 @@ func (s *Session) Request() *Request {
 
 // trimRequest lets the session's upgrade request go once the
 // SessionOpened hooks have run, unless Options.KeepRequestHeader asks to
-// keep it all: the session keeps URI, Host, the client's address and the
-// request's values, from which Request builds one again on demand. When
-// handshake filters changed URI or URL (!asParsed), it keeps a copy
-// without the header fields and the offered subprotocols instead. A copy,
-// so that middleware holding the original still sees all of it.
+// keep it all: the session keeps URI, Host and the addresses, from which
+// Request builds one again on demand. When handshake filters changed URI
+// or URL (!asParsed) or stored values, it keeps a copy without the header
+// fields and the offered subprotocols instead. A copy, so that middleware
+// holding the original still sees all of it.
 func (s *Session) trimRequest(asParsed bool) {
 	if s.srv.opts.KeepRequestHeader {
 		return
@@ -122,9 +132,9 @@ func (s *Session) trimRequest(asParsed bool) {
 	defer s.mu.Unlock()
 	r := s.req
 	full := r.full
-	r.uri, r.host, r.values = full.URI, full.Host, full.values
+	r.uri, r.host = full.URI, full.Host
 	r.full = nil
-	if !asParsed {
+	if !asParsed || len(full.values) > 0 {
 		r.full = &Request{values: full.values, URI: full.URI, URL: full.URL, Host: full.Host,
 			RemoteAddr: full.RemoteAddr, ClientIP: full.ClientIP}
 	}

@@ -56,10 +56,11 @@ type outFrame struct {
 // scratch is borrowed per flush, a fragmented message's state is
 // allocated when one starts, and the client's address is the handler's.
 type Conn struct {
-	t  *Transport
-	h  Handler
+	t *Transport
+	h Handler
+	// nc is the socket until Detach, which closes it and keeps only the
+	// descriptor fd (then nil); always for a TLS connection.
 	nc net.Conn
-	rc syscall.RawConn
 	// tc is a TLS connection's TLS layer, over a *tlsTransport that reads
 	// tc's socket without blocking once the connection has started
 	// (tls.go); nil without TLS.
@@ -77,6 +78,9 @@ type Conn struct {
 	held     atomic.Int64 // bytes queued and not yet written (HeldBytes)
 	lastRead atomic.Int64 // unix nanoseconds of the last read
 	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
+	// fdRefs counts the system calls using a detached descriptor, with
+	// fdClosedBit set once it is closed (rawfd_linux.go).
+	fdRefs atomic.Int64
 
 	// The small fields sit together, whatever guards them, so that an idle
 	// connection's struct stays small.
@@ -94,6 +98,7 @@ type Conn struct {
 	flushing   bool
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
+	detached   bool // set once by Detach, before the connection is shared
 
 	mu  sync.Mutex // guards state and the poller registration
 	wmu sync.Mutex // guards the write queue and the flags above it
@@ -131,7 +136,7 @@ func (t *Transport) NewConn(nc net.Conn, h Handler) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{t: t, h: h, nc: nc, rc: rc}
+	c := &Conn{t: t, h: h, nc: nc}
 	if err := rc.Control(func(fd uintptr) { c.fd = int32(fd) }); err != nil {
 		return nil, err
 	}
@@ -151,10 +156,20 @@ func (c *Conn) HandshakeIO() net.Conn {
 	return c.nc
 }
 
-// NetConn returns the connection's socket. Reading it or writing it after
-// Start would break the connection: it is for addresses and deadlines
-// during the handshake.
+// NetConn returns the connection's socket, or nil once Detach has taken
+// its descriptor. Reading it or writing it after Start would break the
+// connection: it is for addresses and deadlines during the handshake.
 func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// rawConn returns the syscall.RawConn of a connection that is not
+// detached.
+func (c *Conn) rawConn() (syscall.RawConn, error) {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("wsconn: connection has no file descriptor")
+	}
+	return sc.SyscallConn()
+}
 
 // Start starts reading the connection: the rate-limit buckets fill, the socket goes to the poller, and a TLS
 // connection is read once at once (crypto/tls may already hold frames
@@ -228,7 +243,7 @@ func (c *Conn) Abort() {
 		c.t.poller.remove(c)
 	}
 	c.state = stateClosed
-	c.nc.Close()
+	c.closeSocket()
 	c.mu.Unlock()
 
 	if wasOpen {
@@ -257,11 +272,16 @@ func (c *Conn) finishClose() {
 	if c.tc != nil {
 		c.tc.CloseWrite() // close_notify; the TCP half-close follows
 	}
-	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		tc.CloseWrite()
+	if nc, own, err := c.blockingConn(); err == nil {
+		if tc, ok := nc.(interface{ CloseWrite() error }); ok {
+			tc.CloseWrite()
+		}
+		nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+		io.Copy(io.Discard, io.LimitReader(nc, int64(c.t.cfg.MaxMessageSize)+bufSize))
+		if own {
+			nc.Close()
+		}
 	}
-	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
-	io.Copy(io.Discard, io.LimitReader(c.nc, int64(c.t.cfg.MaxMessageSize)+bufSize))
 	c.Abort()
 }
 

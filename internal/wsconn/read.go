@@ -213,16 +213,11 @@ func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	if c.tc != nil {
 		return c.readTLS(p)
 	}
-	w.rp = p
-	err := c.rc.Read(w.readFn)
-	w.rp = nil
-	if err != nil {
-		return 0, err
-	}
-	if w.rn > 0 {
+	n, err := c.readFD(w, p)
+	if n > 0 {
 		c.lastRead.Store(time.Now().UnixNano())
 	}
-	return max(w.rn, 0), w.rerr
+	return max(n, 0), err
 }
 
 // charge takes n bytes from the byte-rate bucket; false when it closed

@@ -53,6 +53,9 @@ type Batch struct {
 	wscratch
 	bufs, bufw net.Buffers
 	frames1    []outFrame
+	// bc is a flusher goroutine's net.Conn over a duplicate of a detached
+	// connection's descriptor, made when a write must wait (blockingConn).
+	bc net.Conn
 }
 
 // due reports whether the Batch should be flushed before the readiness
@@ -283,7 +286,7 @@ func (c *Conn) keepSpare(done []outFrame, release bool) {
 // bytes of the batch. A connection without a raw descriptor (the
 // in-memory connections of tests) is written through its net.Conn.
 func (c *Conn) writeNow(l *Batch, batch []outFrame) (n, total int, err error) {
-	if c.rc == nil {
+	if c.fd < 0 {
 		for _, f := range batch {
 			total += len(f.b)
 			l.bufs = append(l.bufs, f.b)
@@ -324,12 +327,18 @@ func (c *Conn) writeFailed(err error, clean bool) {
 func (c *Conn) tryClose(code ws.StatusCode, reason string) {
 	var b [2 + 125]byte
 	frame := AppendControl(b[:0], ws.OpClose, closePayload(uint16(code), reason))
-	c.nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
 	var err error
 	if c.tc != nil {
+		c.nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
 		_, err = c.tc.Write(frame)
+	} else if nc, own, berr := c.blockingConn(); berr != nil {
+		err = berr
 	} else {
-		_, err = c.nc.Write(frame)
+		nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
+		_, err = nc.Write(frame)
+		if own {
+			nc.Close()
+		}
 	}
 	c.t.log.Debug("close frame to a slow consumer", "session", c.h, "code", int(code), "written", err == nil)
 }
@@ -381,7 +390,13 @@ func (c *Conn) flush(batch []outFrame, off int) {
 	if s == nil {
 		s = &Batch{helper: true}
 	}
-	defer c.t.flushers.Put(s)
+	defer func() {
+		if s.bc != nil {
+			s.bc.Close() // the duplicate of a detached descriptor
+			s.bc = nil
+		}
+		c.t.flushers.Put(s)
+	}()
 	for {
 		if batch == nil {
 			c.wmu.Lock()
@@ -425,7 +440,7 @@ func (c *Conn) flush(batch []outFrame, off int) {
 // *partialError when some of the batch was written before it failed (no
 // close frame may follow: it would be read as part of a frame).
 func (c *Conn) writeBlocking(s *Batch, batch []outFrame, off int) error {
-	if c.tc == nil && c.rc != nil {
+	if c.tc == nil && c.fd >= 0 {
 		n, total, err := c.writeRaw(&s.wscratch, skip(batch, off, &s.frames1))
 		clear(s.frames1)
 		s.frames1 = s.frames1[:0]
@@ -437,7 +452,17 @@ func (c *Conn) writeBlocking(s *Batch, batch []outFrame, off int) error {
 		}
 		off += n
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.t.cfg.WriteTimeout))
+	nc := c.nc
+	if c.detached {
+		if s.bc == nil {
+			var err error
+			if s.bc, _, err = c.blockingConn(); err != nil {
+				return partial(err, off > 0)
+			}
+		}
+		nc = s.bc
+	}
+	nc.SetWriteDeadline(time.Now().Add(c.t.cfg.WriteTimeout))
 	var err error
 	var n int64
 	if c.tc != nil {
@@ -448,7 +473,7 @@ func (c *Conn) writeBlocking(s *Batch, batch []outFrame, off int) error {
 			s.bufs = append(s.bufs, f.b)
 		}
 		s.bufw = s.bufs
-		n, err = s.bufw.WriteTo(c.nc)
+		n, err = s.bufw.WriteTo(nc)
 		clear(s.bufs)
 		s.bufs = s.bufs[:0]
 		clear(s.frames1)
@@ -456,7 +481,7 @@ func (c *Conn) writeBlocking(s *Batch, batch []outFrame, off int) error {
 	}
 	// No deadline outlives the write: the runtime fails every later
 	// write, the non-blocking ones of flushNow too, once it passes.
-	c.nc.SetWriteDeadline(time.Time{})
+	nc.SetWriteDeadline(time.Time{})
 	if err != nil {
 		return partial(err, off > 0 || n > 0)
 	}
