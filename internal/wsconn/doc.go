@@ -8,7 +8,8 @@
 //	c, err := t.NewConn(nc)         // after accept
 //	c.StartTLS(cfg)                 // optional, under the caller's deadline
 //	... upgrade over c.HandshakeIO() ...
-//	err = c.Start(handler)          // the poller watches it from now on
+//	err = c.DetachFD()              // off Go's runtime poller (not TLS)
+//	err = c.Start()                 // the poller watches it from now on
 //	c.Write(frame)                  // from any goroutine
 //	c.Close(ws.StatusNormalClosure, "bye")
 //
@@ -48,6 +49,29 @@
 // does not take at once goes to a flusher goroutine, which waits under
 // WriteTimeout; a slow receiver never holds a worker. A long Batch is
 // flushed by up to GOMAXPROCS goroutines.
+//
+// # Descriptors
+//
+// After the handshake, DetachFD takes a plain connection's descriptor
+// out of Go's runtime poller: it keeps a duplicate and closes the
+// net.Conn, so that an idle connection holds no netFD, no addresses and
+// no runtime pollDesc. Reads and non-blocking writes of a detached
+// connection are raw system calls that hold the descriptor with a
+// reference count (Conn.fdRefs): Abort shuts the socket down at once and
+// the last system call using the descriptor closes it, so a descriptor
+// number is never reused under a read or write. A write that must wait
+// (a full socket) and the linger of a close make a net.Conn over another
+// duplicate for their duration. A TLS connection stays on Go's poller.
+//
+// # Idle connections
+//
+// A Conn keeps only what an idle connection needs: a flusher goroutine
+// borrows its scratch from the transport for the time it runs, a
+// fragmented message's state is allocated when one starts, the client's
+// address is the handler's (ClientIPer), and a Batch with Release lets go
+// of the queue arrays of the connections it empties (the pings of a
+// sweep). Keepalive queues its ping on the caller's Batch, so that one
+// sweep's pings leave with one non-blocking writev each and no goroutine.
 //
 // # TLS
 //

@@ -93,7 +93,7 @@ func (c *Conn) readAvailable(w *Worker) (ok, more bool) {
 		if n < 0 {
 			return false, false // closed while handling
 		}
-		if err == syscall.EAGAIN {
+		if err == syscall.EAGAIN || err == errDrained {
 			return true, false
 		}
 		if err != nil || n == 0 {
@@ -206,9 +206,17 @@ func (c *Conn) readLarge(w *Worker) (int, error) {
 	return n, err
 }
 
+// errDrained is read's answer, with the bytes it read, when the socket
+// gave fewer than asked: it held no more at that moment, so the worker
+// re-arms the poller rather than make a read(2) that would say EAGAIN.
+// Re-arming a descriptor that has become readable since (EPOLL_CTL_MOD)
+// reports it at once, so nothing waits.
+var errDrained = errors.New("wsconn: socket drained")
+
 // read reads once from the socket, or through TLS, into p, without
-// blocking: syscall.EAGAIN when nothing is there, (0, nil) or an error
-// when the peer is gone.
+// blocking: syscall.EAGAIN when nothing is there, errDrained with what it
+// read when that was less than p, (0, nil) or an error when the peer is
+// gone.
 func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	if c.tc != nil {
 		return c.readTLS(p)
@@ -216,6 +224,9 @@ func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	n, err := c.readFD(w, p)
 	if n > 0 {
 		c.lastRead.Store(time.Now().UnixNano())
+		if err == nil && n < len(p) {
+			err = errDrained
+		}
 	}
 	return max(n, 0), err
 }
