@@ -38,15 +38,22 @@ type Session struct {
 	// SessionClosed hooks never start before they are done.
 	hookMu sync.Mutex
 
-	// mu guards subs, subIndex, values, detached and req.full after the
+	// mu guards first, more, values, detached and req.full after the
 	// handshake (see Request).
 	mu sync.Mutex
-	// subs holds the session's subscriptions; most sessions have one or
-	// a few, so they are a slice searched in order, and subIndex (by
-	// topic string, as subscribed) is built only past subsInline.
-	subs     []*subscription
-	subIndex map[string]*subscription
-	values   map[any]any
+	// first and more hold the session's subscriptions. Most sessions
+	// have one: first, with nothing allocated beside it; more holds the
+	// others, searched in order, and past subsInline an index of all of
+	// them by topic string, as subscribed. first is nil only when more is.
+	first  *subscription
+	more   *subList
+	values map[any]any
+}
+
+// subList is a session's subscriptions beyond the first.
+type subList struct {
+	subs  []*subscription
+	index map[string]*subscription // all of them, first included; nil up to subsInline
 }
 
 // sessionRequest is what a session keeps of its upgrade request. During
@@ -143,26 +150,52 @@ func (s *Session) trimRequest(asParsed bool) {
 // sub returns the subscription made with exactly the topic string topic,
 // or nil. The caller holds s.mu.
 func (s *Session) sub(topic []byte) *subscription {
-	if s.subIndex != nil {
-		return s.subIndex[string(topic)]
+	if s.more != nil && s.more.index != nil {
+		return s.more.index[string(topic)]
 	}
-	for _, e := range s.subs {
-		if e.topic == string(topic) {
-			return e
+	if s.first != nil && s.first.topic == string(topic) {
+		return s.first
+	}
+	if s.more != nil {
+		for _, e := range s.more.subs {
+			if e.topic == string(topic) {
+				return e
+			}
 		}
 	}
 	return nil
 }
 
+// numSubs is the number of the session's subscriptions. The caller holds
+// s.mu.
+func (s *Session) numSubs() int {
+	switch {
+	case s.first == nil:
+		return 0
+	case s.more == nil:
+		return 1
+	}
+	return 1 + len(s.more.subs)
+}
+
 // addSub records a new subscription. The caller holds s.mu.
 func (s *Session) addSub(e *subscription) {
-	s.subs = append(s.subs, e)
-	if s.subIndex != nil {
-		s.subIndex[e.topic] = e
-	} else if len(s.subs) > subsInline {
-		s.subIndex = make(map[string]*subscription, len(s.subs))
-		for _, e := range s.subs {
-			s.subIndex[e.topic] = e
+	if s.first == nil {
+		s.first = e
+		return
+	}
+	if s.more == nil {
+		s.more = new(subList)
+	}
+	m := s.more
+	m.subs = append(m.subs, e)
+	if m.index != nil {
+		m.index[e.topic] = e
+	} else if 1+len(m.subs) > subsInline {
+		m.index = make(map[string]*subscription, 1+len(m.subs))
+		m.index[s.first.topic] = s.first
+		for _, e := range m.subs {
+			m.index[e.topic] = e
 		}
 	}
 }
@@ -174,17 +207,29 @@ func (s *Session) removeSub(topic []byte) *subscription {
 	if e == nil {
 		return nil
 	}
-	for i, x := range s.subs {
-		if x == e {
-			last := len(s.subs) - 1
-			s.subs[i] = s.subs[last]
-			s.subs[last] = nil
-			s.subs = s.subs[:last]
-			break
+	m := s.more
+	if m == nil {
+		s.first = nil // e is first, the only one
+		return e
+	}
+	if m.index != nil {
+		delete(m.index, e.topic)
+	}
+	last := len(m.subs) - 1
+	if e == s.first {
+		s.first = m.subs[last] // the last takes the first's place
+	} else {
+		for i, x := range m.subs {
+			if x == e {
+				m.subs[i] = m.subs[last]
+				break
+			}
 		}
 	}
-	if s.subIndex != nil {
-		delete(s.subIndex, e.topic)
+	m.subs[last] = nil
+	m.subs = m.subs[:last]
+	if last == 0 {
+		s.more = nil
 	}
 	return e
 }
@@ -223,8 +268,14 @@ func (s *Session) detach() {
 		return
 	}
 	s.detached = true
-	subs := s.subs
-	s.subs, s.subIndex = nil, nil
+	var subs []*subscription
+	if s.more != nil {
+		subs = s.more.subs
+	}
+	if s.first != nil {
+		subs = append(subs, s.first)
+	}
+	s.first, s.more = nil, nil
 	s.mu.Unlock()
 	for _, sub := range subs {
 		if s.srv.opts.Broker != nil {
