@@ -15,20 +15,21 @@
 //
 // # Reading
 //
-// A connection is registered with easygo's epoll with EPOLLONESHOT, so at
-// most one worker serves it at a time and a session's messages are handled
-// in order. When it becomes readable a worker of a bounded pool (started on
-// demand, idle ones exit) borrows a read buffer (ReadBufferSize) for the
-// event, reads into it with non-blocking read(2)s, parses the frames there
-// with gobwas/ws, unmasks them in place and hands each complete message to
-// the Handler straight from that buffer. Only the tail of a frame that has
-// not fully arrived is copied to the connection, and a frame larger than
-// the read buffer is read straight into a buffer of its own that grows (by
-// 4x, from 256 KiB) with the bytes that arrive, never with the length a
-// header announces. So an idle connection holds no goroutine and no
-// buffer, neither does an idle worker, and one readiness event costs a few
-// large reads. A worker reads at most ReadBudget bytes of one
-// connection per event, then re-arms it.
+// A connection is registered with the transport's epoll instance
+// (poller_linux.go: one goroutine, a table by descriptor number) with
+// EPOLLONESHOT, so at most one worker serves it at a time and a session's
+// messages are handled in order. When it becomes readable a worker of a
+// bounded pool (started on demand, idle ones exit) borrows a read buffer
+// (ReadBufferSize) for the event, reads into it with non-blocking read(2)s,
+// parses the frames there with gobwas/ws, unmasks them in place and hands
+// each complete message to the Handler straight from that buffer. Only the
+// tail of a frame that has not fully arrived is copied to the connection,
+// and a frame larger than the read buffer is read straight into a buffer of
+// its own that grows (by 4x, from 256 KiB) with the bytes that arrive, never
+// with the length a header announces. So an idle connection holds no
+// goroutine and no buffer, neither does an idle worker, and one readiness
+// event costs a few large reads. A worker reads at most ReadBudget bytes of
+// one connection per event, then re-arms it.
 //
 // Frame headers are checked with gobwas/ws's CheckHeader (RFC 6455 §5.2,
 // masking, control frames, fragmentation); the message size limit is
@@ -96,7 +97,7 @@
 // # Concurrency
 //
 // LOCKS, outermost first: Conn.mu (state and the poller registration;
-// easygo's epoll lock is taken under it), Conn.wmu (the write queue and
+// the poller's lock is taken under it), Conn.wmu (the write queue and
 // its owner). They are never held together, nor two connections' wmu. A
 // Batch belongs to one goroutine. The writev runs with no lock of ours
 // held. Handler methods are called with no lock held.

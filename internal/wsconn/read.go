@@ -31,7 +31,7 @@ func (c *Conn) run(w *Worker) { c.onReadable(w) }
 // for a frame that is partly received.
 func (c *Conn) onReadable(w *Worker) {
 	// EPOLLONESHOT already gives one worker at a time; the flag also drops
-	// a stale notification that easygo could deliver for a reused
+	// a stale notification that the poller could deliver for a reused
 	// descriptor number while this connection is being served.
 	if !c.reading.CompareAndSwap(false, true) {
 		return
