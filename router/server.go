@@ -391,11 +391,11 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 // PingInterval, close those that stay silent for PingTimeout more (dead
 // peers) and those whose incomplete message stalls past FrameTimeout
 // (wsconn.Conn.Keepalive). One ticker serves every session: a session
-// holds no timer. The pings of one sweep are queued on one Batch and
-// written together when the sweep ends, with one non-blocking writev per
-// session (split among GOMAXPROCS goroutines for many sessions), and the
-// Batch lets go of the queue arrays, so that a pinged session stays as
-// small as an idle one.
+// holds no timer. The pings of a sweep are queued on one Batch and
+// written every sweepFlushEvery sessions and at the end, with one
+// non-blocking writev per session and no goroutine, and the Batch lets go
+// of the queue arrays, so that a pinged session stays as small as an idle
+// one.
 func (srv *Server) sweep() {
 	tick := time.NewTicker(srv.sweepEvery())
 	defer tick.Stop()
@@ -416,12 +416,23 @@ func (srv *Server) sweep() {
 			batch = append(batch, s)
 		}
 		srv.mu.Unlock()
-		for _, s := range batch {
+		for i, s := range batch {
 			s.c.Keepalive(&pings, now, max(srv.opts.PingInterval, 0), srv.opts.PingTimeout)
+			if i%sweepFlushEvery == sweepFlushEvery-1 {
+				// A session on the Batch has its other frames (a
+				// publication) wait for the flush: not for the
+				// whole sweep.
+				pings.Flush()
+			}
 		}
 		pings.Flush()
 	}
 }
+
+// sweepFlushEvery is how many sessions the sweeper checks between two
+// flushes of its pings, so that a pinged session's other frames wait for
+// a few hundred checks, never for the whole sweep.
+const sweepFlushEvery = 256
 
 // newSessionID returns 128 random bits, base64url encoded
 // (docs/protocol.md#welcome).
