@@ -27,11 +27,9 @@ const idleBoundBytes = 1200
 // the client side adds nothing to the Go heap), waits for the workers to
 // exit, and checks the growth of HeapInuse + StackInuse per session
 // against idleBoundBytes. A size, not a timing: the allocator's figure
-// for the same code is the same on any machine.
+// for the same code is the same on any machine (under -race too, where it
+// measured 918 B).
 func TestIdleSessionMemory(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector changes allocation sizes")
-	}
 	if testing.Short() {
 		t.Skip("opens thousands of sessions")
 	}
