@@ -33,7 +33,7 @@ func (backendAddr) String() string  { return "backend" }
 func (srv *Server) backendSession() (*Session, *backendConn) {
 	bc := &backendConn{answer: make(chan []byte, 1), closed: make(chan struct{})}
 	s := &Session{id: BackendSessionID, srv: srv}
-	s.req = &Request{URI: "/", URL: &url.URL{Path: "/"}, RemoteAddr: BackendAddr}
+	s.req = &sessionRequest{full: &Request{URI: "/", URL: &url.URL{Path: "/"}, RemoteAddr: BackendAddr}}
 	s.c = srv.t.Attach(bc, backendHandler{})
 	return s, bc
 }

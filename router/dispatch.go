@@ -242,7 +242,7 @@ func (srv *Server) handleSubscribe(w *worker, s *Session, topicURI []byte) error
 	}
 	s.mu.Lock()
 	dup := s.sub(w.uri) != nil
-	n := len(s.subs)
+	n := s.numSubs()
 	s.mu.Unlock()
 	if dup {
 		return nil

@@ -100,6 +100,14 @@ func (srv *Server) serveConn(pc *pendingConn) {
 		return
 	}
 	nc.SetDeadline(time.Time{})
+	if _, ok := nc.(*net.TCPConn); ok {
+		// Off Go's poller: an idle session keeps no net.TCPConn
+		// (wsconn.Conn.Detach). From here on NetConn is nil.
+		if err := c.DetachFD(); err != nil {
+			refuse("connection setup failed", err)
+			return
+		}
+	}
 
 	var welcome []byte // a plain tag connection gets none (docs/protocol.md#plain-connections)
 	if !s.plain {
@@ -110,7 +118,7 @@ func (srv *Server) serveConn(pc *pendingConn) {
 	// Held from before the session can be closed until its SessionOpened
 	// hooks are done: SessionClosed (in ConnClosed) waits for it.
 	s.hookMu.Lock()
-	if !srv.register(s) {
+	if !srv.register(s, nc) {
 		s.hookMu.Unlock()
 		if welcome != nil {
 			c.Write(welcome)
@@ -185,7 +193,10 @@ func (srv *Server) upgrade(s *Session, r io.Reader, w io.Writer) (req *Request, 
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
 			req.ClientIP = clientIP(srv.opts.TrustedProxies, peerIP(req.RemoteAddr),
 				req.Header.Values("X-Forwarded-For"))
-			s.c.SetClientIP(req.ClientIP)
+			s.req = &sessionRequest{full: req, clientIP: req.ClientIP}
+			if a, ok := req.RemoteAddr.(*net.TCPAddr); ok {
+				s.req.remote = a.AddrPort()
+			}
 			var err error
 			if asParsed, err = srv.checkRequest(req); err != nil {
 				return nil, err
@@ -256,10 +267,10 @@ func (srv *Server) newSession() *Session {
 	return s
 }
 
-// admit gives s its upgrade request once the handshake middleware has
-// seen it, with a copy of the values the middleware stored.
+// admit gives s its upgrade request (already in s.req, for the client's
+// address) once the handshake middleware has seen it, with a copy of the
+// values the middleware stored.
 func (s *Session) admit(req *Request) {
-	s.req = req
 	if len(req.values) > 0 {
 		s.values = maps.Clone(req.values)
 	}

@@ -285,12 +285,12 @@ func (srv *Server) isShutdown() bool {
 	return srv.shutdown
 }
 
-// register moves a session's connection from the pending set to the
-// registry; false once the server shuts down.
-func (srv *Server) register(s *Session) bool {
+// register moves a session, whose accepted connection was nc, from the
+// pending set to the registry; false once the server shuts down.
+func (srv *Server) register(s *Session, nc net.Conn) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	delete(srv.pending, s.c.NetConn())
+	delete(srv.pending, nc)
 	if srv.shutdown {
 		return false
 	}
@@ -437,11 +437,16 @@ func (srv *Server) Publish(topic string, event []byte) (int, error) {
 // sweep has the transport ping sessions that have been silent for
 // PingInterval, close those that stay silent for PingTimeout more (dead
 // peers) and those whose incomplete message stalls past FrameTimeout
-// (wsconn.Conn.Keepalive).
+// (wsconn.Conn.Keepalive). One ticker serves every session: a session
+// holds no timer. The pings of a sweep are queued on one Batch and
+// written every sweepFlushEvery sessions and at the end, with one
+// non-blocking writev per session and no goroutine, and the Batch lets go
+// of the queue arrays, so that a pinged session stays as small as an idle
+// one.
 func (srv *Server) sweep() {
 	tick := time.NewTicker(srv.sweepEvery())
 	defer tick.Stop()
-	var batch []*Session
+	pings := wsconn.Batch{Release: true}
 	for {
 		select {
 		case <-srv.sweeper:
@@ -449,18 +454,32 @@ func (srv *Server) sweep() {
 		case <-tick.C:
 		}
 		now := time.Now().UnixNano()
-		batch = batch[:0]
 		srv.mu.Lock()
+		// A copy, so that no lock is held while sessions are pinged or
+		// closed; made anew each time, so that no idle session costs
+		// the sweeper memory between sweeps.
+		batch := make([]*Session, 0, len(srv.conns))
 		for s := range srv.conns {
 			batch = append(batch, s)
 		}
 		srv.mu.Unlock()
-		for _, s := range batch {
-			s.c.Keepalive(now, max(srv.opts.PingInterval, 0), srv.opts.PingTimeout)
+		for i, s := range batch {
+			s.c.Keepalive(&pings, now, max(srv.opts.PingInterval, 0), srv.opts.PingTimeout)
+			if i%sweepFlushEvery == sweepFlushEvery-1 {
+				// A session on the Batch has its other frames (a
+				// publication) wait for the flush: not for the
+				// whole sweep.
+				pings.Flush()
+			}
 		}
-		clear(batch)
+		pings.Flush()
 	}
 }
+
+// sweepFlushEvery is how many sessions the sweeper checks between two
+// flushes of its pings, so that a pinged session's other frames wait for
+// a few hundred checks, never for the whole sweep.
+const sweepFlushEvery = 256
 
 // newSessionID returns 128 random bits, base64url encoded
 // (docs/protocol.md#welcome).

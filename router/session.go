@@ -3,6 +3,7 @@ package router
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -20,7 +21,7 @@ type Session struct {
 	id  string
 	srv *Server
 	c   *wsconn.Conn
-	req *Request
+	req *sessionRequest
 
 	// prefixes and overSubs belong to the worker serving the session, one
 	// at a time (EPOLLONESHOT): prefixes is the session's CURIE map.
@@ -37,15 +38,37 @@ type Session struct {
 	// SessionClosed hooks never start before they are done.
 	hookMu sync.Mutex
 
-	// mu guards subs, subIndex, values, detached and the lazy parts of
-	// req (see Request).
+	// mu guards first, more, values, detached and req.full after the
+	// handshake (see Request).
 	mu sync.Mutex
-	// subs holds the session's subscriptions; most sessions have one or
-	// a few, so they are a slice searched in order, and subIndex (by
-	// topic string, as subscribed) is built only past subsInline.
-	subs     []*subscription
-	subIndex map[string]*subscription
-	values   map[any]any
+	// first and more hold the session's subscriptions. Most sessions
+	// have one: first, with nothing allocated beside it; more holds the
+	// others, searched in order, and past subsInline an index of all of
+	// them by topic string, as subscribed. first is nil only when more is.
+	first  *subscription
+	more   *subList
+	values map[any]any
+}
+
+// subList is a session's subscriptions beyond the first.
+type subList struct {
+	subs  []*subscription
+	index map[string]*subscription // all of them, first included; nil up to subsInline
+}
+
+// sessionRequest is what a session keeps of its upgrade request. During
+// the handshake, full is the whole request; afterwards (trimRequest) a
+// session keeps only the few fields below, and Request builds a Request
+// from them when it is first asked for, unless full was kept
+// (Options.KeepRequestHeader, handshake filters that changed URI or URL
+// or stored values). clientIP and remote never change once set.
+type sessionRequest struct {
+	full      *Request
+	uri, host string
+	clientIP  netip.Addr
+	// remote is a TCP peer's address, kept since a detached connection
+	// (wsconn.Conn.Detach) has no net.Conn to ask.
+	remote netip.AddrPort
 }
 
 // subsInline is how many subscriptions a session searches in order before
@@ -72,7 +95,15 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Plain() bool { return s.plain }
 
 // RemoteAddr returns the peer address of the session's connection.
-func (s *Session) RemoteAddr() net.Addr { return s.c.NetConn().RemoteAddr() }
+func (s *Session) RemoteAddr() net.Addr {
+	if r := s.req; r != nil && r.remote.IsValid() {
+		return net.TCPAddrFromAddrPort(r.remote)
+	}
+	if nc := s.c.NetConn(); nc != nil {
+		return nc.RemoteAddr()
+	}
+	return nil
+}
 
 // BytesRead reports the WebSocket bytes read from the session's connection
 // (frames as the client sent them, TLS records decrypted, the upgrade
@@ -92,58 +123,89 @@ func (s *Session) BytesWritten() uint64 { return s.c.BytesWritten() }
 func (s *Session) Request() *Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.req.URL == nil {
-		// URI parsed at the handshake, and trimRequest dropped URL only
-		// when the middleware left both as parsed, so this is that URL.
-		s.req.URL, _ = url.ParseRequestURI(s.req.URI)
+	r := s.req
+	if r.full == nil {
+		// trimRequest dropped the request only when the middleware left
+		// URI and URL as parsed, so this is that URL.
+		u, _ := url.ParseRequestURI(r.uri)
+		r.full = &Request{URI: r.uri, URL: u, Host: r.host,
+			RemoteAddr: s.RemoteAddr(), ClientIP: r.clientIP}
 	}
-	return s.req
+	return r.full
 }
 
-// trimRequest replaces the session's upgrade request, unless
-// Options.KeepRequestHeader asks to keep it all, by a copy without what an
-// established session does not need: the header fields, the offered
-// subprotocols, and URL when it is exactly what URI parses to (asParsed:
-// Request parses it again on demand). A copy, so that middleware holding
-// the original still sees all of it.
+// trimRequest lets the session's upgrade request go once the
+// SessionOpened hooks have run, unless Options.KeepRequestHeader asks to
+// keep it all: the session keeps URI, Host and the addresses, from which
+// Request builds one again on demand. When handshake filters changed URI
+// or URL (!asParsed) or stored values, it keeps a copy without the header
+// fields and the offered subprotocols instead. A copy, so that middleware
+// holding the original still sees all of it.
 func (s *Session) trimRequest(asParsed bool) {
 	if s.srv.opts.KeepRequestHeader {
 		return
 	}
-	r := s.req
-	t := &Request{values: r.values, URI: r.URI, URL: r.URL, Host: r.Host,
-		RemoteAddr: r.RemoteAddr, ClientIP: r.ClientIP}
-	if asParsed {
-		t.URL = nil
-	}
 	s.mu.Lock()
-	s.req = t
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	r := s.req
+	full := r.full
+	r.uri, r.host = full.URI, full.Host
+	r.full = nil
+	if !asParsed || len(full.values) > 0 {
+		r.full = &Request{values: full.values, URI: full.URI, URL: full.URL, Host: full.Host,
+			RemoteAddr: full.RemoteAddr, ClientIP: full.ClientIP}
+	}
 }
 
 // sub returns the subscription made with exactly the topic string topic,
 // or nil. The caller holds s.mu.
 func (s *Session) sub(topic []byte) *subscription {
-	if s.subIndex != nil {
-		return s.subIndex[string(topic)]
+	if s.more != nil && s.more.index != nil {
+		return s.more.index[string(topic)]
 	}
-	for _, e := range s.subs {
-		if e.topic == string(topic) {
-			return e
+	if s.first != nil && s.first.topic == string(topic) {
+		return s.first
+	}
+	if s.more != nil {
+		for _, e := range s.more.subs {
+			if e.topic == string(topic) {
+				return e
+			}
 		}
 	}
 	return nil
 }
 
+// numSubs is the number of the session's subscriptions. The caller holds
+// s.mu.
+func (s *Session) numSubs() int {
+	switch {
+	case s.first == nil:
+		return 0
+	case s.more == nil:
+		return 1
+	}
+	return 1 + len(s.more.subs)
+}
+
 // addSub records a new subscription. The caller holds s.mu.
 func (s *Session) addSub(e *subscription) {
-	s.subs = append(s.subs, e)
-	if s.subIndex != nil {
-		s.subIndex[e.topic] = e
-	} else if len(s.subs) > subsInline {
-		s.subIndex = make(map[string]*subscription, len(s.subs))
-		for _, e := range s.subs {
-			s.subIndex[e.topic] = e
+	if s.first == nil {
+		s.first = e
+		return
+	}
+	if s.more == nil {
+		s.more = new(subList)
+	}
+	m := s.more
+	m.subs = append(m.subs, e)
+	if m.index != nil {
+		m.index[e.topic] = e
+	} else if 1+len(m.subs) > subsInline {
+		m.index = make(map[string]*subscription, 1+len(m.subs))
+		m.index[s.first.topic] = s.first
+		for _, e := range m.subs {
+			m.index[e.topic] = e
 		}
 	}
 }
@@ -155,17 +217,29 @@ func (s *Session) removeSub(topic []byte) *subscription {
 	if e == nil {
 		return nil
 	}
-	for i, x := range s.subs {
-		if x == e {
-			last := len(s.subs) - 1
-			s.subs[i] = s.subs[last]
-			s.subs[last] = nil
-			s.subs = s.subs[:last]
-			break
+	m := s.more
+	if m == nil {
+		s.first = nil // e is first, the only one
+		return e
+	}
+	if m.index != nil {
+		delete(m.index, e.topic)
+	}
+	last := len(m.subs) - 1
+	if e == s.first {
+		s.first = m.subs[last] // the last takes the first's place
+	} else {
+		for i, x := range m.subs {
+			if x == e {
+				m.subs[i] = m.subs[last]
+				break
+			}
 		}
 	}
-	if s.subIndex != nil {
-		delete(s.subIndex, e.topic)
+	m.subs[last] = nil
+	m.subs = m.subs[:last]
+	if last == 0 {
+		s.more = nil
 	}
 	return e
 }
@@ -204,8 +278,14 @@ func (s *Session) detach() {
 		return
 	}
 	s.detached = true
-	subs := s.subs
-	s.subs, s.subIndex = nil, nil
+	var subs []*subscription
+	if s.more != nil {
+		subs = s.more.subs
+	}
+	if s.first != nil {
+		subs = append(subs, s.first)
+	}
+	s.first, s.more = nil, nil
 	s.mu.Unlock()
 	for _, sub := range subs {
 		if s.srv.opts.Broker != nil {
@@ -244,6 +324,16 @@ func (h *connHandler) ConnClosed() {
 		}
 		s.hookMu.Unlock()
 	}
+}
+
+// ClientIP is the client's address (Request.ClientIP), for the
+// transport's logs and Conn.ClientIP (wsconn.ClientIPer); the zero Addr
+// before the handshake has computed it.
+func (h *connHandler) ClientIP() netip.Addr {
+	if r := h.req; r != nil {
+		return r.clientIP
+	}
+	return netip.Addr{}
 }
 
 // LogValue names the session in the transport's logs.

@@ -12,8 +12,9 @@ import (
 )
 
 // socketSession returns a session whose connection is the server side of a
-// real loopback TCP connection, and the client side. The connection is
-// not started, so it is never read; writes work as usual.
+// real loopback TCP connection, detached from Go's poller as the server's
+// are, and the client side. The connection is not started, so it is never
+// read; writes work as usual.
 func socketSession(t testing.TB, srv *Server, id string) (*Session, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,9 +34,12 @@ func socketSession(t testing.TB, srv *Server, id string) (*Session, net.Conn) {
 	if s.c, err = srv.t.NewConn(nc, (*connHandler)(s)); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.c.DetachFD(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		peer.Close()
-		nc.Close()
+		s.c.Abort()
 	})
 	return s, peer
 }

@@ -51,45 +51,47 @@ type outFrame struct {
 }
 
 // Conn is one WebSocket connection of a Transport: the socket, the read
-// state machine run by one worker at a time, and the write queue.
+// state machine run by one worker at a time, and the write queue. Every
+// idle session holds one, so it keeps only what an idle connection needs
+// (TestIdleStructSizes in package router holds its size): a flusher's
+// scratch is borrowed per flush, a fragmented message's state is
+// allocated when one starts, and the client's address is the handler's.
 type Conn struct {
-	t  *Transport
-	h  Handler
+	t *Transport
+	h Handler
+	// nc is the socket until Detach, which closes it and keeps only the
+	// descriptor fd (then nil); always for a TLS connection.
 	nc net.Conn
-	rc syscall.RawConn
-	fd int32
-	// need is the whole length of a frame being read straight into part
-	// (larger than a worker's buffer), else 0; read side.
-	need int32
-
-	// TLS connections only: tc is the connection's TLS layer, over tr,
-	// the transport that reads tc's socket without blocking once the
-	// connection has started (tls.go).
+	// tc is a TLS connection's TLS layer, over a *tlsTransport that reads
+	// tc's socket without blocking once the connection has started
+	// (tls.go); nil without TLS.
 	tc *tls.Conn
-	tr *tlsTransport
 
-	clientIP netip.Addr // for logs, set by SetClientIP
-	limit    limiter    // the connection's rate-limit state
-
-	flushFn func() // c.flush, bound once: `go c.flushFn()` allocates nothing
+	limit limiter // the connection's rate-limit state
 
 	// Read side, owned by the worker running onReadable (EPOLLONESHOT
 	// guarantees there is one at a time). part holds the bytes of a frame
-	// not yet whole (need above says more).
+	// not yet whole (need says more); frag is the message being joined
+	// from fragments, nil between messages.
 	part []byte
-	frag []byte
+	frag *fragment
 
 	held     atomic.Int64 // bytes queued and not yet written (HeldBytes)
 	lastRead atomic.Int64 // unix nanoseconds of the last read
 	pingSent atomic.Int64 // unix nanoseconds of an unanswered ping, or 0
+	// fdRefs counts the system calls using a detached descriptor, with
+	// fdClosedBit set once it is closed (rawfd_linux.go).
+	fdRefs atomic.Int64
 
 	// The small fields sit together, whatever guards them, so that an idle
 	// connection's struct stays small.
-	reading  atomic.Bool // a worker is in onReadable
-	partial  atomic.Bool // an incomplete frame or message is held (FrameTimeout)
-	fragging bool        // read side
-	fragOp   ws.OpCode   // read side: the opcode of the message being joined
-	state    uint8       // guarded by mu
+	fd int32
+	// need is the whole length of a frame being read straight into part
+	// (larger than a worker's buffer), else 0; read side.
+	need    int32
+	reading atomic.Bool // a worker is in onReadable
+	partial atomic.Bool // an incomplete frame or message is held (FrameTimeout)
+	state   uint8       // guarded by mu
 	// Guarded by wmu. flushing: someone owns writing the queue, either a
 	// Batch that holds the connection once, or a flusher goroutine.
 	// Frames queued meanwhile are left to it.
@@ -97,9 +99,9 @@ type Conn struct {
 	wclosed    bool // no more frames are accepted
 	closeAfter bool // close the socket once the queue is written
 	slow       bool // counted as a slow consumer (markSlow, Shed)
+	detached   bool // set once by DetachFD, before the connection is shared
 	// rbytes and wbytes count the WebSocket bytes read and written
-	// (BytesRead, BytesWritten), saturating at math.MaxUint32: 32 bits
-	// fit in what was padding, so the struct keeps its size class.
+	// (BytesRead, BytesWritten), saturating at math.MaxUint32.
 	rbytes, wbytes atomic.Uint32
 
 	mu  sync.Mutex // guards state and the poller registration
@@ -108,14 +110,18 @@ type Conn struct {
 	wq      []outFrame
 	wspare  []outFrame
 	wqBytes int
+}
 
-	// batch and boff belong to the flusher: a batch that a non-blocking
-	// write left half written, and the bytes of it already written, handed
-	// from flushNow to the flusher goroutine. iov and iovw are the
-	// goroutine's buffers, and the copy of them that writev consumes.
-	batch     []outFrame
-	boff      int
-	iov, iovw net.Buffers
+// fragment is a message being joined from its fragments (read side).
+type fragment struct {
+	b  []byte
+	op ws.OpCode // the opcode of its first frame
+}
+
+// ClientIPer is what a Handler may also be: ClientIP names the client in
+// the transport's logs and in Conn.ClientIP.
+type ClientIPer interface {
+	ClientIP() netip.Addr
 }
 
 // NewConn takes nc, an accepted TCP connection (or any net.Conn with a
@@ -134,17 +140,12 @@ func (t *Transport) NewConn(nc net.Conn, h Handler) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{t: t, h: h, nc: nc, rc: rc}
+	c := &Conn{t: t, h: h, nc: nc}
 	if err := rc.Control(func(fd uintptr) { c.fd = int32(fd) }); err != nil {
 		return nil, err
 	}
-	c.bind()
-	return c, nil
-}
-
-func (c *Conn) bind() {
-	c.flushFn = c.flush
 	c.lastRead.Store(time.Now().UnixNano())
+	return c, nil
 }
 
 // HandshakeIO is what the handshake reads and writes: the socket, or its
@@ -159,14 +160,20 @@ func (c *Conn) HandshakeIO() net.Conn {
 	return c.nc
 }
 
-// NetConn returns the connection's socket. Reading it or writing it after
-// Start would break the connection: it is for addresses and deadlines
-// during the handshake.
+// NetConn returns the connection's socket, or nil once Detach has taken
+// its descriptor. Reading it or writing it after Start would break the
+// connection: it is for addresses and deadlines during the handshake.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
-// SetClientIP records the client's address for the transport's logs. Call
-// it before Start.
-func (c *Conn) SetClientIP(ip netip.Addr) { c.clientIP = ip }
+// rawConn returns the syscall.RawConn of a connection that is not
+// detached.
+func (c *Conn) rawConn() (syscall.RawConn, error) {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("wsconn: connection has no file descriptor")
+	}
+	return sc.SyscallConn()
+}
 
 // Start starts reading the connection: the rate-limit buckets fill, the socket goes to the poller, and a TLS
 // connection is read once at once (crypto/tls may already hold frames
@@ -176,8 +183,8 @@ func (c *Conn) SetClientIP(ip netip.Addr) { c.clientIP = ip }
 func (c *Conn) Start() error {
 	c.limit.start(&c.t.rates, time.Now().UnixNano())
 	c.mu.Lock()
-	if c.tr != nil {
-		c.tr.nonblock = true
+	if c.tc != nil {
+		c.tc.NetConn().(*tlsTransport).nonblock = true
 	}
 	var err error
 	if c.state == stateOpen {
@@ -209,7 +216,7 @@ func (c *Conn) Close(code ws.StatusCode, reason string) {
 	c.state = stateClosing
 	c.t.poller.remove(c)
 	c.mu.Unlock()
-	c.t.log.Debug("session closing", "session", c.h, "client", c.clientIP, "code", int(code), "reason", reason)
+	c.t.log.Debug("session closing", "session", c.h, "client", c.ClientIP(), "code", int(code), "reason", reason)
 	c.h.ConnClosing()
 
 	frame := AppendControl(nil, ws.OpClose, closePayload(uint16(code), reason))
@@ -224,7 +231,7 @@ func (c *Conn) Close(code ws.StatusCode, reason string) {
 	c.flushing = true
 	c.wmu.Unlock()
 	if start {
-		go c.flushFn()
+		go c.flush(nil, 0)
 	}
 }
 
@@ -240,7 +247,7 @@ func (c *Conn) Abort() {
 		c.t.poller.remove(c)
 	}
 	c.state = stateClosed
-	c.nc.Close()
+	c.closeSocket()
 	c.mu.Unlock()
 
 	if wasOpen {
@@ -272,20 +279,32 @@ func (c *Conn) finishClose() {
 	if c.tc != nil {
 		c.tc.CloseWrite() // close_notify; the TCP half-close follows
 	}
-	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		tc.CloseWrite()
+	if nc, own, err := c.blockingConn(); err == nil {
+		if tc, ok := nc.(interface{ CloseWrite() error }); ok {
+			tc.CloseWrite()
+		}
+		nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+		io.Copy(io.Discard, io.LimitReader(nc, int64(c.t.cfg.MaxMessageSize)+bufSize))
+		if own {
+			nc.Close()
+		}
 	}
-	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
-	io.Copy(io.Discard, io.LimitReader(c.nc, int64(c.t.cfg.MaxMessageSize)+bufSize))
 	c.Abort()
 }
+
+// pingFrame is the server's ping: empty, unmasked. It is queued shared
+// (WriteShared) and never written to.
+var pingFrame = []byte{0x80 | byte(ws.OpPing), 0}
 
 // Keepalive closes a connection that has held an incomplete frame or
 // message for FrameTimeout without sending more of it (1008), pings one
 // that has sent nothing for interval, and closes one that has left a ping
 // unanswered, by any frame, for timeout (1001). A zero interval sends no
-// pings. now is in unix nanoseconds. One goroutine (a sweeper) calls it.
-func (c *Conn) Keepalive(now int64, interval, timeout time.Duration) {
+// pings. now is in unix nanoseconds. The ping is queued on l, which the
+// caller flushes (so that one sweep's pings leave in one Batch, without a
+// goroutine per connection), or, with a nil l, on a flusher goroutine. One
+// goroutine (a sweeper) calls it.
+func (c *Conn) Keepalive(l *Batch, now int64, interval, timeout time.Duration) {
 	if c.Closing() {
 		return
 	}
@@ -293,7 +312,7 @@ func (c *Conn) Keepalive(now int64, interval, timeout time.Duration) {
 	if ft := c.t.cfg.FrameTimeout; ft > 0 && c.partial.Load() && now-last > int64(ft) {
 		c.t.stats.stalled.Add(1)
 		c.t.log.Info("closing session: incomplete message stalled", "session", c.h,
-			"client", c.clientIP, "frame_timeout", ft)
+			"client", c.ClientIP(), "frame_timeout", ft)
 		c.Close(ws.StatusPolicyViolation, "incomplete message timed out")
 		return
 	}
@@ -305,11 +324,11 @@ func (c *Conn) Keepalive(now int64, interval, timeout time.Duration) {
 		c.pingSent.Store(0)
 	case sent != 0 && now-sent > int64(timeout):
 		c.t.stats.pingTimeouts.Add(1)
-		c.t.log.Info("closing dead session: no answer to ping", "session", c.h, "client", c.clientIP)
+		c.t.log.Info("closing dead session: no answer to ping", "session", c.h, "client", c.ClientIP())
 		c.Close(ws.StatusGoingAway, "ping timeout")
 	case sent == 0 && now-last > int64(interval):
 		c.pingSent.Store(now)
-		c.writeControl(ws.OpPing, nil)
+		c.WriteShared(l, pingFrame)
 	}
 }
 
@@ -346,8 +365,14 @@ func addBytes(a *atomic.Uint32, n int) {
 	}
 }
 
-// ClientIP returns the address set by SetClientIP.
-func (c *Conn) ClientIP() netip.Addr { return c.clientIP }
+// ClientIP returns the client's address, as the handler's ClientIP method
+// (ClientIPer) says, or the zero Addr when the handler has none.
+func (c *Conn) ClientIP() netip.Addr {
+	if h, ok := c.h.(ClientIPer); ok {
+		return h.ClientIP()
+	}
+	return netip.Addr{}
+}
 
 // Attach makes a Conn of nc, a connection without a file descriptor (an
 // in-memory pipe, a test double), with h as its handler. It is never
@@ -356,7 +381,7 @@ func (c *Conn) ClientIP() netip.Addr { return c.clientIP }
 func (t *Transport) Attach(nc net.Conn, h Handler) *Conn {
 	t.init() // Close and Abort unregister from the poller, which must exist
 	c := &Conn{t: t, h: h, nc: nc, fd: -1}
-	c.bind()
+	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }
 

@@ -39,9 +39,20 @@ func (r *recorder) messages() []string {
 	return append([]string(nil), r.msgs...)
 }
 
-// socketPair returns a Conn of t over one end of a Unix socket pair, and
-// the other end, with which a test plays the client.
+// socketPair returns a Conn of t over one end of a Unix socket pair,
+// detached from Go's poller as a server's connections are, and the other
+// end, with which a test plays the client.
 func socketPair(t testing.TB, tr *Transport, h Handler) (*Conn, net.Conn) {
+	c, peer := socketPairOnPoller(t, tr, h)
+	if err := c.DetachFD(); err != nil {
+		t.Fatal(err)
+	}
+	return c, peer
+}
+
+// socketPairOnPoller is socketPair without the Detach: the Conn reads and
+// writes through its net.Conn's descriptor, on Go's poller.
+func socketPairOnPoller(t testing.TB, tr *Transport, h Handler) (*Conn, net.Conn) {
 	t.Helper()
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {

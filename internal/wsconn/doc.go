@@ -8,15 +8,17 @@
 //	c, err := t.NewConn(nc)         // after accept
 //	c.StartTLS(cfg)                 // optional, under the caller's deadline
 //	... upgrade over c.HandshakeIO() ...
-//	err = c.Start(handler)          // the poller watches it from now on
+//	err = c.DetachFD()              // off Go's runtime poller (not TLS)
+//	err = c.Start()                 // the poller watches it from now on
 //	c.Write(frame)                  // from any goroutine
 //	c.Close(ws.StatusNormalClosure, "bye")
 //
 // # Reading
 //
-// A connection is registered with the transport's epoll instance with
-// EPOLLONESHOT, so at most one goroutine serves it at a time and a
-// session's messages are handled in order. The epoll descriptor is itself
+// A connection is registered with the transport's epoll instance (found
+// from its event in a table by descriptor number) with EPOLLONESHOT, so
+// at most one goroutine serves it at a time and a session's messages are
+// handled in order. The epoll descriptor is itself
 // watched by the runtime's poller: the goroutine that waits on it parks
 // like one waiting for a socket. When connections become readable, it
 // hands all but one to the workers of a bounded pool (started on demand,
@@ -63,8 +65,9 @@
 // written with io_uring (package internal/uring) instead: each
 // connection's queue becomes one sendmsg operation (MSG_DONTWAIT, so it
 // never waits, like the writev it replaces), up to 256 of them submitted
-// and reaped with one io_uring_enter, each descriptor held through its
-// RawConn until the submission is done (a descriptor closed and reused
+// and reaped with one io_uring_enter, each descriptor held (through its
+// RawConn, or the reference count of a detached one) until the submission
+// is done (a descriptor closed and reused
 // meanwhile would get another connection's bytes). Each completion then
 // ends that connection's write as writev's result would: an error closes
 // it, a short write hands the rest to a flusher goroutine, and what was
@@ -75,11 +78,33 @@
 // # Counting and timing
 //
 // Each connection counts the WebSocket bytes it read and wrote
-// (BytesRead, BytesWritten: 32-bit counters that saturate, kept in what
-// was padding). With Config.ObserveQueueDelay the writers time the queue:
+// (BytesRead, BytesWritten: 32-bit counters that saturate). With Config.ObserveQueueDelay the writers time the queue:
 // a Batch reads the clock when it takes its first connection and when its
 // flush ends, a flusher goroutine after each write; nothing is timed per
 // frame, and without the observer no clock is read.
+//
+// # Descriptors
+//
+// After the handshake, DetachFD takes a plain connection's descriptor
+// out of Go's runtime poller: it keeps a duplicate and closes the
+// net.Conn, so that an idle connection holds no netFD, no addresses and
+// no runtime pollDesc. Reads and non-blocking writes of a detached
+// connection are raw system calls that hold the descriptor with a
+// reference count (Conn.fdRefs): Abort shuts the socket down at once and
+// the last system call using the descriptor closes it, so a descriptor
+// number is never reused under a read or write. A write that must wait
+// (a full socket) and the linger of a close make a net.Conn over another
+// duplicate for their duration. A TLS connection stays on Go's poller.
+//
+// # Idle connections
+//
+// A Conn keeps only what an idle connection needs: a flusher goroutine
+// borrows its scratch from the transport for the time it runs, a
+// fragmented message's state is allocated when one starts, the client's
+// address is the handler's (ClientIPer), and a Batch with Release lets go
+// of the queue arrays of the connections it empties (the pings of a
+// sweep). Keepalive queues its ping on the caller's Batch, so that one
+// sweep's pings leave with one non-blocking writev each and no goroutine.
 //
 // # TLS
 //

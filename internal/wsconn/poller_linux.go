@@ -46,7 +46,9 @@ var errPollerClosed = errors.New("wsconn: poller closed")
 // a new loop goroutine waits from then on, and the old one ends with its
 // task.
 //
-// Events carry the descriptor number; mu orders a registration's removal
+// Events carry the descriptor number, and a connection is found from its
+// event in a table indexed by it (a pointer per descriptor number, rather
+// than a map entry per connection); mu orders a registration's removal
 // (under Conn.mu, before the socket closes) before any lookup of a number
 // the kernel reuses, and Conn.reading drops a stale event that still
 // reaches a new connection with that number.
@@ -71,7 +73,7 @@ type poller struct {
 
 	mu     sync.RWMutex
 	closed bool
-	conns  map[int32]*Conn // by descriptor
+	conns  []*Conn // by descriptor number; nil where none is watched
 }
 
 func newPoller(pool *pool, onErr func(error)) (*poller, error) {
@@ -94,7 +96,7 @@ func newPoller(pool *pool, onErr func(error)) (*poller, error) {
 		return nil, fmt.Errorf("wsconn: epoll descriptor: %w", err)
 	}
 	p := &poller{epfd: epfd, ep: ep, rc: rc, pool: pool, onErr: onErr, done: make(chan struct{}),
-		spare: make(chan struct{}), quit: make(chan struct{}), conns: make(map[int32]*Conn)}
+		spare: make(chan struct{}), quit: make(chan struct{})}
 	go p.loop()
 	return p, nil
 }
@@ -132,8 +134,8 @@ func (p *poller) loop() {
 			continue
 		}
 		for _, ev := range events[:n] {
-			if c := p.conns[ev.Fd]; c != nil {
-				ready = append(ready, c)
+			if fd := int(ev.Fd); fd < len(p.conns) && p.conns[fd] != nil {
+				ready = append(ready, p.conns[fd])
 			}
 		}
 		p.mu.RUnlock()
@@ -204,9 +206,20 @@ func (p *poller) add(c *Conn) error {
 	if p.closed {
 		return errPollerClosed
 	}
-	fd := int32(c.fd)
-	ev := syscall.EpollEvent{Events: readEvents, Fd: fd}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+	fd := int(c.fd)
+	if fd < 0 {
+		return errors.New("wsconn: connection has no descriptor")
+	}
+	if fd >= len(p.conns) {
+		grown := make([]*Conn, max(2*len(p.conns), fd+1, 1024))
+		copy(grown, p.conns)
+		p.conns = grown
+	}
+	if p.conns[fd] != nil {
+		return errors.New("wsconn: descriptor already watched")
+	}
+	ev := syscall.EpollEvent{Events: readEvents, Fd: int32(fd)}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return fmt.Errorf("wsconn: epoll_ctl add: %w", err)
 	}
 	p.conns[fd] = c
@@ -232,15 +245,15 @@ func (p *poller) rearm(c *Conn) error {
 func (p *poller) remove(c *Conn) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fd := int32(c.fd)
-	if p.conns[fd] != c {
-		return nil
+	fd := int(c.fd)
+	if fd < 0 || fd >= len(p.conns) || p.conns[fd] != c {
+		return nil // never added (closed before Start, or no descriptor)
 	}
-	delete(p.conns, fd)
+	p.conns[fd] = nil
 	if p.closed {
 		return nil
 	}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil); err != nil {
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil); err != nil {
 		return fmt.Errorf("wsconn: epoll_ctl del: %w", err)
 	}
 	return nil

@@ -20,6 +20,10 @@ func newPoller(*pool, func(error)) (*poller, error) {
 }
 
 func (p *poller) add(c *Conn) error {
+	rc, err := c.rawConn()
+	if err != nil {
+		return err
+	}
 	ch := make(chan struct{}, 1)
 	p.mu.Lock()
 	p.wake[c] = ch
@@ -27,7 +31,7 @@ func (p *poller) add(c *Conn) error {
 	go func() {
 		for {
 			waited := false
-			err := c.rc.Read(func(uintptr) bool {
+			err := rc.Read(func(uintptr) bool {
 				if !waited {
 					waited = true
 					return false

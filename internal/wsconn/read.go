@@ -48,7 +48,7 @@ func (c *Conn) onReadable(w *Worker) {
 		c.limit.refill(&c.t.rates, time.Now().UnixNano())
 	}
 	ok, more := c.readAvailable(w)
-	c.partial.Store(len(c.part) > 0 || c.fragging)
+	c.partial.Store(len(c.part) > 0 || c.frag != nil)
 	if w.buf != nil {
 		c.t.readBufs.Put((*[ReadBufferSize]byte)(w.buf))
 		w.buf = nil
@@ -100,11 +100,11 @@ func (c *Conn) readAvailable(w *Worker) (ok, more bool) {
 		if n < 0 {
 			return false, false // closed while handling
 		}
-		if err == syscall.EAGAIN || err == nil && w.short {
-			// A short read emptied the socket: the read that would say
-			// EAGAIN is saved. Bytes that arrive meanwhile are not
-			// lost: re-arming a level-triggered registration reports
-			// them at once.
+		if err == syscall.EAGAIN || err == errDrained {
+			// errDrained: a short read emptied the socket, and the read
+			// that would say EAGAIN is saved. Bytes that arrive
+			// meanwhile are not lost: re-arming the level-triggered
+			// registration reports them at once.
 			return true, false
 		}
 		if err != nil || n == 0 {
@@ -217,28 +217,32 @@ func (c *Conn) readLarge(w *Worker) (int, error) {
 	return n, err
 }
 
+// errDrained is read's answer, with the bytes it read, when the socket
+// gave fewer than asked: it held no more at that moment, so the worker
+// re-arms the poller rather than make a read(2) that would say EAGAIN.
+// Re-arming a descriptor that has become readable since (EPOLL_CTL_MOD)
+// reports it at once, so nothing waits.
+var errDrained = errors.New("wsconn: socket drained")
+
 // read reads once from the socket, or through TLS, into p, without
-// blocking: syscall.EAGAIN when nothing is there, (0, nil) or an error
-// when the peer is gone.
+// blocking: syscall.EAGAIN when nothing is there, errDrained with what it
+// read when that was less than p, (0, nil) or an error when the peer is
+// gone.
 func (c *Conn) read(w *Worker, p []byte) (int, error) {
-	w.short = false
 	if c.tc != nil {
 		n, err := c.readTLS(p)
 		addBytes(&c.rbytes, n)
 		return n, err
 	}
-	w.rp = p
-	err := c.rc.Read(w.readFn)
-	w.rp = nil
-	if err != nil {
-		return 0, err
-	}
-	w.short = w.rn > 0 && w.rn < len(p)
-	if w.rn > 0 {
+	n, err := c.readFD(w, p)
+	if n > 0 {
 		c.lastRead.Store(time.Now().UnixNano())
-		addBytes(&c.rbytes, w.rn)
+		addBytes(&c.rbytes, n)
+		if err == nil && n < len(p) {
+			err = errDrained
+		}
 	}
-	return max(w.rn, 0), w.rerr
+	return max(n, 0), err
 }
 
 // charge takes n bytes from the byte-rate bucket; false when it closed
@@ -300,7 +304,7 @@ func (c *Conn) processFrames(w *Worker, data []byte) (done, need int, ok bool) {
 // reason, or 0.
 func (c *Conn) checkHeader(h ws.Header) (ws.StatusCode, string) {
 	state := ws.StateServerSide
-	if c.fragging {
+	if c.frag != nil {
 		state |= ws.StateFragmented
 	}
 	if err := ws.CheckHeader(h, state); err != nil {
@@ -311,7 +315,7 @@ func (c *Conn) checkHeader(h ws.Header) (ws.StatusCode, string) {
 	}
 	max := int64(c.t.cfg.MaxMessageSize)
 	if h.OpCode.IsData() && h.Length > max ||
-		h.OpCode == ws.OpContinuation && int64(len(c.frag))+h.Length > max {
+		h.OpCode == ws.OpContinuation && c.frag != nil && int64(len(c.frag.b))+h.Length > max {
 		return ws.StatusMessageTooBig, "message too big"
 	}
 	return 0, ""
@@ -345,7 +349,7 @@ func (c *Conn) handleFrame(w *Worker, h ws.Header, payload []byte) bool {
 	switch h.OpCode {
 	case ws.OpText, ws.OpBinary:
 		if !h.Fin {
-			c.fragging, c.fragOp = true, h.OpCode
+			c.frag = &fragment{op: h.OpCode}
 			return c.appendFrag(payload)
 		}
 		return c.h.HandleMessage(w, h.OpCode, payload)
@@ -356,13 +360,13 @@ func (c *Conn) handleFrame(w *Worker, h ws.Header, payload []byte) bool {
 		if !h.Fin {
 			return true
 		}
-		msg := c.frag
-		c.frag, c.fragging = nil, false
-		ok := c.h.HandleMessage(w, c.fragOp, msg)
-		c.account(-cap(msg))
+		f := c.frag
+		c.frag = nil
+		ok := c.h.HandleMessage(w, f.op, f.b)
+		c.account(-cap(f.b))
 		return ok
 	case ws.OpPing:
-		c.writeControl(ws.OpPong, payload)
+		c.writeControl(&w.Batch, ws.OpPong, payload)
 		return true
 	case ws.OpPong:
 		c.pingSent.Store(0)
@@ -413,7 +417,7 @@ func validCloseCode(code uint16) bool {
 func (c *Conn) Fail(code ws.StatusCode, reason string) {
 	c.t.stats.badFrames.Add(1)
 	c.t.log.Info("closing session: bad frame",
-		"session", c.h, "client", c.clientIP, "code", int(code), "reason", reason)
+		"session", c.h, "client", c.ClientIP(), "code", int(code), "reason", reason)
 	c.Close(code, reason)
 }
 
@@ -421,7 +425,7 @@ func (c *Conn) Fail(code ws.StatusCode, reason string) {
 func (c *Conn) rateLimited(what string, r RateLimit) {
 	c.t.stats.rateLimited.Add(1)
 	c.t.log.Warn("closing session: rate limit exceeded", "session", c.h,
-		"client", c.clientIP, "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
+		"client", c.ClientIP(), "limit", what, "per_second", r.PerSecond, "burst", r.Burst)
 	c.Close(ws.StatusPolicyViolation, fmt.Sprintf("rate limit exceeded: more than %d %s per second", r.PerSecond, what))
 }
 
@@ -444,17 +448,18 @@ func (c *Conn) setPart(b []byte) bool {
 // growing its buffer within MaxBufferedInput; false when it closed the
 // connection for it.
 func (c *Conn) appendFrag(p []byte) bool {
-	if n := len(c.frag) + len(p); n > cap(c.frag) {
-		size := min(max(n, 2*cap(c.frag)), c.t.cfg.MaxMessageSize)
-		if !c.account(size - cap(c.frag)) {
+	f := c.frag
+	if n := len(f.b) + len(p); n > cap(f.b) {
+		size := min(max(n, 2*cap(f.b)), c.t.cfg.MaxMessageSize)
+		if !c.account(size - cap(f.b)) {
 			c.inputFull()
 			return false
 		}
-		grown := make([]byte, len(c.frag), size)
-		copy(grown, c.frag)
-		c.frag = grown
+		grown := make([]byte, len(f.b), size)
+		copy(grown, f.b)
+		f.b = grown
 	}
-	c.frag = append(c.frag, p...)
+	f.b = append(f.b, p...)
 	return true
 }
 
@@ -473,7 +478,11 @@ func (c *Conn) account(delta int) bool {
 // dropInput lets go of what the connection holds of its input, once it
 // is closed.
 func (c *Conn) dropInput() {
-	c.account(-cap(c.part) - cap(c.frag))
+	held := cap(c.part)
+	if c.frag != nil {
+		held += cap(c.frag.b)
+	}
+	c.account(-held)
 	c.t.bufs.put(c.part)
 	c.part, c.frag, c.need = nil, nil, 0
 }
@@ -482,6 +491,6 @@ func (c *Conn) dropInput() {
 func (c *Conn) inputFull() {
 	c.t.stats.inputShed.Add(1)
 	c.t.log.Warn("closing session: server input buffers are full", "session", c.h,
-		"client", c.clientIP, "max_buffered_input", c.t.cfg.MaxBufferedInput)
+		"client", c.ClientIP(), "max_buffered_input", c.t.cfg.MaxBufferedInput)
 	c.Close(ws.StatusPolicyViolation, "server input buffers are full: retry later")
 }

@@ -95,8 +95,11 @@ func (t *tlsTransport) Read(p []byte) (int, error) {
 // startTLS runs the server side of the TLS handshake on c's socket with
 // cfg, under the deadline the caller set.
 func (c *Conn) StartTLS(cfg *tls.Config) error {
-	c.tr = newTLSTransport(c.nc, c.rc)
-	c.tc = tls.Server(c.tr, cfg)
+	rc, err := c.rawConn()
+	if err != nil {
+		return err
+	}
+	c.tc = tls.Server(newTLSTransport(c.nc, rc), cfg)
 	if err := c.tc.Handshake(); err != nil {
 		return fmt.Errorf("wsconn: TLS handshake: %w", err)
 	}

@@ -270,7 +270,6 @@ type Worker struct {
 	rp     []byte
 	rn     int
 	rerr   error
-	short  bool // the last read took less than it could: the socket was empty
 	readFn func(uintptr) bool
 }
 

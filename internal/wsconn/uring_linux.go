@@ -3,6 +3,7 @@
 package wsconn
 
 import (
+	"net"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -126,6 +127,7 @@ type ringItem struct {
 	res        int32
 	err        error // the descriptor could not be held (closed)
 	done       bool  // its completion came
+	acquired   bool  // a detached descriptor held by fdAcquire
 }
 
 // flushConns flushes every connection of the list: with io_uring, when
@@ -172,11 +174,11 @@ func (l *Batch) flushRing(conns []*Conn) {
 	s := l.rs
 	for i, c := range conns {
 		conns[i] = nil
-		if c.tc != nil || c.rc == nil {
+		if c.tc != nil || c.fd < 0 {
 			c.flushNow(l)
 			continue
 		}
-		batch := c.takeQueue(nil)
+		batch := c.takeQueue(nil, l.Release)
 		if batch == nil {
 			continue
 		}
@@ -213,6 +215,7 @@ func (l *Batch) flushRing(conns []*Conn) {
 			s.msgs[i].SetIovlen(it.iov1 - it.iov0)
 		}
 		s.holdFrom(0)
+		s.release()
 		l.finishRing()
 	}
 	clear(s.iov) // they point into frames the queues release
@@ -222,20 +225,44 @@ func (l *Batch) flushRing(conns []*Conn) {
 	s.items = s.items[:0]
 }
 
-// holdFrom holds the descriptors of items i and after, each through its
-// RawConn.Write (which keeps it open: a descriptor closed and reused
-// before the submission would get another connection's bytes), nesting one
-// hold in the next; the innermost submits.
+// holdFrom holds the descriptors of items i and after, so that none is
+// closed and reused before the submission (it would get another
+// connection's bytes): a detached one by its reference count (released
+// by release), another through its RawConn.Write, nesting one hold in the
+// next; the innermost submits.
 func (s *ringScratch) holdFrom(i int) {
 	for ; i < len(s.items); i++ {
-		s.next = i
-		err := s.items[i].c.rc.Write(s.holdFn)
-		if err == nil {
-			return // hold went on from i+1 and submitted
+		it := &s.items[i]
+		c := it.c
+		if c.detached {
+			if !c.fdAcquire() {
+				it.err = net.ErrClosed
+				continue
+			}
+			it.fd, it.acquired = c.fd, true
+			continue
 		}
-		s.items[i].err = err
+		rc, err := c.rawConn()
+		if err == nil {
+			s.next = i
+			err = rc.Write(s.holdFn)
+			if err == nil {
+				return // hold went on from i+1 and submitted
+			}
+		}
+		it.err = err
 	}
 	s.submit()
+}
+
+// release ends the holds of the detached descriptors (holdFrom).
+func (s *ringScratch) release() {
+	for i := range s.items {
+		if it := &s.items[i]; it.acquired {
+			it.c.fdRelease()
+			it.acquired = false
+		}
+	}
 }
 
 // hold is the RawConn.Write callback of holdFrom: it notes the descriptor

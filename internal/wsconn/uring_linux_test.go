@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// TestFlushPaths flushes one list of many connections on both write
-// paths (io_uring and writev): every receiver gets its frames whole and in
+// TestFlushPaths flushes one list of many connections, detached and not,
+// on both write paths (io_uring and writev): every receiver gets its frames whole and in
 // order across flushes, a receiver whose socket is full gets the rest from
 // a flusher goroutine, and one whose peer is gone is closed without
 // disturbing the others.
@@ -29,15 +29,17 @@ func TestFlushPaths(t *testing.T) {
 			recs := make([]*recorder, n)
 			for i := range n {
 				recs[i] = &recorder{}
-				conns[i], peers[i] = socketPair(t, tr, recs[i])
+				if i%2 == 0 { // detached descriptors, held by reference count
+					conns[i], peers[i] = socketPair(t, tr, recs[i])
+				} else { // descriptors on Go's poller, held through their RawConn
+					conns[i], peers[i] = socketPairOnPoller(t, tr, recs[i])
+				}
 			}
 			const gone, slow = 7, 11
 			peers[gone].Close()
-			fd, err := conns[slow].nc.(syscall.Conn).SyscallConn()
-			if err != nil {
+			if err := syscall.SetsockoptInt(int(conns[slow].fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096); err != nil {
 				t.Fatal(err)
 			}
-			fd.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096) })
 			big := bytes.Repeat([]byte("B"), 1<<20)
 
 			want := make([][]byte, n)

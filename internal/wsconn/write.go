@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"errors"
 	"net"
 	"runtime"
 	"sync"
@@ -45,11 +46,21 @@ type Batch struct {
 	timed *Transport
 	since int64
 
-	// Scratch of the non-blocking write (write_linux.go) and of the write
-	// to a connection without a descriptor, reused for every connection
-	// the list flushes.
+	// Release makes the flush let go of the queue arrays of the
+	// connections it empties, rather than keep them for their next
+	// frames: for rare writes (pings) to connections that are otherwise
+	// idle, so that an idle connection holds no queue array.
+	Release bool
+
+	// Scratch of the non-blocking write (write_linux.go), of the write to
+	// a connection without a descriptor and of a flusher goroutine (which
+	// borrows a Batch), reused for every connection the list flushes.
 	wscratch
 	bufs, bufw net.Buffers
+	frames1    []outFrame
+	// bc is a flusher goroutine's net.Conn over a duplicate of a detached
+	// connection's descriptor, made when a write must wait (blockingConn).
+	bc net.Conn
 }
 
 // due reports whether the Batch should be flushed before the readiness
@@ -69,6 +80,7 @@ func (l *Batch) Flush() {
 			if h == nil {
 				h = &Batch{helper: true}
 			}
+			h.Release = l.Release
 			h.conns = append(h.conns, l.conns[n*p/parts:n*(p+1)/parts]...)
 			h.timed, h.since = l.timed, l.since
 			go h.flushFor(t)
@@ -111,6 +123,7 @@ func (l *Batch) FlushUnlessOnly(c *Conn) {
 // and goes back to t's pool.
 func (l *Batch) flushFor(t *Transport) {
 	l.Flush()
+	l.Release = false
 	t.flushers.Put(l)
 }
 
@@ -172,7 +185,7 @@ func (c *Conn) queued(l *Batch, n int) bool {
 	c.flushing = true
 	if l == nil {
 		c.wmu.Unlock()
-		go c.flushFn()
+		go c.flush(nil, 0)
 		return true
 	}
 	full := c.wqBytes > c.t.cfg.MaxQueueBytes/4
@@ -213,15 +226,16 @@ func (c *Conn) markSlow(why string) {
 	if first {
 		c.t.stats.slowConsumers.Add(1)
 		c.t.log.Warn("closing slow consumer: "+why, "session", c.h,
-			"client", c.clientIP, "max_queue_bytes", c.t.cfg.MaxQueueBytes,
+			"client", c.ClientIP(), "max_queue_bytes", c.t.cfg.MaxQueueBytes,
 			"write_timeout", c.t.cfg.WriteTimeout)
 	}
 }
 
-// writeControl queues a control frame.
-func (c *Conn) writeControl(op ws.OpCode, payload []byte) bool {
+// writeControl queues a control frame, flushed by l (or by a flusher
+// goroutine when l is nil).
+func (c *Conn) writeControl(l *Batch, op ws.OpCode, payload []byte) bool {
 	var b [2 + 125]byte
-	return c.Write(AppendControl(b[:0], op, payload))
+	return c.WriteOn(l, AppendControl(b[:0], op, payload))
 }
 
 // flushNow writes c's queue for the flush list l that holds c, with
@@ -232,7 +246,7 @@ func (c *Conn) writeControl(op ws.OpCode, payload []byte) bool {
 // a flusher goroutine, since crypto/tls writes may block.
 func (c *Conn) flushNow(l *Batch) {
 	if c.tc != nil {
-		go c.flushFn()
+		go c.flush(nil, 0)
 		return
 	}
 	c.flushRounds(l, maxFlushRounds, nil)
@@ -243,7 +257,7 @@ func (c *Conn) flushNow(l *Batch) {
 // queue). Past them a flusher goroutine takes over.
 func (c *Conn) flushRounds(l *Batch, rounds int, done []outFrame) {
 	for range rounds {
-		batch := c.takeQueue(done)
+		batch := c.takeQueue(done, l.Release)
 		if batch == nil {
 			return
 		}
@@ -254,20 +268,36 @@ func (c *Conn) flushRounds(l *Batch, rounds int, done []outFrame) {
 		done = batch
 	}
 	c.wmu.Lock()
-	c.wspare = done[:0]
+	c.keepSpare(done, false)
 	c.wmu.Unlock()
-	go c.flushFn()
+	go c.flush(nil, 0)
+}
+
+// keepSpare keeps done, a written batch's array, for the next batch, so
+// that a connection written to again and again allocates none: as the
+// queue when the queue has no array (an idle connection then holds one
+// array, not two), else as the spare. With release the connection lets go
+// of both instead, if its queue is empty: for a connection written to
+// rarely (a ping, a WELCOME). The caller holds wmu.
+func (c *Conn) keepSpare(done []outFrame, release bool) {
+	switch {
+	case release && len(c.wq) == 0:
+		c.wq, c.wspare = nil, nil
+	case done == nil:
+	case cap(c.wq) == 0:
+		c.wq = done[:0]
+	default:
+		c.wspare = done[:0]
+	}
 }
 
 // takeQueue takes c's queue for a non-blocking write, done (the batch a
-// write finished, or nil) becoming the spare queue. When the queue is
-// empty it ends c's flush instead (closing the socket if a close waited
-// for it) and returns nil.
-func (c *Conn) takeQueue(done []outFrame) []outFrame {
+// write finished, or nil) kept for the next one (keepSpare, with
+// release). When the queue is empty it ends c's flush instead (closing
+// the socket if a close waited for it) and returns nil.
+func (c *Conn) takeQueue(done []outFrame, release bool) []outFrame {
 	c.wmu.Lock()
-	if done != nil {
-		c.wspare = done[:0]
-	}
+	c.keepSpare(done, release)
 	if len(c.wq) == 0 {
 		c.flushing = false
 		finish := c.closeAfter
@@ -296,8 +326,7 @@ func (c *Conn) wrote(batch []outFrame, n, total int, err error) bool {
 		return false
 	}
 	if n < total {
-		c.batch, c.boff = batch, n
-		go c.flushFn()
+		go c.flush(batch, n)
 		return false
 	}
 	c.releaseQueue(batch)
@@ -309,7 +338,7 @@ func (c *Conn) wrote(batch []outFrame, n, total int, err error) bool {
 // bytes of the batch. A connection without a raw descriptor (the
 // in-memory connections of tests) is written through its net.Conn.
 func (c *Conn) writeNow(l *Batch, batch []outFrame) (n, total int, err error) {
-	if c.rc == nil {
+	if c.fd < 0 {
 		for _, f := range batch {
 			total += len(f.b)
 			l.bufs = append(l.bufs, f.b)
@@ -350,14 +379,20 @@ func (c *Conn) writeFailed(err error, clean bool) {
 func (c *Conn) tryClose(code ws.StatusCode, reason string) {
 	var b [2 + 125]byte
 	frame := AppendControl(b[:0], ws.OpClose, closePayload(uint16(code), reason))
-	c.nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
 	var err error
 	if c.tc != nil {
+		c.nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
 		err = c.writeTLSChunk(frame)
+	} else if nc, own, berr := c.blockingConn(); berr != nil {
+		err = berr
 	} else {
+		nc.SetWriteDeadline(time.Now().Add(closeTryTimeout))
 		var n int
-		n, err = c.nc.Write(frame)
+		n, err = nc.Write(frame)
 		addBytes(&c.wbytes, n)
+		if own {
+			nc.Close()
+		}
 	}
 	c.t.log.Debug("close frame to a slow consumer", "session", c.h, "code", int(code), "written", err == nil)
 }
@@ -372,7 +407,7 @@ const closeTryTimeout = 100 * time.Millisecond
 // Counted in Stats.Shed.
 func (c *Conn) Shed(reason string) {
 	c.t.stats.shed.Add(1)
-	c.t.log.Warn("closing session: "+reason, "session", c.h, "client", c.clientIP,
+	c.t.log.Warn("closing session: "+reason, "session", c.h, "client", c.ClientIP(),
 		"held", c.HeldBytes(), "max_queued_total", c.t.cfg.MaxQueuedTotal)
 	c.dropQueue()
 	c.wmu.Lock()
@@ -395,29 +430,43 @@ func (c *Conn) Shed(reason string) {
 // MaxQueuedTotal.
 func (c *Conn) HeldBytes() int { return int(c.held.Load()) }
 
-// flush is the flusher goroutine: it finishes a batch that flushNow left
-// half written, then writes the queue with one writev per batch, each
-// under WriteTimeout, until it is empty. It exists only while a socket is
+// flush is the flusher goroutine: it finishes batch, which flushNow left
+// written up to off (or nothing, when batch is nil), then writes the
+// queue, until it is empty. Each batch is first offered to the socket
+// without waiting; only what the socket does not take is written with a
+// blocking writev under WriteTimeout. It exists only while a socket is
 // slower than its senders, or for writes queued off the workers (Reply,
-// pings, the close frame).
-func (c *Conn) flush() {
+// the close frame). It borrows its scratch from the transport for the
+// time it runs, so a connection keeps none, and lets go of the queue's
+// arrays when it is done.
+func (c *Conn) flush(batch []outFrame, off int) {
+	s, _ := c.t.flushers.Get().(*Batch)
+	if s == nil {
+		s = &Batch{helper: true}
+	}
+	defer func() {
+		if s.bc != nil {
+			s.bc.Close() // the duplicate of a detached descriptor
+			s.bc = nil
+		}
+		c.t.flushers.Put(s)
+	}()
 	// With ObserveQueueDelay, since is a time no later than when the
 	// frames of the next batch were queued: the flusher's start for the
 	// first (which it did not see queued), then when the previous batch
 	// was taken, since every frame of a batch was queued after the one
 	// before it was taken.
 	observe := c.t.cfg.ObserveQueueDelay
-	var since int64
+	var since, taken int64
 	if observe != nil {
 		since = c.t.clock()
 	}
 	for {
-		batch, off := c.batch, c.boff
-		c.batch, c.boff = nil, 0
 		if batch == nil {
 			c.wmu.Lock()
 			if len(c.wq) == 0 {
 				c.flushing = false
+				c.keepSpare(nil, true)
 				done := c.closeAfter
 				c.wmu.Unlock()
 				if done {
@@ -430,51 +479,116 @@ func (c *Conn) flush() {
 			c.wqBytes = 0
 			c.wmu.Unlock()
 		}
-
-		now := time.Now()
-		c.nc.SetWriteDeadline(now.Add(c.t.cfg.WriteTimeout))
-		var err error
-		// clean: the stream is at a frame boundary if this write fails
-		// having written nothing (a TLS write may have sent records).
-		clean := off == 0 && c.tc == nil
-		if c.tc != nil {
-			err = c.writeTLS(batch)
-		} else {
-			c.iov = c.iov[:0]
-			for _, f := range batch {
-				switch {
-				case off >= len(f.b):
-					off -= len(f.b)
-				default:
-					c.iov = append(c.iov, f.b[off:])
-					off = 0
-				}
-			}
-			c.iovw = c.iov
-			var n int64
-			n, err = c.iovw.WriteTo(c.nc)
-			addBytes(&c.wbytes, int(n))
-			clean = clean && n == 0
-			clear(c.iov)
+		if observe != nil {
+			taken = c.t.clock()
 		}
-		// No deadline outlives the write: the runtime fails every later
-		// write, the non-blocking ones of flushNow too, once it passes.
-		c.nc.SetWriteDeadline(time.Time{})
+		err := c.writeBlocking(s, batch, off)
 		c.releaseQueue(batch)
-
 		c.wmu.Lock()
-		c.wspare = batch[:0]
+		c.keepSpare(batch, false)
 		c.wmu.Unlock()
 		if err != nil {
+			var pe *partialError
+			clean := !errors.As(err, &pe)
+			if pe != nil {
+				err = pe.error
+			}
 			c.writeFailed(err, clean)
 			return
 		}
 		if observe != nil {
 			observe(time.Duration(c.t.clock() - since))
-			since = int64(now.Sub(c.t.epoch))
+			since = taken
 		}
+		batch, off = nil, 0
 	}
 }
+
+// writeBlocking writes batch from byte off: first without waiting (no
+// deadline to set, no poller to involve, for the common case of a socket
+// with room), then, for what the socket did not take, with a blocking
+// write under WriteTimeout. It returns the write's error, as a
+// *partialError when some of the batch was written before it failed (no
+// close frame may follow: it would be read as part of a frame).
+func (c *Conn) writeBlocking(s *Batch, batch []outFrame, off int) error {
+	if c.tc == nil && c.fd >= 0 {
+		n, total, err := c.writeRaw(&s.wscratch, skip(batch, off, &s.frames1))
+		clear(s.frames1)
+		s.frames1 = s.frames1[:0]
+		addBytes(&c.wbytes, n)
+		if err != nil {
+			return partial(err, off+n > 0)
+		}
+		if n == total {
+			return nil
+		}
+		off += n
+	}
+	nc := c.nc
+	if c.detached {
+		if s.bc == nil {
+			var err error
+			if s.bc, _, err = c.blockingConn(); err != nil {
+				return partial(err, off > 0)
+			}
+		}
+		nc = s.bc
+	}
+	nc.SetWriteDeadline(time.Now().Add(c.t.cfg.WriteTimeout))
+	var err error
+	var n int64
+	if c.tc != nil {
+		err = c.writeTLS(batch)
+		n = 1 // a TLS write may have sent records: never clean
+	} else {
+		for _, f := range skip(batch, off, &s.frames1) {
+			s.bufs = append(s.bufs, f.b)
+		}
+		s.bufw = s.bufs
+		n, err = s.bufw.WriteTo(nc)
+		addBytes(&c.wbytes, int(n))
+		clear(s.bufs)
+		s.bufs = s.bufs[:0]
+		clear(s.frames1)
+		s.frames1 = s.frames1[:0]
+	}
+	// No deadline outlives the write: the runtime fails every later
+	// write, the non-blocking ones of flushNow too, once it passes.
+	nc.SetWriteDeadline(time.Time{})
+	if err != nil {
+		return partial(err, off > 0 || n > 0)
+	}
+	return nil
+}
+
+// skip returns batch without its first off bytes, using scratch when a
+// frame is cut.
+func skip(batch []outFrame, off int, scratch *[]outFrame) []outFrame {
+	if off == 0 {
+		return batch
+	}
+	for i, f := range batch {
+		if off < len(f.b) {
+			*scratch = append(append((*scratch)[:0], outFrame{b: f.b[off:]}), batch[i+1:]...)
+			return *scratch
+		}
+		off -= len(f.b)
+	}
+	return nil
+}
+
+// partial wraps err as written part of a batch, when some was.
+func partial(err error, some bool) error {
+	if !some {
+		return err
+	}
+	return &partialError{err}
+}
+
+// partialError is a write error after part of a batch was written.
+type partialError struct{ error }
+
+func (e *partialError) Unwrap() error { return e.error }
 
 // releaseQueue returns pooled buffers and forgets shared frames.
 func (c *Conn) releaseQueue(q []outFrame) {

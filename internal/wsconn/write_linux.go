@@ -3,6 +3,7 @@
 package wsconn
 
 import (
+	"net"
 	"syscall"
 	"unsafe"
 )
@@ -40,9 +41,21 @@ func (c *Conn) writeRaw(s *wscratch, batch []outFrame) (n, total int, err error)
 		total += len(f.b)
 	}
 	s.iov, s.rest, s.n, s.err = iov, iov, 0, 0
-	// RawConn.Write holds the descriptor against a concurrent Close, and
-	// rawWritev returns true, so it never waits for writability.
-	err = c.rc.Write(s.fn)
+	// The descriptor is held against a concurrent Close (fdAcquire, or
+	// RawConn.Write before Detach); rawWritev returns true, so the
+	// runtime never waits for writability.
+	if c.detached {
+		if c.fdAcquire() {
+			s.rawWritev(uintptr(c.fd))
+			c.fdRelease()
+		} else {
+			err = net.ErrClosed
+		}
+	} else if rc, rerr := c.rawConn(); rerr != nil {
+		err = rerr
+	} else {
+		err = rc.Write(s.fn)
+	}
 	clear(iov) // the iovecs point into frames the queue releases
 	switch {
 	case err != nil:
