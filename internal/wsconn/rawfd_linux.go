@@ -116,17 +116,7 @@ func (c *Conn) closeSocket() {
 // readFD is one non-blocking read(2) of the socket into p.
 func (c *Conn) readFD(w *Worker, p []byte) (int, error) {
 	if !c.detached {
-		rc, err := c.rawConn()
-		if err != nil {
-			return 0, err
-		}
-		w.rp = p
-		err = rc.Read(w.readFn)
-		w.rp = nil
-		if err != nil {
-			return 0, err
-		}
-		return w.rn, w.rerr
+		return c.readPolled(w, p)
 	}
 	if !c.fdAcquire() {
 		return 0, net.ErrClosed

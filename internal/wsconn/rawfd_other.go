@@ -12,19 +12,7 @@ func (c *Conn) DetachFD() error { return nil }
 func (c *Conn) closeSocket() { c.nc.Close() }
 
 // readFD is one non-blocking read(2) of the socket into p.
-func (c *Conn) readFD(w *Worker, p []byte) (int, error) {
-	rc, err := c.rawConn()
-	if err != nil {
-		return 0, err
-	}
-	w.rp = p
-	err = rc.Read(w.readFn)
-	w.rp = nil
-	if err != nil {
-		return 0, err
-	}
-	return w.rn, w.rerr
-}
+func (c *Conn) readFD(w *Worker, p []byte) (int, error) { return c.readPolled(w, p) }
 
 // blockingConn returns the connection's net.Conn.
 func (c *Conn) blockingConn() (nc net.Conn, own bool, err error) { return c.nc, false, nil }

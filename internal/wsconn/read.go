@@ -245,6 +245,22 @@ func (c *Conn) read(w *Worker, p []byte) (int, error) {
 	return max(n, 0), err
 }
 
+// readPolled is one non-blocking read(2) into p of a connection on Go's
+// runtime poller (not detached), through its RawConn.
+func (c *Conn) readPolled(w *Worker, p []byte) (int, error) {
+	rc, err := c.rawConn()
+	if err != nil {
+		return 0, err
+	}
+	w.rp = p
+	err = rc.Read(w.readFn)
+	w.rp = nil
+	if err != nil {
+		return 0, err
+	}
+	return w.rn, w.rerr
+}
+
 // charge takes n bytes from the byte-rate bucket; false when it closed
 // the connection for it.
 func (c *Conn) charge(n int) bool {
