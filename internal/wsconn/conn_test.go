@@ -300,6 +300,7 @@ func FuzzFrames(f *testing.F) {
 	const maxMsg = 4096
 	run := func(t *testing.T, data []byte, chunk int) ([]string, bool) {
 		tr := New(Config{MaxMessageSize: maxMsg, MaxQueueBytes: 1 << 20, RefuseBinary: "binary"})
+		t.Cleanup(func() { tr.Close() }) // its epoll descriptor: the fuzzer runs thousands
 		rec := &recorder{}
 		c, peer := socketPair(t, tr, rec)
 		w := tr.newWorker()
