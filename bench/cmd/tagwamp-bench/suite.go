@@ -7,7 +7,8 @@ import (
 
 // suiteRuns is a predefined list of runs. standard is `make bench`: every
 // scenario at the sizes the bench targets name (bench/RESULTS.md, "The
-// bench targets"), about 11 minutes on a 2-core box with both servers,
+// bench targets"), 3.5-5 minutes on the quiet 2-core box with both
+// servers (up to about 10 when loaded),
 // fan-outs on per-subscriber tag topics (-topics, from base) and the
 // 10k window 1 fanout and the burst again on one shared topic string;
 // smoke is the seconds-long run of the tests, small N, every scenario,
