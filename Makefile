@@ -3,6 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 FUZZTEST ?= 3s
 PKGS     := ./...
+SUITE    ?= standard
 
 .PHONY: run test bench bench-micro fuzz lint fmt
 
@@ -12,8 +13,8 @@ run: ## serve on 127.0.0.1:8080 with the zero-config defaults (the demo page is 
 test: ## vet and the whole suite under the race detector in every module, then every fuzz target for FUZZTEST each
 	GO=$(GO) scripts/test.sh $(FUZZTEST)
 
-bench: ## load harness, standard suite, tagwamp and the peer: table, bench/results.json, bench/charts/*.svg
-	ulimit -n $$(ulimit -Hn) && cd bench && $(GO) run ./cmd/tagwamp-bench -suite standard -json results.json -charts charts
+bench: ## load harness, tagwamp and the peer, SUITE=standard (or smoke): a new folder bench/runs/<UTC time>/ (table.txt, log.txt, results.json, charts/); UPDATE=1 also writes the committed bench/results.json and bench/charts/; BENCHFLAGS adds flags (-port-base 24000, -root DIR)
+	ulimit -n $$(ulimit -Hn) && cd bench && $(GO) run ./cmd/tagwamp-bench -suite $(SUITE) -out runs/$$(date -u +%Y%m%dT%H%M%SZ)$(if $(filter-out standard,$(SUITE)),-$(SUITE)) $(if $(UPDATE),-update) $(BENCHFLAGS)
 
 bench-micro: ## hot-path Go benchmarks (figures in bench/RESULTS.md)
 	$(GO) test -run='^$$' -bench=. -benchmem ./protocol ./tagindex ./router ./internal/wsconn ./auth && cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./internal/wire

@@ -44,22 +44,22 @@ type natsd struct {
 
 // startNATS starts nats-server on free loopback ports and waits until
 // both listen.
-func startNATS(ctx context.Context) (*natsd, error) {
+func startNATS(ctx context.Context, pt *ports) (*natsd, error) {
 	bin, err := findNATS()
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freePort()
+	addr, err := pt.free()
 	if err != nil {
 		return nil, err
 	}
-	mon, err := freePort()
+	mon, err := pt.free()
 	if err != nil {
 		return nil, err
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	_, mport, _ := net.SplitHostPort(mon)
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port, "-m", mport)
+	cmd := exec.Command(bin, "-a", pt.host, "-p", port, "-m", mport)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -147,7 +147,7 @@ const brokerConfig = `broker:
 // startCluster starts nats-server and n tagwamp nodes joined by it, the
 // nodes a few at a time.
 func (b *builds) startCluster(ctx context.Context, n int) (*cluster, error) {
-	nd, err := startNATS(ctx)
+	nd, err := startNATS(ctx, b.ports)
 	if err != nil {
 		return nil, err
 	}

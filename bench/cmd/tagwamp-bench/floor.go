@@ -218,7 +218,7 @@ func (h *harness) runFloor(name string, p params) report.Result {
 }
 
 func (h *harness) floor(res *report.Result, p params) error {
-	addr, err := freePort()
+	addr, err := h.builds.ports.free()
 	if err != nil {
 		return err
 	}

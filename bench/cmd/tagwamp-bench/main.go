@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,7 +36,9 @@ func main() {
 // options are the harness's own flags.
 type options struct {
 	suite, servers, jsonFile, charts, cpuprofile, memprofile, root, fromJSON string
-	perProc, sources, loops                                                  int
+	out, addr, updateDir                                                     string
+	update                                                                   bool
+	perProc, sources, loops, portBase                                        int
 }
 
 // run is the whole program; it returns the exit status.
@@ -46,8 +49,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var p params
 	fs.StringVar(&o.suite, "suite", "", "run a predefined `suite` (standard, smoke) instead of named scenarios")
 	fs.StringVar(&o.servers, "servers", "tagwamp,peer", "servers to measure, comma-separated: tagwamp, peer")
+	fs.StringVar(&o.out, "out", "", "write the run into `dir` (created): results.json, table.txt (the table), log.txt (the progress) and charts/")
+	fs.BoolVar(&o.update, "update", false, "also write the committed bench/results.json and bench/charts/ of the repository the harness runs in (never written otherwise)")
 	fs.StringVar(&o.jsonFile, "json", "", "write the results as JSON to `file`")
 	fs.StringVar(&o.charts, "charts", "", "draw SVG charts into `dir`")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1", "`IP` the servers listen on (a loopback address: the generator dials from -sources)")
+	fs.IntVar(&o.portBase, "port-base", 0, "servers listen on free ports from `port` to port+199 (0: random free ports below the ephemeral range)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "save a server CPU profile of each measured window to `prefix`.<scenario>.<server>.pprof")
 	fs.StringVar(&o.fromJSON, "from-json", "", "measure nothing: print the table and draw -charts from the results in `file`")
 	fs.StringVar(&o.memprofile, "memprofile", "", "save the server's allocation profile (after a GC) at the start and end of each measured window to `prefix`.<scenario>.<server>.allocs{0,1}.pprof (compare with go tool pprof -base)")
@@ -62,8 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&p.IdleWindow, "idle-window", 5*time.Second, "idle: how long idle CPU is measured")
 	fs.IntVar(&p.Subs, "subs", 1000, "fanout, burst: subscribers")
 	fs.Float64Var(&p.Share, "share", 1, "fanout: share of the subscribers one publication reaches (1/groups)")
+	fs.StringVar(&p.Topics, "topics", topicsPerSub, "fanout, burst: `layout` of the subscriptions: per-sub (subscriber i on its own tag topic, group?g=G&user=i, published to group?g=G) or shared (every subscriber of a group on one topic string)")
 	fs.IntVar(&p.Pubs, "pubs", 1, "fanout: publisher connections")
-	fs.IntVar(&p.Window, "window", 8, "fanout: publications in flight per publisher")
+	fs.IntVar(&p.Window, "window", 8, "fanout: publications in flight per publisher: sent and not yet received by every subscriber they match")
 	fs.Float64Var(&p.Rate, "rate", 0, "fanout: publications per second, all publishers (0: as fast as the window allows)")
 	fs.IntVar(&p.Pad, "pad", 16, "payload padding in bytes")
 	fs.IntVar(&p.Bursts, "bursts", 20, "burst: publications to every subscriber, one at a time")
@@ -108,6 +116,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if err := checkOutputs(&o); err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 2
+	}
 	if o.fromJSON != "" {
 		return replot(o, stdout, stderr)
 	}
@@ -135,37 +147,106 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		servers = append(servers, wire.Server(s))
 	}
+	var logFile *os.File
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			fmt.Fprintln(stderr, "tagwamp-bench:", err)
+			return 1
+		}
+		if logFile, err = os.Create(filepath.Join(o.out, "log.txt")); err != nil {
+			fmt.Fprintln(stderr, "tagwamp-bench:", err)
+			return 1
+		}
+		defer logFile.Close()
+		stderr = io.MultiWriter(stderr, logFile)
+	}
+	load0 := report.LoadAvg()
 	rep, err := measure(ctx, o, runs, servers, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "tagwamp-bench:", err)
 		return 1
 	}
 	rep.Command = "tagwamp-bench " + strings.Join(args, " ")
-	rep.WriteTable(stdout)
+	rep.LoadStart, rep.LoadEnd = load0, report.LoadAvg()
 	status := 0
 	for _, r := range rep.Results {
 		if r.Err != "" {
 			status = 1
 		}
 	}
-	if o.jsonFile != "" {
-		var b bytes.Buffer
-		rep.WriteJSON(&b)
-		if err := os.WriteFile(o.jsonFile, b.Bytes(), 0o644); err != nil {
-			fmt.Fprintln(stderr, "tagwamp-bench:", err)
-			return 1
-		}
-		fmt.Fprintln(stderr, "wrote", o.jsonFile)
-	}
-	if o.charts != "" {
-		files, err := rep.WriteCharts(o.charts)
-		if err != nil {
-			fmt.Fprintln(stderr, "tagwamp-bench:", err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), o.charts)
+	if err := writeOutputs(rep, o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
 	}
 	return status
+}
+
+// checkOutputs fills the -json and -charts paths that -out and -update
+// imply and refuses to write the committed figures without -update.
+func checkOutputs(o *options) error {
+	committed := ""
+	if root, err := findRoot(); err == nil {
+		committed = filepath.Join(root, "bench")
+	}
+	same := func(a, b string) bool {
+		x, err1 := filepath.Abs(a)
+		y, err2 := filepath.Abs(b)
+		return err1 == nil && err2 == nil && x == y
+	}
+	if !o.update && committed != "" && (o.jsonFile != "" && same(o.jsonFile, filepath.Join(committed, "results.json")) ||
+		o.charts != "" && same(o.charts, filepath.Join(committed, "charts")) ||
+		o.out != "" && same(o.out, committed)) {
+		return fmt.Errorf("that would write over the committed figures in %s: add -update to mean it", committed)
+	}
+	if o.update && committed == "" {
+		return fmt.Errorf("-update: not inside the tagwamp repository")
+	}
+	if o.update {
+		o.updateDir = committed
+	}
+	return nil
+}
+
+// writeOutputs prints the table and writes what the flags ask: -out's
+// folder, -json, -charts, and with -update the committed figures.
+func writeOutputs(rep *report.Report, o options, stdout, stderr io.Writer) error {
+	var table bytes.Buffer
+	rep.WriteTable(io.MultiWriter(stdout, &table))
+	type dest struct{ json, charts, table string }
+	var dests []dest
+	if o.out != "" {
+		dests = append(dests, dest{filepath.Join(o.out, "results.json"), filepath.Join(o.out, "charts"), filepath.Join(o.out, "table.txt")})
+	}
+	if o.jsonFile != "" || o.charts != "" {
+		dests = append(dests, dest{o.jsonFile, o.charts, ""})
+	}
+	if o.updateDir != "" {
+		dests = append(dests, dest{filepath.Join(o.updateDir, "results.json"), filepath.Join(o.updateDir, "charts"), ""})
+	}
+	for _, d := range dests {
+		if d.json != "" {
+			var b bytes.Buffer
+			rep.WriteJSON(&b)
+			if err := os.WriteFile(d.json, b.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintln(stderr, "wrote", d.json)
+		}
+		if d.table != "" {
+			if err := os.WriteFile(d.table, table.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintln(stderr, "wrote", d.table)
+		}
+		if d.charts != "" {
+			files, err := rep.WriteCharts(d.charts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), d.charts)
+		}
+	}
+	return nil
 }
 
 // replot prints the table and draws the charts of a saved report.
@@ -181,14 +262,9 @@ func replot(o options, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tagwamp-bench:", err)
 		return 1
 	}
-	rep.WriteTable(stdout)
-	if o.charts != "" {
-		files, err := rep.WriteCharts(o.charts)
-		if err != nil {
-			fmt.Fprintln(stderr, "tagwamp-bench:", err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "wrote %d charts into %s\n", len(files), o.charts)
+	if err := writeOutputs(rep, o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "tagwamp-bench:", err)
+		return 1
 	}
 	return 0
 }
@@ -248,6 +324,14 @@ func checkParams(runs []runSpec, o options) error {
 			return fmt.Errorf("cluster: -subs, -pubs, -window and -rounds must be positive")
 		case slices.Contains([]string{"fanout", "burst"}, r.scenario) && (p.Subs < 1 || p.Pubs < 1 || p.Window < 1 || p.Bursts < 1):
 			return fmt.Errorf("%s: -subs, -pubs, -window and -bursts must be positive", r.scenario)
+		case slices.Contains([]string{"fanout", "burst", "cluster"}, r.scenario) && p.Topics != topicsPerSub && p.Topics != topicsShared:
+			return fmt.Errorf("%s: -topics %q: %s or %s", r.scenario, p.Topics, topicsPerSub, topicsShared)
+		case slices.Contains([]string{"fanout", "cluster"}, r.scenario) && p.Window > gen.MaxCompleteWindow:
+			return fmt.Errorf("%s: -window %d: at most %d", r.scenario, p.Window, gen.MaxCompleteWindow)
+		case slices.Contains([]string{"fanout", "cluster"}, r.scenario) && p.Subs < groups(p.Share):
+			return fmt.Errorf("%s: -subs %d: fewer than the %d groups -share makes", r.scenario, p.Subs, groups(p.Share))
+		case slices.Contains([]string{"fanout", "cluster"}, r.scenario) && p.Pubs > o.perProc:
+			return fmt.Errorf("%s: -pubs %d: the publishers share one generator process, at most -procs-max", r.scenario, p.Pubs)
 		case r.scenario == "rpc" && (p.Callers < 1 || p.CallWindow < 1):
 			return fmt.Errorf("rpc: -callers and -call-window must be positive")
 		case r.scenario == "mixed" && (p.Browsers < 1 || p.Groups < 1 || p.Backends < 1 || p.MixedRate <= 0 || p.MixedCallers < 1 || p.CallWindow < 1):
@@ -276,8 +360,14 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(log, "building the servers...")
-	b, err := build(ctx, root, !slices.Contains(servers, wire.Peer))
+	if net.ParseIP(o.addr) == nil {
+		return nil, fmt.Errorf("-addr %q: not an IP address", o.addr)
+	}
+	if o.portBase < 0 || o.portBase > 65535-portSpan {
+		return nil, fmt.Errorf("-port-base %d: out of range", o.portBase)
+	}
+	fmt.Fprintf(log, "building the servers from %s...\n", root)
+	b, err := build(ctx, root, !slices.Contains(servers, wire.Peer), &ports{host: o.addr, base: o.portBase})
 	if err != nil {
 		return nil, err
 	}
@@ -295,8 +385,10 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 		sc := scenarios[r.scenario]
 		if sc.run == nil { // floor: once, on no server
 			name := sc.name(r.p)
-			fmt.Fprintf(log, "running %s...\n", name)
-			rep.Add(h.runFloor(name, r.p))
+			fmt.Fprintf(log, "running %s (load %s)...\n", name, report.LoadAvg())
+			res := h.runFloor(name, r.p)
+			res.Short, res.Load = sc.short(r.p), report.LoadAvg()
+			rep.Add(res)
 			continue
 		}
 		for _, kind := range servers {
@@ -304,7 +396,8 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 				return rep, ctx.Err()
 			}
 			name := sc.name(r.p)
-			fmt.Fprintf(log, "running %s on %s...\n", name, kind)
+			load := report.LoadAvg()
+			fmt.Fprintf(log, "running %s on %s (load %s)...\n", name, kind, load)
 			res := report.Result{Name: name, Scenario: r.scenario, Server: string(kind), Params: sc.args(r.p)}
 			if isCluster(r.scenario) && kind != wire.Tagwamp {
 				continue // tagwamp's cluster: no peer run
@@ -319,6 +412,7 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 				res.Err = err.Error()
 				fmt.Fprintf(log, "  FAILED: %v\n", err)
 			}
+			res.Short, res.Load = sc.short(r.p), load
 			res.Finish()
 			rep.Add(res)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/tagwamp/tagwamp/bench/internal/gen"
@@ -23,6 +24,7 @@ type params struct {
 	Pubs   int     // fanout: publisher connections
 	Window int     // fanout: publications in flight per publisher
 	Rate   float64 // fanout: publications per second (0: as fast as the window allows)
+	Topics string  // fanout, burst: topicsPerSub or topicsShared
 	Pad    int     // payload padding
 	Bursts int     // burst: publications, one at a time
 
@@ -49,69 +51,114 @@ func nodes(scenario string, p params) int {
 	return 0
 }
 
+// The subscription layouts of -topics.
+const (
+	// topicsPerSub: subscriber i of group g on its own tag topic
+	// (wire.Proto GroupUserTopic), the product's shape: tagwamp encodes
+	// one EVENT per receiver. The peer's channels have no tags: it gets
+	// the group's channel, as with topicsShared.
+	topicsPerSub = "per-sub"
+	// topicsShared: every subscriber of group g on the group's one topic
+	// string, tagwamp's best case (one EVENT per publication).
+	topicsShared = "shared"
+)
+
+// subTopics is the generator's layout for -topics.
+func subTopics(p params) gen.Topics {
+	if p.Topics == topicsShared {
+		return gen.TopicsGroup
+	}
+	return gen.TopicsGroupUser
+}
+
 // scenario runs one scenario on one server into s.res.
 type scenario func(s *session, p params) error
 
 // scenarios by name, and the name each result carries.
 var scenarios = map[string]struct {
-	run  scenario
-	name func(p params) string
-	args func(p params) map[string]any
+	run   scenario
+	name  func(p params) string
+	args  func(p params) map[string]any
+	short func(p params) string // the chart label; name is the caption
 }{
 	"connect": {runConnect,
 		func(p params) string { return fmt.Sprintf("connect conns=%d conc=%d", p.Conns, p.Concurrency) },
-		func(p params) map[string]any { return map[string]any{"conns": p.Conns, "concurrency": p.Concurrency} }},
+		func(p params) map[string]any { return map[string]any{"conns": p.Conns, "concurrency": p.Concurrency} },
+		func(p params) string { return "connect " + kilo(p.Conns) }},
 	"idle": {runIdle,
 		func(p params) string { return fmt.Sprintf("idle sessions=%d", p.Conns) },
 		func(p params) map[string]any {
 			return map[string]any{"sessions": p.Conns, "idleWindow": p.IdleWindow.String()}
-		}},
+		},
+		func(p params) string { return "idle " + kilo(p.Conns) }},
 	"fanout": {runFanout,
 		func(p params) string {
 			rate := "max"
 			if p.Rate > 0 {
 				rate = fmt.Sprintf("%.0f/s", p.Rate)
 			}
-			return fmt.Sprintf("fanout subs=%d share=%g pubs=%d window=%d rate=%s", p.Subs, p.Share, p.Pubs, p.Window, rate)
+			return fmt.Sprintf("fanout subs=%d share=%g pubs=%d window=%d rate=%s topics=%s", p.Subs, p.Share, p.Pubs, p.Window, rate, p.Topics)
 		},
 		func(p params) map[string]any {
 			return map[string]any{"subs": p.Subs, "share": p.Share, "groups": groups(p.Share), "pubs": p.Pubs,
-				"window": p.Window, "rate": p.Rate, "pad": p.Pad, "duration": p.Duration.String(), "warmup": p.Warmup.String()}
+				"window": p.Window, "rate": p.Rate, "pad": p.Pad, "duration": p.Duration.String(), "warmup": p.Warmup.String(),
+				"topics": p.Topics, "inFlight": "complete"}
+		},
+		func(p params) string {
+			s := "fanout " + kilo(p.Subs)
+			if g := groups(p.Share); g > 1 {
+				s += fmt.Sprintf(" 1/%d", g)
+			}
+			if p.Pubs > 1 {
+				s += fmt.Sprintf(" %dpub", p.Pubs)
+			}
+			s += fmt.Sprintf(" w%d", p.Window)
+			if p.Rate > 0 {
+				s += fmt.Sprintf(" %.0f/s", p.Rate)
+			}
+			return s + " " + p.Topics
 		}},
 	"burst": {runBurst,
-		func(p params) string { return fmt.Sprintf("burst subs=%d", p.Subs) },
-		func(p params) map[string]any { return map[string]any{"subs": p.Subs, "bursts": p.Bursts, "pad": p.Pad} }},
+		func(p params) string { return fmt.Sprintf("burst subs=%d topics=%s", p.Subs, p.Topics) },
+		func(p params) map[string]any {
+			return map[string]any{"subs": p.Subs, "bursts": p.Bursts, "pad": p.Pad, "topics": p.Topics}
+		},
+		func(p params) string { return "burst " + kilo(p.Subs) + " " + p.Topics }},
 	// floor has no run: it needs neither server, and runs once (runFloor).
 	"floor": {nil,
 		func(p params) string { return fmt.Sprintf("floor tcp-echo %dB window=1", floorSize) },
 		func(p params) map[string]any {
 			return map[string]any{"size": floorSize, "window": 1, "duration": p.Duration.String(), "warmup": p.Warmup.String()}
-		}},
+		},
+		func(params) string { return "floor echo" }},
 	"rpc": {runRPC,
 		func(p params) string { return fmt.Sprintf("rpc callers=%d window=%d", p.Callers, p.CallWindow) },
 		func(p params) map[string]any {
 			return map[string]any{"callers": p.Callers, "window": p.CallWindow, "pad": p.Pad,
 				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
-		}},
+		},
+		func(p params) string { return fmt.Sprintf("rpc %dx%d", p.Callers, p.CallWindow) }},
 	"cluster": {runCluster,
 		func(p params) string {
 			rate := "max"
 			if p.Rate > 0 {
 				rate = fmt.Sprintf("%.0f/s", p.Rate)
 			}
-			return fmt.Sprintf("cluster nodes=%d subs=%d share=%g pubs=%d window=%d rate=%s", p.Nodes, p.Subs, p.Share, p.Pubs, p.Window, rate)
+			return fmt.Sprintf("cluster nodes=%d subs=%d share=%g pubs=%d window=%d rate=%s topics=%s", p.Nodes, p.Subs, p.Share, p.Pubs, p.Window, rate, p.Topics)
 		},
 		func(p params) map[string]any {
 			return map[string]any{"nodes": p.Nodes, "subs": p.Subs, "share": p.Share, "groups": groups(p.Share), "pubs": p.Pubs,
 				"window": p.Window, "rate": p.Rate, "pad": p.Pad, "rounds": p.Rounds,
-				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
-		}},
+				"duration": p.Duration.String(), "warmup": p.Warmup.String(), "topics": p.Topics, "inFlight": "complete"}
+		},
+		func(p params) string { return fmt.Sprintf("cluster %d×%s w%d", p.Nodes, kilo(p.Subs), p.Window) }},
 	"million": {runMillion,
 		func(p params) string { return fmt.Sprintf("million sessions=%d nodes=%d", p.Conns, p.Nodes) },
 		func(p params) map[string]any {
 			return map[string]any{"sessions": p.Conns, "nodes": p.Nodes, "shards": p.Shards, "bursts": p.Bursts,
 				"concurrency": p.Concurrency, "pad": p.Pad}
-		}},
+		},
+		func(p params) string { return fmt.Sprintf("million %s/%d", kilo(p.Conns), p.Nodes) }},
 	"mixed": {runMixed,
 		func(p params) string {
 			return fmt.Sprintf("mixed browsers=%d groups=%d pub=%.0f/s callers=%d", p.Browsers, p.Groups, p.MixedRate, p.MixedCallers)
@@ -120,7 +167,19 @@ var scenarios = map[string]struct {
 			return map[string]any{"browsers": p.Browsers, "groups": p.Groups, "backends": p.Backends,
 				"rate": p.MixedRate, "callers": p.MixedCallers, "window": p.CallWindow, "pad": p.Pad,
 				"duration": p.Duration.String(), "warmup": p.Warmup.String()}
-		}},
+		},
+		func(p params) string { return "mixed " + kilo(p.Browsers) }},
+}
+
+// kilo writes n shortly: 950, 5k, 19.5k, 1M.
+func kilo(n int) string {
+	switch {
+	case n >= 1e6 && n%1e5 == 0:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64) + "M"
+	case n >= 1e3 && n%100 == 0:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', -1, 64) + "k"
+	}
+	return strconv.Itoa(n)
 }
 
 // groups is how many groups give each publication share of subscribers.
@@ -222,15 +281,57 @@ func mustCount(ws []*gen.Worker) []gen.Stats {
 	return sts
 }
 
+// pubFirst is the connection number of the first publisher.
+const pubFirst = 1 << 20
+
+// fanoutWorkers starts the subscribers (on urls, or the session's server)
+// and the publishers of a fanout, publishers on a completion board: a
+// publication stays in its publisher's window until every subscriber it
+// matches has it.
+func (s *session) fanoutWorkers(p params, urls []string) (subs, pubs []*gen.Worker, err error) {
+	g := groups(p.Share)
+	board, err := gen.NewBoard(pubFirst, p.Pubs)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer board.Close() // the workers hold their own descriptors
+	sub := gen.Spec{Role: gen.RoleSubscriber, Count: p.Subs, Concurrency: p.Concurrency, Topics: subTopics(p), Groups: g, URLs: urls}
+	board.Subscribers(&sub)
+	if subs, _, err = s.spawn(sub); err != nil {
+		return nil, nil, err
+	}
+	pub := gen.Spec{Role: gen.RolePublisher, Count: p.Pubs, Target: gen.TargetGroup, Groups: g,
+		Window: p.Window, Rate: p.Rate, Pad: p.Pad, First: pubFirst, Loops: 1, URLs: urls}
+	board.Publishers(&pub, groupSizes(p.Subs, g))
+	if pubs, _, err = s.spawn(pub); err != nil {
+		return nil, nil, err
+	}
+	return subs, pubs, nil
+}
+
+// checkComplete fails when a subscriber received a publication the
+// board did not expect (a duplicate, or one for another slot).
+func checkComplete(subs, pubs []*gen.Worker) (maxInflight int64, err error) {
+	st, err := do(subs, gen.CmdCount)
+	if err != nil {
+		return 0, err
+	}
+	if n := sum(st).Stale; n != 0 {
+		return 0, fmt.Errorf("%d deliveries the completion board did not expect (duplicates?)", n)
+	}
+	ps, err := do(pubs, gen.CmdCount)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range ps {
+		maxInflight = max(maxInflight, p.MaxInflight)
+	}
+	return maxInflight, nil
+}
+
 func runFanout(s *session, p params) error {
 	g := groups(p.Share)
-	subs, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Subs, Concurrency: p.Concurrency,
-		Topics: gen.TopicsGroup, Groups: g})
-	if err != nil {
-		return err
-	}
-	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: p.Pubs, Target: gen.TargetGroup, Groups: g,
-		Echo: true, Window: p.Window, Rate: p.Rate, Pad: p.Pad, First: 1 << 20, Loops: 1})
+	subs, pubs, err := s.fanoutWorkers(p, nil)
 	if err != nil {
 		return err
 	}
@@ -273,6 +374,11 @@ func runFanout(s *session, p params) error {
 	if err := drain(subs, want, 60*time.Second); err != nil {
 		return fmt.Errorf("fanout: %w", err)
 	}
+	inflight, err := checkComplete(subs, pubs)
+	if err != nil {
+		return fmt.Errorf("fanout: %w", err)
+	}
+	s.res.Add("publications in flight per publisher at most", float64(inflight), "n", report.Neither)
 	d := float64(sum(st).Deliveries - sum(c0).Deliveries)
 	s.res.Add("deliveries/s", d/s.res.Seconds, "1/s", report.Higher)
 	s.addPerCPU("deliveries per server CPU-s", d)
@@ -291,12 +397,12 @@ func runFanout(s *session, p params) error {
 
 func runBurst(s *session, p params) error {
 	subs, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Subs, Concurrency: p.Concurrency,
-		Topics: gen.TopicsGroup, Groups: 1})
+		Topics: subTopics(p), Groups: 1})
 	if err != nil {
 		return err
 	}
 	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: 1, Target: gen.TargetGroup, Groups: 1,
-		Pad: p.Pad, First: 1 << 20, Loops: 1})
+		Pad: p.Pad, First: pubFirst, Loops: 1})
 	if err != nil {
 		return err
 	}

@@ -289,13 +289,7 @@ func (s *session) fanoutOn(urls []string, p params, cpu func() (float64, error))
 		}
 		s.workers = s.workers[:before]
 	}()
-	subs, _, err := s.spawn(gen.Spec{Role: gen.RoleSubscriber, Count: p.Subs, Concurrency: p.Concurrency,
-		Topics: gen.TopicsGroup, Groups: g, URLs: urls})
-	if err != nil {
-		return out, err
-	}
-	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: p.Pubs, Target: gen.TargetGroup, Groups: g,
-		Echo: true, Window: p.Window, Rate: p.Rate, Pad: p.Pad, First: 1 << 20, Loops: 1, URLs: urls})
+	subs, pubs, err := s.fanoutWorkers(p, urls)
 	if err != nil {
 		return out, err
 	}
@@ -331,6 +325,9 @@ func (s *session) fanoutOn(urls []string, p params, cpu func() (float64, error))
 	}
 	out.want = expected(sum(ps), groupSizes(p.Subs, g))
 	if err := drain(subs, out.want, 60*time.Second); err != nil {
+		return out, err
+	}
+	if _, err := checkComplete(subs, pubs); err != nil {
 		return out, err
 	}
 	out.deliveries = float64(sum(st).Deliveries - sum(c0).Deliveries)

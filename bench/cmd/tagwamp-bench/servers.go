@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,8 +45,10 @@ limits:
   byte_rate: {per_second: 1000000000000, burst: 1000000000000}
 `
 
-// builds holds the server binaries, built once per harness run.
+// builds holds the server binaries, built once per harness run, and
+// where the servers listen.
 type builds struct {
+	ports   *ports
 	dir     string
 	tagwamp string
 	peer    string // "" when the peer does not build
@@ -54,12 +57,12 @@ type builds struct {
 
 // build compiles ./cmd/tagwamp and, unless skipPeer, bench/peer (its own
 // module) into a temporary directory. root is the repository root.
-func build(ctx context.Context, root string, skipPeer bool) (*builds, error) {
+func build(ctx context.Context, root string, skipPeer bool, pt *ports) (*builds, error) {
 	dir, err := os.MkdirTemp("", "tagwamp-bench-")
 	if err != nil {
 		return nil, err
 	}
-	b := &builds{dir: dir, tagwamp: filepath.Join(dir, "tagwamp")}
+	b := &builds{ports: pt, dir: dir, tagwamp: filepath.Join(dir, "tagwamp")}
 	if out, err := goBuild(ctx, root, "-o", b.tagwamp, "./cmd/tagwamp"); err != nil {
 		return nil, fmt.Errorf("building tagwamp: %w\n%s", err, out)
 	}
@@ -95,7 +98,41 @@ type server struct {
 	done  chan error
 }
 
-// freePort returns a loopback port nobody listens on now.
+// ports hands out the addresses the harness's servers (and nats-server,
+// the floor's echo server) listen on: host, and either random free ports
+// or, with a base, the free ports from base to base+portSpan-1 in turn,
+// so that a run can stay out of other servers' way.
+type ports struct {
+	host string
+	base int // 0: random
+
+	mu   sync.Mutex
+	next int // the next port to try, from base
+}
+
+// portSpan is how many ports from -port-base the harness uses.
+const portSpan = 200
+
+// free returns host:port of a port nobody listens on now.
+func (p *ports) free() (string, error) {
+	if p.base == 0 {
+		return freePort(p.host)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range portSpan {
+		port := p.base + p.next
+		p.next = (p.next + 1) % portSpan
+		ln, err := net.Listen("tcp", net.JoinHostPort(p.host, strconv.Itoa(port)))
+		if err == nil {
+			ln.Close()
+			return ln.Addr().String(), nil
+		}
+	}
+	return "", fmt.Errorf("no free port on %s from %d to %d", p.host, p.base, p.base+portSpan-1)
+}
+
+// freePort returns a port of host nobody listens on now.
 //
 // The port is taken below the kernel's ephemeral range
 // (net.ipv4.ip_local_port_range), never from it: the readiness dials of
@@ -105,18 +142,18 @@ type server struct {
 // then fails to bind ("address already in use"), which happened with 52
 // nodes started one after another. Where the range cannot be read, or
 // nothing below it is free, the kernel picks.
-func freePort() (string, error) {
+func freePort(host string) (string, error) {
 	if low := ephemeralLow(); low > 1024 {
 		for range 64 {
 			port := 1024 + rand.IntN(low-1024)
-			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 			if err == nil {
 				ln.Close()
 				return ln.Addr().String(), nil
 			}
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return "", err
 	}
@@ -151,11 +188,11 @@ func (b *builds) start(ctx context.Context, kind wire.Server) (*server, error) {
 // startWith is start with extra appended to tagwamp's configuration (the
 // broker of a cluster node).
 func (b *builds) startWith(ctx context.Context, kind wire.Server, extra string) (*server, error) {
-	addr, err := freePort()
+	addr, err := b.ports.free()
 	if err != nil {
 		return nil, err
 	}
-	debug, err := freePort()
+	debug, err := b.ports.free()
 	if err != nil {
 		return nil, err
 	}

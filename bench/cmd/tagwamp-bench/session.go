@@ -179,6 +179,8 @@ func sum(sts []gen.Stats) gen.Stats {
 		t.SentPersonal += s.SentPersonal
 		t.Results += s.Results
 		t.Errors += s.Errors
+		t.Stale += s.Stale
+		t.Completed += s.Completed
 		for g, n := range s.SentGroup {
 			for len(t.SentGroup) <= g {
 				t.SentGroup = append(t.SentGroup, 0)

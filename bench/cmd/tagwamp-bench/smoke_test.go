@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,12 +39,14 @@ func TestMain(m *testing.M) {
 func TestSmoke(t *testing.T) {
 	t.Setenv("GOPROXY", "off")
 	dir := t.TempDir()
-	jsonFile := filepath.Join(dir, "results.json")
-	charts := filepath.Join(dir, "charts")
+	out := filepath.Join(dir, "run")
+	jsonFile := filepath.Join(out, "results.json")
+	charts := filepath.Join(out, "charts")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	status := run(ctx, []string{"-suite", "smoke", "-sources", "4", "-procs-max", "25", "-json", jsonFile, "-charts", charts}, &stdout, &stderr)
+	// The servers on ports from 23000 (below any ephemeral range).
+	status := run(ctx, []string{"-suite", "smoke", "-sources", "4", "-procs-max", "25", "-out", out, "-port-base", "23000"}, &stdout, &stderr)
 	if status != 0 {
 		t.Fatalf("status %d\nstderr:\n%s\nstdout:\n%s", status, stderr.String(), stdout.String())
 	}
@@ -109,6 +113,11 @@ func TestSmoke(t *testing.T) {
 				metric(r, "deliveries/s") <= 0 {
 				t.Errorf("%s on %s: nothing delivered: %+v", r.Name, r.Server, r.Metrics)
 			}
+			// Completion-based windows: never more incomplete publications
+			// per publisher than the window.
+			if n, w := metric(r, "publications in flight per publisher at most"), r.Params["window"].(float64); n < 1 || n > w {
+				t.Errorf("%s on %s: %v publications in flight, window %v", r.Name, r.Server, n, w)
+			}
 		case "burst":
 			if metric(r, "last delivery max") <= 0 {
 				t.Errorf("%s on %s: no delivery time", r.Name, r.Server)
@@ -125,7 +134,8 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("unexpected scenario %q", r.Scenario)
 		}
 	}
-	for _, want := range []string{"== connect conns=50", "== fanout subs=40 share=0.5", "server CPU s", "generator CPU s"} {
+	for _, want := range []string{"== connect conns=50", "== fanout subs=40 share=0.5", "topics=per-sub", "topics=shared",
+		"server CPU s", "generator CPU s", "load average at start"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
@@ -133,6 +143,14 @@ func TestSmoke(t *testing.T) {
 	svgs, _ := filepath.Glob(filepath.Join(charts, "*.svg"))
 	if len(svgs) == 0 {
 		t.Errorf("no charts in %s", charts)
+	}
+	for _, f := range []string{"table.txt", "log.txt", "charts/summary-tagwamp-vs-peer.svg"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("-out: %v", err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "table.txt")); string(b) != stdout.String() {
+		t.Errorf("table.txt differs from the table printed")
 	}
 
 	// The saved results replot to the same table.
@@ -241,6 +259,14 @@ func TestPlanAndFlags(t *testing.T) {
 		{"bad shards", []string{"-shards", "2", "million"}, 2},
 		{"bad rounds", []string{"-rounds", "0", "cluster"}, 2},
 		{"bad flag", []string{"-nope"}, 2},
+		{"bad topics", []string{"-topics", "mine", "fanout"}, 2},
+		{"window above the board", []string{"-window", "600", "fanout"}, 2},
+		{"fewer subscribers than groups", []string{"-subs", "5", "-share", "0.1", "fanout"}, 2},
+		{"bad addr", []string{"-addr", "localhost", "-servers", "tagwamp", "-duration", "1ms", "rpc"}, 1},
+		{"bad port base", []string{"-port-base", "65500", "-servers", "tagwamp", "-duration", "1ms", "rpc"}, 1},
+		{"over the committed json", []string{"-json", "../../results.json", "rpc"}, 2},
+		{"over the committed charts", []string{"-charts", "../../charts", "rpc"}, 2},
+		{"over the committed folder", []string{"-out", "../..", "rpc"}, 2},
 		{"help", []string{"-h"}, 0},
 	}
 	for _, tt := range tests {
@@ -270,6 +296,38 @@ func TestPlanAndFlags(t *testing.T) {
 		if len(seen) != len(scenarioOrder) {
 			t.Errorf("suite %s covers %v, want every scenario", s, seen)
 		}
+	}
+}
+
+// TestPorts: with a base, the ports are taken in turn from it, each free
+// when handed out.
+func TestPorts(t *testing.T) {
+	pt := &ports{host: "127.0.0.1", base: 23400}
+	seen := map[string]bool{}
+	for range 5 {
+		a, err := pt.free()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(a)
+		if n, _ := strconv.Atoi(port); n < 23400 || n >= 23400+portSpan || seen[a] {
+			t.Fatalf("port %s: out of range or handed out twice", a)
+		}
+		seen[a] = true
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, busy, _ := net.SplitHostPort(ln.Addr().String())
+	n, _ := strconv.Atoi(busy)
+	if n+portSpan > 65535 {
+		t.Skip("listener port too high to start a span at")
+	}
+	pt = &ports{host: "127.0.0.1", base: n}
+	if a, err := pt.free(); err != nil || a == ln.Addr().String() {
+		t.Fatalf("free() = %s, %v: the busy port, or none", a, err)
 	}
 }
 

@@ -7,8 +7,12 @@ import (
 
 // suiteRuns is a predefined list of runs. standard is `make bench`: every
 // scenario at the sizes the bench targets name (bench/RESULTS.md, "The
-// bench targets"), under 10 minutes on a 2-core box with both servers;
-// smoke is the seconds-long run of the tests, small N, every scenario.
+// bench targets"), 3.5-5 minutes on the quiet 2-core box with both
+// servers (up to about 10 when loaded),
+// fan-outs on per-subscriber tag topics (-topics, from base) and the
+// 10k window 1 fanout and the burst again on one shared topic string;
+// smoke is the seconds-long run of the tests, small N, every scenario,
+// both topic layouts.
 func suiteRuns(name string, base params) ([]runSpec, error) {
 	with := func(sc string, edit func(p *params)) runSpec {
 		p := base
@@ -24,11 +28,17 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 1000, 1, 1, 1, 0 }),
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 1000, 1, 1, 8, 0 }),
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 10000, 1, 1, 1, 0 }),
+			// The same on one shared topic string: tagwamp's best case.
+			with("fanout", func(p *params) {
+				std(p)
+				p.Subs, p.Share, p.Pubs, p.Window, p.Rate, p.Topics = 10000, 1, 1, 1, 0, topicsShared
+			}),
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 10000, 1, 2, 8, 0 }),
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 10000, 0.1, 2, 8, 0 }),
 			// Latency at 200k deliveries/s: 20 publications/s to 10k.
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 10000, 1, 1, 8, 20 }),
 			with("burst", func(p *params) { std(p); p.Subs, p.Bursts = 10000, 20 }),
+			with("burst", func(p *params) { std(p); p.Subs, p.Bursts, p.Topics = 10000, 20, topicsShared }),
 			with("floor", std),
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 1, 1 }),
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 16, 16 }),
@@ -45,7 +55,10 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 			with("connect", func(p *params) { smoke(p); p.Conns = 50 }),
 			with("idle", func(p *params) { smoke(p); p.Conns = 50 }),
 			with("fanout", func(p *params) { smoke(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 40, 0.5, 2, 4, 0 }),
-			with("fanout", func(p *params) { smoke(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 20, 1, 1, 2, 100 }),
+			with("fanout", func(p *params) {
+				smoke(p)
+				p.Subs, p.Share, p.Pubs, p.Window, p.Rate, p.Topics = 20, 1, 1, 2, 100, topicsShared
+			}),
 			with("burst", func(p *params) { smoke(p); p.Subs, p.Bursts = 30, 3 }),
 			with("floor", smoke),
 			with("rpc", func(p *params) { smoke(p); p.Callers, p.CallWindow = 2, 4 }),

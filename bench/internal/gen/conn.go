@@ -24,6 +24,10 @@ var errClosed = errors.New("gen: connection closed")
 // setupTimeout bounds one connection's setup.
 const setupTimeout = 30 * time.Second
 
+// writeTimeout bounds how long a write waits for room in a socket the
+// server does not read: then it fails rather than hang the run.
+const writeTimeout = 30 * time.Second
+
 // conn is one client connection after setup: a raw non-blocking
 // descriptor served by one loop.
 type conn struct {
@@ -34,12 +38,14 @@ type conn struct {
 	pend  []byte // an incomplete frame carried to the next read
 	nsub  int    // subscriptions, for the peer's replies
 	calls uint32 // next call or request id
+	seq   uint32 // publications and calls sent: the payload's "seq"
 	owed  int    // answers received in this read: as many to send (loop only)
 
-	inflight atomic.Int64 // publications or calls not yet answered
+	inflight atomic.Int64 // publications or calls not yet answered (or complete)
 
-	wmu  sync.Mutex
-	wbuf []byte
+	wmu    sync.Mutex
+	wbuf   []byte
+	sentAt []int64 // completion: when each board slot's publication was sent (publishers; under wmu)
 }
 
 // dialer opens connections for one worker.
@@ -198,12 +204,18 @@ func (c *conn) write(b []byte) error {
 	if c.fd < 0 {
 		return errClosed
 	}
+	var deadline time.Time
 	for len(b) > 0 {
 		n, err := unix.Write(c.fd, b)
 		switch {
 		case err == unix.EAGAIN:
+			if deadline.IsZero() {
+				deadline = time.Now().Add(writeTimeout)
+			} else if time.Now().After(deadline) {
+				return fmt.Errorf("gen: write: connection %d: no room in the socket for %s (the server does not read)", c.id, writeTimeout)
+			}
 			fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLOUT}}
-			if _, err := unix.Poll(fds, 10_000); err != nil && err != unix.EINTR {
+			if _, err := unix.Poll(fds, 1_000); err != nil && err != unix.EINTR {
 				return fmt.Errorf("gen: poll: %w", err)
 			}
 			continue

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,6 +49,7 @@ func StartWorker(ctx context.Context, exe string, spec Spec) (*Worker, Stats, er
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), WorkerEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
+	cmd.ExtraFiles = spec.Files                                        // the completion board: descriptors 3 and 4
 	w := &Worker{Spec: spec, cmd: cmd, errb: new(strings.Builder)}
 	var err error
 	if w.in, err = cmd.StdinPipe(); err != nil {
@@ -67,13 +69,23 @@ func StartWorker(ctx context.Context, exe string, spec Spec) (*Worker, Stats, er
 		w.kill()
 		return nil, Stats{}, fmt.Errorf("gen: worker spec: %w", err)
 	}
-	st, err := w.read()
+	st, err := w.readWithin(setupBound)
 	if err != nil {
 		w.kill()
 		return nil, Stats{}, fmt.Errorf("gen: %s worker setting up %d connections: %w", spec.Role, spec.Count, err)
 	}
 	return w, st, nil
 }
+
+// The bounds on a worker's answer: a worker that does not answer in time
+// is killed and the command fails, so a stuck worker cannot hang the
+// harness. Setting up is bounded per connection (setupTimeout) but a
+// worker sets up many; a command's longest own wait is a stop's
+// (pacerStopTimeout) or an await's MS, added to commandBound.
+const (
+	setupBound   = 10 * time.Minute
+	commandBound = pacerStopTimeout + 30*time.Second
+)
 
 type lockedWriter struct{ w *Worker }
 
@@ -95,11 +107,38 @@ func (w *Worker) Do(command string) (Stats, error) {
 	if _, err := io.WriteString(w.in, command+"\n"); err != nil {
 		return Stats{}, fmt.Errorf("gen: worker %d: %s: %w%s", w.Pid(), command, err, w.stderr())
 	}
-	st, err := w.read()
+	bound := commandBound
+	if f := strings.Fields(command); len(f) == 3 && f[0] == CmdAwait {
+		if ms, err := strconv.ParseInt(f[2], 10, 64); err == nil && ms > 0 {
+			bound += time.Duration(ms) * time.Millisecond
+		}
+	}
+	st, err := w.readWithin(bound)
 	if err != nil {
 		return st, fmt.Errorf("gen: worker %d: %s: %w", w.Pid(), command, err)
 	}
 	return st, nil
+}
+
+// readWithin is read, killing the worker when no answer came within d.
+func (w *Worker) readWithin(d time.Duration) (Stats, error) {
+	type answer struct {
+		st  Stats
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		st, err := w.read()
+		ch <- answer{st, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.st, a.err
+	case <-time.After(d):
+		w.kill()
+		<-ch // the kill ends the read
+		return Stats{}, fmt.Errorf("no answer within %s: worker killed%s", d, w.stderr())
+	}
 }
 
 // read reads one answer.

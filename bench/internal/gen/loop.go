@@ -144,7 +144,7 @@ func (l *loop) message(msg []byte) {
 	switch w.proto.Classify(msg) {
 	case wire.KindEvent:
 		if w.spec.Role == RolePublisher {
-			_, pub, err := wire.ParseStamp(msg)
+			_, pub, _, err := wire.ParseStamp(msg)
 			if err == nil && pub == l.cur.id {
 				l.echoes++
 				w.answered(l.cur)
@@ -152,7 +152,12 @@ func (l *loop) message(msg []byte) {
 			return
 		}
 		l.deliveries++
-		l.record(msg)
+		pub, seq, ok := l.record(msg)
+		if ok && w.board != nil {
+			if err := w.board.delivered(pub, seq); err != nil {
+				w.fail(err.Error())
+			}
+		}
 	case wire.KindResult:
 		if w.spec.Role == RoleCaller {
 			l.results++
@@ -164,12 +169,13 @@ func (l *loop) message(msg []byte) {
 	}
 }
 
-// record adds the latency of msg's timestamp.
-func (l *loop) record(msg []byte) {
-	ts, _, err := wire.ParseStamp(msg)
+// record adds the latency of msg's timestamp (the receiver's clock minus
+// the sender's) and returns its sender and sequence number.
+func (l *loop) record(msg []byte) (pub int, seq uint32, ok bool) {
+	ts, pub, seq, err := wire.ParseStamp(msg)
 	if err != nil {
 		l.errors++
-		return
+		return 0, 0, false
 	}
 	d := l.now - ts
 	if d < 1 {
@@ -178,6 +184,7 @@ func (l *loop) record(msg []byte) {
 	if l.hist.RecordValue(d) != nil {
 		l.hist.RecordValue(l.hist.HighestTrackableValue())
 	}
+	return pub, seq, true
 }
 
 // drop forgets a connection the server closed.

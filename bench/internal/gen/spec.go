@@ -2,6 +2,8 @@ package gen
 
 import (
 	"fmt"
+	"os"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -31,7 +33,12 @@ const (
 	TopicsNone     Topics = "none"     // nothing: connect only
 	TopicsPersonal Topics = "personal" // connection i: its personal topic
 	TopicsGroup    Topics = "group"    // connection i: group i mod Groups
-	TopicsMixed    Topics = "mixed"    // connection i: personal and group i mod Groups
+	// TopicsGroupUser: connection i subscribes to its own topic, group i
+	// mod Groups tagged with its user (wire.Proto GroupUserTopic): a
+	// publication to GroupTopic(g) reaches the same connections as with
+	// TopicsGroup, each on a distinct topic string.
+	TopicsGroupUser Topics = "group-user"
+	TopicsMixed     Topics = "mixed" // connection i: personal and group i mod Groups
 	// TopicsShard: connection i subscribes to one topic holding two tags,
 	// one every connection holds and shard i mod Groups (wire.Proto
 	// ShardTopic): ShardAll reaches every connection, ShardGroup(g) one
@@ -46,9 +53,11 @@ type Target string
 // The publication targets.
 const (
 	// TargetGroup publishes to groups in turn (publication k to group k
-	// mod Groups); with Echo each publisher subscribes to every group and
-	// counts its own publications coming back, which bounds the
-	// publications in flight by Window.
+	// mod Groups); with Complete a publication stays in its publisher's
+	// window until every subscriber it matches has it (Board); with Echo
+	// instead each publisher subscribes to every group and counts its own
+	// publications coming back, which bounds the publications in flight
+	// by Window.
 	TargetGroup Target = "group"
 	// TargetMixed alternates a random user's personal topic and a group
 	// (Users browsers, Groups groups), paced by Rate, no echo.
@@ -82,6 +91,31 @@ type Spec struct {
 	Window int     `json:"window"` // publications or calls in flight per connection
 	Rate   float64 `json:"rate"`   // per second for the whole worker; 0: as the window allows
 	Pad    int     `json:"pad"`    // payload padding in bytes
+
+	// Complete turns completion-based windows on (Board): publishers
+	// count a publication in flight until every subscriber it matches
+	// has it; subscribers report to the board. Files are the board's
+	// memory and the completion pipe (Board.Subscribers, Publishers),
+	// passed to the worker process as descriptors 3 and 4.
+	Complete   bool       `json:"complete"`
+	BoardFirst int        `json:"boardFirst"`           // connection number of the board's first publisher
+	BoardPubs  int        `json:"boardPubs"`            // publisher connections on the board
+	GroupSizes []int64    `json:"groupSizes,omitempty"` // publishers: receivers of a publication to each group
+	Stall      Duration   `json:"stall"`                // publishers: a publication incomplete this long fails the worker (default 30s)
+	Files      []*os.File `json:"-"`
+}
+
+// Duration is a time.Duration written in JSON as a string ("30s").
+type Duration time.Duration
+
+// MarshalText writes d as time.Duration's String.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
 }
 
 func (s *Spec) withDefaults() {
@@ -96,6 +130,9 @@ func (s *Spec) withDefaults() {
 	}
 	if s.Window <= 0 {
 		s.Window = 1
+	}
+	if s.Stall <= 0 {
+		s.Stall = Duration(30 * time.Second)
 	}
 	if len(s.Sources) == 0 {
 		s.Sources = []string{"127.0.0.1"}
@@ -114,6 +151,15 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("gen: spec: unknown role %q", s.Role)
 	case s.Target == TargetMixed && s.Users <= 0:
 		return fmt.Errorf("gen: spec: mixed target needs users")
+	case s.Complete && s.BoardPubs < 1:
+		return fmt.Errorf("gen: spec: completion needs a board of publishers")
+	case s.Complete && s.Role == RolePublisher && (s.Target != TargetGroup || s.Echo || len(s.GroupSizes) != s.Groups):
+		return fmt.Errorf("gen: spec: completion publishes to groups, without echo, and needs each group's size")
+	case s.Complete && s.Role == RolePublisher && (s.First != s.BoardFirst || s.Count != s.BoardPubs):
+		return fmt.Errorf("gen: spec: completion needs every publisher of the board (%d from %d) in one worker, not %d from %d",
+			s.BoardPubs, s.BoardFirst, s.Count, s.First)
+	case s.Complete && s.Window > MaxCompleteWindow:
+		return fmt.Errorf("gen: spec: window %d above %d, the most completion tracks", s.Window, MaxCompleteWindow)
 	}
 	_, err := wire.For(s.Server)
 	return err
@@ -144,6 +190,9 @@ type Stats struct {
 	SentPersonal int64   `json:"sentPersonal"` // publications to personal topics
 	Results      int64   `json:"results"`      // call results
 	Errors       int64   `json:"errors"`       // error answers and unparsable messages
+	Stale        int64   `json:"stale"`        // deliveries the completion board did not expect
+	Completed    int64   `json:"completed"`    // publications every matching subscriber has (Complete)
+	MaxInflight  int64   `json:"maxInflight"`  // the most incomplete publications one publisher had (Complete)
 	CPUSeconds   float64 `json:"cpuSeconds"`   // the worker's own user+system CPU
 	SetupSeconds float64 `json:"setupSeconds"` // time to set every connection up
 

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,12 +37,31 @@ type worker struct {
 	setup       time.Duration
 	pacerStop   chan struct{}
 	pacerDone   chan struct{}
+
+	board       *board // nil unless Spec.Complete
+	completed   atomic.Int64
+	maxInflight atomic.Int64           // the most publications one publisher had incomplete (Complete)
+	failed      atomic.Pointer[string] // why a publisher gave up (a stalled publication), or nil
+	quit        chan struct{}          // closed when the worker ends: stops the watchdog
 }
+
+// pacerStopTimeout bounds how long stop waits for the pacer, which may be
+// inside a write the server does not read (conn.write gives up after
+// writeTimeout).
+const pacerStopTimeout = writeTimeout + 10*time.Second
 
 // Serve runs a worker: it reads its Spec from the first line of in, sets
 // every connection up, answers with a Stats line on out, then takes
 // commands until CmdQuit or the end of in.
 func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
+	return serve(ctx, in, out, func() []*os.File {
+		return []*os.File{os.NewFile(3, "board"), os.NewFile(4, "board-pipe")}
+	})
+}
+
+// serve is Serve; boardFiles gives the board's memory and pipe when the
+// spec asks for completion.
+func serve(ctx context.Context, in io.Reader, out io.Writer, boardFiles func() []*os.File) error {
 	rd := bufio.NewReader(in)
 	enc := json.NewEncoder(out)
 	line, err := rd.ReadBytes('\n')
@@ -51,8 +72,9 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(line, &spec); err != nil {
 		return fmt.Errorf("gen: worker: spec: %w", err)
 	}
-	w, err := newWorker(spec)
+	w, err := newWorker(spec, boardFiles)
 	if err == nil {
+		defer close(w.quit)
 		err = w.connect(ctx)
 	}
 	if err != nil {
@@ -76,7 +98,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 }
 
-func newWorker(spec Spec) (*worker, error) {
+func newWorker(spec Spec, boardFiles func() []*os.File) (*worker, error) {
 	spec.withDefaults()
 	if err := spec.validate(); err != nil {
 		return nil, err
@@ -88,6 +110,22 @@ func newWorker(spec Spec) (*worker, error) {
 		conns:       make([]atomic.Pointer[conn], spec.Count),
 		sentGroup:   make([]atomic.Int64, spec.Groups),
 		connectHist: NewHistogram(),
+		quit:        make(chan struct{}),
+	}
+	if spec.Complete {
+		f := boardFiles()
+		if len(f) != 2 {
+			return nil, fmt.Errorf("gen: completion without the board's files")
+		}
+		b, err := openBoard(&w.spec, f[0], f[1])
+		if err != nil {
+			return nil, err
+		}
+		w.board = b
+		if spec.Role == RolePublisher {
+			go w.completions()
+			go w.watchdog()
+		}
 	}
 	for range spec.Loops {
 		l, err := newLoop(w)
@@ -119,6 +157,8 @@ func (w *worker) topics(i int) []string {
 		return []string{p.PersonalTopic(id)}
 	case TopicsGroup:
 		return []string{p.GroupTopic(id % s.Groups)}
+	case TopicsGroupUser:
+		return []string{p.GroupUserTopic(id, id%s.Groups)}
 	case TopicsMixed:
 		return p.MixedTopics(id, id%s.Groups)
 	case TopicsShard:
@@ -184,6 +224,9 @@ func (w *worker) command(f []string) (Stats, bool) {
 	case CmdCount:
 		st := w.counters()
 		st.Sent = w.sent.Load()
+		if f := w.failed.Load(); f != nil {
+			st.Err = *f
+		}
 		return st, false
 	case CmdStats:
 	case CmdReset:
@@ -195,7 +238,7 @@ func (w *worker) command(f []string) (Stats, bool) {
 	case CmdStart:
 		err = w.start()
 	case CmdStop:
-		w.stop()
+		err = w.stop()
 	case CmdBurst:
 		if c := w.conns[0].Load(); c != nil {
 			w.send(c, true)
@@ -209,6 +252,11 @@ func (w *worker) command(f []string) (Stats, bool) {
 		err = fmt.Errorf("gen: unknown command %q", f[0])
 	}
 	st := w.stats()
+	if err == nil {
+		if f := w.failed.Load(); f != nil {
+			err = errors.New(*f)
+		}
+	}
 	if err != nil {
 		st.Err = err.Error()
 	}
@@ -258,14 +306,20 @@ func (w *worker) start() error {
 	return nil
 }
 
-// stop ends sending; once it returns nothing more is sent.
-func (w *worker) stop() {
+// stop ends sending; once it returns nothing more is sent. It fails,
+// rather than hang, when the pacer does not stop within
+// pacerStopTimeout.
+func (w *worker) stop() error {
 	if !w.running.Swap(false) {
-		return
+		return nil
 	}
 	if w.pacerStop != nil {
 		close(w.pacerStop)
-		<-w.pacerDone
+		select {
+		case <-w.pacerDone:
+		case <-time.After(pacerStopTimeout):
+			return fmt.Errorf("gen: stop: the pacer did not stop within %s (a write the server does not read?)", pacerStopTimeout)
+		}
 		w.pacerStop = nil
 	}
 	for i := range w.conns {
@@ -275,11 +329,13 @@ func (w *worker) stop() {
 			c.wmu.Unlock()
 		}
 	}
+	return nil
 }
 
-// windowed reports whether answers bound what a connection has in flight.
+// windowed reports whether answers (or completions) bound what a
+// connection has in flight.
 func (w *worker) windowed() bool {
-	return w.spec.Role == RoleCaller || w.spec.Echo && w.spec.Target == TargetGroup
+	return w.spec.Role == RoleCaller || w.spec.Complete || w.spec.Echo && w.spec.Target == TargetGroup
 }
 
 // answered is called by a loop when c's publication came back or its
@@ -306,6 +362,9 @@ func (w *worker) pace() {
 		case <-w.pacerStop:
 			return
 		case <-t.C:
+		}
+		if w.failed.Load() != nil {
+			return
 		}
 		target := int64(w.spec.Rate * time.Since(start).Seconds())
 		for skipped := 0; sent < target && skipped < len(w.conns); {
@@ -347,8 +406,10 @@ func (w *worker) sendMany(c *conn, n int, force bool) bool {
 // it. It assumes c.wmu.
 func (w *worker) appendNext(c *conn) {
 	var payload [256]byte
-	pl := wire.AppendPayload(payload[:0], time.Now().UnixNano(), c.id, w.spec.Pad)
+	now := time.Now().UnixNano()
 	c.calls++
+	c.seq++
+	pl := wire.AppendPayload(payload[:0], now, c.id, c.seq, w.spec.Pad)
 	s := &w.spec
 	if s.Role == RoleCaller {
 		c.wbuf = w.proto.AppendCall(c.wbuf, c.mask, c.calls, pl)
@@ -369,11 +430,119 @@ func (w *worker) appendNext(c *conn) {
 			g := k % s.Groups
 			topic = w.proto.GroupTopic(g)
 			w.sentGroup[g].Add(1)
+			if w.board != nil {
+				w.track(c, g, now)
+				c.wbuf = w.proto.AppendPublish(c.wbuf, c.mask, c.calls, topic, pl, false)
+				w.sent.Add(1)
+				return
+			}
 		}
 		c.wbuf = w.proto.AppendPublish(c.wbuf, c.mask, c.calls, topic, pl, s.Echo)
 	}
 	c.inflight.Add(1)
 	w.sent.Add(1)
+}
+
+// track puts c's publication c.seq to group g on the board before it is
+// sent: in flight until its GroupSizes[g] receivers have it (none: it is
+// complete at once). It assumes c.wmu.
+func (w *worker) track(c *conn, g int, now int64) {
+	n := w.spec.GroupSizes[g]
+	if n == 0 {
+		w.completed.Add(1)
+		return
+	}
+	i := c.id - w.board.first
+	s := w.board.slot(i, c.seq)
+	if old := s.Load(); uint32(old) != 0 {
+		w.fail(fmt.Sprintf("gen: publisher %d: publication %d still misses %d deliveries after %d newer ones were sent",
+			c.id, old>>32, uint32(old), BoardRing))
+	}
+	if c.sentAt == nil {
+		c.sentAt = make([]int64, BoardRing)
+	}
+	c.sentAt[c.seq%BoardRing] = now
+	for in := c.inflight.Add(1); ; {
+		m := w.maxInflight.Load()
+		if in <= m || w.maxInflight.CompareAndSwap(m, in) {
+			break
+		}
+	}
+	s.Store(uint64(c.seq)<<32 | uint64(n))
+}
+
+// fail records why the worker gave up; every command's answer carries
+// it from then on.
+func (w *worker) fail(why string) { w.failed.CompareAndSwap(nil, &why) }
+
+// completions reads the board's completions and frees the publishers'
+// windows; without a pacer each freed place is filled at once, one write
+// per publisher per batch.
+func (w *worker) completions() {
+	owed := make([]int, len(w.conns))
+	err := w.board.readCompletions(func(idx, _ []uint32) {
+		for _, i := range idx {
+			k := int(i) - (w.spec.First - w.board.first)
+			if k < 0 || k >= len(w.conns) {
+				continue
+			}
+			c := w.conns[k].Load()
+			if c == nil {
+				continue
+			}
+			c.inflight.Add(-1)
+			w.completed.Add(1)
+			owed[k]++
+		}
+		for k, n := range owed {
+			if n == 0 {
+				continue
+			}
+			owed[k] = 0
+			if w.spec.Rate == 0 {
+				w.sendMany(w.conns[k].Load(), n, false)
+			}
+		}
+	})
+	select {
+	case <-w.quit:
+	default:
+		w.fail(fmt.Sprintf("gen: reading completions: %v", err))
+	}
+}
+
+// watchdog fails the worker when a publication stays incomplete longer
+// than Spec.Stall: a lost delivery must end the run, not hang it.
+func (w *worker) watchdog() {
+	stall := time.Duration(w.spec.Stall)
+	t := time.NewTicker(min(time.Second, stall/4))
+	defer t.Stop()
+	for {
+		select {
+		case <-w.quit:
+			return
+		case <-t.C:
+		}
+		now := time.Now().UnixNano()
+		for k := range w.conns {
+			c := w.conns[k].Load()
+			if c == nil {
+				continue
+			}
+			c.wmu.Lock()
+			for j, at := range c.sentAt {
+				if at == 0 || now-at < int64(stall) {
+					continue
+				}
+				v := w.board.slots[(c.id-w.board.first)*BoardRing+j].Load()
+				if uint32(v) != 0 {
+					w.fail(fmt.Sprintf("gen: publisher %d: publication %d incomplete after %s: %d deliveries missing (lost, or the server stalled)",
+						c.id, v>>32, stall, uint32(v)))
+				}
+			}
+			c.wmu.Unlock()
+		}
+	}
 }
 
 // counters sums the loops' counters, without histograms.
@@ -388,6 +557,11 @@ func (w *worker) counters() Stats {
 		st.Closed += l.closed
 		l.mu.Unlock()
 	}
+	if w.board != nil {
+		st.Stale = w.board.stale.Load()
+	}
+	st.Completed = w.completed.Load()
+	st.MaxInflight = w.maxInflight.Load()
 	for i := range w.conns {
 		if w.conns[i].Load() != nil {
 			st.Conns++

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -49,8 +50,9 @@ func serveSpec(t *testing.T, spec Spec) (*pipeWorker, Stats) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	w := &pipeWorker{t: t, in: inW, out: bufio.NewReaderSize(outR, 1<<20), err: make(chan error, 1)}
+	files := spec.Files
 	go func() {
-		err := Serve(context.Background(), inR, outW)
+		err := serve(context.Background(), inR, outW, func() []*os.File { return files })
 		outW.Close()
 		w.err <- err
 	}()
@@ -198,5 +200,138 @@ func TestBadSpecAndCommands(t *testing.T) {
 	}
 	if st := w.do("await 1 10"); !strings.Contains(st.Err, "0 of 1") {
 		t.Errorf("await timeout: %q", st.Err)
+	}
+}
+
+// TestCompletion drives a real router with subscribers on their own tag
+// topics in two workers and publishers with completion-based windows:
+// every publication is complete (each subscriber of its group has it),
+// none is reported stale, and no publisher ever had more than its window
+// incomplete.
+func TestCompletion(t *testing.T) {
+	tests := []struct {
+		name   string
+		topics Topics
+		window int
+		rate   float64
+	}{
+		{"per-sub window 1", TopicsGroupUser, 1, 0},
+		{"shared window 3", TopicsGroup, 3, 0},
+		{"per-sub paced", TopicsGroupUser, 2, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := startRouter(t)
+			const first, npubs = 100, 2
+			b, err := NewBoard(first, npubs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { b.Close() })
+			base := Spec{Server: wire.Tagwamp, URL: url, Loops: 2}
+			var subs []*pipeWorker
+			for _, part := range []struct{ first, count int }{{0, 4}, {4, 3}} {
+				sub := base
+				sub.Role, sub.First, sub.Count, sub.Topics, sub.Groups = RoleSubscriber, part.first, part.count, tt.topics, 2
+				b.Subscribers(&sub)
+				w, st := serveSpec(t, sub)
+				if st.Err != "" {
+					t.Fatal(st.Err)
+				}
+				subs = append(subs, w)
+			}
+			pub := base
+			pub.Role, pub.Count, pub.Groups, pub.Target, pub.Window, pub.First, pub.Rate = RolePublisher, npubs, 2, TargetGroup, tt.window, first, tt.rate
+			// Subscribers 0, 2, 4, 6 are in group 0, 1, 3, 5 in group 1.
+			b.Publishers(&pub, []int64{4, 3})
+			pubs, st := serveSpec(t, pub)
+			if st.Err != "" {
+				t.Fatal(st.Err)
+			}
+			pubs.do(CmdStart)
+			deadline := time.Now().Add(20 * time.Second)
+			for pubs.do(CmdCount).Completed < 100 {
+				if time.Now().After(deadline) {
+					t.Fatalf("completed %d of 100 after 20s", pubs.do(CmdCount).Completed)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			ps := pubs.do(CmdStop)
+			if ps.Err != "" {
+				t.Fatal(ps.Err)
+			}
+			want := ps.SentGroup[0]*4 + ps.SentGroup[1]*3
+			var got, stale int64
+			for i, w := range subs {
+				n := int64(0)
+				if i == 1 {
+					// The second worker's subscribers (4, 5, 6): two in group 0, one in group 1.
+					n = ps.SentGroup[0]*2 + ps.SentGroup[1]
+				} else {
+					n = ps.SentGroup[0]*2 + ps.SentGroup[1]*2
+				}
+				st := w.do(fmt.Sprintf("%s %d 10000", CmdAwait, n))
+				if st.Err != "" || st.Deliveries != n {
+					t.Fatalf("subscriber worker %d: %d deliveries, want %d (%s)", i, st.Deliveries, n, st.Err)
+				}
+				got += st.Deliveries
+				stale += st.Stale
+			}
+			if got != want || stale != 0 {
+				t.Fatalf("%d deliveries (want %d), %d stale", got, want, stale)
+			}
+			for pubs.do(CmdCount).Completed != ps.Sent {
+				if time.Now().After(deadline) {
+					t.Fatalf("completed %d of %d", pubs.do(CmdCount).Completed, ps.Sent)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if st := pubs.do(CmdStats); st.MaxInflight > int64(tt.window) || st.MaxInflight < 1 {
+				t.Fatalf("at most %d publications in flight, window %d", st.MaxInflight, tt.window)
+			}
+		})
+	}
+}
+
+// TestCompletionStall: a publication that never completes (the board
+// expects one receiver more than subscribed) fails the publisher with a
+// clear message instead of hanging it.
+func TestCompletionStall(t *testing.T) {
+	url := startRouter(t)
+	b, err := NewBoard(100, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	sub := Spec{Server: wire.Tagwamp, URL: url, Role: RoleSubscriber, Count: 2, Topics: TopicsGroupUser, Groups: 1}
+	b.Subscribers(&sub)
+	subs, st := serveSpec(t, sub)
+	if st.Err != "" {
+		t.Fatal(st.Err)
+	}
+	pub := Spec{Server: wire.Tagwamp, URL: url, Role: RolePublisher, Count: 1, First: 100, Groups: 1, Target: TargetGroup,
+		Window: 1, Stall: Duration(200 * time.Millisecond)}
+	b.Publishers(&pub, []int64{3})
+	pubs, st := serveSpec(t, pub)
+	if st.Err != "" {
+		t.Fatal(st.Err)
+	}
+	pubs.do(CmdStart)
+	if st := subs.do(CmdAwait + " 2 10000"); st.Err != "" {
+		t.Fatal(st.Err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := pubs.do(CmdCount)
+		if strings.Contains(st.Err, "incomplete after 200ms: 1 deliveries missing") {
+			break
+		}
+		if st.Err != "" || time.Now().After(deadline) {
+			t.Fatalf("publisher: %q", st.Err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := pubs.do(CmdStop); st.Err == "" || st.Sent != 1 {
+		t.Fatalf("stop: sent %d, err %q", st.Sent, st.Err)
 	}
 }

@@ -1,6 +1,6 @@
 // Package report holds the harness's results and renders them: a table on
-// the terminal, JSON for machines, SVG charts (gonum/plot) for
-// bench/RESULTS.md. Results of the same scenario on tagwamp and on the
+// the terminal, JSON for machines, SVG charts (written directly, one per
+// metric, and a summary of the ratios) for bench/RESULTS.md. Results of the same scenario on tagwamp and on the
 // peer are paired by name and shown with their ratio tagwamp/peer.
 //
 //	var rep report.Report

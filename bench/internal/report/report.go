@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -34,9 +35,11 @@ type Metric struct {
 
 // Result is one scenario run against one server.
 type Result struct {
-	Name     string         `json:"name"`     // scenario and its parameters, the same for both servers
-	Scenario string         `json:"scenario"` // connect, idle, fanout, burst, rpc, mixed
-	Server   string         `json:"server"`   // tagwamp or peer
+	Name     string         `json:"name"`            // scenario and its parameters, the same for both servers
+	Short    string         `json:"short,omitempty"` // a short label for charts ("fanout 10k w1 per-sub")
+	Load     string         `json:"load,omitempty"`  // the machine's load average when the run began (/proc/loadavg)
+	Scenario string         `json:"scenario"`        // connect, idle, fanout, burst, rpc, mixed
+	Server   string         `json:"server"`          // tagwamp or peer
 	Params   map[string]any `json:"params"`
 	// Seconds is the measured window; the CPU figures cover it.
 	Seconds     float64  `json:"seconds"`
@@ -82,6 +85,20 @@ func ThisMachine(model string) Machine {
 		time.Now().UTC().Format(time.RFC3339)}
 }
 
+// LoadAvg is the 1, 5 and 15 minute load averages of /proc/loadavg, or
+// "" where it cannot be read: other work on the machine skews a run.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // Ratio is tagwamp's figure over the peer's for one metric of one scenario.
 type Ratio struct {
 	Name   string  `json:"name"`
@@ -92,10 +109,12 @@ type Ratio struct {
 
 // Report is a whole run.
 type Report struct {
-	Machine Machine  `json:"machine"`
-	Command string   `json:"command"`
-	Results []Result `json:"results"`
-	Ratios  []Ratio  `json:"ratios"`
+	Machine   Machine  `json:"machine"`
+	Command   string   `json:"command"`
+	LoadStart string   `json:"loadStart,omitempty"` // load average (1, 5, 15 min) when the run began
+	LoadEnd   string   `json:"loadEnd,omitempty"`   // and when it ended
+	Results   []Result `json:"results"`
+	Ratios    []Ratio  `json:"ratios"`
 }
 
 // Add appends a result.
@@ -175,6 +194,9 @@ func ReadJSON(r io.Reader) (*Report, error) {
 // figures, then each metric with tagwamp, the peer and the ratio.
 func (rep *Report) WriteTable(w io.Writer) error {
 	rep.ComputeRatios()
+	if rep.LoadStart != "" {
+		fmt.Fprintf(w, "load average (1 5 15 min): %s at the start, %s at the end\n", rep.LoadStart, rep.LoadEnd)
+	}
 	for _, name := range rep.names() {
 		fmt.Fprintf(w, "\n== %s\n", name)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -217,6 +239,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			return s
 		}, "")
 		row("server RSS MiB", func(r *Result) string { return num(float64(r.ServerRSS) / (1 << 20)) }, "")
+		row("load average at start", func(r *Result) string { return strings.ReplaceAll(r.Load, " ", "/") }, "")
 		for _, m := range unionMetrics(rs) {
 			ratio := ""
 			for _, q := range rep.Ratios {

@@ -125,6 +125,11 @@ func (peer) Classify(msg []byte) Kind {
 func (peer) PersonalTopic(i int) string { return "u" + strconv.Itoa(i) }
 func (peer) GroupTopic(g int) string    { return "g" + strconv.Itoa(g) }
 
+// GroupUserTopic is the group's channel: centrifuge channels have no
+// tags, and a channel per session would take one publication per
+// session, not a fan-out.
+func (peer) GroupUserTopic(_, g int) string { return "g" + strconv.Itoa(g) }
+
 // MixedTopics is two channels: the peer has no tags.
 func (peer) MixedTopics(i, g int) []string {
 	return []string{"mu" + strconv.Itoa(i), "mg" + strconv.Itoa(g)}

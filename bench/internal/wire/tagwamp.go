@@ -91,6 +91,14 @@ func (tagwamp) GroupTopic(g int) string {
 	return tagBase + "t?g=" + strconv.Itoa(g)
 }
 
+// GroupUserTopic holds GroupTopic(g)'s tag and the user's: a publication
+// to the group reaches it (P ⊆ S, docs/protocol.md#tag-matching), and
+// its EVENTs carry this string (docs/protocol.md#event-topic), so the
+// server encodes one EVENT per receiver.
+func (tagwamp) GroupUserTopic(i, g int) string {
+	return tagBase + "t?g=" + strconv.Itoa(g) + "&user=" + strconv.Itoa(i)
+}
+
 // MixedTopics is one subscription carrying both tags: it receives what is
 // published to the user and what is published to the group (P ⊆ S,
 // docs/protocol.md#tag-matching).

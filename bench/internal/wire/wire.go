@@ -64,6 +64,11 @@ type Proto interface {
 	// PersonalTopic is session i's own topic; GroupTopic group g's.
 	PersonalTopic(i int) string
 	GroupTopic(g int) string
+	// GroupUserTopic is session i's own topic in group g: a publication
+	// to GroupTopic(g) reaches it. tagwamp tags it with the user (one
+	// distinct topic string per session); the peer, whose channels have
+	// no tags, has no such topic and joins GroupTopic(g) itself.
+	GroupUserTopic(i, g int) string
 	// MixedTopics are the subscriptions of browser i in group g of the
 	// mixed scenario: tagwamp needs one (both tags in one topic), the peer
 	// one channel per tag.
@@ -133,14 +138,17 @@ func frame(dst []byte, start int, mask [4]byte) []byte {
 var ErrNoTimestamp = errors.New("wire: no timestamp in message")
 
 // AppendPayload appends the generator's JSON payload: the sender's clock
-// in nanoseconds, the sender's number, and pad bytes of padding.
+// in nanoseconds, the sender's number, its sequence number (publications
+// of one sender), and pad bytes of padding.
 //
-//	{"ts":123456789,"pub":3,"p":"xxxx"}
-func AppendPayload(dst []byte, ts int64, pub int, pad int) []byte {
+//	{"ts":123456789,"pub":3,"seq":17,"p":"xxxx"}
+func AppendPayload(dst []byte, ts int64, pub int, seq uint32, pad int) []byte {
 	dst = append(dst, `{"ts":`...)
 	dst = strconv.AppendInt(dst, ts, 10)
 	dst = append(dst, `,"pub":`...)
 	dst = strconv.AppendInt(dst, int64(pub), 10)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, uint64(seq), 10)
 	dst = append(dst, `,"p":"`...)
 	for range pad {
 		dst = append(dst, 'x')
@@ -151,20 +159,24 @@ func AppendPayload(dst []byte, ts int64, pub int, pad int) []byte {
 var stampKey = []byte(`{"ts":`)
 
 // ParseStamp finds the payload AppendPayload wrote inside msg and returns
-// its timestamp and sender.
-func ParseStamp(msg []byte) (ts int64, pub int, err error) {
+// its timestamp, sender and sequence number.
+func ParseStamp(msg []byte) (ts int64, pub int, seq uint32, err error) {
 	i := bytes.Index(msg, stampKey)
 	if i < 0 {
-		return 0, 0, ErrNoTimestamp
+		return 0, 0, 0, ErrNoTimestamp
 	}
 	b := msg[i+len(stampKey):]
 	ts, b = digits(b)
-	const pubKey = `,"pub":`
+	const pubKey, seqKey = `,"pub":`, `,"seq":`
 	if len(b) < len(pubKey) || string(b[:len(pubKey)]) != pubKey {
-		return 0, 0, ErrNoTimestamp
+		return 0, 0, 0, ErrNoTimestamp
 	}
-	p, _ := digits(b[len(pubKey):])
-	return ts, int(p), nil
+	p, b := digits(b[len(pubKey):])
+	if len(b) < len(seqKey) || string(b[:len(seqKey)]) != seqKey {
+		return 0, 0, 0, ErrNoTimestamp
+	}
+	q, _ := digits(b[len(seqKey):])
+	return ts, int(p), uint32(q), nil
 }
 
 // digits parses the decimal digits that start b.

@@ -35,7 +35,7 @@ func unframe(t *testing.T, b []byte) []string {
 }
 
 func TestMessages(t *testing.T) {
-	pl := AppendPayload(nil, 42, 7, 3)
+	pl := AppendPayload(nil, 42, 7, 9, 3)
 	tw, _ := For(Tagwamp)
 	pe, _ := For(Peer)
 	tests := []struct {
@@ -45,13 +45,13 @@ func TestMessages(t *testing.T) {
 	}{
 		{"tagwamp subscribe", tw.AppendSubscribe(nil, mask, 2, "http://x/t?g=1"), `[5,"http://x/t?g=1"]`},
 		{"tagwamp barrier", tw.AppendBarrier(nil, mask, 36), `[2,"b10","http://tagwamp.dev/procedure#ping"]`},
-		{"tagwamp publish", tw.AppendPublish(nil, mask, 3, "t", pl, false), `[7,"t",{"ts":42,"pub":7,"p":"xxx"}]`},
-		{"tagwamp publish echo", tw.AppendPublish(nil, mask, 3, "t", pl, true), `[7,"t",{"ts":42,"pub":7,"p":"xxx"},false]`},
-		{"tagwamp call", tw.AppendCall(nil, mask, 35, pl), `[2,"z","http://tagwamp.dev/procedure#echo",{"ts":42,"pub":7,"p":"xxx"}]`},
+		{"tagwamp publish", tw.AppendPublish(nil, mask, 3, "t", pl, false), `[7,"t",{"ts":42,"pub":7,"seq":9,"p":"xxx"}]`},
+		{"tagwamp publish echo", tw.AppendPublish(nil, mask, 3, "t", pl, true), `[7,"t",{"ts":42,"pub":7,"seq":9,"p":"xxx"},false]`},
+		{"tagwamp call", tw.AppendCall(nil, mask, 35, pl), `[2,"z","http://tagwamp.dev/procedure#echo",{"ts":42,"pub":7,"seq":9,"p":"xxx"}]`},
 		{"peer hello", pe.AppendHello(nil, mask), `{"id":1,"connect":{}}`},
 		{"peer subscribe", pe.AppendSubscribe(nil, mask, 2, "g1"), `{"id":2,"subscribe":{"channel":"g1"}}`},
-		{"peer publish", pe.AppendPublish(nil, mask, 3, "g1", pl, true), `{"id":3,"publish":{"channel":"g1","data":{"ts":42,"pub":7,"p":"xxx"}}}`},
-		{"peer call", pe.AppendCall(nil, mask, 4, pl), `{"id":4,"rpc":{"method":"echo","data":{"ts":42,"pub":7,"p":"xxx"}}}`},
+		{"peer publish", pe.AppendPublish(nil, mask, 3, "g1", pl, true), `{"id":3,"publish":{"channel":"g1","data":{"ts":42,"pub":7,"seq":9,"p":"xxx"}}}`},
+		{"peer call", pe.AppendCall(nil, mask, 4, pl), `{"id":4,"rpc":{"method":"echo","data":{"ts":42,"pub":7,"seq":9,"p":"xxx"}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,12 +136,12 @@ func TestSplit(t *testing.T) {
 }
 
 func TestParseStamp(t *testing.T) {
-	ts, pub, err := ParseStamp([]byte(`[8,"t",{"ts":1700000000123456789,"pub":1048576,"p":"xx"}]`))
-	if err != nil || ts != 1700000000123456789 || pub != 1048576 {
-		t.Fatalf("ParseStamp = %d %d %v", ts, pub, err)
+	ts, pub, seq, err := ParseStamp([]byte(`[8,"t",{"ts":1700000000123456789,"pub":1048576,"seq":4294967295,"p":"xx"}]`))
+	if err != nil || ts != 1700000000123456789 || pub != 1048576 || seq != 4294967295 {
+		t.Fatalf("ParseStamp = %d %d %d %v", ts, pub, seq, err)
 	}
-	for _, bad := range []string{`[8,"t",{}]`, `{"ts":1}`, `{"ts":1,"x":2}`} {
-		if _, _, err := ParseStamp([]byte(bad)); err == nil {
+	for _, bad := range []string{`[8,"t",{}]`, `{"ts":1}`, `{"ts":1,"x":2}`, `{"ts":1,"pub":2,"p":"x"}`} {
+		if _, _, _, err := ParseStamp([]byte(bad)); err == nil {
 			t.Errorf("ParseStamp(%s): no error", bad)
 		}
 	}
@@ -184,9 +184,9 @@ func TestFrameReader(t *testing.T) {
 func BenchmarkClassifyEvent(b *testing.B) {
 	for _, s := range []Server{Tagwamp, Peer} {
 		p, _ := For(s)
-		msg := []byte(`[8,"http://bench.tagwamp.dev/t?g=1",{"ts":1700000000123456789,"pub":1048576,"p":"xxxxxxxxxxxxxxxx"}]`)
+		msg := []byte(`[8,"http://bench.tagwamp.dev/t?g=1",{"ts":1700000000123456789,"pub":1048576,"seq":12345,"p":"xxxxxxxxxxxxxxxx"}]`)
 		if s == Peer {
-			msg = []byte(`{"push":{"channel":"g1","pub":{"data":{"ts":1700000000123456789,"pub":1048576,"p":"xxxxxxxxxxxxxxxx"}}}}`)
+			msg = []byte(`{"push":{"channel":"g1","pub":{"data":{"ts":1700000000123456789,"pub":1048576,"seq":12345,"p":"xxxxxxxxxxxxxxxx"}}}}`)
 		}
 		b.Run(string(s), func(b *testing.B) {
 			b.ReportAllocs()
@@ -194,7 +194,7 @@ func BenchmarkClassifyEvent(b *testing.B) {
 				if p.Classify(msg) != KindEvent {
 					b.Fatal("not an event")
 				}
-				if _, _, err := ParseStamp(msg); err != nil {
+				if _, _, _, err := ParseStamp(msg); err != nil {
 					b.Fatal(err)
 				}
 			}
