@@ -396,3 +396,73 @@ func readFrame(r io.Reader) (ws.Frame, error) {
 	_, err = io.ReadFull(r, p)
 	return ws.Frame{Header: h, Payload: p}, err
 }
+
+// fanoutHandler queues, for each message, frames to receivers on the
+// worker's Batch, and on the first message makes the next one arrive
+// (as a publisher's next publication arrives during a fan-out).
+type fanoutHandler struct {
+	recorder
+	receivers []*Conn
+	next      func()
+}
+
+func (h *fanoutHandler) HandleMessage(w *Worker, op ws.OpCode, p []byte) bool {
+	h.recorder.HandleMessage(w, op, p)
+	for _, r := range h.receivers {
+		r.WriteShared(&w.Batch, []byte{0x81, 1, 'x'})
+	}
+	if h.next != nil {
+		h.next()
+		h.next = nil
+	}
+	return true
+}
+
+// TestReadAgainAfterFanout: a short read ends the readiness event (the
+// read that would only say EAGAIN is saved) unless what it held queued
+// coalesceFrames frames or more; then the socket is read again before
+// the flush, so that a message that arrived during the fan-out is handled
+// in the same event and its frames leave in the same writes.
+func TestReadAgainAfterFanout(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		receivers int
+		want      int // messages handled by the first event
+	}{
+		{"one receiver: the event ends", 1, 1},
+		{"a fan-out: read again", coalesceFrames, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTestTransport(1 << 20)
+			t.Cleanup(func() { tr.Close() })
+			h := &fanoutHandler{}
+			for range tt.receivers {
+				r, peer := socketPair(t, tr, &recorder{})
+				h.receivers = append(h.receivers, r)
+				go io.Copy(io.Discard, peer)
+			}
+			c, peer := socketPair(t, tr, h)
+			h.next = func() {
+				if _, err := peer.Write(clientFrame(ws.OpText, true, []byte("second"))); err != nil {
+					t.Error(err)
+				}
+			}
+			if _, err := peer.Write(clientFrame(ws.OpText, true, []byte("first"))); err != nil {
+				t.Fatal(err)
+			}
+			w := tr.newWorker()
+			if !serve(c, w) {
+				t.Fatal("closed")
+			}
+			if got := len(h.messages()); got != tt.want {
+				t.Fatalf("the first event handled %d messages, want %d", got, tt.want)
+			}
+			if !serve(c, w) {
+				t.Fatal("closed")
+			}
+			if got := h.messages(); len(got) != 2 {
+				t.Fatalf("handled %q, want both messages", got)
+			}
+		})
+	}
+}

@@ -29,8 +29,10 @@
 // few frames in one event, a close's hooks). The goroutine serving a
 // connection borrows a read buffer (ReadBufferSize) for the
 // event, reads into it with non-blocking read(2)s (a short read ends the
-// event: re-arming the level-triggered registration reports what arrives
-// after it), parses the frames there
+// event, re-arming the level-triggered registration reports what arrives
+// after it, unless the event queued a fan-out's worth of frames: then the
+// socket is read again before the flush, so that messages that arrived
+// meanwhile share its writes), parses the frames there
 // with gobwas/ws, unmasks them in place and hands each complete message to
 // the Handler straight from that buffer. Only the tail of a frame that has
 // not fully arrived is copied to the connection, and a frame larger than
