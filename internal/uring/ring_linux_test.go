@@ -188,20 +188,7 @@ func TestErrors(t *testing.T) {
 	})
 	t.Run("ECONNRESET", func(t *testing.T) {
 		r := newRing(t, Params{})
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		cl, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		sv, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		cl, sv := tcpPair(t)
 		cl.(*net.TCPConn).SetLinger(0)
 		cl.Write([]byte("unread")) // unread data makes the close a reset too
 		cl.Close()

@@ -14,21 +14,7 @@ import (
 // every sendmsg completes at once, short or with -EAGAIN, never waiting.
 func TestTCPFull(t *testing.T) {
 	r := newRing(t, Params{Entries: 8})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cl, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	sv, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sv.Close()
+	_, sv := tcpPair(t) // the client end never reads
 	sv.(*net.TCPConn).SetWriteBuffer(4096)
 	rc, _ := sv.(*net.TCPConn).SyscallConn()
 	m := newMsg(make([]byte, 8192))
@@ -52,4 +38,26 @@ func TestTCPFull(t *testing.T) {
 	if last != -int32(unix.EAGAIN) {
 		t.Fatalf("last result %d, want -EAGAIN", last)
 	}
+}
+
+// tcpPair returns the two ends of a loopback TCP connection, closed when
+// the test ends.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	return client, server
 }
