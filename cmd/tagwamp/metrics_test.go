@@ -76,14 +76,7 @@ func TestLatencyHistograms(t *testing.T) {
 		io.WriteString(w, `{"result": 1}`)
 	}))
 	t.Cleanup(svc.Close)
-	conf := filepath.Join(t.TempDir(), "tagwamp.yaml")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, `
-forward:
-  routes:
-    - {name: app, prefix: "http://example.com/app#", url: "%s"}
-`, svc.URL), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := appRouteConfig(t, svc.URL)
 	r := startRun(t, "-config", conf, "-debug-addr", "127.0.0.1:0")
 	metricsURL := "http://" + r.debug.String() + "/metrics"
 	const (
@@ -199,14 +192,7 @@ func TestShutdownDrainsForwardedCalls(t *testing.T) {
 		io.WriteString(w, `{"result": "late"}`)
 	}))
 	t.Cleanup(svc.Close)
-	conf := filepath.Join(t.TempDir(), "tagwamp.yaml")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, `
-forward:
-  routes:
-    - {name: app, prefix: "http://example.com/app#", url: "%s"}
-`, svc.URL), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := appRouteConfig(t, svc.URL)
 	r := startRun(t, "-config", conf)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -240,4 +226,19 @@ forward:
 	if err := <-stopped; err != nil {
 		t.Fatalf("run = %v\n%s", err, r.logs)
 	}
+}
+
+// appRouteConfig writes a configuration file whose one forward route, app,
+// sends CALLs under http://example.com/app# to url, and returns its path.
+func appRouteConfig(t *testing.T, url string) string {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "tagwamp.yaml")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, `
+forward:
+  routes:
+    - {name: app, prefix: "http://example.com/app#", url: "%s"}
+`, url), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf
 }
