@@ -55,15 +55,7 @@ func TestSmoke(t *testing.T) {
 		t.Logf("the peer was not measured (it does not build offline here):\n%s", stderr.String())
 		servers = servers[:1]
 	}
-	f, err := os.Open(jsonFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, jsonFile)
 	runs, _ := suiteRuns("smoke", params{})
 	var order []string // the server of each result: floor runs once, on none
 	for _, r := range runs {
@@ -186,15 +178,7 @@ func TestSmokeCluster(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d\nstderr:\n%s\nstdout:\n%s", status, stderr.String(), stdout.String())
 	}
-	f, err := os.Open(jsonFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, jsonFile)
 	if len(rep.Results) != 2 {
 		t.Fatalf("%d results, want 2 (cluster, million)", len(rep.Results))
 	}
@@ -344,4 +328,19 @@ func TestExpected(t *testing.T) {
 			t.Errorf("groups(%v) = %d, want %d", share, got, want)
 		}
 	}
+}
+
+// readReport reads the harness's JSON output.
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
