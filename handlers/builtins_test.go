@@ -56,7 +56,11 @@ func TestBuiltinsEchoCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	copy(frame, `"xyz"`)
-	if got := string(res.(json.RawMessage)); got != `["abc"]` {
+	got, err := protocol.MarshalPayload(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `["abc"]` {
 		t.Fatalf("echo result %s after the frame changed: it aliases the frame", got)
 	}
 }

@@ -58,5 +58,6 @@
 // IPFilter and OriginCheck are immutable once built. Handlers receive the
 // router's borrowed bytes (router.Call.Args, router.Publication.Event) valid
 // until they return: Func decodes into memory of its own, and Echo copies
-// the arguments into a fresh list before returning it.
+// the arguments into a fresh list before returning it (router.Call.ArgsList,
+// which the router writes without checking the arguments a second time).
 package handlers

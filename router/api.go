@@ -27,6 +27,10 @@ type Call struct {
 	sess  *Session
 	id    []byte // the call id as sent, borrowed from the frame
 	reply *Reply
+	// checked holds the arguments as the router checked them (decoded
+	// from the frame, or by CallAsBackend): ArgsList trusts an argument
+	// only while Args still holds that very value.
+	checked [][]byte
 }
 
 // RPCHandler answers calls. The result is marshaled to JSON for the

@@ -365,7 +365,11 @@ func (srv *Server) CallAsBackend(ctx context.Context, procedure string, args []j
 
 	s, bc := srv.backendSession()
 	defer s.c.Abort()
-	c := &Call{URI: procedure, Args: args, srv: srv, sess: s, id: backendCallID}
+	checked := make([][]byte, len(args)) // the values checkCall checked
+	for i, a := range args {
+		checked[i] = a
+	}
+	c := &Call{URI: procedure, Args: args, srv: srv, sess: s, id: backendCallID, checked: checked}
 	obs := srv.opts.Observer
 	var start time.Duration
 	if obs != nil {
@@ -387,7 +391,7 @@ func (srv *Server) CallAsBackend(ctx context.Context, procedure string, args []j
 	var payload []byte
 	if err == nil {
 		var raw []byte
-		if raw, err = protocol.MarshalPayload(result); err == nil {
+		if raw, err = marshalResult(result); err == nil {
 			payload = protocol.AppendCallResult(nil, backendCallID, raw)
 		} else {
 			err = fmt.Errorf("router: marshaling the result of %s: %w", procedure, err)

@@ -251,6 +251,8 @@ func backendProcs() router.RPCHandler {
 		switch c.URI {
 		case "echo":
 			return json.RawMessage("[" + string(bytesJoin(c.Args)) + "]"), nil
+		case "args-list":
+			return c.ArgsList(), nil
 		case "fail":
 			return nil, &protocol.Error{URI: "http://x.com/error#bad", Desc: "bad input", Details: map[string]int{"n": 1}}
 		case "secret-fail":
@@ -336,6 +338,7 @@ func TestCallAsBackend(t *testing.T) {
 	}{
 		{name: "result", proc: "echo", args: []json.RawMessage{raw(`1`), raw(` {"a": [2]}`)}, result: `[1, {"a": [2]}]`},
 		{name: "no args", proc: "echo", result: `[]`},
+		{name: "args list", proc: "args-list", args: []json.RawMessage{raw(`1`), raw(` {"a": [2]}`)}, result: `[1, {"a": [2]}]`},
 		{name: "own error", proc: "fail", errURI: "http://x.com/error#bad", errDesc: "bad input", details: `{"n":1}`},
 		{name: "internal", proc: "secret-fail", errURI: protocol.ErrorURIInternal, errDesc: "internal error"},
 		{name: "panic", proc: "panic", errURI: protocol.ErrorURIInternal, errDesc: "internal error"},

@@ -69,6 +69,9 @@ func BenchmarkDispatch(b *testing.B) {
 	srv := New(Options{RPC: echo, CallTimeout: -1})
 	timed := New(Options{RPC: echo}) // the default CallTimeout
 	observed := New(Options{RPC: echo, CallTimeout: -1, Observer: new(benchObserver)})
+	list := New(Options{RPC: Inline(RPCHandlerFunc(func(ctx context.Context, s *Session, c *Call) (any, error) {
+		return c.ArgsList(), nil // as handlers.Echo
+	})), CallTimeout: -1})
 	for _, bc := range []struct {
 		name, msg string
 		srv       *Server
@@ -78,6 +81,8 @@ func BenchmarkDispatch(b *testing.B) {
 		{"call-echo", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, srv},
 		{"call-echo-timeout", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, timed},
 		{"call-echo-observed", `[2,"0.qd4lajti34a","http://example.com/echo",{"n":1}]`, observed},
+		{"call-args-list", `[2,"1a2b","http://tagwamp.dev/procedure#echo",{"ts":1764780000123456789,"pub":12,"seq":123456,"p":"xxxxxxxxxxxxxxxx"}]`, list},
+		{"call-args-raw", `[2,"1a2b","http://tagwamp.dev/procedure#echo",{"ts":1764780000123456789,"pub":12,"seq":123456,"p":"xxxxxxxxxxxxxxxx"}]`, srv},
 		{"subscribe-duplicate", `[5,"http://example.com/news?lang=FR"]`, srv},
 	} {
 		s := benchSession(bc.srv, "pub")

@@ -94,7 +94,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	for _, a := range m.Args {
 		args = append(args, a)
 	}
-	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID}
+	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID, checked: m.Args}
 	// An inline handler answers at once, here (InlineHandler); any other
 	// may block: the worker leaves the pool meanwhile, so that other
 	// sessions are still read and delivered to.
@@ -139,7 +139,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	buf, off := wsconn.BeginFrame(w.out[:0])
 	if err == nil {
 		var raw []byte
-		if raw, err = protocol.MarshalPayload(result); err == nil {
+		if raw, err = marshalResult(result); err == nil {
 			buf = protocol.AppendCallResult(buf, m.CallID, raw)
 		} else {
 			err = fmt.Errorf("router: marshaling the result of %s: %w", w.call.URI, err)

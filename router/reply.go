@@ -50,7 +50,7 @@ func (r *Reply) Send(result any, err error) bool {
 	buf, off := wsconn.BeginFrame(nil)
 	if err == nil {
 		var raw []byte
-		if raw, err = protocol.MarshalPayload(result); err == nil {
+		if raw, err = marshalResult(result); err == nil {
 			buf = protocol.AppendCallResult(buf, r.id, raw)
 		} else {
 			err = fmt.Errorf("router: marshaling the result of %s: %w", r.uri, err)

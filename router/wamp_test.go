@@ -55,6 +55,23 @@ func testRPC() router.RPCHandler {
 			return func() {}, nil
 		case "http://example.com/raw":
 			return json.RawMessage(`{"raw":true}`), nil
+		case "http://example.com/argslist":
+			return c.ArgsList(), nil
+		case "http://example.com/argslist-replaced":
+			// Values a handler puts in Args itself are not trusted: the
+			// list is checked like a json.RawMessage.
+			c.Args[0] = json.RawMessage(`"new"`)
+			return c.ArgsList(), nil
+		case "http://example.com/argslist-invalid":
+			c.Args[0] = json.RawMessage(`{"bad"`)
+			return c.ArgsList(), nil
+		case "http://example.com/argslist-appended":
+			c.Args = append(c.Args, json.RawMessage(`nul`))
+			return c.ArgsList(), nil
+		case "http://example.com/argslist-deferred":
+			r, res := c.Defer(), c.ArgsList() // a copy: valid after return
+			go r.Send(res, nil)
+			return nil, nil
 		case "http://example.com/whoami":
 			return s.ID(), nil
 		}
@@ -151,6 +168,15 @@ func TestCall(t *testing.T) {
 		{"unmarshalable result", `[2,"r","http://example.com/bad-result"]`,
 			`[4,"r","http://api.wamp.ws/error#internal","internal error"]`},
 		{"raw JSON result", `[2,"r","http://example.com/raw"]`, `[3,"r",{"raw":true}]`},
+		{"args list", `[2,"l","http://example.com/argslist",1, "s" ,{"k":[true,null]},-0.5e3]`,
+			`[3,"l",[1,"s",{"k":[true,null]},-0.5e3]]`},
+		{"args list of none", `[2,"l","http://example.com/argslist"]`, `[3,"l",[]]`},
+		{"args list with a replaced argument", `[2,"l","http://example.com/argslist-replaced",1,2]`, `[3,"l",["new",2]]`},
+		{"args list with an invalid argument", `[2,"l","http://example.com/argslist-invalid",1]`,
+			`[4,"l","http://api.wamp.ws/error#internal","internal error"]`},
+		{"args list with an appended argument", `[2,"l","http://example.com/argslist-appended",1]`,
+			`[4,"l","http://api.wamp.ws/error#internal","internal error"]`},
+		{"args list deferred", `[2,"l","http://example.com/argslist-deferred",{"a":"b"}]`, `[3,"l",[{"a":"b"}]]`},
 		{"timeout", `[2,"t","http://example.com/slow"]`,
 			`[4,"t","http://api.wamp.ws/error#timeout","call timed out"]`},
 	}

@@ -1,0 +1,77 @@
+package router
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// TestArgsListTrust checks which lists ArgsList vouches for: only one made
+// of the very values the router checked.
+func TestArgsListTrust(t *testing.T) {
+	frame := []byte(`[2,"id","p",1,{"a":"b"}]`)
+	checked := [][]byte{frame[12:13], frame[14:23]}
+	tests := []struct {
+		name    string
+		args    func() []json.RawMessage
+		checked [][]byte
+		trusted bool
+		want    string
+	}{
+		{"as checked", func() []json.RawMessage { return []json.RawMessage{checked[0], checked[1]} }, checked, true, `[1,{"a":"b"}]`},
+		{"none", func() []json.RawMessage { return nil }, nil, true, `[]`},
+		{"equal bytes elsewhere", func() []json.RawMessage {
+			return []json.RawMessage{json.RawMessage(`1`), checked[1]}
+		}, checked, false, `[1,{"a":"b"}]`},
+		{"a value cut short", func() []json.RawMessage { return []json.RawMessage{checked[0], checked[1][:4]} }, checked, false, `[1,{"a"]`},
+		{"one more", func() []json.RawMessage {
+			return []json.RawMessage{checked[0], checked[1], checked[0]}
+		}, checked, false, `[1,{"a":"b"},1]`},
+		{"a test's Call", func() []json.RawMessage { return []json.RawMessage{checked[0]} }, nil, false, `[1]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Call{Args: tc.args(), checked: tc.checked}
+			res := c.ArgsList()
+			var got []byte
+			switch v := res.(type) {
+			case checkedJSON:
+				if !tc.trusted {
+					t.Fatalf("ArgsList vouched for %s", v)
+				}
+				got = v
+			case json.RawMessage:
+				if tc.trusted {
+					t.Fatalf("ArgsList did not vouch for %s", v)
+				}
+				got = v
+			default:
+				t.Fatalf("ArgsList returned a %T", res)
+			}
+			if string(got) != tc.want {
+				t.Fatalf("list %s, want %s", got, tc.want)
+			}
+			if tc.trusted {
+				frame[12] = '2' // the list is a copy
+				defer func() { frame[12] = '1' }()
+				if string(got) != tc.want {
+					t.Fatalf("list %s changed with the frame", got)
+				}
+			}
+		})
+	}
+}
+
+// TestMarshalResult checks that a checkedJSON result is written as it is,
+// with no allocation, and that anything else is still checked.
+func TestMarshalResult(t *testing.T) {
+	var res any = checkedJSON(`[1,2]`)
+	if n := testing.AllocsPerRun(100, func() { _, _ = marshalResult(res) }); n != 0 {
+		t.Fatalf("marshaling a checked list costs %v allocations", n)
+	}
+	if _, err := marshalResult(json.RawMessage(`[1,`)); err == nil {
+		t.Fatal("an invalid json.RawMessage result marshaled")
+	}
+	if b, err := json.Marshal(res); err != nil || string(b) != `[1,2]` {
+		t.Fatalf("encoding/json marshals a checked list as %s, %v", b, err)
+	}
+}
