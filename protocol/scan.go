@@ -203,7 +203,9 @@ func scanLiteral(b []byte, i int, lit string) (int, error) {
 // scanKey scans an object key at the first non-space byte at or after i,
 // and the colon after it; it returns the index after the colon.
 func scanKey(b []byte, i int) (int, error) {
-	i = skipWS(b, i)
+	if i < len(b) && b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
 	if i >= len(b) || b[i] != '"' {
 		return i, syntaxError(b, i, "expected object key")
 	}
@@ -211,7 +213,9 @@ func scanKey(b []byte, i int) (int, error) {
 	if err != nil {
 		return i, err
 	}
-	i = skipWS(b, i)
+	if i < len(b) && b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
 	if i >= len(b) || b[i] != ':' {
 		return i, syntaxError(b, i, "expected ':'")
 	}
@@ -267,10 +271,11 @@ func scanValue(b []byte, i, depth int, budget *int) (end int, k kind, esc bool, 
 // nesting depth depth; the values in it take from *budget as in scanValue
 // (the container itself is its caller's to count). Nested containers are
 // followed with a bit stack, one bit per level (set for an object), so
-// nesting costs no recursion.
+// nesting costs no recursion; obj caches the innermost container's bit.
 func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err error) {
 	var stack [MaxDepth / 64]uint64
-	level := 0 // containers opened by this call
+	var level uint // containers opened by this call
+	obj := false   // whether the innermost container is an object
 	for {
 		// A value is expected at i.
 		if i >= len(b) {
@@ -278,7 +283,7 @@ func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err er
 		}
 		switch c := b[i]; c {
 		case '[', '{':
-			if depth+level >= MaxDepth {
+			if depth+int(level) >= MaxDepth {
 				return i, 0, errorf(ErrInvalidJSON, "invalid JSON: nested deeper than %d at offset %d", MaxDepth, i)
 			}
 			if level > 0 { // a nested container: a value of the one around it
@@ -287,38 +292,48 @@ func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err er
 				}
 				*budget--
 			}
+			obj = c == '{'
 			bit := uint64(1) << (level % 64)
-			if c == '{' {
+			if obj {
 				stack[level/64] |= bit
 			} else {
 				stack[level/64] &^= bit
 			}
 			level++
 			i = skipWS(b, i+1)
-			if i < len(b) && (b[i] == ']' && c == '[' || b[i] == '}' && c == '{') {
-				level--
+			if i < len(b) && (b[i] == ']' && !obj || b[i] == '}' && obj) {
 				i++
-				if level == 0 {
+				if level--; level == 0 {
 					return i, containerKind(c), nil
 				}
+				obj = stack[(level-1)/64]&(uint64(1)<<((level-1)%64)) != 0
 				break
 			}
-			if c == '{' {
+			if obj {
 				if i, err = scanKey(b, i); err != nil {
 					return i, 0, err
 				}
 				i = skipWS(b, i)
 			}
 			continue
+		case '"': // the commonest values, without scanValue's dispatch
+			if *budget <= 0 {
+				return i, 0, errBudget
+			}
+			*budget--
+			if i, _, err = scanString(b, i); err != nil {
+				return i, 0, err
+			}
 		default:
-			if i, _, _, err = scanValue(b, i, depth+level, budget); err != nil {
+			if i, _, _, err = scanValue(b, i, depth+int(level), budget); err != nil {
 				return i, 0, err
 			}
 		}
 		// A value ended at i: close containers until one continues.
 		for {
-			obj := stack[(level-1)/64]&(uint64(1)<<((level-1)%64)) != 0
-			i = skipWS(b, i)
+			if i < len(b) && b[i] <= ' ' {
+				i = skipWS(b, i)
+			}
 			if i >= len(b) {
 				return i, 0, syntaxError(b, i, "unterminated container")
 			}
@@ -329,15 +344,17 @@ func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err er
 						return i, 0, err
 					}
 				}
-				i = skipWS(b, i)
+				if i < len(b) && b[i] <= ' ' {
+					i = skipWS(b, i)
+				}
 				break
 			}
 			if obj && b[i] == '}' || !obj && b[i] == ']' {
 				i++
-				level--
-				if level == 0 {
+				if level--; level == 0 {
 					return i, containerKind(b[i-1]), nil
 				}
+				obj = stack[(level-1)/64]&(uint64(1)<<((level-1)%64)) != 0
 				continue
 			}
 			return i, 0, syntaxError(b, i, "expected ',' or closing bracket")
