@@ -31,6 +31,9 @@ type Call struct {
 	// from the frame, or by CallAsBackend): ArgsList trusts an argument
 	// only while Args still holds that very value.
 	checked [][]byte
+	// slab is the dispatching worker's source of ArgsList results; nil
+	// outside a worker.
+	slab *resultSlab
 }
 
 // RPCHandler answers calls. The result is marshaled to JSON for the

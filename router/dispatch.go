@@ -94,7 +94,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 	for _, a := range m.Args {
 		args = append(args, a)
 	}
-	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID, checked: m.Args}
+	w.call = Call{URI: w.procURI(), Args: args, srv: srv, sess: s, id: m.CallID, checked: m.Args, slab: &w.slab}
 	// An inline handler answers at once, here (InlineHandler); any other
 	// may block: the worker leaves the pool meanwhile, so that other
 	// sessions are still read and delivered to.

@@ -9,18 +9,26 @@ import (
 
 // ArgsList returns c's arguments as one JSON list, [] for none, copied
 // into memory of its own that stays valid after the handler returns: what
-// an echo answers (handlers.Echo returns it). The arguments were checked
-// when the router decoded the CALL, so the router writes this result as it
-// is, where a json.RawMessage result is scanned again; an argument that a
-// handler or middleware put in Args itself is not trusted, and the list is
-// then checked like any json.RawMessage. Any JSON encoder marshals the
-// result as the list.
+// an echo answers (handlers.Echo returns it). Any JSON encoder marshals
+// the result as the list.
+//
+// The arguments were checked when the router decoded the CALL, so the
+// router writes this result as it is, where a json.RawMessage result is
+// scanned again; an argument that a handler or middleware put in Args
+// itself is not trusted, and the list is then checked like any
+// json.RawMessage. For a call the router dispatched, the copy is carved
+// out of blocks the worker allocates now and then rather than allocated
+// per call (a result kept holds its block, a few KiB, as long as it is
+// kept). Like the rest of Call, it is not safe for concurrent use.
 func (c *Call) ArgsList() any {
-	n := 2 + len(c.Args)
-	for _, a := range c.Args {
+	n := 2 // the brackets, the commas and the values
+	for i, a := range c.Args {
 		n += len(a)
+		if i > 0 {
+			n++
+		}
 	}
-	b := make([]byte, 0, n)
+	l, b := c.slab.list(n)
 	b = append(b, '[')
 	trusted := len(c.checked) == len(c.Args)
 	for i, a := range c.Args {
@@ -34,7 +42,8 @@ func (c *Call) ArgsList() any {
 	if !trusted {
 		return json.RawMessage(b)
 	}
-	return checkedJSON(b)
+	l.b = b
+	return l
 }
 
 // sameBytes reports whether a and b are the same memory, not merely equal
@@ -43,19 +52,57 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && len(a) > 0 && unsafe.SliceData(a) == unsafe.SliceData(b)
 }
 
-// checkedJSON is a result the router made from JSON it has checked
+// checkedList is a result the router made from JSON it has checked
 // (Call.ArgsList): marshalResult writes it as it is.
-type checkedJSON []byte
+type checkedList struct{ b []byte }
 
-// MarshalJSON returns j itself, for encoders other than the router's.
-func (j checkedJSON) MarshalJSON() ([]byte, error) { return j, nil }
+// MarshalJSON returns the list, for encoders other than the router's.
+func (l *checkedList) MarshalJSON() ([]byte, error) { return l.b, nil }
 
-// marshalResult returns the JSON of an RPC handler's result: a checkedJSON
-// as it is, anything else through protocol.MarshalPayload (which checks a
-// json.RawMessage).
+// marshalResult returns the JSON of an RPC handler's result: a
+// *checkedList as it is, anything else through protocol.MarshalPayload
+// (which checks a json.RawMessage).
 func marshalResult(result any) ([]byte, error) {
-	if j, ok := result.(checkedJSON); ok {
-		return j, nil
+	if l, ok := result.(*checkedList); ok && l != nil {
+		return l.b, nil
 	}
 	return protocol.MarshalPayload(result)
+}
+
+// resultSlab is a worker's source of ArgsList results: it carves them out
+// of blocks, one allocation per block instead of two per call. A block is
+// never reused, only dropped when carved out: a result that a handler or
+// middleware keeps keeps its block alive, as it would its own allocation,
+// and nothing else ever writes there.
+type resultSlab struct {
+	lists []checkedList // the uncarved rest of the current block of results
+	bytes []byte        // the uncarved rest of the current block of bytes
+}
+
+// The blocks of a resultSlab: slabLists results, slabBytes bytes; a list
+// longer than maxSlabList bytes is allocated on its own.
+const (
+	slabLists   = 128
+	slabBytes   = 8 << 10
+	maxSlabList = 512
+)
+
+// list returns a result and an empty slice with room for n bytes, carved
+// from s's blocks, or allocated when s is nil (a Call the router did not
+// dispatch, a backend's call) or n is over maxSlabList.
+func (s *resultSlab) list(n int) (*checkedList, []byte) {
+	if s == nil || n > maxSlabList {
+		return new(checkedList), make([]byte, 0, n)
+	}
+	if len(s.lists) == 0 {
+		s.lists = make([]checkedList, slabLists)
+	}
+	if len(s.bytes) < n {
+		s.bytes = make([]byte, slabBytes)
+	}
+	l := &s.lists[0]
+	s.lists = s.lists[1:]
+	b := s.bytes[:0:n]
+	s.bytes = s.bytes[n:]
+	return l, b
 }

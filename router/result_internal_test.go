@@ -34,11 +34,11 @@ func TestArgsListTrust(t *testing.T) {
 			res := c.ArgsList()
 			var got []byte
 			switch v := res.(type) {
-			case checkedJSON:
+			case *checkedList:
 				if !tc.trusted {
-					t.Fatalf("ArgsList vouched for %s", v)
+					t.Fatalf("ArgsList vouched for %s", v.b)
 				}
-				got = v
+				got = v.b
 			case json.RawMessage:
 				if tc.trusted {
 					t.Fatalf("ArgsList did not vouch for %s", v)
@@ -61,10 +61,10 @@ func TestArgsListTrust(t *testing.T) {
 	}
 }
 
-// TestMarshalResult checks that a checkedJSON result is written as it is,
+// TestMarshalResult checks that a checked list is written as it is,
 // with no allocation, and that anything else is still checked.
 func TestMarshalResult(t *testing.T) {
-	var res any = checkedJSON(`[1,2]`)
+	var res any = &checkedList{b: []byte(`[1,2]`)}
 	if n := testing.AllocsPerRun(100, func() { _, _ = marshalResult(res) }); n != 0 {
 		t.Fatalf("marshaling a checked list costs %v allocations", n)
 	}
@@ -73,5 +73,41 @@ func TestMarshalResult(t *testing.T) {
 	}
 	if b, err := json.Marshal(res); err != nil || string(b) != `[1,2]` {
 		t.Fatalf("encoding/json marshals a checked list as %s, %v", b, err)
+	}
+}
+
+// TestResultSlab checks that results carved from a worker's blocks never
+// share or reuse memory, across many blocks, that a long list gets its
+// own allocation, and that a call costs no allocation of its own.
+func TestResultSlab(t *testing.T) {
+	var s resultSlab
+	frame := []byte(`[2,"id","p","abcdefghijklmnopqrstuvwxyz"]`)
+	arg := frame[12 : len(frame)-1]
+	c := &Call{Args: []json.RawMessage{arg}, checked: [][]byte{arg}, slab: &s}
+	const n = 3 * slabBytes / 30
+	kept := make([]*checkedList, 0, n)
+	for range n {
+		l, ok := c.ArgsList().(*checkedList)
+		if !ok {
+			t.Fatal("ArgsList did not vouch for the checked argument")
+		}
+		kept = append(kept, l)
+	}
+	for i, l := range kept {
+		if string(l.b) != `["abcdefghijklmnopqrstuvwxyz"]` || cap(l.b) != len(l.b) {
+			t.Fatalf("result %d is %q (cap %d) after more results were carved", i, l.b, cap(l.b))
+		}
+	}
+	long := json.RawMessage(`"` + string(make([]byte, maxSlabList)) + `"`)
+	for i := range long[1 : len(long)-1] {
+		long[1+i] = 'x'
+	}
+	lc := &Call{Args: []json.RawMessage{long}, checked: [][]byte{long}, slab: &s}
+	before := s.bytes
+	if l := lc.ArgsList().(*checkedList); len(l.b) != len(long)+2 || len(s.bytes) != len(before) {
+		t.Fatalf("a %d-byte list was carved from the block", len(l.b))
+	}
+	if a := testing.AllocsPerRun(1000, func() { _ = c.ArgsList() }); a > 0.05 {
+		t.Fatalf("ArgsList costs %v allocations per call from a worker's blocks", a)
 	}
 }

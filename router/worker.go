@@ -30,6 +30,7 @@ type worker struct {
 	out       []byte // encoded reply scratch
 	args      []json.RawMessage
 	call      Call
+	slab      resultSlab // ArgsList results (Call.slab)
 
 	fan fanout
 }
