@@ -25,6 +25,7 @@ type worker struct {
 
 	uri  []byte            // resolved URI scratch
 	uris map[string]string // procedure URIs seen, so a CALL's URI string costs no allocation
+	last string            // the URI procURI returned last: a run of calls to one procedure skips the map
 	// urisBytes is the bytes of the URIs in uris.
 	urisBytes int
 	out       []byte // encoded reply scratch
@@ -56,7 +57,11 @@ func (srv *Server) newWorker(tw *wsconn.Worker) any {
 // procURI returns w.uri as a string, from the worker's cache when it was
 // seen before.
 func (w *worker) procURI() string {
+	if string(w.uri) == w.last && w.last != "" {
+		return w.last
+	}
 	if s, ok := w.uris[string(w.uri)]; ok {
+		w.last = s
 		return s
 	}
 	s := string(w.uri)
@@ -64,6 +69,7 @@ func (w *worker) procURI() string {
 		w.uris[s] = s
 		w.urisBytes += len(s)
 	}
+	w.last = s
 	return s
 }
 

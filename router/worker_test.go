@@ -21,6 +21,14 @@ func TestProcURICache(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { w.procURI() }); n != 0 {
 		t.Fatalf("a cached URI costs %v allocations", n)
 	}
+	// Alternating and repeated URIs, cached or not, each get their own.
+	for _, u := range []string{"http://example.com/p1", "http://example.com/p1", "http://example.com/p2",
+		"http://example.com/x", "http://example.com/x", "http://example.com/p1", "", "http://example.com/p1"} {
+		w.uri = append(w.uri[:0], u...)
+		if got := w.procURI(); got != u {
+			t.Fatalf("procURI = %q, want %q", got, u)
+		}
+	}
 }
 
 // TestProcURICacheBytes: long procedure URIs fill the cache's byte bound,
