@@ -1,8 +1,11 @@
 package metrics_test
 
 import (
+	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +54,56 @@ func TestHistograms(t *testing.T) {
 	}
 }
 
+// TestHistogramShards: calls observed through the router's observer and
+// through its shards, from several goroutines at once, are one histogram
+// per outcome on /metrics, added up exactly.
+func TestHistogramShards(t *testing.T) {
+	h := metrics.NewHistograms()
+	r := h.Router()
+	so, ok := r.(router.ShardedObserver)
+	if !ok {
+		t.Fatalf("the router observer is a %T, not a router.ShardedObserver", r)
+	}
+	obs := []router.Observer{r}
+	for range 2*runtime.GOMAXPROCS(0) + 1 { // more workers than shards
+		obs = append(obs, so.Shard())
+	}
+	var wg sync.WaitGroup
+	for _, o := range obs {
+		wg.Go(func() {
+			for range 1000 {
+				o.ObserveCall(router.OutcomeResult, time.Second/64)
+			}
+			o.ObserveCall(router.OutcomeError, 2*time.Second)
+		})
+	}
+	wg.Wait()
+	n := len(obs)
+	var want strings.Builder
+	want.WriteString("# HELP tagwamp_rpc_handler_seconds Time the RPC handler ran for a CALL or an /api/call, by how it returned (result, error, deferred).\n")
+	want.WriteString("# TYPE tagwamp_rpc_handler_seconds histogram\n")
+	les := []string{"5e-06", "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+		"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"}
+	for _, out := range []struct {
+		name  string
+		v     float64
+		count int
+	}{{"deferred", 0, 0}, {"error", 2, n}, {"result", 1.0 / 64, 1000 * n}} {
+		for _, le := range les {
+			c := 0
+			if v, _ := strconv.ParseFloat(le, 64); le == "+Inf" || out.count > 0 && v >= out.v {
+				c = out.count
+			}
+			fmt.Fprintf(&want, "tagwamp_rpc_handler_seconds_bucket{outcome=%q,le=%q} %d\n", out.name, le, c)
+		}
+		fmt.Fprintf(&want, "tagwamp_rpc_handler_seconds_sum{outcome=%q} %g\n", out.name, out.v*float64(out.count))
+		fmt.Fprintf(&want, "tagwamp_rpc_handler_seconds_count{outcome=%q} %d\n", out.name, out.count)
+	}
+	if err := testutil.CollectAndCompare(h, strings.NewReader(want.String()), "tagwamp_rpc_handler_seconds"); err != nil {
+		t.Error(err)
+	}
+}
+
 // queueSamples are 1000 observations of 1/64 s in the queue delay
 // buckets.
 var queueSamples = func() string {
@@ -78,6 +131,25 @@ func BenchmarkHistograms(b *testing.B) {
 		for b.Loop() {
 			r.ObserveCall(router.OutcomeResult, 3*time.Microsecond)
 		}
+	})
+	// Calls observed on every CPU at once, each goroutine with a shard
+	// of its own as the router's workers have, and all through the one
+	// observer as before the shards.
+	b.Run("rpc-parallel", func(b *testing.B) {
+		so := r.(router.ShardedObserver)
+		b.RunParallel(func(pb *testing.PB) {
+			o := so.Shard()
+			for pb.Next() {
+				o.ObserveCall(router.OutcomeResult, 3*time.Microsecond)
+			}
+		})
+	})
+	b.Run("rpc-parallel-unsharded", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				r.ObserveCall(router.OutcomeResult, 3*time.Microsecond)
+			}
+		})
 	})
 	b.Run("queue", func(b *testing.B) {
 		b.ReportAllocs()

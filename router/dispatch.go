@@ -113,7 +113,7 @@ func (srv *Server) handleCall(w *worker, s *Session, m *protocol.Call) {
 			return
 		}
 	}
-	obs := srv.opts.Observer
+	obs := w.obs
 	var start time.Duration
 	if obs != nil {
 		start = srv.clock()

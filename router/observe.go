@@ -29,6 +29,19 @@ type Observer interface {
 	ObserveQueueDelay(d time.Duration)
 }
 
+// ShardedObserver is an Observer that can give the router's worker
+// goroutines Observers of their own, each of a few shards, so that calls
+// observed at once on different CPUs do not write the same memory. The
+// router asks for one per worker goroutine (Shard) and tells it that
+// worker's calls; workers come and go, so a shard serves several over
+// time and must still be safe for concurrent use. Package metrics's
+// observer is one.
+type ShardedObserver interface {
+	Observer
+	// Shard returns the Observer of one worker goroutine's calls.
+	Shard() Observer
+}
+
 // CallOutcome is how an RPC handler returned (Observer.ObserveCall).
 type CallOutcome uint8
 

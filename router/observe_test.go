@@ -133,6 +133,52 @@ func TestObserver(t *testing.T) {
 	}
 }
 
+// shardedObserver is a router.ShardedObserver whose shards are observers
+// of their own, so a test can tell where calls were told.
+type shardedObserver struct {
+	*observer // the base: backend calls and queue delays
+	mu        sync.Mutex
+	shards    []*observer
+}
+
+func (o *shardedObserver) Shard() router.Observer {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := newObserver()
+	o.shards = append(o.shards, s)
+	return s
+}
+
+// TestShardedObserver: the workers' calls go to their shards of a
+// router.ShardedObserver, a backend call to the observer itself.
+func TestShardedObserver(t *testing.T) {
+	obs := &shardedObserver{observer: newObserver()}
+	srv, url := startServer(t, router.Options{
+		Observer: obs,
+		RPC: router.RPCHandlerFunc(func(ctx context.Context, s *router.Session, c *router.Call) (any, error) {
+			return "ok", nil
+		}),
+	})
+	const n = 20
+	for i := range n {
+		dial(t, url).call(fmt.Sprintf(`[2,"%d","urn:ok"]`, i))
+	}
+	if _, pe := srv.CallAsBackend(t.Context(), "urn:ok", nil); pe != nil {
+		t.Fatal(pe)
+	}
+	obs.mu.Lock()
+	shards := obs.shards
+	obs.mu.Unlock()
+	sum := 0
+	for _, s := range shards {
+		m, _ := s.snapshot()
+		sum += m[router.OutcomeResult]
+	}
+	if base, _ := obs.observer.snapshot(); sum != n || base[router.OutcomeResult] != 1 || len(shards) == 0 {
+		t.Fatalf("%d shards told %d calls, the observer itself %d; want %d and the backend call's 1", len(shards), sum, base[router.OutcomeResult], n)
+	}
+}
+
 // TestShutdownDrain: Shutdown runs an Extension's Drain once the listener
 // is closed and while the sessions are open, with a context that ends
 // before its own, and closes the sessions after it returns.

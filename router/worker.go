@@ -32,6 +32,7 @@ type worker struct {
 	args      []json.RawMessage
 	call      Call
 	slab      resultSlab // ArgsList results (Call.slab)
+	obs       Observer   // Options.Observer, or this worker's shard of it
 
 	fan fanout
 }
@@ -48,7 +49,10 @@ const (
 // newWorker makes the router's scratch of the transport worker tw
 // (wsconn.Config.Local), its decoder bounded by the server's limits.
 func (srv *Server) newWorker(tw *wsconn.Worker) any {
-	w := &worker{tw: tw, batch: &tw.Batch, uris: make(map[string]string)}
+	w := &worker{tw: tw, batch: &tw.Batch, uris: make(map[string]string), obs: srv.opts.Observer}
+	if so, ok := w.obs.(ShardedObserver); ok {
+		w.obs = so.Shard()
+	}
 	w.dec.Limits = srv.plimits
 	w.fan.init()
 	return w
