@@ -25,18 +25,24 @@ import (
 
 // The floor scenario is the round trip the kernel and the Go runtime cost
 // without any server logic: a blocking Go echo server (one goroutine per
-// connection) and a blocking Go client, each a process of its own (this
-// binary re-executed), doing 64-byte round trips over loopback with one in
-// flight. Nothing is pinned: the scheduler places them as it places the
-// rpc runs, so a call's latency can be stated as a ratio of this floor,
-// measured in the same run (bench/RESULTS.md, "Where a call's round trip
-// goes").
+// connection, writing back whatever one read returns) and a blocking Go
+// client, each a process of its own (this binary re-executed), doing
+// 64-byte round trips over loopback: by default one connection with one
+// in flight; with -floor-conns and -floor-window, that many connections
+// each keeping that many in flight, the shape of rpc's -callers and
+// -call-window (each read's completed messages are answered by as many new
+// ones in one write, as the generator's callers do). Nothing is pinned:
+// the scheduler places them as it places the rpc runs, so a call's
+// latency and CPU can be stated as a ratio of this floor, measured in the
+// same run (bench/RESULTS.md, "Where a call's round trip goes").
 
 // floorEnv turns this binary into the floor's echo server ("server") or
 // client ("client"); floorAddrEnv is the address either uses.
+// floorShapeEnv is the client's connections and window, "conns,window".
 const (
-	floorEnv     = "TAGWAMP_BENCH_FLOOR"
-	floorAddrEnv = "TAGWAMP_BENCH_FLOOR_ADDR"
+	floorEnv      = "TAGWAMP_BENCH_FLOOR"
+	floorAddrEnv  = "TAGWAMP_BENCH_FLOOR_ADDR"
+	floorShapeEnv = "TAGWAMP_BENCH_FLOOR_SHAPE"
 )
 
 // floorServer is the name of the floor's results, in place of a server.
@@ -53,7 +59,10 @@ func floorMain(role string) {
 	case "server":
 		err = echoServe(addr)
 	case "client":
-		err = echoClient(addr, os.Stdin, os.Stdout)
+		var conns, window int
+		if _, err = fmt.Sscanf(os.Getenv(floorShapeEnv), "%d,%d", &conns, &window); err == nil {
+			err = echoClient(addr, conns, window, os.Stdin, os.Stdout)
+		}
 	default:
 		err = fmt.Errorf("%s=%q: server or client", floorEnv, role)
 	}
@@ -64,8 +73,8 @@ func floorMain(role string) {
 	os.Exit(0)
 }
 
-// echoServe echoes every floorSize bytes each connection sends back to it,
-// until killed.
+// echoServe writes back to each connection whatever one read of it
+// returned, until killed.
 func echoServe(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -78,12 +87,13 @@ func echoServe(addr string) error {
 		}
 		go func() {
 			defer c.Close()
-			var buf [floorSize]byte
+			buf := make([]byte, 64<<10)
 			for {
-				if _, err := io.ReadFull(c, buf[:]); err != nil {
+				n, err := c.Read(buf)
+				if err != nil {
 					return
 				}
-				if _, err := c.Write(buf[:]); err != nil {
+				if _, err := c.Write(buf[:n]); err != nil {
 					return
 				}
 			}
@@ -98,47 +108,37 @@ type floorStats struct {
 	Err     string        `json:"err,omitempty"`
 }
 
-// echoClient does round trips to addr, one at a time, recording each; it
-// answers each command line of in ("reset", "stats", "stop") with a
-// floorStats line on out, "stop" last.
-func echoClient(addr string, in io.Reader, out io.Writer) error {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return err
+// echoClient does round trips to addr over conns connections, each
+// keeping window in flight, recording each; it answers each command line
+// of in ("reset", "stats", "stop") with a floorStats line on out, "stop"
+// last.
+func echoClient(addr string, conns, window int, in io.Reader, out io.Writer) error {
+	if conns < 1 || window < 1 {
+		return fmt.Errorf("floor client: %d connections, window %d", conns, window)
 	}
-	defer c.Close()
 	var (
 		mu   sync.Mutex
 		h    = gen.NewHistogram()
 		fail error
 		stop = make(chan struct{})
-		done = make(chan struct{})
+		wg   sync.WaitGroup
 	)
-	go func() {
-		defer close(done)
-		var msg, got [floorSize]byte
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			t := time.Now()
-			_, err := c.Write(msg[:])
-			if err == nil {
-				_, err = io.ReadFull(c, got[:])
-			}
-			d := time.Since(t)
-			mu.Lock()
-			if err != nil {
+	for range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		wg.Go(func() {
+			if err := echoLoop(c, window, stop, &mu, h); err != nil {
+				mu.Lock()
 				fail = err
 				mu.Unlock()
-				return
 			}
-			h.RecordValue(d.Nanoseconds())
-			mu.Unlock()
-		}
-	}()
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
 	enc := json.NewEncoder(out)
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
@@ -172,6 +172,53 @@ func echoClient(addr string, in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
+// echoLoop keeps window round trips in flight on c until stop: each
+// read's completed messages are recorded (under mu, into h) and answered
+// by as many new ones, in one write.
+func echoLoop(c net.Conn, window int, stop <-chan struct{}, mu *sync.Mutex, h *hdr.Histogram) error {
+	msgs := make([]byte, window*floorSize)
+	buf := make([]byte, window*floorSize)
+	sent := make([]time.Time, 0, window) // send times, oldest first
+	now := time.Now()
+	for range window {
+		sent = append(sent, now)
+	}
+	if _, err := c.Write(msgs); err != nil {
+		return err
+	}
+	partial := 0 // bytes of a message not yet all read
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		n, err := c.Read(buf)
+		if err != nil {
+			return err
+		}
+		partial += n
+		k := partial / floorSize
+		partial %= floorSize
+		if k == 0 {
+			continue
+		}
+		now := time.Now()
+		mu.Lock()
+		for _, t := range sent[:k] {
+			h.RecordValue(now.Sub(t).Nanoseconds())
+		}
+		mu.Unlock()
+		sent = append(sent[:0], sent[k:]...)
+		for range k {
+			sent = append(sent, now)
+		}
+		if _, err := c.Write(msgs[:k*floorSize]); err != nil {
+			return err
+		}
+	}
+}
+
 // floorClient is the harness's handle on the client process.
 type floorClient struct {
 	cmd *exec.Cmd
@@ -198,9 +245,10 @@ func (f *floorClient) do(cmd string) (floorStats, error) {
 }
 
 // floorProc starts this binary as the floor's role at addr.
-func (h *harness) floorProc(role, addr string) *exec.Cmd {
+func (h *harness) floorProc(role, addr string, p params) *exec.Cmd {
 	cmd := exec.CommandContext(h.ctx, h.exe)
-	cmd.Env = append(os.Environ(), floorEnv+"="+role, floorAddrEnv+"="+addr)
+	cmd.Env = append(os.Environ(), floorEnv+"="+role, floorAddrEnv+"="+addr,
+		fmt.Sprintf("%s=%d,%d", floorShapeEnv, p.FloorConns, p.FloorWindow))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
 	return cmd
 }
@@ -222,7 +270,7 @@ func (h *harness) floor(res *report.Result, p params) error {
 	if err != nil {
 		return err
 	}
-	srv := &server{kind: floorServer, cmd: h.floorProc("server", addr), addr: addr, logs: new(bytes.Buffer), done: make(chan error, 1)}
+	srv := &server{kind: floorServer, cmd: h.floorProc("server", addr, p), addr: addr, logs: new(bytes.Buffer), done: make(chan error, 1)}
 	srv.cmd.Stdout, srv.cmd.Stderr = srv.logs, srv.logs
 	if err := srv.cmd.Start(); err != nil {
 		return fmt.Errorf("starting the floor's echo server: %w", err)
@@ -237,7 +285,7 @@ func (h *harness) floor(res *report.Result, p params) error {
 		return fmt.Errorf("the floor's echo server %w", err)
 	}
 	defer srv.stop()
-	fc := &floorClient{cmd: h.floorProc("client", addr)}
+	fc := &floorClient{cmd: h.floorProc("client", addr, p)}
 	errb := new(strings.Builder)
 	fc.cmd.Stderr = errb
 	if fc.in, err = fc.cmd.StdinPipe(); err != nil {

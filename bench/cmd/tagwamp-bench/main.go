@@ -36,7 +36,7 @@ func main() {
 // options are the harness's own flags.
 type options struct {
 	suite, servers, jsonFile, charts, cpuprofile, memprofile, root, fromJSON string
-	out, addr, updateDir                                                     string
+	out, addr, updateDir, serverEnv                                          string
 	update                                                                   bool
 	perProc, sources, loops, portBase                                        int
 }
@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.fromJSON, "from-json", "", "measure nothing: print the table and draw -charts from the results in `file`")
 	fs.StringVar(&o.memprofile, "memprofile", "", "save the server's allocation profile (after a GC) at the start and end of each measured window to `prefix`.<scenario>.<server>.allocs{0,1}.pprof (compare with go tool pprof -base)")
 	fs.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
+	fs.StringVar(&o.serverEnv, "server-env", "", "`KEY=VALUE[,KEY=VALUE...]` added to both servers' environment, e.g. GOMAXPROCS=1 (recorded as the runs' server_env)")
 	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
 	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
 	fs.IntVar(&o.loops, "loops", 2, "epoll loops (goroutines) per generator process")
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	burst := fs.Bool("burst", false, "fanout in burst mode: the burst scenario (one publication to every subscriber, time to the last delivery)")
 	fs.IntVar(&p.Callers, "callers", 1, "rpc: caller connections")
 	fs.IntVar(&p.CallWindow, "call-window", 1, "rpc, mixed: calls in flight per caller")
+	fs.IntVar(&p.FloorConns, "floor-conns", 1, "floor: client connections (rpc's -callers)")
+	fs.IntVar(&p.FloorWindow, "floor-window", 1, "floor: round trips in flight per connection (rpc's -call-window)")
 	fs.IntVar(&p.Browsers, "browsers", 1000, "mixed: browser sessions (personal and group subscriptions)")
 	fs.IntVar(&p.Groups, "groups", 10, "mixed: groups")
 	fs.IntVar(&p.Backends, "backends", 1, "mixed: publishing backends")
@@ -332,6 +335,8 @@ func checkParams(runs []runSpec, o options) error {
 			return fmt.Errorf("%s: -subs %d: fewer than the %d groups -share makes", r.scenario, p.Subs, groups(p.Share))
 		case slices.Contains([]string{"fanout", "cluster"}, r.scenario) && p.Pubs > o.perProc:
 			return fmt.Errorf("%s: -pubs %d: the publishers share one generator process, at most -procs-max", r.scenario, p.Pubs)
+		case r.scenario == "floor" && (p.FloorConns < 1 || p.FloorWindow < 1):
+			return fmt.Errorf("floor: -floor-conns and -floor-window must be positive")
 		case r.scenario == "rpc" && (p.Callers < 1 || p.CallWindow < 1):
 			return fmt.Errorf("rpc: -callers and -call-window must be positive")
 		case r.scenario == "mixed" && (p.Browsers < 1 || p.Groups < 1 || p.Backends < 1 || p.MixedRate <= 0 || p.MixedCallers < 1 || p.CallWindow < 1):
@@ -367,10 +372,15 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 		return nil, fmt.Errorf("-port-base %d: out of range", o.portBase)
 	}
 	fmt.Fprintf(log, "building the servers from %s...\n", root)
+	env, err := serverEnv(o.serverEnv)
+	if err != nil {
+		return nil, err
+	}
 	b, err := build(ctx, root, !slices.Contains(servers, wire.Peer), &ports{host: o.addr, base: o.portBase})
 	if err != nil {
 		return nil, err
 	}
+	b.env = env
 	defer b.Close()
 	if b.peer == "" && slices.Contains(servers, wire.Peer) {
 		fmt.Fprintf(log, "SKIPPING the peer: %v\n", b.peerErr)
@@ -399,6 +409,9 @@ func measure(ctx context.Context, o options, runs []runSpec, servers []wire.Serv
 			load := report.LoadAvg()
 			fmt.Fprintf(log, "running %s on %s (load %s)...\n", name, kind, load)
 			res := report.Result{Name: name, Scenario: r.scenario, Server: string(kind), Params: sc.args(r.p)}
+			if o.serverEnv != "" {
+				res.Params["server_env"] = o.serverEnv
+			}
 			if isCluster(r.scenario) && kind != wire.Tagwamp {
 				continue // tagwamp's cluster: no peer run
 			}

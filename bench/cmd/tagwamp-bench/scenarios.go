@@ -31,6 +31,9 @@ type params struct {
 	Callers    int // rpc: caller connections
 	CallWindow int // rpc: calls in flight per caller
 
+	FloorConns  int // floor: client connections
+	FloorWindow int // floor: round trips in flight per connection
+
 	Browsers     int     // mixed: browser sessions
 	Groups       int     // mixed: groups
 	Backends     int     // mixed: publishing backends
@@ -126,11 +129,25 @@ var scenarios = map[string]struct {
 		func(p params) string { return "burst " + kilo(p.Subs) + " " + p.Topics }},
 	// floor has no run: it needs neither server, and runs once (runFloor).
 	"floor": {nil,
-		func(p params) string { return fmt.Sprintf("floor tcp-echo %dB window=1", floorSize) },
-		func(p params) map[string]any {
-			return map[string]any{"size": floorSize, "window": 1, "duration": p.Duration.String(), "warmup": p.Warmup.String()}
+		func(p params) string {
+			if p.FloorConns == 1 {
+				return fmt.Sprintf("floor tcp-echo %dB window=%d", floorSize, p.FloorWindow)
+			}
+			return fmt.Sprintf("floor tcp-echo %dB conns=%d window=%d", floorSize, p.FloorConns, p.FloorWindow)
 		},
-		func(params) string { return "floor echo" }},
+		func(p params) map[string]any {
+			m := map[string]any{"size": floorSize, "window": p.FloorWindow, "duration": p.Duration.String(), "warmup": p.Warmup.String()}
+			if p.FloorConns != 1 {
+				m["conns"] = p.FloorConns
+			}
+			return m
+		},
+		func(p params) string {
+			if p.FloorConns == 1 && p.FloorWindow == 1 {
+				return "floor echo"
+			}
+			return fmt.Sprintf("floor echo %dx%d", p.FloorConns, p.FloorWindow)
+		}},
 	"rpc": {runRPC,
 		func(p params) string { return fmt.Sprintf("rpc callers=%d window=%d", p.Callers, p.CallWindow) },
 		func(p params) map[string]any {

@@ -53,6 +53,21 @@ type builds struct {
 	tagwamp string
 	peer    string // "" when the peer does not build
 	peerErr error
+	env     []string // -server-env: added to the servers' environment
+}
+
+// serverEnv parses -server-env: comma-separated KEY=VALUE pairs.
+func serverEnv(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	env := strings.Split(s, ",")
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("-server-env: %q is not KEY=VALUE", kv)
+		}
+	}
+	return env, nil
 }
 
 // build compiles ./cmd/tagwamp and, unless skipPeer, bench/peer (its own
@@ -211,6 +226,9 @@ func (b *builds) startWith(ctx context.Context, kind wire.Server, extra string) 
 		cmd = exec.Command(b.peer, "-addr", addr, "-debug-addr", debug)
 	default:
 		return nil, fmt.Errorf("unknown server %q", kind)
+	}
+	if len(b.env) > 0 {
+		cmd.Env = append(os.Environ(), b.env...)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the harness dies
 	s := &server{kind: kind, cmd: cmd, addr: addr, debug: debug, logs: new(bytes.Buffer), done: make(chan error, 1)}

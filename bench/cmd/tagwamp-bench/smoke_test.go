@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -312,6 +313,28 @@ func TestPorts(t *testing.T) {
 	pt = &ports{host: "127.0.0.1", base: n}
 	if a, err := pt.free(); err != nil || a == ln.Addr().String() {
 		t.Fatalf("free() = %s, %v: the busy port, or none", a, err)
+	}
+}
+
+func TestServerEnv(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{"", nil, true},
+		{"GOMAXPROCS=1", []string{"GOMAXPROCS=1"}, true},
+		{"GOMAXPROCS=1,GOGC=off", []string{"GOMAXPROCS=1", "GOGC=off"}, true},
+		{"GODEBUG=a=1", []string{"GODEBUG=a=1"}, true},
+		{"GOMAXPROCS", nil, false},
+		{"=1", nil, false},
+		{"A B=1", nil, false},
+		{"A=1,", nil, false},
+	} {
+		got, err := serverEnv(tc.in)
+		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("serverEnv(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
 	}
 }
 

@@ -39,8 +39,10 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 			with("fanout", func(p *params) { std(p); p.Subs, p.Share, p.Pubs, p.Window, p.Rate = 10000, 1, 1, 8, 20 }),
 			with("burst", func(p *params) { std(p); p.Subs, p.Bursts = 10000, 20 }),
 			with("burst", func(p *params) { std(p); p.Subs, p.Bursts, p.Topics = 10000, 20, topicsShared }),
-			with("floor", std),
+			with("floor", func(p *params) { std(p); p.FloorConns, p.FloorWindow = 1, 1 }),
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 1, 1 }),
+			// The floor of 16 x 16: rpc's shape over a bare echo server.
+			with("floor", func(p *params) { std(p); p.FloorConns, p.FloorWindow = 16, 16 }),
 			with("rpc", func(p *params) { std(p); p.Callers, p.CallWindow = 16, 16 }),
 			with("mixed", func(p *params) {
 				std(p)
@@ -60,7 +62,8 @@ func suiteRuns(name string, base params) ([]runSpec, error) {
 				p.Subs, p.Share, p.Pubs, p.Window, p.Rate, p.Topics = 20, 1, 1, 2, 100, topicsShared
 			}),
 			with("burst", func(p *params) { smoke(p); p.Subs, p.Bursts = 30, 3 }),
-			with("floor", smoke),
+			with("floor", func(p *params) { smoke(p); p.FloorConns, p.FloorWindow = 1, 1 }),
+			with("floor", func(p *params) { smoke(p); p.FloorConns, p.FloorWindow = 2, 4 }),
 			with("rpc", func(p *params) { smoke(p); p.Callers, p.CallWindow = 2, 4 }),
 			with("mixed", func(p *params) {
 				smoke(p)
