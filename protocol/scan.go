@@ -213,6 +213,12 @@ func scanKey(b []byte, i int) (int, error) {
 	if err != nil {
 		return i, err
 	}
+	return scanColon(b, i)
+}
+
+// scanColon checks for the ':' after an object key, at the first
+// non-space byte at or after i, and returns the index after it.
+func scanColon(b []byte, i int) (int, error) {
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
@@ -324,6 +330,18 @@ func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err er
 			if i, _, err = scanString(b, i); err != nil {
 				return i, 0, err
 			}
+		case '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			if *budget <= 0 {
+				return i, 0, errBudget
+			}
+			*budget--
+			j := scanDigits(b, i+1)
+			if j < len(b) && (b[j] == '.' || b[j]|0x20 == 'e') { // not a plain integer
+				if j, err = scanNumber(b, i); err != nil {
+					return j, 0, err
+				}
+			}
+			i = j
 		default:
 			if i, _, _, err = scanValue(b, i, depth+int(level), budget); err != nil {
 				return i, 0, err
@@ -340,7 +358,16 @@ func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err er
 			if b[i] == ',' {
 				i++
 				if obj {
-					if i, err = scanKey(b, i); err != nil {
+					if i < len(b) && b[i] == '"' { // a key right after the comma
+						if i, _, err = scanString(b, i); err != nil {
+							return i, 0, err
+						}
+						if i < len(b) && b[i] == ':' {
+							i++
+						} else if i, err = scanColon(b, i); err != nil {
+							return i, 0, err
+						}
+					} else if i, err = scanKey(b, i); err != nil {
 						return i, 0, err
 					}
 				}
