@@ -165,7 +165,8 @@
 // Options.Observer, when set, is told how long RPC handlers ran and how
 // long frames waited in write queues, for histograms (package metrics's):
 // two clock reads per CALL and two per flush of queued frames, none per
-// frame, and none at all without it.
+// frame, and none at all without it. An Observer that is a
+// ShardedObserver gives each worker goroutine a shard of its own.
 //
 // Handshake filters can hand values to the session they admit:
 // Request.SetValue before the upgrade, Session.Value after. Handshake
