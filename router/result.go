@@ -77,10 +77,16 @@ func marshalResult(result any) ([]byte, error) {
 type resultSlab struct {
 	lists []checkedList // the uncarved rest of the current block of results
 	bytes []byte        // the uncarved rest of the current block of bytes
+	// blocks counts the blocks of bytes allocated: they grow from
+	// slabBytes/8 to slabBytes, so that a worker answering a few echoes
+	// (the pool has thousands of workers while handlers block) holds
+	// little.
+	blocks int
 }
 
-// The blocks of a resultSlab: slabLists results, slabBytes bytes; a list
-// longer than maxSlabList bytes is allocated on its own.
+// The blocks of a resultSlab: up to slabLists results and slabBytes
+// bytes, the first ones 1/8 of that; a list longer than maxSlabList bytes
+// is allocated on its own.
 const (
 	slabLists   = 128
 	slabBytes   = 8 << 10
@@ -95,10 +101,11 @@ func (s *resultSlab) list(n int) (*checkedList, []byte) {
 		return new(checkedList), make([]byte, 0, n)
 	}
 	if len(s.lists) == 0 {
-		s.lists = make([]checkedList, slabLists)
+		s.lists = make([]checkedList, slabLists>>max(0, 3-s.blocks))
 	}
 	if len(s.bytes) < n {
-		s.bytes = make([]byte, slabBytes)
+		s.bytes = make([]byte, slabBytes>>max(0, 3-s.blocks))
+		s.blocks++
 	}
 	l := &s.lists[0]
 	s.lists = s.lists[1:]

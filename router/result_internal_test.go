@@ -84,6 +84,11 @@ func TestResultSlab(t *testing.T) {
 	frame := []byte(`[2,"id","p","abcdefghijklmnopqrstuvwxyz"]`)
 	arg := frame[12 : len(frame)-1]
 	c := &Call{Args: []json.RawMessage{arg}, checked: [][]byte{arg}, slab: &s}
+	c0 := &Call{Args: []json.RawMessage{arg}, checked: [][]byte{arg}, slab: new(resultSlab)}
+	c0.ArgsList()
+	if b, l := cap(c0.slab.bytes)+30, cap(c0.slab.lists)+1; b > slabBytes/8 || l > slabLists/8 {
+		t.Fatalf("a worker's first echo took blocks of %d bytes and %d results", b, l)
+	}
 	const n = 3 * slabBytes / 30
 	kept := make([]*checkedList, 0, n)
 	for range n {
