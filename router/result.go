@@ -19,7 +19,8 @@ import (
 // json.RawMessage. For a call the router dispatched, the copy is carved
 // out of blocks the worker allocates now and then rather than allocated
 // per call (a result kept holds its block, a few KiB, as long as it is
-// kept). Like the rest of Call, it is not safe for concurrent use.
+// kept). Call it while the handler runs, on its goroutine: like Args, it
+// is the handler's only until it returns.
 func (c *Call) ArgsList() any {
 	n := 2 // the brackets, the commas and the values
 	for i, a := range c.Args {
