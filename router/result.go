@@ -16,7 +16,8 @@ import (
 // router writes this result as it is, where a json.RawMessage result is
 // scanned again; an argument that a handler or middleware put in Args
 // itself is not trusted, and the list is then checked like any
-// json.RawMessage. For a call the router dispatched, the copy is carved
+// json.RawMessage (a handler that writes into the frame's bytes of Args
+// must not use ArgsList). For a call the router dispatched, the copy is carved
 // out of blocks the worker allocates now and then rather than allocated
 // per call (a result kept holds its block, a few KiB, as long as it is
 // kept). Call it while the handler runs, on its goroutine: like Args, it
