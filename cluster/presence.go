@@ -46,6 +46,11 @@ func (b *NATS) startControl() error {
 		return fmt.Errorf("cluster: subscribe %s: %w", b.presenceSubject(), err)
 	}
 	b.ctl = append(b.ctl, s1, s2)
+	// The server must hold the subscriptions before this node says hello
+	// or returns: a node starting meanwhile announces itself at once, and
+	// a hello this one missed would wait for its next heartbeat. An error
+	// is a connection lost meanwhile: the reconnect handler says hello.
+	_ = b.nc.FlushTimeout(time.Second)
 	b.announce(nodeHello)
 	b.wg.Add(1)
 	go b.heartbeat()
@@ -90,8 +95,11 @@ func (b *NATS) heartbeat() {
 	}
 }
 
-// onNode records another node's announcement; a new node's hello is
-// answered with a beat, so that it knows this one at once.
+// onNode records another node's announcement; a hello is answered with
+// a beat, so that the node saying it knows this one at once. Every hello
+// is, even from a node already known: a node says hello when it connects,
+// from nats.go's connect handler, before it has subscribed to the
+// answers, and again once it has (startControl).
 func (b *NATS) onNode(m *nats.Msg) {
 	if len(m.Data) != 2+len(nodeID{}) || m.Data[0] != wireVersion {
 		b.reject(m.Subject, fmt.Errorf("%w: a node announcement of %d bytes", ErrBadMessage, len(m.Data)))
@@ -102,14 +110,13 @@ func (b *NATS) onNode(m *nats.Msg) {
 		return
 	}
 	b.peersMu.Lock()
-	_, known := b.peers[id]
 	if m.Data[1] == nodeBye {
 		delete(b.peers, id)
 	} else {
 		b.peers[id] = time.Now()
 	}
 	b.peersMu.Unlock()
-	if m.Data[1] == nodeHello && !known {
+	if m.Data[1] == nodeHello {
 		b.announce(nodeBeat)
 	}
 }

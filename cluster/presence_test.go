@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/tagwamp/tagwamp/cluster"
 	"github.com/tagwamp/tagwamp/router"
 )
@@ -134,5 +136,44 @@ func TestClusterPresenceDisconnected(t *testing.T) {
 	}
 	if res.Sessions != 1 || !slices.Equal(res.IDs, []string{c.SessionID}) || res.Nodes != 1 || !res.Partial {
 		t.Errorf("%+v", res)
+	}
+}
+
+// TestHelloAnswered: a node answers every hello with a beat, a second one
+// from a node it already knows included. A starting node says hello from
+// nats.go's connect handler before it has subscribed to the answers, and
+// again once it has: had the second gone unanswered, it would have learnt
+// of the others only at their next heartbeat.
+func TestHelloAnswered(t *testing.T) {
+	nd := startNATS(t)
+	startNodeWith(t, cluster.Options{URLs: []string{nd.url()}, HeartbeatInterval: time.Hour})
+	nc, err := nats.Connect(nd.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	beats := make(chan []byte, 16)
+	sub, err := nc.Subscribe("tagwamp.nodes", func(m *nats.Msg) {
+		if len(m.Data) > 1 && m.Data[1] == 2 { // nodeBeat
+			beats <- m.Data
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	hello := append([]byte{1, 1}, []byte("another-node-id!")...) // version 1, nodeHello, 16-byte id
+	for i := range 2 {
+		if err := nc.Publish("tagwamp.nodes", hello); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-beats:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("hello %d: no beat in answer", i+1)
+		}
 	}
 }
