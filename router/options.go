@@ -166,6 +166,14 @@ type Options struct {
 	// overrides it, which the tests use to run both write paths.
 	DisableIOUring bool
 
+	// Poller chooses what waits for readable sessions: PollerDefault,
+	// tagwamp's own epoll loop, whose goroutine reads the last ready
+	// session itself, or PollerEasygo, mailru/easygo's epoll, which hands
+	// every ready session to a worker (Linux only; bench/RESULTS.md, "The
+	// easygo poller", has what each costs). The environment variable
+	// TAGWAMP_POLLER=easygo or default overrides it (the tests run both).
+	Poller string
+
 	// WriteTimeout bounds one write to a session's socket; a peer that
 	// accepts nothing for that long is closed and counted as a slow
 	// consumer. Default 10s.
@@ -342,6 +350,14 @@ func (r RateLimit) Resolve(def RateLimit) RateLimit {
 	}
 	return r
 }
+
+// The pollers of Options.Poller.
+const (
+	// PollerDefault is tagwamp's own epoll loop (docs/architecture.md).
+	PollerDefault = ""
+	// PollerEasygo is mailru/easygo's epoll; Linux only.
+	PollerEasygo = "easygo"
+)
 
 // Default limits; see Options.
 const (

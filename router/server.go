@@ -125,6 +125,7 @@ func New(o Options) *Server {
 		Workers:          o.Workers,
 		WriteTimeout:     o.WriteTimeout,
 		DisableIOUring:   o.DisableIOUring,
+		Poller:           o.Poller,
 		MessageRate:      wsconn.RateLimit(o.MessageRate),
 		ByteRate:         wsconn.RateLimit(o.ByteRate),
 		RefuseBinary:     "binary frames are not supported: WAMP v1 is text",

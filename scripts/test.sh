@@ -7,7 +7,8 @@
 #
 # io_uring: the transport and router suites run a second time with
 # TAGWAMP_IO_URING=off (the first run writes with io_uring where the
-# kernel allows it).
+# kernel allows it), and a third with TAGWAMP_POLLER=easygo (the read
+# path over mailru/easygo's epoll).
 #
 # The interop tests drive node clients and headless Chromium. Where those
 # are missing they skip, and this script says so in one line with the
@@ -42,4 +43,8 @@ done
 # suites over both paths.
 echo "== io_uring off: internal/wsconn, router"
 TAGWAMP_IO_URING=off "$go" test -race -shuffle=on -count=1 -timeout=10m ./internal/wsconn ./router
+# The read path again over mailru/easygo's epoll (TAGWAMP_POLLER,
+# router.Options.Poller): the transport and the router suites.
+echo "== poller easygo: internal/wsconn, router"
+TAGWAMP_POLLER=easygo "$go" test -race -shuffle=on -count=1 -timeout=10m ./internal/wsconn ./router
 GO="$go" scripts/fuzz.sh "$fuzztest"

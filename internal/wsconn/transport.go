@@ -96,6 +96,11 @@ type Config struct {
 	// variable TAGWAMP_IO_URING=on or off overrides it (the tests run both
 	// paths with it).
 	DisableIOUring bool
+	// Poller chooses what waits for readiness: PollerDefault or
+	// PollerEasygo (bench/RESULTS.md, "The easygo poller", has what each
+	// costs). The environment variable TAGWAMP_POLLER=easygo or default
+	// overrides it (the tests run both).
+	Poller string
 	// ReadBudget overrides DefaultReadBudget (tests lower it).
 	ReadBudget int
 	// Local makes the application's scratch of a new worker (Worker.Local),
@@ -131,7 +136,7 @@ type Transport struct {
 
 	initOnce sync.Once
 	initErr  error
-	poller   *poller
+	poller   watcher // the default *poller, or Config.Poller's
 
 	stats counters
 	// epoch is when the transport was made; clock reads the time since,
@@ -180,6 +185,12 @@ func New(cfg Config) *Transport {
 	if cfg.ReadBudget <= 0 {
 		cfg.ReadBudget = DefaultReadBudget
 	}
+	switch os.Getenv("TAGWAMP_POLLER") {
+	case "easygo":
+		cfg.Poller = PollerEasygo
+	case "default":
+		cfg.Poller = PollerDefault
+	}
 	switch os.Getenv("TAGWAMP_IO_URING") {
 	case "on":
 		cfg.DisableIOUring = false
@@ -209,12 +220,46 @@ func (t *Transport) clock() int64 { return int64(time.Since(t.epoch)) }
 
 func (t *Transport) init() error {
 	t.initOnce.Do(func() {
-		t.poller, t.initErr = newPoller(t.pool, func(err error) {
-			t.log.Error("poller wait failed", "err", err)
-		})
+		onErr := func(err error) { t.log.Error("poller wait failed", "err", err) }
+		var w watcher
+		if t.cfg.Poller == PollerEasygo {
+			w, t.initErr = newEasyPoller(t.pool, onErr)
+		} else {
+			var p *poller
+			if p, t.initErr = newPoller(t.pool, onErr); t.initErr == nil {
+				w = p
+			}
+		}
+		t.poller = w
 	})
 	return t.initErr
 }
+
+// watcher waits for connections to become readable and hands them to the
+// pool, one read notification per registration or rearm: the default
+// poller (poller_linux.go, poller_other.go) or mailru/easygo's
+// (Config.Poller PollerEasygo). The transport calls add after the
+// handshake, rearm after each read, remove under Conn.mu before the
+// socket closes, handoff when a reader may run long, and close once.
+type watcher interface {
+	add(c *Conn) error
+	rearm(c *Conn) error
+	remove(c *Conn) error
+	handoff()
+	close() error
+}
+
+// The pollers of Config.Poller.
+const (
+	// PollerDefault is the transport's own: on Linux an epoll loop read
+	// through Go's runtime poller, whose goroutine reads the last ready
+	// connection itself (docs/architecture.md).
+	PollerDefault = ""
+	// PollerEasygo is mailru/easygo's epoll: a goroutine blocked in
+	// epoll_wait that hands every ready connection to the pool. Linux
+	// only (elsewhere the default).
+	PollerEasygo = "easygo"
+)
 
 // Close stops the poller and lets go of the io_uring instances.
 // Connections still open are no longer read.

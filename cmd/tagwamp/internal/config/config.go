@@ -43,6 +43,10 @@ type Config struct {
 	// (Linux, falling back to writev where io_uring is unavailable); off
 	// is router.Options.DisableIOUring. Default on.
 	IOUring bool `yaml:"io_uring"`
+	// Poller, key poller, chooses what waits for readable sessions:
+	// "default" (tagwamp's own epoll loop) or "easygo" (mailru/easygo's
+	// epoll; Linux only); router.Options.Poller. Default "default".
+	Poller string `yaml:"poller"`
 	// Limits, key limits, bound sizes and times.
 	Limits Limits `yaml:"limits"`
 	// Middleware, key middleware, filters connections; nothing is filtered
@@ -346,6 +350,7 @@ func Default() Config {
 		LogFormat:     LogText,
 		Builtins:      true,
 		IOUring:       true,
+		Poller:        "default",
 		API:           API{Enabled: true, Keys: []APIKey{}, MaxBody: 1 << 20, Rate: Rate{PerSecond: 1000, Burst: 2000}},
 		AuthorizeOpen: true,
 		Auth: Auth{
@@ -438,6 +443,9 @@ func (c *Config) Validate() error {
 		bad("addr", "must not be empty")
 	}
 	c.validateProcs(bad)
+	if c.Poller != "default" && c.Poller != "easygo" {
+		bad("poller", "must be default or easygo, not %q", c.Poller)
+	}
 	switch slog.Level(c.LogLevel) {
 	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
 	default:

@@ -57,6 +57,7 @@ log_level: DEBUG
 server_ident: acme/1
 deliver_to_publisher: true
 io_uring: off
+poller: easygo
 limits:
   max_message_size: 65536
   workers: 8
@@ -79,6 +80,7 @@ builtins: false
 				want.ServerIdent = "acme/1"
 				want.DeliverToPublisher = true
 				want.IOUring = false
+				want.Poller = "easygo"
 				want.Limits.MaxMessageSize = 65536
 				want.Limits.Workers = 8
 				want.Limits.WriteTimeout = Duration(2 * time.Second)
@@ -410,6 +412,11 @@ limits:
 			name:    "list where string wanted",
 			yaml:    "middleware:\n  ip:\n    allow:\n      - 10.0.0.0/8\n      - [x]\n",
 			wantErr: []string{"config: middleware.ip.allow[1]: line 5:"},
+		},
+		{
+			name:    "unknown poller",
+			yaml:    "poller: kqueue\n",
+			wantErr: []string{`config: poller: must be default or easygo, not "kqueue"`},
 		},
 		{
 			name:    "empty addr",
