@@ -218,11 +218,24 @@ func (p *poller) add(c *Conn) error {
 	if p.conns[fd] != nil {
 		return errors.New("wsconn: descriptor already watched")
 	}
-	ev := syscall.EpollEvent{Events: readEvents, Fd: int32(fd)}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return fmt.Errorf("wsconn: epoll_ctl add: %w", err)
+	if err := p.arm(syscall.EPOLL_CTL_ADD, fd); err != nil {
+		return err
 	}
 	p.conns[fd] = c
+	return nil
+}
+
+// arm registers (EPOLL_CTL_ADD) or re-arms (EPOLL_CTL_MOD) fd for one
+// read notification. The caller holds p.mu.
+func (p *poller) arm(op, fd int) error {
+	ev := syscall.EpollEvent{Events: readEvents, Fd: int32(fd)}
+	if err := syscall.EpollCtl(p.epfd, op, fd, &ev); err != nil {
+		what := "mod"
+		if op == syscall.EPOLL_CTL_ADD {
+			what = "add"
+		}
+		return fmt.Errorf("wsconn: epoll_ctl %s: %w", what, err)
+	}
 	return nil
 }
 
@@ -234,11 +247,7 @@ func (p *poller) rearm(c *Conn) error {
 	if p.closed {
 		return errPollerClosed
 	}
-	ev := syscall.EpollEvent{Events: readEvents, Fd: int32(c.fd)}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &ev); err != nil {
-		return fmt.Errorf("wsconn: epoll_ctl mod: %w", err)
-	}
-	return nil
+	return p.arm(syscall.EPOLL_CTL_MOD, int(c.fd))
 }
 
 // remove stops watching c. The caller holds c.mu, before closing the socket.
