@@ -46,3 +46,25 @@ func TestProcURICacheBytes(t *testing.T) {
 		t.Fatalf("cache holds %d URIs, %d bytes; bound %d bytes", len(w.uris), w.urisBytes, maxInternedBytes)
 	}
 }
+
+// BenchmarkProcURI is the cost of a CALL's procedure URI string: the same
+// procedure again (the last URI, no hash) and two procedures in turn
+// (the intern map).
+func BenchmarkProcURI(b *testing.B) {
+	uris := [][]byte{[]byte("http://tagwamp.dev/procedure#echo"), []byte("http://tagwamp.dev/procedure#ping")}
+	for _, bc := range []struct {
+		name string
+		n    int
+	}{{"same", 1}, {"alternating", 2}} {
+		b.Run(bc.name, func(b *testing.B) {
+			w := benchWorker()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				w.uri = append(w.uri[:0], uris[i%bc.n]...)
+				w.procURI()
+				i++
+			}
+		})
+	}
+}
