@@ -112,7 +112,7 @@ func (p *poller) loop() {
 	var w *Worker                   // this goroutine's, made for its first task
 	var idle *time.Timer            // await's
 	wait := func(fd uintptr) bool { // false: nothing yet, park until epfd is readable
-		n, werr = syscall.EpollWait(int(fd), events, 0)
+		n, werr = rawEpollPoll(int(fd), events)
 		return n != 0 || werr != nil && werr != syscall.EINTR
 	}
 	for {
@@ -229,7 +229,7 @@ func (p *poller) add(c *Conn) error {
 // read notification. The caller holds p.mu.
 func (p *poller) arm(op, fd int) error {
 	ev := syscall.EpollEvent{Events: readEvents, Fd: int32(fd)}
-	if err := syscall.EpollCtl(p.epfd, op, fd, &ev); err != nil {
+	if err := rawEpollCtl(p.epfd, op, fd, &ev); err != nil {
 		what := "mod"
 		if op == syscall.EPOLL_CTL_ADD {
 			what = "add"
@@ -262,7 +262,7 @@ func (p *poller) remove(c *Conn) error {
 	if p.closed {
 		return nil
 	}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil); err != nil {
+	if err := rawEpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil); err != nil {
 		return fmt.Errorf("wsconn: epoll_ctl del: %w", err)
 	}
 	return nil

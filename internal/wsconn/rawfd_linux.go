@@ -124,7 +124,7 @@ func (c *Conn) readFD(w *Worker, p []byte) (int, error) {
 	var n int
 	var err error
 	for {
-		n, err = syscall.Read(int(c.fd), p)
+		n, err = rawRead(int(c.fd), p)
 		if err != syscall.EINTR {
 			break
 		}

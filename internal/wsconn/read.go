@@ -15,7 +15,7 @@ import (
 // a read allocates nothing and a connection keeps no read scratch.
 func (w *Worker) rawRead(fd uintptr) bool {
 	for {
-		w.rn, w.rerr = syscall.Read(int(fd), w.rp)
+		w.rn, w.rerr = rawRead(int(fd), w.rp)
 		if w.rerr != syscall.EINTR {
 			return true
 		}

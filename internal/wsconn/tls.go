@@ -59,7 +59,7 @@ func newTLSTransport(nc net.Conn, rc syscall.RawConn) *tlsTransport {
 
 func (t *tlsTransport) rawRead(fd uintptr) bool {
 	for {
-		t.n, t.err = syscall.Read(int(fd), t.p)
+		t.n, t.err = rawRead(int(fd), t.p)
 		if t.err != syscall.EINTR {
 			return true
 		}

@@ -74,8 +74,7 @@ func (s *wscratch) rawWritev(fd uintptr) bool {
 		for i := range chunk {
 			want += int(chunk[i].Len)
 		}
-		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd,
-			uintptr(unsafe.Pointer(unsafe.SliceData(chunk))), uintptr(len(chunk)))
+		r, e := rawWritevFD(fd, chunk)
 		if e == syscall.EINTR {
 			continue
 		}
@@ -83,8 +82,8 @@ func (s *wscratch) rawWritev(fd uintptr) bool {
 			s.err = e
 			return true
 		}
-		s.n += int(r)
-		if int(r) < want {
+		s.n += r
+		if r < want {
 			return true // the socket buffer is full
 		}
 		s.rest = s.rest[len(chunk):]
