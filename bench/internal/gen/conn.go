@@ -206,7 +206,7 @@ func (c *conn) write(b []byte) error {
 	}
 	var deadline time.Time
 	for len(b) > 0 {
-		n, err := unix.Write(c.fd, b)
+		n, err := rawWrite(c.fd, b)
 		switch {
 		case err == unix.EAGAIN:
 			if deadline.IsZero() {

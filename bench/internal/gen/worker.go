@@ -396,17 +396,17 @@ func (w *worker) sendMany(c *conn, n int, force bool) bool {
 		return false
 	}
 	c.wbuf = c.wbuf[:0]
+	now := time.Now().UnixNano() // one write: one send time
 	for range n {
-		w.appendNext(c)
+		w.appendNext(c, now)
 	}
 	return c.write(c.wbuf) == nil
 }
 
-// appendNext appends c's next publication or call to c.wbuf and counts
-// it. It assumes c.wmu.
-func (w *worker) appendNext(c *conn) {
+// appendNext appends c's next publication or call, stamped now, to
+// c.wbuf and counts it. It assumes c.wmu.
+func (w *worker) appendNext(c *conn, now int64) {
 	var payload [256]byte
-	now := time.Now().UnixNano()
 	c.calls++
 	c.seq++
 	pl := wire.AppendPayload(payload[:0], now, c.id, c.seq, w.spec.Pad)
