@@ -1,13 +1,11 @@
 package metrics
 
 import (
-	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tagwamp/tagwamp/forward"
 	"github.com/tagwamp/tagwamp/router"
@@ -23,7 +21,7 @@ import (
 // Their labels are bounded: outcome takes the few values of
 // router.CallOutcome and forward.Outcome, route the configured routes'
 // names; never a URI, a topic or a session. An observation costs a few
-// atomic adds; the router reads the clock for them only when its
+// atomic adds (two for a call); the router reads the clock for them only when its
 // Observer is set (router.Observer says where). Safe for concurrent use.
 //
 // The RPC handler histogram is kept in shards, one per CPU, that the
@@ -39,9 +37,28 @@ type Histograms struct {
 	forward   *prometheus.HistogramVec
 }
 
-// callShard is one shard of the RPC handler histogram: a histogram per
-// call outcome.
-type callShard [router.OutcomeDeferred + 1]prometheus.Histogram
+// callShard is one shard of the RPC handler histogram: counts per call
+// outcome.
+type callShard [router.OutcomeDeferred + 1]callCounts
+
+// callCounts is one outcome's histogram in a shard, in integer
+// nanoseconds: a count per bucket of fastBuckets (fastNanos) and one above
+// them all, and the sum. An observation is two uncontended atomic adds
+// where a prometheus.Histogram makes four, one of them a compare-and-swap
+// loop on the float sum (BenchmarkHistograms "rpc-parallel").
+type callCounts struct {
+	buckets [len(fastNanos) + 1]atomic.Uint64
+	sum     atomic.Int64 // nanoseconds
+}
+
+func (c *callCounts) observe(d time.Duration) {
+	i := 0
+	for i < len(fastNanos) && int64(d) > fastNanos[i] {
+		i++
+	}
+	c.buckets[i].Add(1)
+	c.sum.Add(int64(d))
+}
 
 // Buckets, in seconds. Handlers and queue delays run from microseconds (a
 // built-in procedure, a frame written by the event that queued it) to
@@ -50,6 +67,7 @@ type callShard [router.OutcomeDeferred + 1]prometheus.Histogram
 // of a millisecond to the route's timeout.
 var (
 	fastBuckets = []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	fastNanos   = [...]int64{5e3, 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2.5e7, 5e7, 1e8, 2.5e8, 5e8, 1e9, 2.5e9, 5e9, 1e10} // fastBuckets in ns
 	httpBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 )
 
@@ -75,11 +93,6 @@ func NewHistograms() *Histograms {
 	h.calls = make([]*callShard, 1+runtime.GOMAXPROCS(0))
 	for i := range h.calls {
 		h.calls[i] = new(callShard)
-		for o := range h.calls[i] {
-			h.calls[i][o] = prometheus.NewHistogram(prometheus.HistogramOpts{
-				Name: callsName, Help: callsHelp, Buckets: fastBuckets,
-			})
-		}
 	}
 	return h
 }
@@ -106,27 +119,28 @@ func (h *Histograms) Collect(ch chan<- prometheus.Metric) {
 
 // sumCalls adds up the shards of the RPC handler histogram of outcome o.
 // A shard observed meanwhile may be counted with or without the
-// observation, as a scrape of one histogram may.
+// observation, as a scrape of one histogram may; the count is always the
+// buckets' sum.
 func (h *Histograms) sumCalls(o router.CallOutcome) (prometheus.Metric, error) {
 	var (
-		count   uint64
-		sum     float64
-		buckets = make(map[float64]uint64, len(fastBuckets))
-		m       dto.Metric
+		counts [len(fastNanos) + 1]uint64
+		sum    int64
 	)
 	for _, s := range h.calls {
-		m.Reset()
-		if err := s[o].Write(&m); err != nil {
-			return nil, fmt.Errorf("metrics: reading the %s call histogram: %w", o, err)
+		c := &s[o]
+		for i := range counts {
+			counts[i] += c.buckets[i].Load()
 		}
-		hm := m.GetHistogram()
-		count += hm.GetSampleCount()
-		sum += hm.GetSampleSum()
-		for _, b := range hm.GetBucket() {
-			buckets[b.GetUpperBound()] += b.GetCumulativeCount()
-		}
+		sum += c.sum.Load()
 	}
-	return prometheus.NewConstHistogram(h.callsDesc, count, sum, buckets, o.String())
+	buckets := make(map[float64]uint64, len(fastBuckets))
+	var cum uint64
+	for i, b := range fastBuckets {
+		cum += counts[i]
+		buckets[b] = cum
+	}
+	return prometheus.NewConstHistogram(h.callsDesc, cum+counts[len(fastNanos)],
+		float64(sum)/1e9, buckets, o.String())
 }
 
 // Router returns the router.Observer that fills the RPC handler and queue
@@ -144,7 +158,7 @@ type routerObserver struct {
 
 func (r routerObserver) ObserveCall(o router.CallOutcome, d time.Duration) {
 	if int(o) < len(r.calls) {
-		r.calls[o].Observe(d.Seconds())
+		r.calls[o].observe(d)
 	}
 }
 

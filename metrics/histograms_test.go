@@ -2,6 +2,8 @@ package metrics_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"strings"
@@ -9,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tagwamp/tagwamp/forward"
 	"github.com/tagwamp/tagwamp/metrics"
@@ -163,4 +167,70 @@ func BenchmarkHistograms(b *testing.B) {
 			f.ObserveCall("app", forward.OutcomeOK, time.Millisecond)
 		}
 	})
+}
+
+// TestCallHistogramMatchesPrometheus: the RPC handler histogram's own
+// counts give what a prometheus.Histogram with the same buckets gives for
+// the same observations: a duration on a bound counts in that bucket, one
+// nanosecond more in the next, and the sum agrees.
+func TestCallHistogramMatchesPrometheus(t *testing.T) {
+	h := metrics.NewHistograms()
+	ref := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "tagwamp_rpc_handler_seconds", Help: "reference",
+		Buckets: []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"outcome"})
+	r := h.Router()
+	shard := r.(router.ShardedObserver).Shard()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var ds []time.Duration
+	for _, us := range []int64{0, 5, 10, 25, 1000, 2500, 1e6, 1e7, 2e7} { // the bounds, and around them
+		d := time.Duration(us) * time.Microsecond
+		ds = append(ds, d, d+1, max(d-1, 0))
+	}
+	for range 2000 {
+		ds = append(ds, time.Duration(rng.Int64N(int64(20*time.Second))), time.Duration(rng.Int64N(int64(time.Millisecond))))
+	}
+	for i, d := range ds {
+		o := router.CallOutcome(i % 3)
+		[]router.Observer{r, shard}[i%2].ObserveCall(o, d)
+		ref.WithLabelValues(o.String()).Observe(d.Seconds())
+	}
+	gather := func(c prometheus.Collector) map[string]*dto.Histogram {
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(c)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make(map[string]*dto.Histogram)
+		for _, mf := range mfs {
+			if mf.GetName() != "tagwamp_rpc_handler_seconds" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				out[m.GetLabel()[0].GetValue()] = m.GetHistogram()
+			}
+		}
+		return out
+	}
+	got, want := gather(h), gather(ref)
+	if len(got) != 3 || len(want) != 3 {
+		t.Fatalf("%d and %d outcomes, want 3", len(got), len(want))
+	}
+	for o, w := range want {
+		g := got[o]
+		if g.GetSampleCount() != w.GetSampleCount() {
+			t.Errorf("%s: count %d, want %d", o, g.GetSampleCount(), w.GetSampleCount())
+		}
+		if diff := math.Abs(g.GetSampleSum() - w.GetSampleSum()); diff > 1e-9*w.GetSampleSum() {
+			t.Errorf("%s: sum %v, want %v", o, g.GetSampleSum(), w.GetSampleSum())
+		}
+		for i, wb := range w.GetBucket() {
+			gb := g.GetBucket()[i]
+			if gb.GetUpperBound() != wb.GetUpperBound() || gb.GetCumulativeCount() != wb.GetCumulativeCount() {
+				t.Errorf("%s: bucket le=%v: %d, want le=%v: %d", o, gb.GetUpperBound(), gb.GetCumulativeCount(),
+					wb.GetUpperBound(), wb.GetCumulativeCount())
+			}
+		}
+	}
 }
