@@ -7,7 +7,8 @@
 // connection's setup (dial, upgrade, hello, subscriptions: blocking, on a
 // bounded set of goroutines) its descriptor is duplicated out of Go's
 // network poller into the worker's own epoll instances (level-triggered,
-// one goroutine per loop, not per connection), frames are parsed with
+// one goroutine per loop, not per connection, blocking in epoll_wait; the
+// sockets read and written with raw system calls), frames are parsed with
 // gobwas/ws's low-level header reader straight from a per-loop buffer,
 // and a message is classified by its first bytes (package wire); only
 // the publisher's timestamp is parsed from events and results. An idle

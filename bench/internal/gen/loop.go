@@ -2,10 +2,7 @@ package gen
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -24,8 +21,6 @@ const readBufSize = 64 << 10
 type loop struct {
 	w    *worker
 	epfd int
-	ep   *os.File        // epfd, for the runtime's poller
-	rc   syscall.RawConn // ep's
 	buf  []byte
 	fr   wire.FrameReader
 	now  int64 // wall clock in ns at the current read
@@ -48,26 +43,7 @@ func newLoop(w *worker) (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("gen: epoll descriptor: %w", err)
-	}
-	// The epoll descriptor is watched by the runtime's poller: a loop
-	// that blocked in epoll_wait held a thread in a system call, and on
-	// its return found its P given away and waited in the run queue until
-	// the runtime's monitor thread, asleep up to 10 ms, took a P back
-	// from the other loop's epoll_wait (a 10-12 ms p99 with the generator
-	// on one CPU; bench/RESULTS.md, "The generator's own tail").
-	ep := os.NewFile(uintptr(fd), "gen epoll")
-	rc, err := ep.SyscallConn()
-	if err == nil {
-		err = ep.SetReadDeadline(time.Time{}) // fails unless the runtime polls it
-	}
-	if err != nil {
-		ep.Close()
-		return nil, fmt.Errorf("gen: epoll descriptor: %w", err)
-	}
-	l := &loop{w: w, epfd: fd, ep: ep, rc: rc, buf: make([]byte, readBufSize), hist: NewHistogram()}
+	l := &loop{w: w, epfd: fd, buf: make([]byte, readBufSize), hist: NewHistogram()}
 	l.frameFn, l.messageFn = l.frame, l.message
 	return l, nil
 }
@@ -79,22 +55,18 @@ func (l *loop) add(c *conn, index int) error {
 	return unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev)
 }
 
-// run waits and reads until the process ends.
+// run waits and reads until the process ends. It blocks in epoll_wait
+// on a thread of its own: the kernel wakes that thread, on the CPU that
+// wrote as often as not, where waiting through the runtime's poller woke
+// another and put one call in flight's round trip at 110-125 us instead
+// of 15 us; the price is a tail of the generator's own when its loops
+// share one CPU (bench/RESULTS.md, "The generator's own tail").
 func (l *loop) run() {
 	events := make([]unix.EpollEvent, 256)
-	var n int
-	var werr error
-	wait := func(fd uintptr) bool { // false: nothing ready, park until epfd is readable
-		n, werr = rawEpollPoll(int(fd), events)
-		return n != 0 || werr != nil && werr != unix.EINTR
-	}
 	for {
-		n, werr = 0, nil
-		if err := l.rc.Read(wait); err != nil {
-			return
-		}
-		if werr != nil {
-			if errors.Is(werr, unix.EINTR) {
+		n, err := unix.EpollWait(l.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
 				continue
 			}
 			return

@@ -50,13 +50,3 @@ func rawRW(trap uintptr, fd int, p []byte) (int, error) {
 	}
 	return int(r), nil
 }
-
-// rawEpollPoll is epoll_wait(2) with a timeout of 0: it never waits.
-func rawEpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
-		uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
