@@ -196,3 +196,39 @@ func BenchmarkMuxLookup(b *testing.B) {
 		})
 	}
 }
+
+// TestMuxLastRoute: the remembered last exact route never answers for
+// another URI: lookups in any order, before and after more routes are
+// registered, from several goroutines, each find their own.
+func TestMuxLastRoute(t *testing.T) {
+	var m Mux
+	m.Handle("urn:a", named("a"))
+	m.HandlePrefix("urn:a", named("a-prefix"))
+	m.Handle("urn:ab", named("ab"))
+	want := map[string]string{"urn:a": "a", "urn:ab": "ab", "urn:abc": "a-prefix", "urn:a/": "a-prefix", "urn:b": ""}
+	check := func(uri string) {
+		got, err := m.ServeCall(context.Background(), nil, &router.Call{URI: uri})
+		switch w := want[uri]; {
+		case w == "" && err == nil:
+			t.Errorf("%s: answered %v, want no procedure", uri, got)
+		case w != "" && got != w:
+			t.Errorf("%s: answered %v (%v), want %s", uri, got, err, w)
+		}
+	}
+	order := []string{"urn:a", "urn:a", "urn:ab", "urn:a", "urn:abc", "urn:a", "urn:b", "urn:ab", "urn:a/", "urn:ab"}
+	for _, uri := range order {
+		check(uri)
+	}
+	m.Handle("urn:abc", named("abc")) // an exact route where the prefix answered
+	m.Handle("urn:b", named("b"))
+	want["urn:abc"], want["urn:b"] = "abc", "b"
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 400 {
+				check(order[(i+g)%len(order)])
+			}
+		})
+	}
+	wg.Wait()
+}
