@@ -197,9 +197,10 @@ func BenchmarkMuxLookup(b *testing.B) {
 	}
 }
 
-// TestMuxLastRoute: the remembered last exact route never answers for
-// another URI: lookups in any order, before and after more routes are
-// registered, from several goroutines, each find their own.
+// TestMuxLastRoute: lookups in any order, before and after more routes
+// are registered (an exact route where a prefix answered), from several
+// goroutines, each find their own route: what any cache of the last
+// route found would have to keep.
 func TestMuxLastRoute(t *testing.T) {
 	var m Mux
 	m.Handle("urn:a", named("a"))
@@ -231,4 +232,31 @@ func TestMuxLastRoute(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// BenchmarkMuxLookupParallel is the lookup on every CPU at once: "same"
+// calls one procedure, "alternating" two in turn, as workers serving
+// different procedures do.
+func BenchmarkMuxLookupParallel(b *testing.B) {
+	var m Mux
+	for i := range 100 {
+		m.Handle(fmt.Sprintf("http://tagwamp.dev/procedure#p%d", i), named("e"))
+	}
+	for _, tc := range []struct {
+		name string
+		uris []string
+	}{
+		{"same", []string{"http://tagwamp.dev/procedure#p42"}},
+		{"alternating", []string{"http://tagwamp.dev/procedure#p42", "http://tagwamp.dev/procedure#p7"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					m.Handler(tc.uris[i%len(tc.uris)])
+					i++
+				}
+			})
+		})
+	}
 }

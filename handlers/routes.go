@@ -14,22 +14,11 @@ import (
 type routes[H any] struct {
 	mu    sync.Mutex // serializes writers; readers never take it
 	table atomic.Pointer[routeTable[H]]
-	// last is the exact entry the last lookup found: a run of calls to
-	// one procedure (and Mux.Inline's lookup before Mux.ServeCall's)
-	// compares the key to it instead of hashing it. Entries are never
-	// removed or replaced, so a remembered one stays right.
-	last atomic.Pointer[exactRoute[H]]
-}
-
-// exactRoute is a handler registered under an exact key.
-type exactRoute[H any] struct {
-	key string
-	h   H
 }
 
 // routeTable is one immutable version of a routes.
 type routeTable[H any] struct {
-	exact  map[string]*exactRoute[H]
+	exact  map[string]H
 	prefix map[string]H
 	// lens holds the distinct lengths of the keys of prefix, longest first:
 	// a lookup tries key[:n] for each n, so its cost follows the number of
@@ -42,23 +31,20 @@ type routeTable[H any] struct {
 func (r *routes[H]) add(key string, h H, isPrefix bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t := &routeTable[H]{exact: map[string]*exactRoute[H]{}, prefix: map[string]H{}}
+	t := &routeTable[H]{exact: map[string]H{}, prefix: map[string]H{}}
 	if old := r.table.Load(); old != nil {
 		t.exact = maps.Clone(old.exact)
 		t.prefix = maps.Clone(old.prefix)
 		t.lens = old.lens
 	}
+	dst := t.exact
 	if isPrefix {
-		if _, dup := t.prefix[key]; dup {
-			return false
-		}
-		t.prefix[key] = h
-	} else {
-		if _, dup := t.exact[key]; dup {
-			return false
-		}
-		t.exact[key] = &exactRoute[H]{key: key, h: h}
+		dst = t.prefix
 	}
+	if _, dup := dst[key]; dup {
+		return false
+	}
+	dst[key] = h
 	if isPrefix && !slices.Contains(t.lens, len(key)) {
 		t.lens = append(slices.Clone(t.lens), len(key))
 		slices.SortFunc(t.lens, func(a, b int) int { return b - a })
@@ -74,12 +60,8 @@ func (r *routes[H]) lookup(key string) (h H, pattern string, ok bool) {
 	if t == nil {
 		return h, "", false
 	}
-	if e := r.last.Load(); e != nil && e.key == key {
-		return e.h, e.key, true
-	}
-	if e, ok := t.exact[key]; ok {
-		r.last.Store(e)
-		return e.h, e.key, true
+	if h, ok := t.exact[key]; ok {
+		return h, key, true
 	}
 	for _, n := range t.lens {
 		if n > len(key) {
