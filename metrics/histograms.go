@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -66,10 +67,18 @@ func (c *callCounts) observe(d time.Duration) {
 // write timeout); a forwarded call is an HTTP round trip, from a fraction
 // of a millisecond to the route's timeout.
 var (
-	fastBuckets = []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
-	fastNanos   = [...]int64{5e3, 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2.5e7, 5e7, 1e8, 2.5e8, 5e8, 1e9, 2.5e9, 5e9, 1e10} // fastBuckets in ns
+	fastBuckets = [...]float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	fastNanos   = toNanos(fastBuckets)
 	httpBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 )
+
+// toNanos returns bounds in seconds as whole nanoseconds.
+func toNanos(bounds [len(fastBuckets)]float64) (ns [len(fastBuckets)]int64) {
+	for i, b := range bounds {
+		ns[i] = int64(math.Round(b * 1e9))
+	}
+	return ns
+}
 
 // NewHistograms returns empty Histograms. The series of every call
 // outcome exist from the start (at zero); a route's appear with its first
@@ -82,7 +91,7 @@ func NewHistograms() *Histograms {
 		queue: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tagwamp_delivery_queue_delay_seconds",
 			Help:    "Time frames waited in sessions' write queues until written, the oldest of each flush.",
-			Buckets: fastBuckets,
+			Buckets: fastBuckets[:],
 		}),
 		forward: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tagwamp_forward_call_seconds",
