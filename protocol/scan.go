@@ -213,12 +213,6 @@ func scanKey(b []byte, i int) (int, error) {
 	if err != nil {
 		return i, err
 	}
-	return scanColon(b, i)
-}
-
-// scanColon checks for the ':' after an object key, at the first
-// non-space byte at or after i, and returns the index after it.
-func scanColon(b []byte, i int) (int, error) {
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
@@ -358,16 +352,7 @@ func scanContainer(b []byte, i, depth int, budget *int) (end int, k kind, err er
 			if b[i] == ',' {
 				i++
 				if obj {
-					if i < len(b) && b[i] == '"' { // a key right after the comma
-						if i, _, err = scanString(b, i); err != nil {
-							return i, 0, err
-						}
-						if i < len(b) && b[i] == ':' {
-							i++
-						} else if i, err = scanColon(b, i); err != nil {
-							return i, 0, err
-						}
-					} else if i, err = scanKey(b, i); err != nil {
+					if i, err = scanKey(b, i); err != nil {
 						return i, 0, err
 					}
 				}
