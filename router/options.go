@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/tagwamp/tagwamp/internal/wsconn"
 	"github.com/tagwamp/tagwamp/protocol"
 )
 
@@ -354,9 +355,9 @@ func (r RateLimit) Resolve(def RateLimit) RateLimit {
 // The pollers of Options.Poller.
 const (
 	// PollerDefault is tagwamp's own epoll loop (docs/architecture.md).
-	PollerDefault = ""
+	PollerDefault = wsconn.PollerDefault
 	// PollerEasygo is mailru/easygo's epoll; Linux only.
-	PollerEasygo = "easygo"
+	PollerEasygo = wsconn.PollerEasygo
 )
 
 // Default limits; see Options.
