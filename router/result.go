@@ -24,28 +24,32 @@ import (
 // is the handler's only until it returns.
 func (c *Call) ArgsList() any {
 	n := 2 // the brackets, the commas and the values
+	trusted := len(c.checked) == len(c.Args)
 	for i, a := range c.Args {
 		n += len(a)
 		if i > 0 {
 			n++
 		}
+		trusted = trusted && sameBytes(a, c.checked[i])
+	}
+	if !trusted {
+		return json.RawMessage(appendList(make([]byte, 0, n), c.Args))
 	}
 	l, b := c.slab.list(n)
+	l.b = appendList(b, c.Args)
+	return l
+}
+
+// appendList appends args to b as one JSON list.
+func appendList(b []byte, args []json.RawMessage) []byte {
 	b = append(b, '[')
-	trusted := len(c.checked) == len(c.Args)
-	for i, a := range c.Args {
+	for i, a := range args {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, a...)
-		trusted = trusted && sameBytes(a, c.checked[i])
 	}
-	b = append(b, ']')
-	if !trusted {
-		return json.RawMessage(b)
-	}
-	l.b = b
-	return l
+	return append(b, ']')
 }
 
 // sameBytes reports whether a and b are the same memory, not merely equal
