@@ -65,37 +65,47 @@ func (p *wireProxy) accept() {
 	}
 }
 
-// pipe copies from src to dst, counting the operations it parses, and
-// closes both when either side ends.
+// pipe copies from src to dst, one protocol operation at a time, and
+// closes both when either side ends. It counts an operation before it
+// forwards it: once the other side has seen an operation, so has the
+// count (a count taken after forwarding could lag behind the server's
+// answer, and a snapshot taken then missed what the answer acknowledged).
 func (p *wireProxy) pipe(src, dst net.Conn, dir string) {
 	defer p.wg.Done()
 	defer src.Close()
 	defer dst.Close()
-	r := bufio.NewReader(io.TeeReader(src, dst))
+	r := bufio.NewReaderSize(src, 64<<10)
+	var msg []byte
 	for {
 		line, err := r.ReadSlice('\n')
 		if err != nil {
 			return
 		}
-		n := len(line)
+		msg = append(msg[:0], line...)
 		f := bytes.Fields(line)
-		if len(f) == 0 {
-			continue
+		op := ""
+		if len(f) > 0 {
+			op = string(bytes.ToUpper(f[0]))
 		}
-		op := string(bytes.ToUpper(f[0]))
 		if op == "PUB" || op == "MSG" || op == "HPUB" || op == "HMSG" {
 			size, _ := strconv.Atoi(string(f[len(f)-1])) // the total size is last
-			if _, err := r.Discard(size + 2); err != nil {
+			n := len(msg)
+			msg = append(msg, make([]byte, size+2)...)
+			if _, err := io.ReadFull(r, msg[n:]); err != nil {
 				return
 			}
-			n += size + 2
 		}
-		p.mu.Lock()
-		c := p.ops[dir+" "+op]
-		c.N++
-		c.Bytes += n
-		p.ops[dir+" "+op] = c
-		p.mu.Unlock()
+		if op != "" {
+			p.mu.Lock()
+			c := p.ops[dir+" "+op]
+			c.N++
+			c.Bytes += len(msg)
+			p.ops[dir+" "+op] = c
+			p.mu.Unlock()
+		}
+		if _, err := dst.Write(msg); err != nil {
+			return
+		}
 	}
 }
 
