@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -62,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.serverEnv, "server-env", "", "`KEY=VALUE[,KEY=VALUE...]` added to both servers' environment, e.g. GOMAXPROCS=1 (recorded as the runs' server_env)")
 	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
 	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
-	fs.IntVar(&o.loops, "loops", 2, "epoll loops (goroutines) per generator process")
+	fs.IntVar(&o.loops, "loops", defaultLoops(runtime.GOMAXPROCS(0)), "epoll loops (goroutines) per generator process; unless given, GOMAXPROCS - 1 (at least 1)")
 	fs.DurationVar(&p.Duration, "duration", 5*time.Second, "measured window")
 	fs.DurationVar(&p.Warmup, "warmup", time.Second, "load before the window opens")
 	fs.IntVar(&p.Conns, "conns", 1000, "connect, idle: sessions")
@@ -462,3 +463,12 @@ func cpuModel() string {
 	}
 	return ""
 }
+
+// defaultLoops is the generator's epoll loops per process where
+// -loops is not given: one fewer than the Go runtime's Ps, at least one.
+// Each loop blocks in epoll_wait(2) as a system call; with every P held by
+// a loop in one, the runtime's monitor takes the Ps back and starts
+// threads for them every 20 us instead of sleeping, which cost two loops
+// on two Ps 27% more CPU per call than one loop (bench/RESULTS.md, "The
+// generator's loops and the runtime's monitor").
+func defaultLoops(procs int) int { return max(1, procs-1) }

@@ -41,6 +41,7 @@ type session struct {
 func (h *harness) begin(kind wire.Server, scenario, name string, params map[string]any, nodes int) (*session, error) {
 	s := &session{h: h, res: &report.Result{Name: name, Scenario: scenario, Server: string(kind), Params: params}}
 	params["procsMax"] = h.perProc
+	params["loops"] = h.loops
 	if nodes > 0 {
 		if kind != wire.Tagwamp {
 			return nil, fmt.Errorf("%s runs on tagwamp only", scenario)

@@ -367,3 +367,13 @@ func readReport(t *testing.T, path string) *report.Report {
 	}
 	return rep
 }
+
+// TestDefaultLoops: the generator keeps one of the runtime's Ps free of
+// loops blocked in epoll_wait, and always runs at least one loop.
+func TestDefaultLoops(t *testing.T) {
+	for _, tc := range []struct{ procs, want int }{{1, 1}, {2, 1}, {3, 2}, {16, 15}} {
+		if got := defaultLoops(tc.procs); got != tc.want {
+			t.Errorf("defaultLoops(%d) = %d, want %d", tc.procs, got, tc.want)
+		}
+	}
+}

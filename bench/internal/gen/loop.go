@@ -60,7 +60,10 @@ func (l *loop) add(c *conn, index int) error {
 // wrote as often as not, where waiting through the runtime's poller woke
 // another and put one call in flight's round trip at 110-125 us instead
 // of 15 us; the price is a tail of the generator's own when its loops
-// share one CPU (bench/RESULTS.md, "The generator's own tail").
+// share one CPU (bench/RESULTS.md, "The generator's own tail"). While
+// it blocks, its P is in a system call: were every P so held, the
+// runtime's monitor would keep taking them back and starting threads for
+// them, so the harness runs fewer loops than Ps (its -loops default).
 func (l *loop) run() {
 	events := make([]unix.EpollEvent, 256)
 	for {
