@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -63,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.serverEnv, "server-env", "", "`KEY=VALUE[,KEY=VALUE...]` added to both servers' environment, e.g. GOMAXPROCS=1 (recorded as the runs' server_env)")
 	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
 	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
-	fs.IntVar(&o.loops, "loops", defaultLoops(runtime.GOMAXPROCS(0)), "epoll loops (goroutines) per generator process; unless given, GOMAXPROCS - 1 (at least 1)")
+	fs.IntVar(&o.loops, "loops", 0, "epoll loops (goroutines) per generator process (0: one for callers, two for subscribers)")
 	fs.DurationVar(&p.Duration, "duration", 5*time.Second, "measured window")
 	fs.DurationVar(&p.Warmup, "warmup", time.Second, "load before the window opens")
 	fs.IntVar(&p.Conns, "conns", 1000, "connect, idle: sessions")
@@ -310,8 +309,8 @@ func plan(suite string, names []string, p params) ([]runSpec, error) {
 var scenarioOrder = []string{"connect", "idle", "fanout", "burst", "floor", "rpc", "mixed"}
 
 func checkParams(runs []runSpec, o options) error {
-	if o.perProc < 1 || o.sources < 1 || o.sources > 250 || o.loops < 1 {
-		return fmt.Errorf("-procs-max and -loops must be positive, -sources 1-250")
+	if o.perProc < 1 || o.sources < 1 || o.sources > 250 || o.loops < 0 {
+		return fmt.Errorf("-procs-max must be positive, -loops 0 or more, -sources 1-250")
 	}
 	for _, r := range runs {
 		p := r.p
@@ -464,11 +463,21 @@ func cpuModel() string {
 	return ""
 }
 
-// defaultLoops is the generator's epoll loops per process where
-// -loops is not given: one fewer than the Go runtime's Ps, at least one.
-// Each loop blocks in epoll_wait(2) as a system call; with every P held by
-// a loop in one, the runtime's monitor takes the Ps back and starts
-// threads for them every 20 us instead of sleeping, which cost two loops
-// on two Ps 27% more CPU per call than one loop (bench/RESULTS.md, "The
-// generator's loops and the runtime's monitor").
-func defaultLoops(procs int) int { return max(1, procs-1) }
+// defaultLoops is the generator's epoll loops per process for role where
+// -loops is not given (publishers set their own: one). Each loop blocks
+// in epoll_wait(2) as a system call. A caller's answers come back on a
+// few connections each with many calls in flight: one loop reads them
+// all, where two on a two-CPU box left no P idle, so the runtime's
+// monitor took the loops' Ps back and started threads for them every
+// 20 us (two loops cost 1.6x the generator CPU per call and put the 16 x
+// 16 p99 at 3.0 ms against 2.3 ms). A publication's deliveries arrive on
+// thousands of sockets at once: two loops read them at once, and one
+// put the paced 10,000-subscriber fan-out's delivery p99 1.2-1.3x
+// higher (bench/RESULTS.md, "The generator's loops and the runtime's
+// monitor").
+func defaultLoops(role gen.Role) int {
+	if role == gen.RoleSubscriber {
+		return 2
+	}
+	return 1
+}

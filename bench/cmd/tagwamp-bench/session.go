@@ -21,7 +21,7 @@ type harness struct {
 	builds     *builds
 	sources    []string // local addresses the workers dial from
 	perProc    int      // connections per worker process at most
-	loops      int      // epoll loops per worker
+	loops      int      // epoll loops per worker; 0: defaultLoops
 	cpuprofile string   // save a server CPU profile of each measured window here ("" off)
 	memprofile string   // save allocation profiles around each measured window here ("" off)
 	log        io.Writer
@@ -41,7 +41,6 @@ type session struct {
 func (h *harness) begin(kind wire.Server, scenario, name string, params map[string]any, nodes int) (*session, error) {
 	s := &session{h: h, res: &report.Result{Name: name, Scenario: scenario, Server: string(kind), Params: params}}
 	params["procsMax"] = h.perProc
-	params["loops"] = h.loops
 	if nodes > 0 {
 		if kind != wire.Tagwamp {
 			return nil, fmt.Errorf("%s runs on tagwamp only", scenario)
@@ -86,6 +85,10 @@ func (s *session) spawn(spec gen.Spec) ([]*gen.Worker, []gen.Stats, error) {
 	if spec.Loops == 0 {
 		spec.Loops = s.h.loops
 	}
+	if spec.Loops == 0 {
+		spec.Loops = defaultLoops(spec.Role)
+	}
+	s.res.Params["loops_"+string(spec.Role)] = spec.Loops
 	var specs []gen.Spec
 	for first := 0; first < spec.Count; first += s.h.perProc {
 		sp := spec

@@ -368,12 +368,15 @@ func readReport(t *testing.T, path string) *report.Report {
 	return rep
 }
 
-// TestDefaultLoops: the generator keeps one of the runtime's Ps free of
-// loops blocked in epoll_wait, and always runs at least one loop.
+// TestDefaultLoops: callers and publishers run one epoll loop per
+// generator process, subscribers two, unless -loops says otherwise.
 func TestDefaultLoops(t *testing.T) {
-	for _, tc := range []struct{ procs, want int }{{1, 1}, {2, 1}, {3, 2}, {16, 15}} {
-		if got := defaultLoops(tc.procs); got != tc.want {
-			t.Errorf("defaultLoops(%d) = %d, want %d", tc.procs, got, tc.want)
+	for _, tc := range []struct {
+		role gen.Role
+		want int
+	}{{gen.RoleCaller, 1}, {gen.RolePublisher, 1}, {gen.RoleSubscriber, 2}} {
+		if got := defaultLoops(tc.role); got != tc.want {
+			t.Errorf("defaultLoops(%s) = %d, want %d", tc.role, got, tc.want)
 		}
 	}
 }
