@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.serverEnv, "server-env", "", "`KEY=VALUE[,KEY=VALUE...]` added to both servers' environment, e.g. GOMAXPROCS=1 (recorded as the runs' server_env)")
 	fs.IntVar(&o.perProc, "procs-max", 19500, "connections per generator process at most; more spread over more processes")
 	fs.IntVar(&o.sources, "sources", 16, "source addresses 127.0.0.2... the generator dials from, in turn")
-	fs.IntVar(&o.loops, "loops", 0, "epoll loops (goroutines) per generator process (0: one for callers, two for subscribers)")
+	fs.IntVar(&o.loops, "loops", 0, "epoll loops (goroutines) per caller or subscriber generator process (0: one for callers, two for subscribers; publishers always run one)")
 	fs.DurationVar(&p.Duration, "duration", 5*time.Second, "measured window")
 	fs.DurationVar(&p.Warmup, "warmup", time.Second, "load before the window opens")
 	fs.IntVar(&p.Conns, "conns", 1000, "connect, idle: sessions")
@@ -463,20 +463,26 @@ func cpuModel() string {
 	return ""
 }
 
-// defaultLoops is the generator's epoll loops per process for role where
-// -loops is not given (publishers set their own: one). Each loop blocks
-// in epoll_wait(2) as a system call. A caller's answers come back on a
-// few connections each with many calls in flight: one loop reads them
-// all, where two on a two-CPU box left no P idle, so the runtime's
-// monitor took the loops' Ps back and started threads for them every
-// 20 us (two loops cost 1.6x the generator CPU per call and put the 16 x
-// 16 p99 at 3.0 ms against 2.3 ms). A publication's deliveries arrive on
-// thousands of sockets at once: two loops read them at once, and one
-// put the paced 10,000-subscriber fan-out's delivery p99 1.2-1.3x
-// higher (bench/RESULTS.md, "The generator's loops and the runtime's
-// monitor").
-func defaultLoops(role gen.Role) int {
-	if role == gen.RoleSubscriber {
+// loops is the generator's epoll loops per worker process for role:
+// one for publishers (a few connections, each writing), flag (-loops)
+// for callers and subscribers where it is given, and otherwise one for
+// callers and two for subscribers. Each loop blocks in epoll_wait(2) as
+// a system call. A caller's answers come back on a few connections each
+// with many calls in flight: one loop reads them all, where two on a
+// two-CPU box left no P idle, so the runtime's monitor took the loops'
+// Ps back and started threads for them every 20 us (two loops cost 1.6x
+// the generator CPU per call and put the 16 x 16 p99 at 3.0 ms against
+// 2.3 ms). A publication's deliveries arrive on thousands of sockets at
+// once, which two loops read at once; whether one would do as well was
+// not settled by the measurements (bench/RESULTS.md, "The generator's
+// loops and the runtime's monitor").
+func loops(role gen.Role, flag int) int {
+	switch {
+	case role == gen.RolePublisher:
+		return 1
+	case flag > 0:
+		return flag
+	case role == gen.RoleSubscriber:
 		return 2
 	}
 	return 1

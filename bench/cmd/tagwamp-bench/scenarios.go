@@ -318,7 +318,7 @@ func (s *session) fanoutWorkers(p params, urls []string) (subs, pubs []*gen.Work
 		return nil, nil, err
 	}
 	pub := gen.Spec{Role: gen.RolePublisher, Count: p.Pubs, Target: gen.TargetGroup, Groups: g,
-		Window: p.Window, Rate: p.Rate, Pad: p.Pad, First: pubFirst, Loops: 1, URLs: urls}
+		Window: p.Window, Rate: p.Rate, Pad: p.Pad, First: pubFirst, URLs: urls}
 	board.Publishers(&pub, groupSizes(p.Subs, g))
 	if pubs, _, err = s.spawn(pub); err != nil {
 		return nil, nil, err
@@ -419,7 +419,7 @@ func runBurst(s *session, p params) error {
 		return err
 	}
 	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: 1, Target: gen.TargetGroup, Groups: 1,
-		Pad: p.Pad, First: pubFirst, Loops: 1})
+		Pad: p.Pad, First: pubFirst})
 	if err != nil {
 		return err
 	}
@@ -468,12 +468,12 @@ func runMixed(s *session, p params) error {
 		return err
 	}
 	pubs, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: p.Backends, Target: gen.TargetMixed,
-		Groups: p.Groups, Users: p.Browsers, Rate: p.MixedRate, Pad: p.Pad, First: 1 << 20, Loops: 1})
+		Groups: p.Groups, Users: p.Browsers, Rate: p.MixedRate, Pad: p.Pad, First: 1 << 20})
 	if err != nil {
 		return err
 	}
 	callers, _, err := s.spawn(gen.Spec{Role: gen.RoleCaller, Count: p.MixedCallers, Window: p.CallWindow,
-		Pad: p.Pad, First: 2 << 20, Loops: 1})
+		Pad: p.Pad, First: 2 << 20})
 	if err != nil {
 		return err
 	}

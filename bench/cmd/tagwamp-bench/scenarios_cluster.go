@@ -181,7 +181,7 @@ func runMillion(s *session, p params) error {
 		{"all", tagwampProto.ShardAll(), int64(n)},
 	} {
 		pw, _, err := s.spawn(gen.Spec{Role: gen.RolePublisher, Count: 1, Target: gen.TargetTopic, Topic: pub.topic,
-			Pad: p.Pad, First: 1 << 30, Loops: 1, URLs: c.urls()[:1]})
+			Pad: p.Pad, First: 1 << 30, URLs: c.urls()[:1]})
 		if err != nil {
 			return err
 		}

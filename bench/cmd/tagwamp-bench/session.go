@@ -21,7 +21,7 @@ type harness struct {
 	builds     *builds
 	sources    []string // local addresses the workers dial from
 	perProc    int      // connections per worker process at most
-	loops      int      // epoll loops per worker; 0: defaultLoops
+	loops      int      // -loops: epoll loops per caller and subscriber worker; 0: the role's default (loops)
 	cpuprofile string   // save a server CPU profile of each measured window here ("" off)
 	memprofile string   // save allocation profiles around each measured window here ("" off)
 	log        io.Writer
@@ -82,12 +82,7 @@ func (s *session) spawn(spec gen.Spec) ([]*gen.Worker, []gen.Stats, error) {
 		spec.URL = "ws://" + s.srv.addr
 	}
 	spec.Sources = s.h.sources
-	if spec.Loops == 0 {
-		spec.Loops = s.h.loops
-	}
-	if spec.Loops == 0 {
-		spec.Loops = defaultLoops(spec.Role)
-	}
+	spec.Loops = loops(spec.Role, s.h.loops)
 	s.res.Params["loops_"+string(spec.Role)] = spec.Loops
 	var specs []gen.Spec
 	for first := 0; first < spec.Count; first += s.h.perProc {

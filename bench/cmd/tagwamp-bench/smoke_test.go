@@ -368,15 +368,18 @@ func readReport(t *testing.T, path string) *report.Report {
 	return rep
 }
 
-// TestDefaultLoops: callers and publishers run one epoll loop per
-// generator process, subscribers two, unless -loops says otherwise.
-func TestDefaultLoops(t *testing.T) {
+// TestLoops: publishers run one epoll loop per generator process;
+// callers one and subscribers two unless -loops says otherwise.
+func TestLoops(t *testing.T) {
 	for _, tc := range []struct {
-		role gen.Role
-		want int
-	}{{gen.RoleCaller, 1}, {gen.RolePublisher, 1}, {gen.RoleSubscriber, 2}} {
-		if got := defaultLoops(tc.role); got != tc.want {
-			t.Errorf("defaultLoops(%s) = %d, want %d", tc.role, got, tc.want)
+		role       gen.Role
+		flag, want int
+	}{
+		{gen.RoleCaller, 0, 1}, {gen.RolePublisher, 0, 1}, {gen.RoleSubscriber, 0, 2},
+		{gen.RoleCaller, 2, 2}, {gen.RolePublisher, 2, 1}, {gen.RoleSubscriber, 1, 1},
+	} {
+		if got := loops(tc.role, tc.flag); got != tc.want {
+			t.Errorf("loops(%s, %d) = %d, want %d", tc.role, tc.flag, got, tc.want)
 		}
 	}
 }

@@ -63,7 +63,7 @@ func (l *loop) add(c *conn, index int) error {
 // share one CPU (bench/RESULTS.md, "The generator's own tail"). While
 // it blocks, its P is in a system call: were every P so held, the
 // runtime's monitor would keep taking them back and starting threads for
-// them, so the harness gives callers one loop (its defaultLoops).
+// them, so the harness gives callers one loop (tagwamp-bench's loops).
 func (l *loop) run() {
 	events := make([]unix.EpollEvent, 256)
 	for {
