@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	gosync "sync"
 	"testing"
@@ -90,7 +91,7 @@ func (p *wireProxy) pipe(src, dst net.Conn, dir string) {
 		if op == "PUB" || op == "MSG" || op == "HPUB" || op == "HMSG" {
 			size, _ := strconv.Atoi(string(f[len(f)-1])) // the total size is last
 			n := len(msg)
-			msg = append(msg, make([]byte, size+2)...)
+			msg = slices.Grow(msg, size+2)[:n+size+2]
 			if _, err := io.ReadFull(r, msg[n:]); err != nil {
 				return
 			}
