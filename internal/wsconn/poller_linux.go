@@ -76,7 +76,7 @@ type poller struct {
 	conns  []*Conn // by descriptor number; nil where none is watched
 }
 
-func newPoller(pool *pool, onErr func(error)) (*poller, error) {
+func newPoller(pool *pool, onErr func(error)) (watcher, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("wsconn: epoll_create1: %w", err)

@@ -15,7 +15,7 @@ type poller struct {
 	closed bool
 }
 
-func newPoller(*pool, func(error)) (*poller, error) {
+func newPoller(*pool, func(error)) (watcher, error) {
 	return &poller{wake: make(map[*Conn]chan struct{})}, nil
 }
 

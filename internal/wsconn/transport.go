@@ -220,17 +220,13 @@ func (t *Transport) clock() int64 { return int64(time.Since(t.epoch)) }
 
 func (t *Transport) init() error {
 	t.initOnce.Do(func() {
-		onErr := func(err error) { t.log.Error("poller wait failed", "err", err) }
-		var w watcher
+		newWatcher := newPoller
 		if t.cfg.Poller == PollerEasygo {
-			w, t.initErr = newEasyPoller(t.pool, onErr)
-		} else {
-			var p *poller
-			if p, t.initErr = newPoller(t.pool, onErr); t.initErr == nil {
-				w = p
-			}
+			newWatcher = newEasyPoller
 		}
-		t.poller = w
+		t.poller, t.initErr = newWatcher(t.pool, func(err error) {
+			t.log.Error("poller wait failed", "err", err)
+		})
 	})
 	return t.initErr
 }
