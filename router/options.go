@@ -354,7 +354,8 @@ func (r RateLimit) Resolve(def RateLimit) RateLimit {
 
 // The pollers of Options.Poller.
 const (
-	// PollerDefault is tagwamp's own epoll loop (docs/architecture.md).
+	// PollerDefault is tagwamp's own epoll loop (docs/architecture.md);
+	// the zero value chooses it too.
 	PollerDefault = wsconn.PollerDefault
 	// PollerEasygo is mailru/easygo's epoll; Linux only.
 	PollerEasygo = wsconn.PollerEasygo

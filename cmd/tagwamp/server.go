@@ -212,7 +212,7 @@ func options(cfg config.Config, logger *slog.Logger, hist *metrics.Histograms) (
 		FrameTimeout:              time.Duration(l.FrameTimeout), // Off is negative: none
 		DeliverToPublisher:        cfg.DeliverToPublisher,
 		DisableIOUring:            !cfg.IOUring,
-		Poller:                    pollerOption(cfg.Poller),
+		Poller:                    cfg.Poller, // validated: router.PollerDefault or PollerEasygo
 		RPC:                       mux,
 		Logger:                    logger,
 	}
@@ -282,12 +282,4 @@ func offIfZero(n int) int {
 // rate maps a rate section to a router.RateLimit; per_second 0 is off.
 func rate(r config.Rate) router.RateLimit {
 	return router.RateLimit{PerSecond: offIfZero(r.PerSecond), Burst: r.Burst}
-}
-
-// pollerOption is router.Options.Poller for the config key poller.
-func pollerOption(p string) string {
-	if p == "easygo" {
-		return router.PollerEasygo
-	}
-	return router.PollerDefault
 }

@@ -249,8 +249,9 @@ type watcher interface {
 const (
 	// PollerDefault is the transport's own: on Linux an epoll loop read
 	// through Go's runtime poller, whose goroutine reads the last ready
-	// connection itself (docs/architecture.md).
-	PollerDefault = ""
+	// connection itself (docs/architecture.md). Any value but
+	// PollerEasygo, "" included, chooses it.
+	PollerDefault = "default"
 	// PollerEasygo is mailru/easygo's epoll: a goroutine blocked in
 	// epoll_wait that hands every ready connection to the pool. Linux
 	// only (elsewhere the default).
