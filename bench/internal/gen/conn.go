@@ -45,6 +45,7 @@ type conn struct {
 
 	wmu    sync.Mutex
 	wbuf   []byte
+	pbuf   []byte  // the payload appendNext encodes, kept so that a call or publication allocates nothing (under wmu)
 	sentAt []int64 // completion: when each board slot's publication was sent (publishers; under wmu)
 }
 

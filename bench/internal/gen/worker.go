@@ -406,10 +406,10 @@ func (w *worker) sendMany(c *conn, n int, force bool) bool {
 // appendNext appends c's next publication or call, stamped now, to
 // c.wbuf and counts it. It assumes c.wmu.
 func (w *worker) appendNext(c *conn, now int64) {
-	var payload [256]byte
 	c.calls++
 	c.seq++
-	pl := wire.AppendPayload(payload[:0], now, c.id, c.seq, w.spec.Pad)
+	c.pbuf = wire.AppendPayload(c.pbuf[:0], now, c.id, c.seq, w.spec.Pad)
+	pl := c.pbuf
 	s := &w.spec
 	if s.Role == RoleCaller {
 		c.wbuf = w.proto.AppendCall(c.wbuf, c.mask, c.calls, pl)
